@@ -1,0 +1,98 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { authenticate } from "./auth";
+import { ApiError, type ApiErrorBody, ERROR_STATUS, type FieldIssue, invalid } from "./errors";
+import type { AppEnv } from "./hono";
+import { subscriptionRoutes } from "./routes/subscription";
+import { testClockRoutes } from "./routes/testClock";
+import { usageRoutes } from "./routes/usage";
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+const errorJson = (error: ApiErrorBody) => ({ error });
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    // Validation failures name every failing field, relative to where it was sent.
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issues: FieldIssue[] = result.error.issues.flatMap((issue) => {
+        const path = issue.path.map(String);
+        // An unknown key is named by its own path, so the client sees which field to drop.
+        if (issue.code === "unrecognized_keys") {
+          return issue.keys.map((key) => ({
+            path: [...path, key].join("."),
+            message: "is not a known field",
+          }));
+        }
+        return [{ path: path.join("."), message: issue.message }];
+      });
+      throw invalid(issues);
+    },
+  });
+
+  app.use("*", async (c, next) => {
+    if (!c.env.AUTH_SECRET) {
+      throw new ApiError(
+        "server_misconfigured",
+        "AUTH_SECRET is not set: run `wrangler secret put AUTH_SECRET`. Every request is refused until it is.",
+      );
+    }
+    await next();
+  });
+  app.use(
+    "/v1/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError("payload_too_large", "The request body exceeds 64 KiB.");
+      },
+    }),
+  );
+  app.use("/v1/workspaces/:ws/*", authenticate);
+  app.use("/v1/workspaces/:ws", authenticate);
+
+  subscriptionRoutes(app);
+  usageRoutes(app);
+  testClockRoutes(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description:
+      "HS256 JWT signed with AUTH_SECRET; claims `ws` (workspace id or `*`), `role`, `exp`.",
+  });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Quota checker",
+      version: "1.0.0",
+      description:
+        "Answers allow/deny before each metered action of a CRM workspace: AI credits, leads, contacts and companies, channels and AI agents.",
+    },
+  });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Quota checker API" }));
+
+  app.notFound((c) => c.json(errorJson({ code: "not_found", message: "No such route." }), 404));
+  app.onError((error, c) => {
+    if (error instanceof ApiError) {
+      const body: ApiErrorBody = { code: error.code, message: error.message };
+      if (error.details !== undefined) body.details = error.details;
+      return c.json(errorJson(body), ERROR_STATUS[error.code]);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      // Hono's own parsers (e.g. a malformed JSON body) speak through HTTPException.
+      const detail = invalid([{ path: "(body)", message: error.message }]);
+      return c.json(
+        errorJson({ code: detail.code, message: detail.message, details: detail.details }),
+        400,
+      );
+    }
+    console.error("unhandled error", error);
+    return c.json(errorJson({ code: "internal_error", message: "Unexpected server error." }), 500);
+  });
+  return app;
+}

@@ -1,0 +1,53 @@
+import { z } from "@hono/zod-openapi";
+import type { MiddlewareHandler } from "hono";
+import { verify } from "hono/jwt";
+import { ApiError } from "./errors";
+import type { AppEnv } from "./hono";
+import { WORKSPACE_ID_PATTERN } from "./schemas/common";
+import type { Role } from "./workspace/context";
+
+export const ROLES = ["platform", "admin", "service", "viewer"] as const satisfies Role[];
+
+/** Who may do what (PRODUCT.md §7). The platform may do everything. */
+export const CAN = {
+  read: ["platform", "admin", "service", "viewer"],
+  administer: ["platform", "admin"],
+  serve: ["platform", "service"],
+  bill: ["platform"],
+} as const satisfies Record<string, readonly Role[]>;
+
+const Claims = z.object({
+  ws: z.union([z.literal("*"), z.string().regex(WORKSPACE_ID_PATTERN)]),
+  role: z.enum(ROLES),
+  exp: z.number(),
+});
+export type Claims = z.infer<typeof Claims>;
+
+/** Verifies the bearer token and that it may reach the workspace in the path. */
+export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const header = c.req.header("authorization") ?? "";
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (match?.[1] === undefined) {
+    throw new ApiError("unauthenticated", "Send an `Authorization: Bearer <token>` header.");
+  }
+  let payload: unknown;
+  try {
+    payload = await verify(match[1], c.env.AUTH_SECRET ?? "", "HS256");
+  } catch (error) {
+    const why = error instanceof Error && error.name === "JwtTokenExpired" ? "expired" : "invalid";
+    throw new ApiError("unauthenticated", `The bearer token is ${why}.`);
+  }
+  const claims = Claims.safeParse(payload);
+  if (!claims.success) {
+    throw new ApiError("unauthenticated", "The bearer token needs the claims ws, role and exp.");
+  }
+  const ws = c.req.param("ws");
+  if (ws !== undefined && claims.data.ws !== "*" && claims.data.ws !== ws) {
+    throw new ApiError("forbidden", "This token belongs to another workspace.");
+  }
+  c.set("claims", claims.data);
+  await next();
+};
+
+export const hasRole = (claims: Claims, roles: readonly Role[]): boolean =>
+  roles.includes(claims.role);

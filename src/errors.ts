@@ -1,0 +1,108 @@
+import { z } from "@hono/zod-openapi";
+
+/**
+ * The one list of error codes. Runtime responses and the OpenAPI error schemas are both
+ * derived from it, so a code cannot be returned without being documented (or vice versa).
+ */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  idempotency_conflict: 409,
+  payload_too_large: 413,
+  server_misconfigured: 500,
+  internal_error: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
+
+export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
+  invalid_request: "The request failed validation; `details` lists each failing field path.",
+  unauthenticated: "Missing, malformed, wrongly signed or expired bearer token.",
+  forbidden: "The token's role or workspace does not allow this call.",
+  not_found: "No such workspace (no subscription yet), resource or route.",
+  idempotency_conflict: "The Idempotency-Key was already used with a different request.",
+  payload_too_large: "The request body exceeds 64 KiB.",
+  server_misconfigured: "The deployment is missing a required secret (AUTH_SECRET).",
+  internal_error: "An unexpected server error; nothing was changed.",
+};
+
+export interface FieldIssue {
+  /** Dotted path of the failing field, e.g. `overrides.leadsPerSeat`, `ws`, `Idempotency-Key`. */
+  path: string;
+  message: string;
+}
+
+export interface ApiErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** The result of every workspace operation: a value, or an error that changed nothing. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };
+
+export const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
+
+export const fail = <T = never>(code: ErrorCode, message: string, details?: unknown): Outcome<T> =>
+  details === undefined
+    ? { ok: false, error: { code, message } }
+    : { ok: false, error: { code, message, details } };
+
+/** Thrown by edges (auth, validation) and turned into the error shape by the app's onError. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export function invalid(issues: FieldIssue[]): ApiError {
+  const named = issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ");
+  return new ApiError("invalid_request", `Invalid request: ${named}`, issues);
+}
+
+const errorSchemaFor = (codes: readonly ErrorCode[]) =>
+  z
+    .object({
+      error: z.object({
+        code: z.enum(codes as [ErrorCode, ...ErrorCode[]]),
+        message: z.string(),
+        details: z.unknown().optional(),
+      }),
+    })
+    .openapi({ description: codes.map((c) => `\`${c}\`: ${ERROR_DESCRIPTIONS[c]}`).join(" ") });
+
+/**
+ * OpenAPI `responses` entries for the given codes, grouped by HTTP status. Every route lists
+ * the codes it can return through this, so the document is generated from the same enum.
+ */
+export function errorResponses(...codes: ErrorCode[]) {
+  const all: ErrorCode[] = [
+    ...new Set<ErrorCode>([
+      "unauthenticated",
+      "payload_too_large",
+      "server_misconfigured",
+      "internal_error",
+      ...codes,
+    ]),
+  ];
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of all) {
+    const status = ERROR_STATUS[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<number, { description: string; content: Record<string, unknown> }> = {};
+  for (const [status, list] of byStatus) {
+    responses[status] = {
+      description: list.join(", "),
+      content: { "application/json": { schema: errorSchemaFor(list) } },
+    };
+  }
+  return responses;
+}

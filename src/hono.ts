@@ -1,0 +1,8 @@
+import type { Claims } from "./auth";
+import type { Env } from "./env";
+import type { CallMeta } from "./workspace/context";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { claims: Claims; call: CallMeta };
+}

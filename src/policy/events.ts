@@ -1,0 +1,19 @@
+/** Event types of PRODUCT.md §8. */
+export const EVENT_TYPES = [
+  "limit.reached",
+  "limit.enforced",
+  "limit.resolved",
+  "channel.disabled",
+  "entity.blocked",
+  "credits.threshold",
+  "credits.reset",
+  "agent.activation_refused",
+  "agent.deactivated",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** What a policy decides should be announced; the object gives it an id and a time. */
+export interface PolicyEvent {
+  type: EventType;
+  data: Record<string, unknown>;
+}

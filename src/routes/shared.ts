@@ -1,0 +1,112 @@
+import type { OpenAPIHono, RouteConfig, RouteHandler } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { hasRole } from "../auth";
+import { ApiError, ERROR_STATUS, invalid } from "../errors";
+import type { AppEnv } from "../hono";
+import { IDEMPOTENCY_KEY_PATTERN } from "../schemas/common";
+import type { Role } from "../workspace/context";
+import type { Reply } from "../workspace/object";
+
+const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** JSON with object keys sorted, so equal bodies fingerprint equally whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Reads a mutating call's body once: it must be empty or JSON, and it feeds the fingerprint. */
+async function readBody(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return null;
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+    throw invalid([{ path: "Content-Type", message: "must be application/json" }]);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalid([{ path: "(body)", message: "is not valid JSON" }]);
+  }
+}
+
+/**
+ * The route-level gate: the caller's role, then, for a mutating call, its body and its
+ * Idempotency-Key, which the workspace object uses to answer a retry exactly once.
+ */
+export function allow(roles: readonly Role[]): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const claims = c.get("claims");
+    if (!hasRole(claims, roles)) {
+      throw new ApiError("forbidden", `This call needs one of the roles: ${roles.join(", ")}.`);
+    }
+    if (!MUTATING.has(c.req.method)) {
+      c.set("call", { role: claims.role });
+      return next();
+    }
+    const body = await readBody(c);
+    const key = c.req.header("idempotency-key");
+    if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+      throw invalid([
+        { path: "Idempotency-Key", message: "must be 1-255 printable ASCII characters" },
+      ]);
+    }
+    const fingerprint =
+      key === undefined
+        ? undefined
+        : await sha256Hex(`${c.req.method} ${new URL(c.req.url).pathname}\n${canonical(body)}`);
+    c.set("call", { role: claims.role, idempotencyKey: key, fingerprint });
+    return next();
+  };
+}
+
+export const workspaceOf = (c: Context<AppEnv>) =>
+  c.env.WORKSPACE.getByName(c.req.param("ws") ?? "");
+
+/** Maps an object's outcome to HTTP: the value with `status`, or the error shape. */
+export function reply<T>(c: Context<AppEnv>, outcome: Reply<T>, status: 200 | 201 = 200): Response {
+  if (outcome.replayed) c.header("Idempotent-Replayed", "true");
+  if (outcome.ok) return c.json(outcome.value as object, status);
+  return c.json({ error: outcome.error }, ERROR_STATUS[outcome.error.code]);
+}
+
+/** A required JSON request body: required, so a missing or non-JSON body fails validation. */
+export const jsonBody = <S>(schema: S, description?: string) => ({
+  required: true as const,
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const jsonResponse = <S>(schema: S, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
+export const bearer = [{ bearer: [] }];
+
+type RouteContext<R extends RouteConfig> = Parameters<RouteHandler<R, AppEnv>>[0];
+
+/**
+ * Registers a route whose handler asks the workspace object and answers its outcome. The
+ * request is typed and validated by the route's schemas; the answer is the object's value.
+ */
+export function serve<R extends RouteConfig>(
+  app: OpenAPIHono<AppEnv>,
+  route: R,
+  run: (c: RouteContext<R>) => Promise<Reply<unknown>> | Reply<unknown>,
+  status: 200 | 201 = 200,
+): void {
+  const handler = async (c: RouteContext<R>) => reply(c, await run(c), status);
+  app.openapi(route, handler as unknown as RouteHandler<R, AppEnv>);
+}

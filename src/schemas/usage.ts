@@ -1,0 +1,38 @@
+import { z } from "@hono/zod-openapi";
+
+const limit = z.number().int().nullable().describe("null = unlimited");
+const state = z.enum(["ok", "grace", "enforced"]);
+
+const entityUsage = z.object({
+  used: z.number().int(),
+  limit,
+  blocked: z.number().int(),
+  state,
+  graceEndsAt: z.string().nullable(),
+});
+
+const channelUsage = z.object({
+  used: z.number().int(),
+  limit,
+  state,
+  graceEndsAt: z.string().nullable(),
+});
+
+export const Usage = z
+  .object({
+    leads: entityUsage,
+    contactsAndCompanies: entityUsage,
+    whatsapp: channelUsage,
+    instagram: channelUsage,
+    agents: z.object({
+      used: z.number().int().describe("active agents"),
+      limit: limit.describe("active agent limit; null = unlimited"),
+      total: z.number().int(),
+      totalLimit: z.number().int(),
+    }),
+    credits: z
+      .object({ used: z.number().int(), limit: z.number().int().describe("the monthly balance") })
+      .passthrough(),
+    copilotQuestions: z.object({ used: z.number().int(), limit }).passthrough(),
+  })
+  .openapi("Usage");

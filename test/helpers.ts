@@ -1,0 +1,61 @@
+import { SELF } from "cloudflare:test";
+import { sign } from "hono/jwt";
+import type { Role } from "../src/workspace/context";
+import { TEST_AUTH_SECRET } from "./secret";
+
+let counter = 0;
+/** A workspace id no other test uses, so tests never see each other's state. */
+export const freshWorkspace = (prefix = "ws") =>
+  `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+export async function token(
+  ws: string,
+  role: Role,
+  opts: { secret?: string; expiresInSeconds?: number } = {},
+): Promise<string> {
+  const exp = Math.floor(Date.now() / 1000) + (opts.expiresInSeconds ?? 3600);
+  return sign({ ws, role, exp }, opts.secret ?? TEST_AUTH_SECRET, "HS256");
+}
+
+export interface CallOptions {
+  token?: string;
+  role?: Role;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+/** Calls the Worker the way a client would: through its fetch, with a bearer token. */
+export async function call(method: string, path: string, opts: CallOptions = {}) {
+  const headers: Record<string, string> = { ...opts.headers };
+  const ws = /^\/v1\/workspaces\/([^/]+)/.exec(path)?.[1] ?? "*";
+  const bearer = opts.token ?? (await token(ws, opts.role ?? "platform"));
+  if (bearer !== "") headers.authorization = `Bearer ${bearer}`;
+  let body: string | undefined = opts.rawBody;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers["content-type"] ??= "application/json";
+  }
+  const response = await SELF.fetch(`https://quota.test${path}`, { method, headers, body });
+  const text = await response.text();
+  // biome-ignore lint/suspicious/noExplicitAny: tests inspect answers of many shapes
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
+
+export const subscribe = (
+  ws: string,
+  subscription: Record<string, unknown> = {
+    plan: "pro",
+    seats: 3,
+    periodAnchor: "2026-07-15T00:00:00.000Z",
+  },
+) => call("PUT", `/v1/workspaces/${ws}/subscription`, { body: subscription });
+
+export const setClock = (ws: string, now: string) =>
+  call("PUT", `/v1/workspaces/${ws}/test-clock`, { body: { now } });

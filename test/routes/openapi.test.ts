@@ -1,0 +1,91 @@
+import { Validator } from "@cfworker/json-schema";
+import { describe, expect, it } from "vitest";
+import openApi31Schema from "../../node_modules/@seriousme/openapi-schema-validator/schemas/v3.1/schema.json";
+import { createApp } from "../../src/api";
+import { ERROR_STATUS } from "../../src/errors";
+import { call } from "../helpers";
+
+type Operation = {
+  responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+  security?: unknown[];
+  parameters?: { name: string; in: string }[];
+};
+
+async function document() {
+  const r = await call("GET", "/openapi.json", { token: "" });
+  expect(r.status).toBe(200);
+  return r.json as { openapi: string; paths: Record<string, Record<string, Operation>> };
+}
+
+/** Every method and path the Worker serves under /v1, from the router itself. */
+function servedRoutes() {
+  const seen = new Set<string>();
+  for (const r of createApp().routes) {
+    if (r.method === "ALL" || !r.path.startsWith("/v1/")) continue;
+    seen.add(`${r.method.toLowerCase()} ${r.path.replace(/:(\w+)/g, "{$1}")}`);
+  }
+  return [...seen];
+}
+
+describe("OpenAPI document", () => {
+  it("is a valid OpenAPI 3.1 document", async () => {
+    const doc = await document();
+    expect(doc.openapi).toBe("3.1.0");
+    const result = new Validator(openApi31Schema as object, "2020-12", false).validate(doc);
+    expect(result.errors).toEqual([]);
+    expect(result.valid).toBe(true);
+    // The validator itself must be able to say no.
+    const broken = new Validator(openApi31Schema as object, "2020-12", false).validate({
+      openapi: "3.1.0",
+      paths: { "/x": { get: { responses: "none" } } },
+    });
+    expect(broken.valid).toBe(false);
+  });
+
+  it("documents every route the Worker serves, each with its error responses", async () => {
+    const doc = await document();
+    const routes = servedRoutes();
+    expect(routes.length).toBeGreaterThanOrEqual(4);
+    for (const route of routes) {
+      const [method, path] = route.split(" ") as [string, string];
+      const op = doc.paths[path]?.[method];
+      expect(op, `${route} is documented`).toBeDefined();
+      if (op === undefined) continue;
+      expect(op.security, `${route} declares bearer auth`).toEqual([{ bearer: [] }]);
+      for (const status of ["400", "401", "403", "413", "500"]) {
+        expect(op.responses[status], `${route} documents ${status}`).toBeDefined();
+      }
+      expect(op.parameters?.some((p) => p.name === "ws" && p.in === "path")).toBe(true);
+    }
+  });
+
+  it("documents exactly the error codes of the one error enum, under their statuses", async () => {
+    const doc = await document();
+    const documented = new Map<string, string>();
+    for (const methods of Object.values(doc.paths)) {
+      for (const op of Object.values(methods)) {
+        for (const [status, response] of Object.entries(op.responses)) {
+          const schema = response.content?.["application/json"]?.schema as
+            | { properties?: { error?: { properties?: { code?: { enum?: string[] } } } } }
+            | undefined;
+          for (const code of schema?.properties?.error?.properties?.code?.enum ?? []) {
+            documented.set(code, status);
+          }
+        }
+      }
+    }
+    for (const [code, status] of documented) {
+      expect(ERROR_STATUS[code as keyof typeof ERROR_STATUS], code).toBe(Number(status));
+    }
+    expect([...documented.keys()]).toEqual(
+      expect.arrayContaining(["invalid_request", "forbidden"]),
+    );
+  });
+
+  it("serves a docs page that renders the document", async () => {
+    const r = await call("GET", "/docs", { token: "" });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/text\/html/);
+    expect(r.text).toContain("/openapi.json");
+  });
+});
