@@ -16,4 +16,6 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export interface PolicyEvent {
   type: EventType;
   data: Record<string, unknown>;
+  /** When it logically happened, if earlier than the call that applies it (a lazy grace end). */
+  at?: number;
 }

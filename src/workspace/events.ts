@@ -24,7 +24,7 @@ export function recordEvents(store: Store, events: readonly PolicyEvent[], now: 
       "INSERT INTO events (id, type, occurred_at, data) VALUES (?, ?, ?, ?)",
       `evt_${crypto.randomUUID().replaceAll("-", "")}`,
       event.type,
-      now,
+      event.at ?? now,
       JSON.stringify(event.data),
     );
   }
