@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { BILLING_PAGE } from "./app/page";
 import { authenticate } from "./auth";
 import { ApiError, type ApiErrorBody, ERROR_STATUS, type FieldIssue, invalid } from "./errors";
 import type { AppEnv } from "./hono";
@@ -75,6 +76,13 @@ export function createApp() {
     },
   });
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Quota checker API" }));
+  app.get("/app", (c) => {
+    c.header(
+      "Content-Security-Policy",
+      "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+    );
+    return c.html(BILLING_PAGE);
+  });
 
   app.notFound((c) => c.json(errorJson({ code: "not_found", message: "No such route." }), 404));
   app.onError((error, c) => {
