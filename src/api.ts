@@ -6,6 +6,7 @@ import { BILLING_PAGE } from "./app/page";
 import { authenticate } from "./auth";
 import { ApiError, type ApiErrorBody, ERROR_STATUS, type FieldIssue, invalid } from "./errors";
 import type { AppEnv } from "./hono";
+import { agentsRoutes } from "./routes/agents";
 import { subscriptionRoutes } from "./routes/subscription";
 import { testClockRoutes } from "./routes/testClock";
 import { usageRoutes } from "./routes/usage";
@@ -58,6 +59,7 @@ export function createApp() {
   subscriptionRoutes(app);
   usageRoutes(app);
   testClockRoutes(app);
+  agentsRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -1,8 +1,19 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Outcome, ok } from "../errors";
+import type { AgentRef } from "../policy/agents";
 import { effectiveLimits } from "../policy/catalogue";
 import { type Instant, iso } from "../policy/time";
+import {
+  type AgentDecision,
+  type AgentDeletion,
+  type AgentList,
+  activateAgent,
+  createAgent,
+  deactivateAgent,
+  deleteAgent,
+  listAgents,
+} from "./agents";
 import type { CallMeta, WorkspaceContext } from "./context";
 import { DOMAINS } from "./domains";
 import { eventMigrations } from "./events";
@@ -211,5 +222,27 @@ export class WorkspaceObject extends DurableObject<Env> {
     this.store.setMeta(TEST_CLOCK_KEY, at);
     await this.runDueWork();
     return ok({ now: iso(at), frozen: true });
+  }
+
+  // ---- agents ------------------------------------------------------------------------------
+
+  createAgent(input: AgentRef, meta: CallMeta): Promise<Reply<AgentDecision>> {
+    return this.mutateWorkspace(meta, (ctx) => createAgent(ctx, input));
+  }
+
+  activateAgent(id: string, meta: CallMeta): Promise<Reply<AgentDecision>> {
+    return this.mutateWorkspace(meta, (ctx) => activateAgent(ctx, id));
+  }
+
+  deactivateAgent(id: string, meta: CallMeta): Promise<Reply<AgentDecision>> {
+    return this.mutateWorkspace(meta, (ctx) => deactivateAgent(ctx, id));
+  }
+
+  deleteAgent(id: string, meta: CallMeta): Promise<Reply<AgentDeletion>> {
+    return this.mutateWorkspace(meta, (ctx) => deleteAgent(ctx, id));
+  }
+
+  listAgents(): Reply<AgentList> {
+    return this.read((ctx) => ok(listAgents(ctx)));
   }
 }

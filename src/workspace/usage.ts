@@ -1,3 +1,4 @@
+import { agentUsage } from "./agents";
 import type { WorkspaceContext } from "./context";
 
 /** Every limit of the workspace with its use (PRODUCT.md §9 `GET usage`). */
@@ -14,7 +15,7 @@ export function usageView(ctx: WorkspaceContext) {
     },
     whatsapp: { used: 0, limit: l.whatsapp, state: "ok" as const, graceEndsAt: null },
     instagram: { used: 0, limit: l.instagram, state: "ok" as const, graceEndsAt: null },
-    agents: { used: 0, limit: l.activeAgents, total: 0, totalLimit: l.totalAgents },
+    agents: agentUsage(ctx),
     credits: { used: 0, limit: l.includedCredits },
     copilotQuestions: { used: 0, limit: l.copilotQuestions },
   };
