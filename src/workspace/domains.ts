@@ -1,4 +1,5 @@
 import type { Instant } from "../policy/time";
+import { channelsDomain } from "./channels";
 import type { WorkspaceContext } from "./context";
 import type { Migration } from "./store";
 
@@ -15,4 +16,4 @@ export interface Domain {
   nextDeadline(ctx: WorkspaceContext): Instant | null;
 }
 
-export const DOMAINS: readonly Domain[] = [];
+export const DOMAINS: readonly Domain[] = [channelsDomain];

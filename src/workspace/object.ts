@@ -2,7 +2,9 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Outcome, ok } from "../errors";
 import { effectiveLimits } from "../policy/catalogue";
+import type { ChannelKind } from "../policy/channels";
 import { type Instant, iso } from "../policy/time";
+import * as channels from "./channels";
 import type { CallMeta, WorkspaceContext } from "./context";
 import { DOMAINS } from "./domains";
 import { eventMigrations } from "./events";
@@ -211,5 +213,29 @@ export class WorkspaceObject extends DurableObject<Env> {
     this.store.setMeta(TEST_CLOCK_KEY, at);
     await this.runDueWork();
     return ok({ now: iso(at), frozen: true });
+  }
+
+  // ---- channels ----------------------------------------------------------------------------
+
+  connectChannel(
+    kind: ChannelKind,
+    input: channels.ConnectInput,
+    meta: CallMeta,
+  ): Promise<Reply<channels.ConnectAnswer>> {
+    return this.mutateWorkspace(meta, (ctx) =>
+      channels.connectChannel(ctx, kind, input, meta.role),
+    );
+  }
+
+  disconnectChannel(
+    kind: ChannelKind,
+    id: string,
+    meta: CallMeta,
+  ): Promise<Reply<channels.DisconnectAnswer>> {
+    return this.mutateWorkspace(meta, (ctx) => channels.disconnectChannel(ctx, kind, id));
+  }
+
+  listChannels(kind: ChannelKind, page: channels.ChannelPage): Reply<channels.ChannelList> {
+    return this.read((ctx) => ok(channels.listChannels(ctx, kind, page)));
   }
 }

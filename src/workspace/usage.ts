@@ -1,3 +1,4 @@
+import { channelUsage } from "./channels";
 import type { WorkspaceContext } from "./context";
 
 /** Every limit of the workspace with its use (PRODUCT.md §9 `GET usage`). */
@@ -12,8 +13,8 @@ export function usageView(ctx: WorkspaceContext) {
       state: "ok" as const,
       graceEndsAt: null,
     },
-    whatsapp: { used: 0, limit: l.whatsapp, state: "ok" as const, graceEndsAt: null },
-    instagram: { used: 0, limit: l.instagram, state: "ok" as const, graceEndsAt: null },
+    whatsapp: channelUsage(ctx, "whatsapp"),
+    instagram: channelUsage(ctx, "instagram"),
     agents: { used: 0, limit: l.activeAgents, total: 0, totalLimit: l.totalAgents },
     credits: { used: 0, limit: l.includedCredits },
     copilotQuestions: { used: 0, limit: l.copilotQuestions },
