@@ -72,7 +72,9 @@ export function stepChannels(
   const ending = episode.phase === "grace" && now >= episode.graceEndsAt && excess > 0;
   const figures = ending
     ? { used: counts.active - excess, max: limit, disabled: excess }
-    : { used: counts.active, max: limit, excess };
+    : excess > 0
+      ? { used: counts.active, max: limit, excess }
+      : { used: counts.active, max: limit };
   const step = stepEpisode(episode, kind, excess > 0, now, figures);
   const next = { episode: step.episode, events: step.events };
   if (!step.enforcedNow || episode.phase !== "grace") return { ...next, ...none };
