@@ -149,24 +149,31 @@ function pruneDisabled(store: Store, kind: ChannelKind, disabled: number): numbe
 
 // ---- views -----------------------------------------------------------------------------------
 
-/** One kind's line of GET usage, evaluated lazily at `ctx.now`. */
-export function channelUsage(ctx: WorkspaceContext, kind: ChannelKind) {
-  const s = loadKind(ctx.store, kind);
+/** A kind as a reader sees it at `ctx.now`, a lapsed grace included (reads never write). */
+function lazyKind(ctx: WorkspaceContext, kind: ChannelKind) {
+  const stored = loadKind(ctx.store, kind);
   const limit = ctx.limits[kind];
-  const view = viewChannels(s.episode, s, limit, ctx.now);
-  const used = s.active - view.pendingDisable;
+  return { stored, limit, view: viewChannels(stored.episode, stored, limit, ctx.now) };
+}
+
+function usageOf({ stored, limit, view }: ReturnType<typeof lazyKind>) {
+  const used = stored.active - view.pendingDisable;
   return {
     used,
     limit,
     state: view.state,
     graceEndsAt: isoOrNull(view.graceEndsAt),
-    grandfathered: s.grandfathered,
-    disabled: s.disabled + view.pendingDisable,
+    grandfathered: stored.grandfathered,
+    disabled: stored.disabled + view.pendingDisable,
     overLimit: limit !== null && used > limit,
-    // What the running grace would disable at its end if nothing changes.
-    toDisable: view.state === "grace" ? excessOf(s, limit) : 0,
+    // What the running grace disables at its end if nothing changes.
+    toDisable: view.state === "grace" ? excessOf(stored, limit) : 0,
   };
 }
+
+/** One kind's line of GET usage. */
+export const channelUsage = (ctx: WorkspaceContext, kind: ChannelKind) =>
+  usageOf(lazyKind(ctx, kind));
 export type ChannelUsage = ReturnType<typeof channelUsage>;
 
 const channelView = (row: ChannelRow) => ({
@@ -192,38 +199,39 @@ const cursorOf = (row: ChannelRow) => `${row.connected_at}:${row.seq}`;
  * disabled already, as the next call will record them.
  */
 export function listChannels(ctx: WorkspaceContext, kind: ChannelKind, page: ChannelPage) {
-  const usage = channelUsage(ctx, kind);
-  const s = loadKind(ctx.store, kind);
-  const view = viewChannels(s.episode, s, ctx.limits[kind], ctx.now);
+  const lazy = lazyKind(ctx, kind);
+  const { pendingDisable, graceEndsAt } = lazy.view;
   const pending = new Set(
-    view.pendingDisable > 0
-      ? firstDisableable(ctx.store, kind, view.pendingDisable).map((r) => r.seq)
-      : [],
+    pendingDisable > 0 ? firstDisableable(ctx.store, kind, pendingDisable).map((r) => r.seq) : [],
   );
   const size = page.pageSize ?? DEFAULT_PAGE_SIZE;
-  const match = page.after === undefined ? null : CURSOR.exec(page.after);
-  const [afterAt, afterSeq] = match === null ? [null, null] : [Number(match[1]), Number(match[2])];
-  const rows = ctx.store.all<ChannelRow>(
-    `SELECT seq, id, status, connected_at, grandfathered, disabled_at FROM channels
-     WHERE kind = ? AND (? IS NULL OR connected_at > ? OR (connected_at = ? AND seq > ?))
-     ORDER BY connected_at, seq LIMIT ?`,
-    kind,
-    afterAt,
-    afterAt,
-    afterAt,
-    afterSeq,
-    size + 1,
-  );
+  const cursor = page.after === undefined ? null : CURSOR.exec(page.after);
+  const select = "SELECT seq, id, status, connected_at, grandfathered, disabled_at FROM channels";
+  const rows =
+    cursor === null
+      ? ctx.store.all<ChannelRow>(
+          `${select} WHERE kind = ? ORDER BY connected_at, seq LIMIT ?`,
+          kind,
+          size + 1,
+        )
+      : ctx.store.all<ChannelRow>(
+          `${select} WHERE kind = ? AND (connected_at, seq) > (?, ?)
+           ORDER BY connected_at, seq LIMIT ?`,
+          kind,
+          Number(cursor[1]),
+          Number(cursor[2]),
+          size + 1,
+        );
   const more = rows.length > size;
   const shown = rows
     .slice(0, size)
     .map((r) =>
-      pending.has(r.seq) ? { ...r, status: "disabled" as const, disabled_at: view.graceEndsAt } : r,
+      pending.has(r.seq) ? { ...r, status: "disabled" as const, disabled_at: graceEndsAt } : r,
     );
   const last = shown[shown.length - 1];
   return {
     kind,
-    ...usage,
+    ...usageOf(lazy),
     channels: shown.map(channelView),
     nextCursor: more && last !== undefined ? cursorOf(last) : null,
   };

@@ -583,8 +583,9 @@ describe("listing", () => {
   it("lists every channel earliest connected first, a page at a time", async () => {
     const ws = await workspace("pro", 1);
     const ids = ["c0", "c1", "c2", "c3", "c4"];
+    // Two at each instant, so a page boundary falls between channels connected together.
     for (const [i, id] of ids.entries()) {
-      await setClock(ws, plus(NOW, i * HOUR));
+      await setClock(ws, plus(NOW, Math.floor(i / 2) * HOUR));
       await connect(ws, "instagram", id);
     }
     await importChannel(ws, "instagram", "legacy", "2026-01-01T00:00:00Z");
