@@ -7,6 +7,7 @@ import { authenticate } from "./auth";
 import { ApiError, type ApiErrorBody, ERROR_STATUS, type FieldIssue, invalid } from "./errors";
 import type { AppEnv } from "./hono";
 import { agentsRoutes } from "./routes/agents";
+import { channelRoutes } from "./routes/channels";
 import { subscriptionRoutes } from "./routes/subscription";
 import { testClockRoutes } from "./routes/testClock";
 import { usageRoutes } from "./routes/usage";
@@ -60,6 +61,7 @@ export function createApp() {
   usageRoutes(app);
   testClockRoutes(app);
   agentsRoutes(app);
+  channelRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

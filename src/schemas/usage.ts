@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ChannelUsage } from "./channels";
 
 const limit = z.number().int().nullable().describe("null = unlimited");
 const state = z.enum(["ok", "grace", "enforced"]);
@@ -11,19 +12,12 @@ const entityUsage = z.object({
   graceEndsAt: z.string().nullable(),
 });
 
-const channelUsage = z.object({
-  used: z.number().int(),
-  limit,
-  state,
-  graceEndsAt: z.string().nullable(),
-});
-
 export const Usage = z
   .object({
     leads: entityUsage,
     contactsAndCompanies: entityUsage,
-    whatsapp: channelUsage,
-    instagram: channelUsage,
+    whatsapp: ChannelUsage,
+    instagram: ChannelUsage,
     agents: z.object({
       used: z.number().int().describe("active agents"),
       limit: limit.describe("active agent limit; null = unlimited"),

@@ -1,5 +1,6 @@
 import type { Instant } from "../policy/time";
 import { agentsDomain } from "./agents";
+import { channelsDomain } from "./channels";
 import type { WorkspaceContext } from "./context";
 import type { Migration } from "./store";
 
@@ -16,4 +17,4 @@ export interface Domain {
   nextDeadline(ctx: WorkspaceContext): Instant | null;
 }
 
-export const DOMAINS: readonly Domain[] = [agentsDomain];
+export const DOMAINS: readonly Domain[] = [agentsDomain, channelsDomain];

@@ -3,6 +3,7 @@ import type { Env } from "../env";
 import { fail, type Outcome, ok } from "../errors";
 import type { AgentRef } from "../policy/agents";
 import { effectiveLimits } from "../policy/catalogue";
+import type { ChannelKind } from "../policy/channels";
 import { type Instant, iso } from "../policy/time";
 import {
   type AgentDecision,
@@ -14,6 +15,7 @@ import {
   deleteAgent,
   listAgents,
 } from "./agents";
+import * as channels from "./channels";
 import type { CallMeta, WorkspaceContext } from "./context";
 import { DOMAINS } from "./domains";
 import { eventMigrations } from "./events";
@@ -244,5 +246,29 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   listAgents(): Reply<AgentList> {
     return this.read((ctx) => ok(listAgents(ctx)));
+  }
+
+  // ---- channels ----------------------------------------------------------------------------
+
+  connectChannel(
+    kind: ChannelKind,
+    input: channels.ConnectInput,
+    meta: CallMeta,
+  ): Promise<Reply<channels.ConnectAnswer>> {
+    return this.mutateWorkspace(meta, (ctx) =>
+      channels.connectChannel(ctx, kind, input, meta.role),
+    );
+  }
+
+  disconnectChannel(
+    kind: ChannelKind,
+    id: string,
+    meta: CallMeta,
+  ): Promise<Reply<channels.DisconnectAnswer>> {
+    return this.mutateWorkspace(meta, (ctx) => channels.disconnectChannel(ctx, kind, id));
+  }
+
+  listChannels(kind: ChannelKind, page: channels.ChannelPage): Reply<channels.ChannelList> {
+    return this.read((ctx) => ok(channels.listChannels(ctx, kind, page)));
   }
 }

@@ -1,4 +1,5 @@
 import { agentUsage } from "./agents";
+import { channelUsage } from "./channels";
 import type { WorkspaceContext } from "./context";
 
 /** Every limit of the workspace with its use (PRODUCT.md §9 `GET usage`). */
@@ -13,8 +14,8 @@ export function usageView(ctx: WorkspaceContext) {
       state: "ok" as const,
       graceEndsAt: null,
     },
-    whatsapp: { used: 0, limit: l.whatsapp, state: "ok" as const, graceEndsAt: null },
-    instagram: { used: 0, limit: l.instagram, state: "ok" as const, graceEndsAt: null },
+    whatsapp: channelUsage(ctx, "whatsapp"),
+    instagram: channelUsage(ctx, "instagram"),
     agents: agentUsage(ctx),
     credits: { used: 0, limit: l.includedCredits },
     copilotQuestions: { used: 0, limit: l.copilotQuestions },

@@ -1,0 +1,121 @@
+import { z } from "@hono/zod-openapi";
+import { CHANNEL_KINDS } from "../policy/channels";
+import { CURSOR_PATTERN, MAX_PAGE_SIZE } from "../workspace/channels";
+import { ClientId, Instant, WorkspaceParams } from "./common";
+
+const Kind = z.enum(CHANNEL_KINDS).openapi({
+  param: { name: "kind", in: "path" },
+  description: "`whatsapp` (numbers) or `instagram` (accounts): two independent limits.",
+});
+
+export const KindParams = WorkspaceParams.extend({ kind: Kind });
+
+export const ChannelParams = KindParams.extend({
+  id: ClientId.openapi({ param: { name: "id", in: "path" }, example: "+5511999990001" }),
+});
+
+export const ConnectInput = z
+  .strictObject({
+    id: ClientId.openapi({ example: "+5511999990001" }).describe(
+      "The channel's id in the CRM (a phone number, an account id).",
+    ),
+    connectedAt: Instant.optional().describe(
+      "Platform only (a service sending it gets 403): when the channel was connected, to import existing ones; before 2026-06-01 it is grandfathered. Not after now. Defaults to now.",
+    ),
+  })
+  .openapi("ConnectChannelInput");
+
+export const ListQuery = z.object({
+  after: z
+    .string()
+    .regex(CURSOR_PATTERN, "must be a nextCursor from a previous page")
+    .optional()
+    .openapi({
+      param: { name: "after", in: "query" },
+      description: "A previous page's nextCursor.",
+    }),
+  pageSize: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE_SIZE)
+    .optional()
+    .openapi({
+      param: { name: "pageSize", in: "query" },
+      description: `Channels per page, 1-${MAX_PAGE_SIZE}; default 100.`,
+    }),
+});
+
+const limit = z.number().int().nullable().describe("null = unlimited");
+const state = z.enum(["ok", "grace", "enforced"]);
+const status = z.enum(["active", "disabled"]);
+
+export const ChannelUsage = z
+  .object({
+    used: z.number().int().describe("connected, enabled channels, grandfathered included"),
+    limit,
+    state: state.describe(
+      "`grace`: a non-grandfathered channel does not fit and will be disabled at graceEndsAt unless the limit rises or channels disconnect. `enforced`: the excess was disabled and the kind is still at (or, with grandfathered channels, over) its limit; the next connection starts a new grace.",
+    ),
+    graceEndsAt: z
+      .string()
+      .nullable()
+      .describe("In `grace`, when it ends; in `enforced`, when the grace ended."),
+    grandfathered: z.number().int().describe("active channels connected before 2026-06-01"),
+    disabled: z.number().int().describe("channels disabled by the limit and not reconnected"),
+    overLimit: z.boolean().describe("used > limit"),
+    toDisable: z.number().int().describe("channels the running grace disables at its end"),
+  })
+  .openapi("ChannelUsage");
+
+const Channel = z.object({
+  id: z.string(),
+  status,
+  connectedAt: z.string(),
+  grandfathered: z.boolean(),
+  disabledAt: z.string().nullable(),
+});
+
+export const ConnectAnswer = z
+  .object({
+    kind: z.enum(CHANNEL_KINDS),
+    ...Channel.shape,
+    alreadyConnected: z
+      .boolean()
+      .describe("The channel was already active: nothing changed, its state is answered."),
+    overLimit: z.boolean().describe("This kind's count now exceeds its limit."),
+    used: z.number().int(),
+    limit,
+    grace: z
+      .object({ endsAt: z.string() })
+      .optional()
+      .describe(
+        "Present while this kind's grace runs: at its end the excess non-grandfathered channels are disabled, earliest connected first.",
+      ),
+  })
+  .openapi("ConnectChannelAnswer");
+
+export const DisconnectAnswer = z
+  .object({
+    kind: z.enum(CHANNEL_KINDS),
+    id: z.string(),
+    disconnected: z.literal(true),
+    previousStatus: status,
+    used: z.number().int(),
+    limit,
+    state,
+    graceEndsAt: z.string().nullable(),
+  })
+  .openapi("DisconnectChannelAnswer");
+
+export const ChannelList = z
+  .object({
+    kind: z.enum(CHANNEL_KINDS),
+    ...ChannelUsage.shape,
+    channels: z.array(Channel).describe("earliest connected first"),
+    nextCursor: z
+      .string()
+      .nullable()
+      .describe("Pass as `after` for the next page; null at the end."),
+  })
+  .openapi("ChannelList");
