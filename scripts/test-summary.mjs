@@ -1,15 +1,22 @@
-// Prints the last test run's totals as one plain line ("Tests: N passed, N failed").
+// Prints the last test run's totals as one plain line ("Tests: N passed, N failed"), summing
+// the workerd suite and the e2e suite.
 import { existsSync, readFileSync } from "node:fs";
 
-const file = ".vitest-report.json";
-if (!existsSync(file)) {
-  console.error(`${file} not found: run npm test first`);
-  process.exit(1);
+const files = [".vitest-report.json", ".vitest-e2e-report.json"];
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of files) {
+  if (!existsSync(file)) {
+    console.error(`${file} not found: run npm test first`);
+    process.exit(1);
+  }
+  const report = JSON.parse(readFileSync(file, "utf8"));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests;
+  skipped += report.numPendingTests + report.numTodoTests;
 }
-const report = JSON.parse(readFileSync(file, "utf8"));
-const skipped = report.numPendingTests + report.numTodoTests;
 console.log(
-  `Tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed` +
-    (skipped > 0 ? `, ${skipped} skipped` : ""),
+  `Tests: ${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`,
 );
-process.exit(report.numFailedTests === 0 && report.numPassedTests > 0 ? 0 : 1);
+process.exit(failed === 0 && passed > 0 ? 0 : 1);

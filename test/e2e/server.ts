@@ -1,0 +1,106 @@
+// Runs the Worker the way a user does (`wrangler dev` on workerd, state on disk) for e2e tests.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const E2E_SECRET = "e2e-secret-0123456789abcdef";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === "object" && address
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
+    });
+  });
+}
+
+export function mintToken(ws: string, role: string, ttlSeconds = 3600): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({
+    ws,
+    role,
+    exp: Math.floor(Date.now() / 1000) + ttlSeconds,
+  })}`;
+  return `${body}.${createHmac("sha256", E2E_SECRET).update(body).digest("base64url")}`;
+}
+
+export interface DevServer {
+  url: string;
+  stateDir: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `wrangler dev` on a free loopback port; `stateDir` lets a test restart on the same state. */
+export async function startDevServer(stateDir?: string): Promise<DevServer> {
+  const dir = stateDir ?? mkdtempSync(join(tmpdir(), "quota-e2e-"));
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    "node_modules/.bin/wrangler",
+    [
+      "dev",
+      "--port",
+      String(port),
+      "--ip",
+      "127.0.0.1",
+      "--persist-to",
+      dir,
+      "--var",
+      `AUTH_SECRET:${E2E_SECRET}`,
+      "--var",
+      "TEST_CLOCKS:on",
+      "--inspector-port",
+      String(await freePort()),
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  );
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`wrangler dev did not start:\n${output}`)),
+      90_000,
+    );
+    const onData = (chunk: Buffer) => {
+      output += String(chunk);
+      if (/Ready on/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`wrangler dev exited with ${code}:\n${output}`));
+    });
+  });
+  const url = `http://127.0.0.1:${port}`;
+  // The first request may race the runtime's start; wait until it answers.
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/openapi.json`)).ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    stateDir: dir,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 5_000);
+      }),
+  };
+}
+
+export const removeState = (dir: string) => rmSync(dir, { recursive: true, force: true });

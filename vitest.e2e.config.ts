@@ -1,0 +1,14 @@
+import { defineConfig } from "vitest/config";
+
+// End-to-end tests run in Node against `wrangler dev` (and a real browser for the billing page),
+// the way a user runs the service; the rest of the suite runs inside workerd (vitest.config.ts).
+export default defineConfig({
+  test: {
+    include: ["test/e2e/**/*.test.ts"],
+    environment: "node",
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+    fileParallelism: false,
+    reporters: ["default", ["json", { outputFile: ".vitest-e2e-report.json" }]],
+  },
+});
