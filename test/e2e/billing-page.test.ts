@@ -74,10 +74,11 @@ describe("billing page", () => {
   it("creates and enables agents, and explains a refused activation", async () => {
     const page = await openPage("admin");
     await page.click('nav button[data-tab="agents"]');
-    for (const [id, name] of [
+    const agents: [string, string][] = [
       ["support", "Support"],
       ["sales", "Sales"],
-    ]) {
+    ];
+    for (const [id, name] of agents) {
       await page.fill("#agent-id", id);
       await page.fill("#agent-name", name);
       await page.click('#agent-form button[type="submit"]');
