@@ -1,4 +1,5 @@
 import type { WorkspaceContext } from "./context";
+import { copilotQuestionsUsage, creditsUsage } from "./credits";
 
 /** Every limit of the workspace with its use (PRODUCT.md §9 `GET usage`). */
 export function usageView(ctx: WorkspaceContext) {
@@ -15,8 +16,8 @@ export function usageView(ctx: WorkspaceContext) {
     whatsapp: { used: 0, limit: l.whatsapp, state: "ok" as const, graceEndsAt: null },
     instagram: { used: 0, limit: l.instagram, state: "ok" as const, graceEndsAt: null },
     agents: { used: 0, limit: l.activeAgents, total: 0, totalLimit: l.totalAgents },
-    credits: { used: 0, limit: l.includedCredits },
-    copilotQuestions: { used: 0, limit: l.copilotQuestions },
+    credits: creditsUsage(ctx),
+    copilotQuestions: copilotQuestionsUsage(ctx),
   };
 }
 export type UsageView = ReturnType<typeof usageView>;
