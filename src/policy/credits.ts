@@ -305,6 +305,31 @@ export const commitFigures = (reserved: number, actual: number) => ({
   overrun: Math.max(0, actual - reserved),
 });
 
+function standing(pool: Pool, period: PeriodBounds): string {
+  const remaining = remainingOf(pool);
+  return remaining < 0
+    ? `the pool is ${credits(-remaining)} over its balance, so spends are refused until ${humanInstant(period.end)} or until credits are added.`
+    : `${fmt(remaining)} of ${credits(pool.balance)} remain until ${humanInstant(period.end)}.`;
+}
+
+export function commitMessage(
+  r: Pick<Reservation, "feature" | "credits">,
+  charged: number,
+  overrun: number,
+  after: Pool,
+  period: PeriodBounds,
+): string {
+  const over = overrun > 0 ? ` (${fmt(overrun)} over the ${fmt(r.credits)} reserved)` : "";
+  return `Charged ${credits(charged)} to ${FEATURE_LABEL[r.feature]}${over}; ${standing(after, period)}`;
+}
+
+export const releaseMessage = (
+  r: Pick<Reservation, "feature" | "credits">,
+  after: Pool,
+  period: PeriodBounds,
+): string =>
+  `Released the ${credits(r.credits)} held for ${FEATURE_LABEL[r.feature]}; nothing was charged. ${standing(after, period)}`;
+
 // ---- events --------------------------------------------------------------------------------
 
 /** The thresholds reached at this use of this balance. */

@@ -3,12 +3,12 @@ import { AI_FEATURES, type AiFeature, AVERAGE_CREDIT_COST } from "../policy/cata
 import {
   closeProblem,
   commitFigures,
+  commitMessage,
   DEFAULT_TTL_SECONDS,
   decideQuestion,
   decideSpend,
   type EndedPeriod,
   estimatedRequests,
-  FEATURE_LABEL,
   type FeatureUse,
   featureRemainingOf,
   humanInstant,
@@ -20,6 +20,7 @@ import {
   type Reservation,
   type ReservationState,
   reachedThresholds,
+  releaseMessage,
   remainingOf,
   reservationExpiry,
   resetEvent,
@@ -400,20 +401,24 @@ function loadReservation(store: Store, id: string): Reservation | undefined {
 }
 
 /** The pool and the reservation's feature after a commit or release, for its answer. */
-function figures(ctx: WorkspaceContext, feature: AiFeature) {
+function figuresAfter(ctx: WorkspaceContext, feature: AiFeature) {
   const state = loadCreditState(ctx);
   const f = state.features[feature];
   return {
-    monthlyBalance: state.pool.balance,
-    used: state.pool.used,
-    held: state.pool.held,
-    remaining: remainingOf(state.pool),
-    featureLimit: f.limit,
-    featureUsed: f.used,
-    featureHeld: f.held,
-    featureRemaining: featureRemainingOf(f),
-    periodStart: iso(state.period.start),
-    nextResetAt: iso(state.period.end),
+    pool: state.pool,
+    period: state.period,
+    figures: {
+      monthlyBalance: state.pool.balance,
+      used: state.pool.used,
+      held: state.pool.held,
+      remaining: remainingOf(state.pool),
+      featureLimit: f.limit,
+      featureUsed: f.used,
+      featureHeld: f.held,
+      featureRemaining: featureRemainingOf(f),
+      periodStart: iso(state.period.start),
+      nextResetAt: iso(state.period.end),
+    },
   };
 }
 
@@ -483,12 +488,7 @@ export function commitReservation(
     meta,
   });
   applyThresholds(ctx, period);
-  const after = figures(ctx, r.feature);
-  const over = overrun > 0 ? ` (${overrun} over the ${r.credits} reserved)` : "";
-  const standing =
-    after.remaining < 0
-      ? `the pool is ${-after.remaining} credits over its balance, so spends are refused until ${humanInstant(period.end)} or until credits are added.`
-      : `${after.remaining} of ${after.monthlyBalance} credits remain until ${humanInstant(period.end)}.`;
+  const after = figuresAfter(ctx, r.feature);
   return ok({
     reservationId: r.id,
     state: "committed" as const,
@@ -497,8 +497,8 @@ export function commitReservation(
     charged,
     overrun,
     committedAt: iso(ctx.now),
-    message: `Charged ${charged} credits to ${FEATURE_LABEL[r.feature]}${over}; ${standing}`,
-    ...after,
+    message: commitMessage(r, charged, overrun, after.pool, after.period),
+    ...after.figures,
   });
 }
 
@@ -518,7 +518,7 @@ export function releaseReservation(ctx: WorkspaceContext, id: string, meta: Call
     periodStart: currentPeriod(ctx).start,
     meta,
   });
-  const after = figures(ctx, r.feature);
+  const after = figuresAfter(ctx, r.feature);
   return ok({
     reservationId: r.id,
     state: "released" as const,
@@ -526,8 +526,8 @@ export function releaseReservation(ctx: WorkspaceContext, id: string, meta: Call
     reserved: r.credits,
     released: r.credits,
     releasedAt: iso(ctx.now),
-    message: `Released the ${r.credits} credits held for ${FEATURE_LABEL[r.feature]}; nothing was charged.`,
-    ...after,
+    message: releaseMessage(r, after.pool, after.period),
+    ...after.figures,
   });
 }
 
