@@ -14,6 +14,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
+    exclude: ["test/e2e/**", "**/node_modules/**"],
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
   },
 });

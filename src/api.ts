@@ -8,6 +8,7 @@ import { ApiError, type ApiErrorBody, ERROR_STATUS, type FieldIssue, invalid } f
 import type { AppEnv } from "./hono";
 import { agentsRoutes } from "./routes/agents";
 import { channelRoutes } from "./routes/channels";
+import { creditsRoutes } from "./routes/credits";
 import { subscriptionRoutes } from "./routes/subscription";
 import { testClockRoutes } from "./routes/testClock";
 import { usageRoutes } from "./routes/usage";
@@ -62,6 +63,7 @@ export function createApp() {
   testClockRoutes(app);
   agentsRoutes(app);
   channelRoutes(app);
+  creditsRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

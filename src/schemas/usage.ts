@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ChannelUsage } from "./channels";
+import { CopilotQuestionsUsage, CreditsUsage } from "./credits";
 
 const limit = z.number().int().nullable().describe("null = unlimited");
 const state = z.enum(["ok", "grace", "enforced"]);
@@ -24,9 +25,7 @@ export const Usage = z
       total: z.number().int(),
       totalLimit: z.number().int(),
     }),
-    credits: z
-      .object({ used: z.number().int(), limit: z.number().int().describe("the monthly balance") })
-      .passthrough(),
-    copilotQuestions: z.object({ used: z.number().int(), limit }).passthrough(),
+    credits: CreditsUsage,
+    copilotQuestions: CopilotQuestionsUsage,
   })
   .openapi("Usage");

@@ -2,6 +2,7 @@ import type { Instant } from "../policy/time";
 import { agentsDomain } from "./agents";
 import { channelsDomain } from "./channels";
 import type { WorkspaceContext } from "./context";
+import { creditsDomain } from "./credits";
 import type { Migration } from "./store";
 
 /**
@@ -17,4 +18,4 @@ export interface Domain {
   nextDeadline(ctx: WorkspaceContext): Instant | null;
 }
 
-export const DOMAINS: readonly Domain[] = [agentsDomain, channelsDomain];
+export const DOMAINS: readonly Domain[] = [creditsDomain, agentsDomain, channelsDomain];

@@ -2,7 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Outcome, ok } from "../errors";
 import type { AgentRef } from "../policy/agents";
-import { effectiveLimits } from "../policy/catalogue";
+import { type AiFeature, effectiveLimits } from "../policy/catalogue";
 import type { ChannelKind } from "../policy/channels";
 import { type Instant, iso } from "../policy/time";
 import {
@@ -17,6 +17,21 @@ import {
 } from "./agents";
 import * as channels from "./channels";
 import type { CallMeta, WorkspaceContext } from "./context";
+import {
+  checkCredits,
+  commitReservation,
+  consumeCredits,
+  consumeQuestion,
+  creditsView,
+  getReservation,
+  type PackageInput,
+  putPackage,
+  type ReserveRequest,
+  releaseReservation,
+  reserveCredits,
+  type SpendRequest,
+  setFeatureLimit,
+} from "./credits";
 import { DOMAINS } from "./domains";
 import { eventMigrations } from "./events";
 import { findPrior, idempotencyMigrations, remember } from "./idempotency";
@@ -270,5 +285,48 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   listChannels(kind: ChannelKind, page: channels.ChannelPage): Reply<channels.ChannelList> {
     return this.read((ctx) => ok(channels.listChannels(ctx, kind, page)));
+  }
+
+  // ---- credits -----------------------------------------------------------------------------
+
+  credits() {
+    return this.read((ctx) => ok(creditsView(ctx)));
+  }
+
+  /** The preflight: a read, so it never writes storage. */
+  checkCredits(input: SpendRequest) {
+    return this.read((ctx) => ok(checkCredits(ctx, input)));
+  }
+
+  consumeCredits(input: SpendRequest, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => ok(consumeCredits(ctx, input, meta)));
+  }
+
+  reserveCredits(input: ReserveRequest, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => ok(reserveCredits(ctx, input, meta)));
+  }
+
+  getReservation(id: string) {
+    return this.read((ctx) => getReservation(ctx, id));
+  }
+
+  commitReservation(id: string, credits: number, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => commitReservation(ctx, id, credits, meta));
+  }
+
+  releaseReservation(id: string, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => releaseReservation(ctx, id, meta));
+  }
+
+  setFeatureLimit(feature: AiFeature, limit: number | null, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => setFeatureLimit(ctx, feature, limit));
+  }
+
+  putCreditPackage(input: PackageInput, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => putPackage(ctx, input));
+  }
+
+  consumeCopilotQuestion(meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => ok(consumeQuestion(ctx, meta)));
   }
 }

@@ -1,6 +1,7 @@
 import { agentUsage } from "./agents";
 import { channelUsage } from "./channels";
 import type { WorkspaceContext } from "./context";
+import { copilotQuestionsUsage, creditsUsage } from "./credits";
 
 /** Every limit of the workspace with its use (PRODUCT.md §9 `GET usage`). */
 export function usageView(ctx: WorkspaceContext) {
@@ -17,8 +18,8 @@ export function usageView(ctx: WorkspaceContext) {
     whatsapp: channelUsage(ctx, "whatsapp"),
     instagram: channelUsage(ctx, "instagram"),
     agents: agentUsage(ctx),
-    credits: { used: 0, limit: l.includedCredits },
-    copilotQuestions: { used: 0, limit: l.copilotQuestions },
+    credits: creditsUsage(ctx),
+    copilotQuestions: copilotQuestionsUsage(ctx),
   };
 }
 export type UsageView = ReturnType<typeof usageView>;

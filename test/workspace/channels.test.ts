@@ -2,6 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import { excessOf } from "../../src/policy/channels";
 import { GRACE_MS } from "../../src/policy/episode";
+import { periodAt } from "../../src/policy/periods";
 import { call, freshWorkspace, setClock, subscribe } from "../helpers";
 
 const NOW = "2026-07-01T00:00:00.000Z";
@@ -80,8 +81,9 @@ describe("an idle workspace is enforced on time by its alarm", () => {
       "channel.disabled",
       "limit.enforced",
     ]);
-    // Nothing is due any more, so no alarm is left armed.
-    expect(await runInDurableObject(stubOf(ws), (_, state) => state.storage.getAlarm())).toBeNull();
+    // No channel deadline is left: the alarm now waits for the next credit period (a month on).
+    const rearmed = await runInDurableObject(stubOf(ws), (_, state) => state.storage.getAlarm());
+    expect(rearmed).toBe(periodAt(Date.parse(NOW), Date.now()).end);
   });
 
   it("applies a lapsed grace through the test clock as the cron would, once", async () => {

@@ -1,0 +1,241 @@
+import { z } from "@hono/zod-openapi";
+import { AI_FEATURES, PLANS } from "../policy/catalogue";
+import { MAX_CREDITS_PER_CALL, MAX_TTL_SECONDS } from "../policy/credits";
+import { ClientId, Instant, WorkspaceParams } from "./common";
+
+const Feature = z.enum(AI_FEATURES).describe("An AI feature of the plan catalogue");
+const CreditAmount = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_CREDITS_PER_CALL)
+  .describe(`Credits, an integer from 1 to ${MAX_CREDITS_PER_CALL.toLocaleString("en-US")}`);
+const count = z.number().int();
+const nullableCount = z.number().int().nullable();
+const at = z.string().describe("UTC ISO-8601 instant");
+/** Caps go well beyond one call's credits: a large workspace's balance is in the millions. */
+const MAX_FEATURE_LIMIT = 1_000_000_000;
+
+// ---- requests ------------------------------------------------------------------------------
+
+export const FeatureParams = WorkspaceParams.extend({
+  feature: Feature.openapi({ param: { name: "feature", in: "path" } }),
+});
+
+export const ReservationParams = WorkspaceParams.extend({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, "must be a reservation id")
+    .openapi({ param: { name: "id", in: "path" }, example: "rsv_0f8c…" }),
+});
+
+export const SpendInput = z
+  .strictObject({ feature: Feature, credits: CreditAmount })
+  .openapi("SpendInput", { example: { feature: "ai_rewriter", credits: 2 } });
+
+export const ReserveInput = z
+  .strictObject({
+    feature: Feature,
+    credits: CreditAmount.describe("The estimate to hold"),
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_TTL_SECONDS)
+      .optional()
+      .describe(
+        `How long the hold lasts unless committed or released; default 60, at most ${MAX_TTL_SECONDS}`,
+      ),
+  })
+  .openapi("ReserveInput", { example: { feature: "ai_agent", credits: 30, ttlSeconds: 120 } });
+
+export const CommitInput = z
+  .strictObject({
+    credits: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_CREDITS_PER_CALL)
+      .describe("The actual cost, charged in full even above the estimate; 0 charges nothing"),
+  })
+  .openapi("CommitInput", { example: { credits: 34 } });
+
+export const FeatureLimitInput = z
+  .strictObject({
+    limit: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_FEATURE_LIMIT)
+      .nullable()
+      .describe("Credits per period for this feature; 0 stops it; null removes the cap"),
+  })
+  .openapi("FeatureLimitInput", { example: { limit: 500 } });
+
+export const PackageInput = z
+  .strictObject({
+    id: ClientId.describe("The billing system's id; posting it again updates the package"),
+    credits: CreditAmount.describe("Credits the package adds to every period while it is active"),
+    expiresAt: Instant.describe("The package counts while now < expiresAt"),
+  })
+  .openapi("CreditPackageInput", {
+    example: { id: "pkg-2026-07", credits: 5000, expiresAt: "2027-07-15T00:00:00.000Z" },
+  });
+
+// ---- answers -------------------------------------------------------------------------------
+
+const poolFigures = {
+  monthlyBalance: count.describe("Included credits (per seat × seats) plus active packages"),
+  used: count.describe("Credits spent this period"),
+  held: count.describe("Credits held by open reservations"),
+  remaining: count.describe("monthlyBalance − used − held; below zero after an overrun"),
+  featureLimit: nullableCount.describe("The feature's cap this period; null = uncapped"),
+  featureUsed: count,
+  featureHeld: count,
+  featureRemaining: nullableCount.describe(
+    "featureLimit − featureUsed − featureHeld; null = uncapped",
+  ),
+  periodStart: at,
+  nextResetAt: at.describe("When usage resets: the next period start"),
+};
+
+export const SpendDecision = z
+  .object({
+    allowed: z.boolean(),
+    reason: z
+      .enum(["insufficient_credits", "feature_limit_reached", "feature_not_in_plan"])
+      .optional(),
+    message: z.string().describe("Why, in words a person can read"),
+    feature: Feature,
+    credits: count,
+    ...poolFigures,
+    upgradeTo: z.enum(PLANS).optional().describe("The cheapest plan that includes the feature"),
+  })
+  .openapi("CreditDecision", {
+    description: "The figures are as they stand after the call (a check changes nothing).",
+  });
+
+export const ReserveDecision = SpendDecision.extend({
+  reservationId: z.string().nullable().describe("null when refused"),
+  expiresAt: at.nullable().describe("When the hold frees itself; null when refused"),
+  ttlSeconds: count,
+}).openapi("ReservationDecision");
+
+export const Reservation = z
+  .object({
+    reservationId: z.string(),
+    feature: Feature,
+    credits: count.describe("The estimate held"),
+    state: z.enum(["open", "committed", "released", "expired"]),
+    createdAt: at,
+    expiresAt: at,
+    charged: nullableCount.describe("The actual cost once committed"),
+    closedAt: at.nullable(),
+  })
+  .openapi("Reservation");
+
+export const Committed = z
+  .object({
+    reservationId: z.string(),
+    state: z.literal("committed"),
+    feature: Feature,
+    reserved: count,
+    charged: count.describe("The actual cost, charged in full"),
+    overrun: count.describe("How much the actual exceeded the estimate, else 0"),
+    committedAt: at,
+    message: z.string(),
+    ...poolFigures,
+  })
+  .openapi("ReservationCommitted");
+
+export const Released = z
+  .object({
+    reservationId: z.string(),
+    state: z.literal("released"),
+    feature: Feature,
+    reserved: count,
+    released: count.describe("Credits freed"),
+    releasedAt: at,
+    message: z.string(),
+    ...poolFigures,
+  })
+  .openapi("ReservationReleased");
+
+export const FeatureCredits = z
+  .object({
+    feature: Feature,
+    inPlan: z.boolean().describe("Whether the workspace's plan includes the feature"),
+    averageCost: count.describe("Average credits per request (platform configuration)"),
+    creditsUsed: count,
+    creditsHeld: count,
+    creditLimit: nullableCount.describe("null = uncapped"),
+    creditsRemaining: nullableCount.describe("creditLimit − used − held; null = uncapped"),
+    estimatedRequests: nullableCount.describe("floor(creditLimit / averageCost); null = uncapped"),
+  })
+  .openapi("FeatureCredits");
+
+const Package = z.object({ id: z.string(), credits: count, expiresAt: at });
+
+export const PackageAnswer = Package.extend({
+  active: z.boolean().describe("Whether it counts now (now < expiresAt)"),
+  created: z.boolean().describe("false when an existing package was updated"),
+  createdAt: at,
+  updatedAt: at,
+  monthlyBalance: count,
+  addOnCredits: count,
+}).openapi("CreditPackage");
+
+export const CopilotQuestionsUsage = z
+  .object({
+    used: count,
+    limit: nullableCount.describe("Questions per period; null = unlimited"),
+    remaining: nullableCount,
+    nextResetAt: at,
+  })
+  .openapi("CopilotQuestionsUsage");
+
+export const CreditsUsage = z
+  .object({
+    used: count,
+    limit: count.describe("the monthly balance"),
+    held: count,
+    remaining: count,
+    percentUsed: z.number().describe("used / limit in percent, two decimals"),
+    periodStart: at,
+    nextResetAt: at,
+  })
+  .openapi("CreditsUsage");
+
+export const CreditsOverview = z
+  .object({
+    periodStart: at,
+    nextResetAt: at,
+    monthlyBalance: count,
+    includedPerSeat: count,
+    seats: count,
+    includedCredits: count.describe("includedPerSeat × seats"),
+    addOnCredits: count.describe("Credits of the packages active now"),
+    packages: z.array(Package).describe("The packages active now (expired ones are not listed)"),
+    used: count,
+    held: count,
+    remaining: count,
+    percentUsed: z.number(),
+    features: z.array(FeatureCredits).describe("Every AI feature of the catalogue"),
+    copilotQuestions: CopilotQuestionsUsage,
+  })
+  .openapi("Credits");
+
+export const QuestionDecision = z
+  .object({
+    allowed: z.boolean(),
+    reason: z.literal("question_limit_reached").optional(),
+    message: z.string(),
+    used: count.describe("Questions asked this period, after the call"),
+    limit: nullableCount.describe("null = unlimited"),
+    remaining: nullableCount,
+    periodStart: at,
+    nextResetAt: at,
+  })
+  .openapi("CopilotQuestionDecision");
