@@ -102,6 +102,43 @@ describe("billing page", () => {
     await page.close();
   });
 
+  it("shows the monthly balance and lets an admin cap a feature on Manage credits", async () => {
+    await api("POST", "/credit-packages", {
+      id: "pack-1",
+      credits: 5_000,
+      expiresAt: "2030-01-01T00:00:00Z",
+    });
+    await fetch(`${server.url}/v1/workspaces/acme/credits/consume`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${mintToken("acme", "service")}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ feature: "ai_summarize", credits: 750 }),
+    });
+    const page = await openPage("admin");
+    await page.click('nav button[data-tab="credits"]');
+    const balance = page.locator("#credits-balance");
+    // Advanced × 2 seats = 2,500 included + a 5,000 package = 7,500.
+    await expect.poll(() => balance.textContent()).toContain("7,500");
+    expect(await balance.textContent()).toContain("5,000");
+    expect(await page.locator("#credits-percent").textContent()).toBe("10.0% used");
+    const row = page.locator('[data-feature="ai_summarize"]');
+    expect(await row.textContent()).toContain("750");
+    await row.locator("input").fill("1000");
+    await row.locator("button").click();
+    // 1,000 credits at an average of 2 per request: 500 estimated requests.
+    await expect
+      .poll(() => page.locator('[data-feature="ai_summarize"]').textContent())
+      .toContain("500");
+    const credits = (await api("GET", "/credits")) as {
+      features: { feature: string; creditLimit: number | null }[];
+    };
+    expect(credits.features.find((f) => f.feature === "ai_summarize")?.creditLimit).toBe(1_000);
+    await page.screenshot({ path: `${SHOTS}/billing-credits.png`, fullPage: true });
+    await page.close();
+  });
+
   it("tells a reader with a wrong token what went wrong", async () => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/app`);
