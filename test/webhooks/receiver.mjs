@@ -6,8 +6,8 @@
  *
  * - `POST /webhooks`: a delivery. 401 when the signature does not verify; otherwise the next
  *   scripted answer for the event's workspace, else 204.
- * - `PUT /script/{ws}` with `[{"status": 500}, {"hangMs": 7000}, ...]`: the next answers for
- *   deliveries of workspace `ws`, in order.
+ * - `PUT /script/{ws}` with `[{"status": 500}, {"delayMs": 7000}, ...]`: the next answers for
+ *   deliveries of workspace `ws`, in order (`status` defaults to 204, `delayMs` to 0).
  * - `GET /log/{ws}`: every delivery received for `ws`, in arrival order.
  */
 // Plain JavaScript: it runs in Node, and the project's TypeScript setup has Workers types only.
@@ -24,12 +24,14 @@ async function readBody(request) {
 /** @param {import("vitest/node").TestProject} project */
 export default async function setup(project) {
   const webhook = new Webhook(TEST_WEBHOOK_SECRET);
-  /** Scripted answers per workspace: `{status}` or `{hangMs}`. */
+  /** Scripted answers per workspace: `{status?, delayMs?}`. */
   const scripts = new Map();
   /** Deliveries received per workspace (shape: ReceivedDelivery in ./client.ts). */
   const logs = new Map();
 
   const server = createServer(async (request, response) => {
+    // A sender that gave up closes the socket; a late answer must not crash the receiver.
+    response.on("error", () => undefined);
     const url = new URL(request.url ?? "/", "http://receiver");
     const body = await readBody(request);
     const json = (status, value) => {
@@ -56,22 +58,22 @@ export default async function setup(project) {
       payload = null;
     }
     const workspace = payload === null ? "(unverified)" : String(payload.workspaceId);
-    const answer =
-      payload === null ? { status: 401 } : (scripts.get(workspace)?.shift() ?? { status: 204 });
-    const entry = {
-      webhookId: headers["webhook-id"] ?? null,
-      verified: payload !== null,
-      payload,
-      answered: "status" in answer ? answer.status : "hang",
-      receivedAt: Date.now(),
-    };
-    logs.set(workspace, [...(logs.get(workspace) ?? []), entry]);
-    if ("hangMs" in answer) {
-      // Answers only after the sender gave up; by then the socket is usually gone.
-      setTimeout(() => response.destroyed || json(200, { late: true }), answer.hangMs);
-      return;
-    }
-    return json(answer.status, {});
+    const answer = payload === null ? { status: 401 } : (scripts.get(workspace)?.shift() ?? {});
+    const status = answer.status ?? 204;
+    logs.set(workspace, [
+      ...(logs.get(workspace) ?? []),
+      {
+        webhookId: headers["webhook-id"] ?? null,
+        verified: payload !== null,
+        payload,
+        answered: status,
+        delayMs: answer.delayMs ?? 0,
+        receivedAt: Date.now(),
+      },
+    ]);
+    // A delay past the sender's timeout is a receiver that does not answer in time.
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (!response.destroyed) json(status, {});
   });
 
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
