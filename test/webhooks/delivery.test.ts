@@ -2,6 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { PolicyEvent } from "../../src/policy/events";
 import { DAY_MS, iso, SECOND_MS } from "../../src/policy/time";
+import { deliverDue } from "../../src/workspace/delivery";
 import { recordEvents } from "../../src/workspace/events";
 import { Store } from "../../src/workspace/store";
 import { armProbe, installProbe } from "../cron/probe";
@@ -240,5 +241,38 @@ describe("webhook delivery", () => {
     expect(usage.json.seats).toBe(4);
     expect((await dueWork).status).toBe(200);
     expect((await feed(ws)).events[0].delivery.status).toBe("delivered");
+  });
+
+  it("records why a misconfigured webhook fails, and disables pending events once it is removed", async () => {
+    const ws = await frozenWorkspace();
+    await record(ws, named("a", "b"), T0);
+    const reason = "WEBHOOK_SECRET must be set to a whsec_ secret";
+    const deliverWith = (config: Parameters<typeof deliverDue>[1]) =>
+      runInDurableObject(env.WORKSPACE.getByName(ws), (_instance, state) =>
+        deliverDue(new Store(state.storage.sql), config, ws, () => T0),
+      );
+    expect(await deliverWith({ kind: "broken", reason })).toEqual({ attempted: 1, delivered: 0 });
+    const [a, b] = (await feed(ws)).events;
+    expect(a.delivery).toMatchObject({
+      status: "pending",
+      attempts: 1,
+      lastError: reason,
+      nextAttemptAt: iso(T0 + 5 * SECOND_MS),
+    });
+    expect(b.delivery).toMatchObject({ status: "pending", attempts: 0 });
+
+    expect(await deliverWith({ kind: "off" })).toEqual({ attempted: 0, delivered: 0 });
+    const disabled = (await feed(ws)).events.map(
+      (e: { delivery: { status: string; attempts: number; nextAttemptAt: string | null } }) => [
+        e.delivery.status,
+        e.delivery.attempts,
+        e.delivery.nextAttemptAt,
+      ],
+    );
+    expect(disabled).toEqual([
+      ["disabled", 1, null],
+      ["disabled", 0, null],
+    ]);
+    expect(await received(ws)).toEqual([]);
   });
 });
