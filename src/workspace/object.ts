@@ -250,10 +250,12 @@ export class WorkspaceObject extends DurableObject<Env> {
     if (workspaceId !== undefined) {
       await deliverDue(this.store, webhookConfig(this.env), workspaceId, () => this.now());
     }
+    const reported = await this.reportDueAt(this.dueAt(this.now()));
+    // Recomputed from storage: a mutation may have moved a deadline while the report (or a
+    // delivery) was in flight; armAlarm then sees the index behind and fires again at once.
     const after = this.now();
-    const dueAt = this.dueAt(after);
-    const reported = await this.reportDueAt(dueAt);
-    await this.setAlarm(reported ? dueAt : earliest(dueAt, after + INDEX_RETRY_MS));
+    if (reported) await this.armAlarm(after);
+    else await this.setAlarm(earliest(this.dueAt(after), after + INDEX_RETRY_MS));
     return { now: iso(now) };
   }
 
