@@ -1,20 +1,47 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-
 import { TEST_AUTH_SECRET } from "./test/secret.ts";
+import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
+
+const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on" };
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: "./wrangler.toml" },
-      miniflare: {
-        bindings: { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on" },
-      },
-    }),
-  ],
   test: {
-    include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "**/node_modules/**"],
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+    // Two Workers under test: the same code, with and without a webhook. Only test/webhooks/
+    // runs with WEBHOOK_URL set (to a receiver started by its globalSetup), so every other test
+    // records events as `disabled` and sends nothing.
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } }),
+        ],
+        test: {
+          name: "worker",
+          include: ["test/**/*.test.ts"],
+          // test/e2e runs in Node against wrangler dev (vitest.e2e.config.ts).
+          exclude: ["test/webhooks/**", "test/e2e/**", "**/node_modules/**"],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                ...bindings,
+                WEBHOOK_URL: `${inject("webhookReceiver")}/webhooks`,
+                WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "webhooks",
+          include: ["test/webhooks/**/*.test.ts"],
+          globalSetup: ["test/webhooks/receiver.mjs"],
+        },
+      },
+    ],
   },
 });

@@ -9,6 +9,7 @@ import type { AppEnv } from "./hono";
 import { agentsRoutes } from "./routes/agents";
 import { channelRoutes } from "./routes/channels";
 import { creditsRoutes } from "./routes/credits";
+import { eventsRoutes } from "./routes/events";
 import { subscriptionRoutes } from "./routes/subscription";
 import { testClockRoutes } from "./routes/testClock";
 import { usageRoutes } from "./routes/usage";
@@ -64,6 +65,7 @@ export function createApp() {
   agentsRoutes(app);
   channelRoutes(app);
   creditsRoutes(app);
+  eventsRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -5,3 +5,10 @@ declare global {
     interface Env extends WorkerEnv {}
   }
 }
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Origin of the webhook test receiver (test/webhooks/receiver.mjs), e.g. http://127.0.0.1:41234. */
+    webhookReceiver: string;
+  }
+}

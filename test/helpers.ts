@@ -1,4 +1,4 @@
-import { SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { sign } from "hono/jwt";
 import type { Role } from "../src/workspace/context";
 import { TEST_AUTH_SECRET } from "./secret";
@@ -59,3 +59,18 @@ export const subscribe = (
 
 export const setClock = (ws: string, now: string) =>
   call("PUT", `/v1/workspaces/${ws}/test-clock`, { body: { now } });
+
+/**
+ * The object's alarm once it points at a real deadline. A mutation that moves a deadline earlier
+ * than the due index has it sets the alarm to fire at once (to report to the index); this waits
+ * for workerd to run that alarm and answers the alarm it leaves armed.
+ */
+export async function settledAlarm(ws: string): Promise<number | null> {
+  const stub = env.WORKSPACE.getByName(ws);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const at = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    if (at === null || at > Date.now()) return at;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`the alarm of ${ws} did not settle`);
+}

@@ -1,5 +1,7 @@
+import type { Delivery, DeliveryStatus } from "../policy/delivery";
+import { EVENT_RETENTION_MS } from "../policy/delivery";
 import type { PolicyEvent } from "../policy/events";
-import type { Instant } from "../policy/time";
+import { type Instant, iso, isoOrNull } from "../policy/time";
 import type { Migration, Store } from "./store";
 
 export const eventMigrations: Migration[] = [
@@ -15,17 +17,148 @@ export const eventMigrations: Migration[] = [
       )`,
     ],
   },
+  {
+    // Webhook delivery state of each event. Rows recorded before it existed were never meant to
+    // be delivered: they become `disabled`, dated by when they occurred.
+    name: "events_delivery_v1",
+    statements: [
+      "ALTER TABLE events ADD COLUMN recorded_at INTEGER",
+      "ALTER TABLE events ADD COLUMN delivery_status TEXT NOT NULL DEFAULT 'disabled'",
+      "ALTER TABLE events ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+      "ALTER TABLE events ADD COLUMN next_attempt_at INTEGER",
+      "ALTER TABLE events ADD COLUMN last_attempt_at INTEGER",
+      "ALTER TABLE events ADD COLUMN last_error TEXT",
+      "ALTER TABLE events ADD COLUMN delivered_at INTEGER",
+      "UPDATE events SET recorded_at = occurred_at WHERE recorded_at IS NULL",
+      // Retention prunes by age; deliveries only ever look at the oldest pending event.
+      "CREATE INDEX events_recorded_at ON events (recorded_at)",
+      "CREATE INDEX events_pending ON events (seq) WHERE delivery_status = 'pending'",
+    ],
+  },
 ];
+
+/**
+ * Whether this deployment has a webhook, noted by the object when it starts (the env is fixed
+ * for an object's lifetime). Events recorded without one are `disabled` at once: configuring a
+ * webhook later does not replay up to 90 days of history to it.
+ */
+const WEBHOOK_META_KEY = "webhookConfigured";
+
+export function noteWebhookConfigured(store: Store, configured: boolean): void {
+  if (store.getMeta<boolean>(WEBHOOK_META_KEY) !== configured) {
+    store.setMeta(WEBHOOK_META_KEY, configured);
+  }
+}
 
 /** Appends events in the caller's transaction, so an event exists exactly when its cause does. */
 export function recordEvents(store: Store, events: readonly PolicyEvent[], now: Instant): void {
+  if (events.length === 0) return;
+  const status: DeliveryStatus = store.getMeta<boolean>(WEBHOOK_META_KEY) ? "pending" : "disabled";
   for (const event of events) {
     store.run(
-      "INSERT INTO events (id, type, occurred_at, data) VALUES (?, ?, ?, ?)",
+      `INSERT INTO events (id, type, occurred_at, data, recorded_at, delivery_status, next_attempt_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
       `evt_${crypto.randomUUID().replaceAll("-", "")}`,
       event.type,
       event.at ?? now,
       JSON.stringify(event.data),
+      now,
+      status,
+      status === "pending" ? now : null,
     );
   }
+}
+
+export interface EventRow {
+  seq: number;
+  id: string;
+  type: string;
+  occurred_at: number;
+  data: string;
+  recorded_at: number;
+  delivery_status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_attempt_at: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+}
+
+export const deliveryOf = (row: EventRow): Delivery => ({
+  status: row.delivery_status,
+  attempts: row.attempts,
+  recordedAt: row.recorded_at,
+  nextAttemptAt: row.next_attempt_at,
+  lastAttemptAt: row.last_attempt_at,
+  lastError: row.last_error,
+  deliveredAt: row.delivered_at,
+});
+
+/** An event as receivers and the feed see it (PRODUCT.md §8). */
+export const eventBody = (row: EventRow, workspaceId: string) => ({
+  id: row.id,
+  type: row.type,
+  workspaceId,
+  occurredAt: iso(row.occurred_at),
+  data: JSON.parse(row.data) as Record<string, unknown>,
+});
+
+export function eventView(row: EventRow, workspaceId: string) {
+  return {
+    ...eventBody(row, workspaceId),
+    delivery: {
+      status: row.delivery_status,
+      attempts: row.attempts,
+      lastAttemptAt: isoOrNull(row.last_attempt_at),
+      lastError: row.last_error,
+      nextAttemptAt: isoOrNull(row.next_attempt_at),
+      deliveredAt: isoOrNull(row.delivered_at),
+    },
+  };
+}
+export type EventView = ReturnType<typeof eventView>;
+
+/**
+ * One page of the feed. The cursor is the sequence number of the last event seen: sequence
+ * numbers only grow and are never reused (AUTOINCREMENT), so a cursor stays valid across new
+ * events and pruning, and a client polling with `nextCursor` sees each event once, in order.
+ */
+export function eventsPage(store: Store, workspaceId: string, after: number, limit: number) {
+  const rows = store.all<EventRow>(
+    "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+    after,
+    limit + 1,
+  );
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    events: page.map((row) => eventView(row, workspaceId)),
+    nextCursor: String(last === undefined ? after : last.seq),
+    hasMore: rows.length > limit,
+  };
+}
+export type EventsPage = ReturnType<typeof eventsPage>;
+
+/** Pruned a batch at a time, so no single run pays for a long backlog. */
+const PRUNE_BATCH = 256;
+
+/** Deletes events older than the retention that are done with (never a pending one). */
+export function pruneEvents(store: Store, now: Instant): number {
+  return store.run(
+    `DELETE FROM events WHERE seq IN (
+       SELECT seq FROM events WHERE recorded_at <= ? AND delivery_status != 'pending'
+       ORDER BY recorded_at LIMIT ?)`,
+    now - EVENT_RETENTION_MS,
+    PRUNE_BATCH,
+  );
+}
+
+/** When the oldest event leaves the retention window: due work then prunes it. */
+export function retentionDeadline(store: Store): Instant | null {
+  // Walks the recorded_at index from its start: only the few pending events can be skipped.
+  const row = store.one<{ recorded_at: number }>(
+    `SELECT recorded_at FROM events WHERE delivery_status != 'pending'
+     ORDER BY recorded_at LIMIT 1`,
+  );
+  return row === undefined ? null : row.recorded_at + EVENT_RETENTION_MS;
 }

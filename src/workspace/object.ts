@@ -1,10 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
+import { dueShardFor } from "../cron/dueIndex";
 import type { Env } from "../env";
 import { fail, type Outcome, ok } from "../errors";
 import type { AgentRef } from "../policy/agents";
 import { type AiFeature, effectiveLimits } from "../policy/catalogue";
 import type { ChannelKind } from "../policy/channels";
-import { type Instant, iso } from "../policy/time";
+import { type Instant, iso, MINUTE_MS } from "../policy/time";
 import {
   type AgentDecision,
   type AgentDeletion,
@@ -32,8 +33,16 @@ import {
   type SpendRequest,
   setFeatureLimit,
 } from "./credits";
+import { deliverDue, deliveryDeadline } from "./delivery";
 import { DOMAINS } from "./domains";
-import { eventMigrations } from "./events";
+import {
+  type EventsPage,
+  eventMigrations,
+  eventsPage,
+  noteWebhookConfigured,
+  pruneEvents,
+  retentionDeadline,
+} from "./events";
 import { findPrior, idempotencyMigrations, remember } from "./idempotency";
 import { type Migration, migrate, Store } from "./store";
 import {
@@ -44,6 +53,7 @@ import {
   subscriptionView,
 } from "./subscription";
 import { type UsageView, usageView } from "./usage";
+import { webhookConfig, webhookConfigured } from "./webhook";
 
 const coreMigrations: Migration[] = [
   {
@@ -63,6 +73,16 @@ class Rollback {
 }
 
 const TEST_CLOCK_KEY = "testClock";
+/** The deadline this workspace last reported to the due index (null: not in the index). */
+const INDEXED_KEY = "dueIndexedAt";
+/** After a failed report to the due index, the alarm tries again this soon. */
+const INDEX_RETRY_MS = MINUTE_MS;
+
+const earliest = (...instants: (Instant | null)[]): Instant | null =>
+  instants.reduce<Instant | null>(
+    (min, at) => (at !== null && (min === null || at < min) ? at : min),
+    null,
+  );
 
 const noSubscription = () =>
   fail<never>("not_found", "This workspace has no subscription yet; PUT its subscription first.");
@@ -74,12 +94,16 @@ const noSubscription = () =>
  */
 export class WorkspaceObject extends DurableObject<Env> {
   private readonly store: Store;
+  /** The due-work run in progress: runs are chained so deliveries never overlap (see runDueWork). */
+  private dueWork: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new Store(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.store, [...coreMigrations, ...DOMAINS.flatMap((d) => d.migrations)]);
+      // Decides whether the events recorded from now on are delivered (`pending`) or `disabled`.
+      noteWebhookConfigured(this.store, webhookConfigured(env));
     });
   }
 
@@ -180,22 +204,86 @@ export class WorkspaceObject extends DurableObject<Env> {
     return earliest;
   }
 
-  /** One alarm serves every deadline. A frozen test clock only moves by PUT test-clock. */
-  private async armAlarm(now: Instant): Promise<void> {
-    const deadline = this.testClock() === undefined ? this.nextDeadline(now) : null;
+  /**
+   * When this workspace next has due work: its domains' deadlines, its next webhook delivery and
+   * its oldest event's end of retention. Null on a frozen test clock, which only moves by PUT
+   * test-clock (that call runs the due work itself), so such a workspace is neither alarmed nor
+   * in the due index.
+   */
+  private dueAt(now: Instant): Instant | null {
+    if (this.testClock() !== undefined) return null;
+    return earliest(
+      this.nextDeadline(now),
+      deliveryDeadline(this.store, webhookConfigured(this.env)),
+      retentionDeadline(this.store),
+    );
+  }
+
+  private async setAlarm(at: Instant | null): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
-    if (deadline === null) {
+    if (at === null) {
       if (current !== null) await this.ctx.storage.deleteAlarm();
-    } else if (current !== deadline) {
-      await this.ctx.storage.setAlarm(deadline);
+    } else if (current !== at) {
+      await this.ctx.storage.setAlarm(at);
     }
   }
 
-  /** Applies everything due now; the same work the alarm, the cron and test clocks trigger. */
-  async runDueWork(): Promise<{ now: string }> {
+  /**
+   * After a mutation: one alarm serves every deadline. When the deadline moved earlier than the
+   * one in the due index, the alarm fires now instead and the due work reports it to the index:
+   * a check or spend never waits for another object. (A later deadline needs no report: the cron
+   * would only visit early, and that visit corrects the index.)
+   */
+  private async armAlarm(now: Instant): Promise<void> {
+    const dueAt = this.dueAt(now);
+    const indexed = this.store.getMeta<Instant | null>(INDEXED_KEY) ?? null;
+    const indexBehind = dueAt !== null && (indexed === null || dueAt < indexed);
+    await this.setAlarm(indexBehind ? Math.min(dueAt, now) : dueAt);
+  }
+
+  /** Tells the due index this workspace's next deadline; false when the index is unreachable. */
+  private async reportDueAt(dueAt: Instant | null): Promise<boolean> {
+    const workspaceId = loadSubscription(this.store)?.workspaceId;
+    if (workspaceId === undefined) return true;
+    try {
+      await dueShardFor(this.env, workspaceId).report(workspaceId, dueAt);
+    } catch (error) {
+      console.error(`due index report failed for workspace ${workspaceId}`, error);
+      return false;
+    }
+    this.store.setMeta(INDEXED_KEY, dueAt);
+    return true;
+  }
+
+  /**
+   * Applies everything due now: the same work the alarm, the cron and test clocks trigger. Runs
+   * are chained, one at a time per workspace, so concurrent triggers never send an event twice;
+   * each run settles every domain in one transaction, then delivers due webhooks (outside any
+   * transaction: checks and spends proceed meanwhile), then reports the next deadline to the due
+   * index and arms the alarm.
+   */
+  runDueWork(): Promise<{ now: string }> {
+    const run = this.dueWork.then(() => this.applyDueWork());
+    this.dueWork = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyDueWork(): Promise<{ now: string }> {
     const now = this.now();
-    this.ctx.storage.transactionSync(() => this.settle(now));
-    await this.armAlarm(now);
+    this.ctx.storage.transactionSync(() => {
+      this.settle(now);
+      pruneEvents(this.store, now);
+    });
+    const workspaceId = loadSubscription(this.store)?.workspaceId;
+    if (workspaceId !== undefined) {
+      await deliverDue(this.store, webhookConfig(this.env), workspaceId, () => this.now());
+    }
+    const reported = await this.reportDueAt(this.dueAt(this.now()));
+    // Recomputed from storage: a mutation may have moved a deadline while the report (or a
+    // delivery) was in flight; armAlarm then sees the index behind and fires again at once.
+    const after = this.now();
+    if (reported) await this.armAlarm(after);
+    else await this.setAlarm(earliest(this.dueAt(after), after + INDEX_RETRY_MS));
     return { now: iso(now) };
   }
 
@@ -328,5 +416,13 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   consumeCopilotQuestion(meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => ok(consumeQuestion(ctx, meta)));
+  }
+
+  // ---- events ------------------------------------------------------------------------------
+
+  events(after: number, limit: number): Reply<EventsPage> {
+    return this.read((ctx) =>
+      ok(eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit)),
+    );
   }
 }

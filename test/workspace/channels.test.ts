@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { excessOf } from "../../src/policy/channels";
 import { GRACE_MS } from "../../src/policy/episode";
 import { periodAt } from "../../src/policy/periods";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+import { call, freshWorkspace, setClock, settledAlarm, subscribe } from "../helpers";
 
 const NOW = "2026-07-01T00:00:00.000Z";
 const T0 = Date.parse(NOW);
@@ -56,8 +56,7 @@ describe("an idle workspace is enforced on time by its alarm", () => {
     const graceEndsAt = Date.parse(second.json.grace.endsAt);
     expect(graceEndsAt - Date.now()).toBeGreaterThan(GRACE_MS - 60_000);
     expect(graceEndsAt - Date.now()).toBeLessThanOrEqual(GRACE_MS);
-    const alarm = await runInDurableObject(stubOf(ws), (_, state) => state.storage.getAlarm());
-    expect(alarm).toBe(graceEndsAt);
+    expect(await settledAlarm(ws)).toBe(graceEndsAt);
 
     const movedEnd = Date.now() - 1_000;
     await sql(
@@ -82,8 +81,7 @@ describe("an idle workspace is enforced on time by its alarm", () => {
       "limit.enforced",
     ]);
     // No channel deadline is left: the alarm now waits for the next credit period (a month on).
-    const rearmed = await runInDurableObject(stubOf(ws), (_, state) => state.storage.getAlarm());
-    expect(rearmed).toBe(periodAt(Date.parse(NOW), Date.now()).end);
+    expect(await settledAlarm(ws)).toBe(periodAt(Date.parse(NOW), Date.now()).end);
   });
 
   it("applies a lapsed grace through the test clock as the cron would, once", async () => {

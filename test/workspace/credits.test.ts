@@ -17,7 +17,7 @@ import {
   rows,
   setup,
 } from "../credits-helpers";
-import { freshWorkspace, setClock, subscribe } from "../helpers";
+import { freshWorkspace, setClock, settledAlarm, subscribe } from "../helpers";
 
 const service: CallMeta = { role: "service" };
 const HOUR = 3_600_000;
@@ -158,9 +158,7 @@ describe("due work on an idle workspace (real time, the alarm)", () => {
     const r = await reserve(ws, "copilot", 700, 1);
     const expiresAt = Date.parse(r.json.expiresAt);
     const nextReset = Date.parse(r.json.nextResetAt);
-    await runInDurableObject(stub, async (_i: WorkspaceObject, state) => {
-      expect(await state.storage.getAlarm()).toBe(expiresAt);
-    });
+    expect(await settledAlarm(ws)).toBe(expiresAt);
     await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 20));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const after = await inObject(ws, (sql) => ({
@@ -168,9 +166,7 @@ describe("due work on an idle workspace (real time, the alarm)", () => {
       held: rows(sql, "SELECT held FROM credit_holds")[0]?.held,
     }));
     expect(after).toEqual({ state: "expired", held: 0 });
-    await runInDurableObject(stub, async (_i: WorkspaceObject, state) => {
-      expect(await state.storage.getAlarm()).toBe(nextReset);
-    });
+    expect(await settledAlarm(ws)).toBe(nextReset);
     await expectCountersMatchLedger(ws);
   });
 
@@ -185,9 +181,7 @@ describe("due work on an idle workspace (real time, the alarm)", () => {
       periodAnchor: new Date(anchor).toISOString(),
     });
     await consume(ws, "copilot", 5);
-    await runInDurableObject(stub, async (_i: WorkspaceObject, state) => {
-      expect(await state.storage.getAlarm()).toBe(anchor);
-    });
+    expect(await settledAlarm(ws)).toBe(anchor);
     await new Promise((resolve) => setTimeout(resolve, anchor - Date.now() + 20));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const resets = (await events(ws)).filter((e) => e.type === "credits.reset");

@@ -1,0 +1,97 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import type { Instant } from "../policy/time";
+import { type Migration, migrate, Store } from "../workspace/store";
+
+/**
+ * The due index: which workspaces have due work, and from when. Workspace objects report their
+ * next deadline here; the cron asks for the ones due. It is sharded over a fixed number of small
+ * SQLite Durable Objects by a stable hash of the workspace id, so no single object sees every
+ * report, and it needs no setup beyond `wrangler deploy` (a D1 table would need a database
+ * created and its id in wrangler.toml).
+ */
+
+/** Fixed for the life of a deployment: changing it would strand entries in shards no one reads. */
+export const DUE_SHARDS = 16;
+
+/** FNV-1a (32 bit): stable across deployments and runtimes, unlike any built-in hash. */
+export function shardOf(workspaceId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < workspaceId.length; i++) {
+    hash ^= workspaceId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % DUE_SHARDS;
+}
+
+export const shardName = (shard: number) => `due-${shard}`;
+
+export const dueShard = (env: Env, shard: number) => env.DUE_INDEX.getByName(shardName(shard));
+
+export const dueShardFor = (env: Env, workspaceId: string) => dueShard(env, shardOf(workspaceId));
+
+const migrations: Migration[] = [
+  {
+    name: "due_v1",
+    statements: [
+      "CREATE TABLE due (workspace_id TEXT PRIMARY KEY, due_at INTEGER NOT NULL) WITHOUT ROWID",
+      "CREATE INDEX due_at ON due (due_at)",
+    ],
+  },
+];
+
+export class DueIndex extends DurableObject<Env> {
+  private readonly store: Store;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new Store(ctx.storage.sql);
+    ctx.blockConcurrencyWhile(async () => migrate(this.store, migrations));
+  }
+
+  /** A workspace's next deadline, or null when it has none (it leaves the index). */
+  report(workspaceId: string, dueAt: Instant | null): void {
+    if (dueAt === null) {
+      this.store.run("DELETE FROM due WHERE workspace_id = ?", workspaceId);
+    } else {
+      this.store.run(
+        `INSERT INTO due (workspace_id, due_at) VALUES (?, ?)
+         ON CONFLICT(workspace_id) DO UPDATE SET due_at = excluded.due_at`,
+        workspaceId,
+        dueAt,
+      );
+    }
+  }
+
+  /**
+   * Hands out up to `limit` workspaces due at `now`, earliest first, and leases them: their entry
+   * moves to `now + leaseMs`, so a concurrent sweep does not take them too, and one whose due work
+   * fails comes back after the lease instead of blocking the head of the index. A workspace that
+   * runs its due work reports its real next deadline, replacing the lease.
+   */
+  claim(now: Instant, limit: number, leaseMs: number): string[] {
+    return this.ctx.storage.transactionSync(() => {
+      const ids = this.store
+        .all<{ workspace_id: string }>(
+          "SELECT workspace_id FROM due WHERE due_at <= ? ORDER BY due_at LIMIT ?",
+          now,
+          limit,
+        )
+        .map((row) => row.workspace_id);
+      for (const id of ids) {
+        this.store.run("UPDATE due SET due_at = ? WHERE workspace_id = ?", now + leaseMs, id);
+      }
+      return ids;
+    });
+  }
+
+  /** One workspace's entry (for operators and tests): its indexed deadline, or null. */
+  dueAt(workspaceId: string): Instant | null {
+    return (
+      this.store.one<{ due_at: number }>(
+        "SELECT due_at FROM due WHERE workspace_id = ?",
+        workspaceId,
+      )?.due_at ?? null
+    );
+  }
+}

@@ -1,0 +1,166 @@
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { dueShardFor } from "../../src/cron/dueIndex";
+import worker from "../../src/index";
+import { EVENT_RETENTION_MS } from "../../src/policy/delivery";
+import { periodAt } from "../../src/policy/periods";
+import { HOUR_MS } from "../../src/policy/time";
+import { freshWorkspace, setClock, subscribe } from "../helpers";
+import { armProbe, installProbe } from "./probe";
+import { sleep, waitFor } from "./wait";
+
+installProbe();
+
+/** Runs the Worker's `scheduled` export the way the every-minute trigger does. */
+async function runCron() {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+/**
+ * After the probe's deadline, what is left due: its event's end of retention, or the credit
+ * pool's next renewal (the helpers' subscription is anchored on 2026-07-15), whichever is first.
+ */
+const nextDue = (recordedAt: number) =>
+  Math.min(
+    recordedAt + EVENT_RETENTION_MS,
+    periodAt(Date.parse("2026-07-15T00:00:00.000Z"), Date.now()).end,
+  );
+
+const indexed = (ws: string) => dueShardFor(env, ws).dueAt(ws);
+
+const alarmOf = (ws: string) =>
+  runInDurableObject(env.WORKSPACE.getByName(ws), (_instance, state) => state.storage.getAlarm());
+
+const deleteAlarm = (ws: string) =>
+  runInDurableObject(env.WORKSPACE.getByName(ws), (_instance, state) =>
+    state.storage.deleteAlarm(),
+  );
+
+/** The workspace's events straight from its storage: reading them applies nothing. */
+const storedEvents = (ws: string) =>
+  runInDurableObject(env.WORKSPACE.getByName(ws), (_instance, state) =>
+    state.storage.sql
+      .exec<{ id: string; type: string; occurred_at: number; recorded_at: number }>(
+        "SELECT id, type, occurred_at, recorded_at FROM events ORDER BY seq",
+      )
+      .toArray(),
+  );
+
+/**
+ * A real-time workspace whose probe (a stand-in grace end) is due at `dueAt`, in the due index,
+ * with its alarm deleted: as if the alarm had been missed, only the cron can apply it now.
+ */
+async function missedAlarmWorkspace(dueAt: number) {
+  const ws = freshWorkspace("cron");
+  await armProbe(env.WORKSPACE.getByName(ws), dueAt);
+  expect((await subscribe(ws)).status).toBe(200);
+  await waitFor(
+    () => indexed(ws),
+    (at) => at === dueAt,
+  );
+  await deleteAlarm(ws);
+  return ws;
+}
+
+describe("due index reports", () => {
+  it("reports a workspace's next deadline to its shard after a mutation, via its alarm", async () => {
+    const ws = freshWorkspace("cron");
+    const dueAt = Date.now() + HOUR_MS;
+    await armProbe(env.WORKSPACE.getByName(ws), dueAt);
+    expect((await subscribe(ws)).status).toBe(200);
+    // The mutation armed the alarm for now; the alarm reported the deadline and re-armed.
+    await waitFor(
+      () => indexed(ws),
+      (at) => at === dueAt,
+    );
+    await waitFor(
+      () => alarmOf(ws),
+      (at) => at === dueAt,
+    );
+    // A mutation that leaves the deadline where the index has it arms the alarm at it directly.
+    expect(
+      (await subscribe(ws, { plan: "base", seats: 2, periodAnchor: "2026-07-15T00:00:00Z" }))
+        .status,
+    ).toBe(200);
+    expect(await alarmOf(ws)).toBe(dueAt);
+    expect(await indexed(ws)).toBe(dueAt);
+  });
+
+  it("takes a workspace out of the index and its alarm when its test clock freezes", async () => {
+    const ws = freshWorkspace("cron");
+    const dueAt = Date.now() + HOUR_MS;
+    await armProbe(env.WORKSPACE.getByName(ws), dueAt);
+    await subscribe(ws);
+    await waitFor(
+      () => indexed(ws),
+      (at) => at === dueAt,
+    );
+    expect((await setClock(ws, "2026-07-01T00:00:00Z")).status).toBe(200);
+    expect(await indexed(ws)).toBeNull();
+    expect(await alarmOf(ws)).toBeNull();
+  });
+});
+
+describe("due work without traffic", () => {
+  it("is applied by the workspace's alarm when its deadline passes", async () => {
+    const ws = freshWorkspace("cron");
+    const dueAt = Date.now() + 300;
+    await armProbe(env.WORKSPACE.getByName(ws), dueAt);
+    await subscribe(ws);
+    // No request after this point: only the alarm can record the enforcement.
+    const events = await waitFor(
+      () => storedEvents(ws),
+      (rows) => rows.length > 0,
+    );
+    expect(events.map((e) => [e.type, e.occurred_at])).toEqual([["limit.enforced", dueAt]]);
+    // What is left due is the event's end of retention or the next credit renewal.
+    const retentionEnd = nextDue(events[0]?.recorded_at ?? 0);
+    await waitFor(
+      () => indexed(ws),
+      (at) => at === retentionEnd,
+    );
+    expect(await alarmOf(ws)).toBe(retentionEnd);
+  });
+
+  it("is applied by the cron when the alarm was missed", async () => {
+    const dueAt = Date.now() + 1_500;
+    const ws = await missedAlarmWorkspace(dueAt);
+    await sleep(dueAt - Date.now() + 50);
+    expect(await storedEvents(ws)).toEqual([]);
+    await runCron();
+    const events = await storedEvents(ws);
+    expect(events.map((e) => [e.type, e.occurred_at])).toEqual([["limit.enforced", dueAt]]);
+    // Late, but dated when it was due; what is left due is the event's end of retention.
+    const retentionEnd = nextDue(events[0]?.recorded_at ?? 0);
+    expect(events[0]?.recorded_at).toBeGreaterThan(dueAt);
+    expect(await indexed(ws)).toBe(retentionEnd);
+    expect(await alarmOf(ws)).toBe(retentionEnd);
+  });
+
+  it("applies each effect once when the cron runs twice, concurrently and late, with direct runs", async () => {
+    const dueAt = Date.now() + 1_500;
+    const workspaces = await Promise.all([1, 2, 3].map(() => missedAlarmWorkspace(dueAt)));
+    await sleep(dueAt - Date.now() + 50);
+    const stubs = workspaces.map((ws) => env.WORKSPACE.getByName(ws));
+    await Promise.all([
+      runCron(),
+      runCron(),
+      ...stubs.map((stub) => stub.runDueWork()),
+      ...stubs.map((stub) => stub.runDueWork()),
+    ]);
+    await runCron();
+    for (const ws of workspaces) {
+      const events = await storedEvents(ws);
+      expect(events.map((e) => [e.type, e.occurred_at])).toEqual([["limit.enforced", dueAt]]);
+      expect(await indexed(ws)).toBe(nextDue(events[0]?.recorded_at ?? 0));
+    }
+  });
+});
