@@ -67,9 +67,13 @@ export const setClock = (ws: string, now: string) =>
  */
 export async function settledAlarm(ws: string): Promise<number | null> {
   const stub = env.WORKSPACE.getByName(ws);
-  for (let attempt = 0; attempt < 200; attempt++) {
+  // While an alarm runs, getAlarm() answers null; only a null that stays null means "none".
+  let nulls = 0;
+  for (let attempt = 0; attempt < 300; attempt++) {
     const at = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
-    if (at === null || at > Date.now()) return at;
+    if (at !== null && at > Date.now()) return at;
+    nulls = at === null ? nulls + 1 : 0;
+    if (nulls >= 10) return null;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`the alarm of ${ws} did not settle`);

@@ -1,0 +1,77 @@
+import {
+  createExecutionContext,
+  createScheduledController,
+  env,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { dueShardFor } from "../../src/cron/dueIndex";
+import worker from "../../src/index";
+import { GRACE_MS } from "../../src/policy/episode";
+import { call, freshWorkspace, settledAlarm, subscribe } from "../helpers";
+
+const stubOf = (ws: string) => env.WORKSPACE.getByName(ws);
+
+async function runCron() {
+  const ctx = createExecutionContext();
+  await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+  await waitOnExecutionContext(ctx);
+}
+
+describe("a real grace end on a workspace left alone", () => {
+  it("is enforced by the cron when the alarm was missed, not by a later request", async () => {
+    // Real time: a base workspace with one seat connects a second WhatsApp number, which starts
+    // a real 24-hour grace; the object reports that deadline to the due index.
+    const ws = freshWorkspace("grace");
+    await subscribe(ws, { plan: "base", seats: 1, periodAnchor: new Date().toISOString() });
+    await call("POST", `/v1/workspaces/${ws}/channels/whatsapp`, {
+      role: "service",
+      body: { id: "a" },
+    });
+    const second = await call("POST", `/v1/workspaces/${ws}/channels/whatsapp`, {
+      role: "service",
+      body: { id: "b" },
+    });
+    const graceEndsAt = Date.parse(second.json.grace.endsAt);
+    expect(await settledAlarm(ws)).toBe(graceEndsAt);
+    expect(await dueShardFor(env, ws).dueAt(ws)).toBe(graceEndsAt);
+
+    // A day passes with no traffic and the alarm is lost: the stored grace end and the index
+    // entry move into the past together, and the alarm is deleted.
+    const endedAt = Date.now() - 1_000;
+    await runInDurableObject(stubOf(ws), async (_instance, state) => {
+      state.storage.sql.exec(
+        "UPDATE channel_limits SET episode = ? WHERE kind = 'whatsapp'",
+        JSON.stringify({ phase: "grace", startedAt: endedAt - GRACE_MS, graceEndsAt: endedAt }),
+      );
+      await state.storage.deleteAlarm();
+    });
+    await dueShardFor(env, ws).report(ws, endedAt);
+
+    await runCron();
+
+    // Applied and stored by the sweep: read straight from storage, not through a request.
+    const stored = await runInDurableObject(stubOf(ws), (_instance, state) => ({
+      channels: state.storage.sql
+        .exec<{ id: string; status: string }>("SELECT id, status FROM channels ORDER BY seq")
+        .toArray(),
+      events: state.storage.sql
+        .exec<{ type: string }>("SELECT type FROM events ORDER BY seq")
+        .toArray()
+        .map((e) => e.type),
+    }));
+    expect(stored.channels).toEqual([
+      { id: "a", status: "disabled" },
+      { id: "b", status: "active" },
+    ]);
+    expect(stored.events).toEqual(["limit.reached", "channel.disabled", "limit.enforced"]);
+
+    // A second and a concurrent sweep change nothing more.
+    await Promise.all([runCron(), runCron()]);
+    const again = await runInDurableObject(stubOf(ws), (_instance, state) =>
+      state.storage.sql.exec("SELECT COUNT(*) AS n FROM events").one(),
+    );
+    expect(again.n).toBe(3);
+  });
+});
