@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { authenticate } from "./auth";
 import { ApiError, type ApiErrorBody, ERROR_STATUS, type FieldIssue, invalid } from "./errors";
 import type { AppEnv } from "./hono";
+import { entitiesRoutes } from "./routes/entities";
 import { subscriptionRoutes } from "./routes/subscription";
 import { testClockRoutes } from "./routes/testClock";
 import { usageRoutes } from "./routes/usage";
@@ -57,6 +58,7 @@ export function createApp() {
   subscriptionRoutes(app);
   usageRoutes(app);
   testClockRoutes(app);
+  entitiesRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -1,5 +1,6 @@
 import type { Instant } from "../policy/time";
 import type { WorkspaceContext } from "./context";
+import { entitiesDomain } from "./entities";
 import type { Migration } from "./store";
 
 /**
@@ -15,4 +16,4 @@ export interface Domain {
   nextDeadline(ctx: WorkspaceContext): Instant | null;
 }
 
-export const DOMAINS: readonly Domain[] = [];
+export const DOMAINS: readonly Domain[] = [entitiesDomain];

@@ -2,9 +2,20 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { fail, type Outcome, ok } from "../errors";
 import { effectiveLimits } from "../policy/catalogue";
+import type { EntityKind, LeadOutcome } from "../policy/entities";
 import { type Instant, iso } from "../policy/time";
 import type { CallMeta, WorkspaceContext } from "./context";
 import { DOMAINS } from "./domains";
+import {
+  closeLead,
+  createEntity,
+  deleteEntity,
+  type EntityChange,
+  type EntityDeletion,
+  type EntityView,
+  readEntity,
+  reopenLead,
+} from "./entities";
 import { eventMigrations } from "./events";
 import { findPrior, idempotencyMigrations, remember } from "./idempotency";
 import { type Migration, migrate, Store } from "./store";
@@ -211,5 +222,27 @@ export class WorkspaceObject extends DurableObject<Env> {
     this.store.setMeta(TEST_CLOCK_KEY, at);
     await this.runDueWork();
     return ok({ now: iso(at), frozen: true });
+  }
+
+  // ---- entities ----------------------------------------------------------------------------
+
+  createEntity(kind: EntityKind, id: string, meta: CallMeta): Promise<Reply<EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => createEntity(ctx, kind, id));
+  }
+
+  closeLead(id: string, outcome: LeadOutcome, meta: CallMeta): Promise<Reply<EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => closeLead(ctx, id, outcome));
+  }
+
+  reopenLead(id: string, meta: CallMeta): Promise<Reply<EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => reopenLead(ctx, id));
+  }
+
+  deleteEntity(kind: EntityKind, id: string, meta: CallMeta): Promise<Reply<EntityDeletion>> {
+    return this.mutateWorkspace(meta, (ctx) => deleteEntity(ctx, kind, id));
+  }
+
+  getEntity(kind: EntityKind, id: string): Reply<EntityView> {
+    return this.read((ctx) => readEntity(ctx, kind, id));
   }
 }
