@@ -71,6 +71,14 @@ const migrations: Migration[] = [
 /** Unblocking a large backlog (a big seat increase) reads the queue in pages of this many. */
 const UNBLOCK_PAGE = 500;
 
+/** The lookups every call makes; exported so a test can check each is an index search. */
+export const LOOKUPS = {
+  entity:
+    "SELECT kind, id, status, outcome, seq, updated_at FROM entities WHERE kind = ? AND id = ?",
+  pool: "SELECT counted, blocked, last_seq, episode FROM entity_pools WHERE pool = ?",
+  oldestBlocked: "SELECT seq, kind, id FROM entity_blocked WHERE pool = ? ORDER BY seq LIMIT ?",
+} as const;
+
 interface EntityRow {
   kind: EntityKind;
   id: string;
@@ -91,7 +99,7 @@ const limitOf = (ctx: WorkspaceContext, pool: EntityPool): number =>
 
 function loadPool(store: Store, pool: EntityPool): Pool {
   const row = store.one<{ counted: number; blocked: number; last_seq: number; episode: string }>(
-    "SELECT counted, blocked, last_seq, episode FROM entity_pools WHERE pool = ?",
+    LOOKUPS.pool,
     pool,
   );
   if (row === undefined) throw new Error(`entity pool ${pool} is missing`);
@@ -117,11 +125,7 @@ function savePool(store: Store, pool: EntityPool, { state, lastSeq }: Pool): voi
 }
 
 const findEntity = (store: Store, kind: EntityKind, id: string): EntityRow | undefined =>
-  store.one<EntityRow>(
-    "SELECT kind, id, status, outcome, seq, updated_at FROM entities WHERE kind = ? AND id = ?",
-    kind,
-    id,
-  );
+  store.one<EntityRow>(LOOKUPS.entity, kind, id);
 
 const notFound = (kind: EntityKind, id: string) =>
   fail<never>("not_found", `No ${kind} entity with id ${JSON.stringify(id)} in this workspace.`);
@@ -132,7 +136,7 @@ function unblockOldest(store: Store, pool: EntityPool, count: number, now: Insta
   let left = count;
   while (left > 0) {
     const page = store.all<{ seq: number; kind: EntityKind; id: string }>(
-      "SELECT seq, kind, id FROM entity_blocked WHERE pool = ? ORDER BY seq LIMIT ?",
+      LOOKUPS.oldestBlocked,
       pool,
       Math.min(left, UNBLOCK_PAGE),
     );
