@@ -127,8 +127,14 @@ function savePool(store: Store, pool: EntityPool, { state, lastSeq }: Pool): voi
 const findEntity = (store: Store, kind: EntityKind, id: string): EntityRow | undefined =>
   store.one<EntityRow>(LOOKUPS.entity, kind, id);
 
+const SINGULAR: Record<EntityKind, string> = {
+  leads: "lead",
+  contacts: "contact",
+  companies: "company",
+};
+
 const notFound = (kind: EntityKind, id: string) =>
-  fail<never>("not_found", `No ${kind} entity with id ${JSON.stringify(id)} in this workspace.`);
+  fail<never>("not_found", `No ${SINGULAR[kind]} with id ${JSON.stringify(id)} in this workspace.`);
 
 /** Moves the `count` oldest blocked entities of a pool to active; answers their events. */
 function unblockOldest(store: Store, pool: EntityPool, count: number, now: Instant): PolicyEvent[] {
@@ -262,11 +268,11 @@ function changeView(
   changed: boolean,
 ): EntityChange {
   const usage = poolView(pool.state, limitOf(ctx, poolOf(row.kind)), ctx.now);
-  const view: EntityChange = { ...entityView(row), changed, usage };
-  if (usage.state === "grace" && usage.graceEndsAt !== null) {
-    view.grace = { endsAt: usage.graceEndsAt };
-  }
-  return view;
+  const grace =
+    usage.state === "grace" && usage.graceEndsAt !== null
+      ? { grace: { endsAt: usage.graceEndsAt } }
+      : {};
+  return { ...entityView(row), changed, ...grace, usage };
 }
 
 /** One limit as GET usage shows it, evaluated lazily at ctx.now. */

@@ -302,7 +302,7 @@ describe("freeing capacity", () => {
       "entity.unblocked",
       "limit.resolved",
     ]);
-    // Below the limit again, a new lead is active and the episode stays over.
+    // The episode is over: the next reach starts a fresh grace.
     expect((await create(ws, "leads", "L9")).json).toMatchObject({
       status: "active",
       usage: { state: "grace" },
