@@ -9,6 +9,7 @@ import type { AppEnv } from "./hono";
 import { agentsRoutes } from "./routes/agents";
 import { channelRoutes } from "./routes/channels";
 import { creditsRoutes } from "./routes/credits";
+import { entitiesRoutes } from "./routes/entities";
 import { eventsRoutes } from "./routes/events";
 import { subscriptionRoutes } from "./routes/subscription";
 import { testClockRoutes } from "./routes/testClock";
@@ -66,6 +67,7 @@ export function createApp() {
   channelRoutes(app);
   creditsRoutes(app);
   eventsRoutes(app);
+  entitiesRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -5,6 +5,7 @@ export const EVENT_TYPES = [
   "limit.resolved",
   "channel.disabled",
   "entity.blocked",
+  "entity.unblocked",
   "credits.threshold",
   "credits.reset",
   "agent.activation_refused",

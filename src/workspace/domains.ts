@@ -3,6 +3,7 @@ import { agentsDomain } from "./agents";
 import { channelsDomain } from "./channels";
 import type { WorkspaceContext } from "./context";
 import { creditsDomain } from "./credits";
+import { entitiesDomain } from "./entities";
 import type { Migration } from "./store";
 
 /**
@@ -18,4 +19,9 @@ export interface Domain {
   nextDeadline(ctx: WorkspaceContext): Instant | null;
 }
 
-export const DOMAINS: readonly Domain[] = [creditsDomain, agentsDomain, channelsDomain];
+export const DOMAINS: readonly Domain[] = [
+  creditsDomain,
+  entitiesDomain,
+  channelsDomain,
+  agentsDomain,
+];

@@ -5,6 +5,7 @@ import { fail, type Outcome, ok } from "../errors";
 import type { AgentRef } from "../policy/agents";
 import { type AiFeature, effectiveLimits } from "../policy/catalogue";
 import type { ChannelKind } from "../policy/channels";
+import type { EntityKind, LeadOutcome } from "../policy/entities";
 import { type Instant, iso, MINUTE_MS } from "../policy/time";
 import {
   type AgentDecision,
@@ -35,6 +36,16 @@ import {
 } from "./credits";
 import { deliverDue, deliveryDeadline } from "./delivery";
 import { DOMAINS } from "./domains";
+import {
+  closeLead,
+  createEntity,
+  deleteEntity,
+  type EntityChange,
+  type EntityDeletion,
+  type EntityView,
+  readEntity,
+  reopenLead,
+} from "./entities";
 import {
   type EventsPage,
   eventMigrations,
@@ -424,5 +435,27 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) =>
       ok(eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit)),
     );
+  }
+
+  // ---- entities ----------------------------------------------------------------------------
+
+  createEntity(kind: EntityKind, id: string, meta: CallMeta): Promise<Reply<EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => createEntity(ctx, kind, id));
+  }
+
+  closeLead(id: string, outcome: LeadOutcome, meta: CallMeta): Promise<Reply<EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => closeLead(ctx, id, outcome));
+  }
+
+  reopenLead(id: string, meta: CallMeta): Promise<Reply<EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => reopenLead(ctx, id));
+  }
+
+  deleteEntity(kind: EntityKind, id: string, meta: CallMeta): Promise<Reply<EntityDeletion>> {
+    return this.mutateWorkspace(meta, (ctx) => deleteEntity(ctx, kind, id));
+  }
+
+  getEntity(kind: EntityKind, id: string): Reply<EntityView> {
+    return this.read((ctx) => readEntity(ctx, kind, id));
   }
 }

@@ -2,19 +2,13 @@ import { agentUsage } from "./agents";
 import { channelUsage } from "./channels";
 import type { WorkspaceContext } from "./context";
 import { copilotQuestionsUsage, creditsUsage } from "./credits";
+import { entityUsage } from "./entities";
 
 /** Every limit of the workspace with its use (PRODUCT.md §9 `GET usage`). */
 export function usageView(ctx: WorkspaceContext) {
-  const l = ctx.limits;
   return {
-    leads: { used: 0, limit: l.leads, blocked: 0, state: "ok" as const, graceEndsAt: null },
-    contactsAndCompanies: {
-      used: 0,
-      limit: l.contactsAndCompanies,
-      blocked: 0,
-      state: "ok" as const,
-      graceEndsAt: null,
-    },
+    leads: entityUsage(ctx, "leads"),
+    contactsAndCompanies: entityUsage(ctx, "contactsAndCompanies"),
     whatsapp: channelUsage(ctx, "whatsapp"),
     instagram: channelUsage(ctx, "instagram"),
     agents: agentUsage(ctx),

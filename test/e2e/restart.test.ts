@@ -14,7 +14,9 @@ async function send(server: DevServer, method: string, path: string, body?: unkn
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: res.status, json: (await res.json()) as Record<string, any> };
+  // biome-ignore lint/suspicious/noExplicitAny: e2e answers are inspected loosely
+  const json = (await res.json()) as Record<string, any>;
+  return { status: res.status, json };
 }
 
 describe("wrangler dev, state on disk", () => {

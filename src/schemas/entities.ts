@@ -1,0 +1,61 @@
+import { z } from "@hono/zod-openapi";
+import { ENTITY_KINDS, ENTITY_STATUSES, LEAD_OUTCOMES } from "../policy/entities";
+import { ClientId, WorkspaceParams } from "./common";
+
+const kind = z.enum(ENTITY_KINDS);
+const entityId = ClientId.describe("The CRM's id of the entity (unique per kind).");
+
+export const EntityKindParams = WorkspaceParams.extend({
+  kind: kind.openapi({ param: { name: "kind", in: "path" } }),
+});
+
+export const EntityParams = EntityKindParams.extend({
+  id: entityId.openapi({ param: { name: "id", in: "path" } }),
+});
+
+export const LeadParams = WorkspaceParams.extend({
+  id: entityId.openapi({ param: { name: "id", in: "path" } }),
+});
+
+export const CreateEntityInput = z.strictObject({ id: entityId }).openapi("CreateEntityInput");
+
+export const CloseLeadInput = z
+  .strictObject({ outcome: z.enum(LEAD_OUTCOMES).describe("Closed - Won or Closed - Lost") })
+  .openapi("CloseLeadInput");
+
+export const EntityLimitUsage = z
+  .object({
+    used: z.number().int().describe("entities that count: open leads, or contacts and companies"),
+    limit: z.number().int(),
+    blocked: z.number().int().describe("entities blocked by enforcement, waiting for capacity"),
+    state: z.enum(["ok", "grace", "enforced"]),
+    graceEndsAt: z.string().nullable().describe("the grace end of the current episode, if any"),
+  })
+  .openapi("EntityLimitUsage");
+
+const entityFields = {
+  kind,
+  id: z.string(),
+  status: z.enum(ENTITY_STATUSES),
+  accessible: z.boolean().describe("false while blocked: visible, but no data, chats, automations"),
+  outcome: z.enum(LEAD_OUTCOMES).nullable().describe("a closed lead's outcome"),
+  updatedAt: z.string(),
+};
+
+export const Entity = z.object(entityFields).openapi("Entity");
+
+export const EntityChange = z
+  .object({
+    ...entityFields,
+    changed: z.boolean().describe("false when the entity already was in the asked-for state"),
+    grace: z
+      .object({ endsAt: z.string() })
+      .optional()
+      .describe("present while this entity's limit is in its 24-hour grace"),
+    usage: EntityLimitUsage.describe("the entity's limit after the call"),
+  })
+  .openapi("EntityChange");
+
+export const EntityDeletion = z
+  .object({ kind, id: z.string(), deleted: z.literal(true), usage: EntityLimitUsage })
+  .openapi("EntityDeletion");

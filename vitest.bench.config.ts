@@ -1,0 +1,33 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+import { TEST_AUTH_SECRET } from "./test/secret.ts";
+
+/**
+ * Benchmarks: `npm run bench` (every bench/*.bench.ts) or `npm run bench -- bench/x.bench.ts`.
+ * They run inside workerd like the tests, one file at a time so they do not compete for the
+ * CPU, and each writes bench/results/<name>.json through bench/reporter.mjs.
+ */
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          AUTH_SECRET: TEST_AUTH_SECRET,
+          TEST_CLOCKS: "on",
+          // A smaller fill for a quick look (BENCH_LEADS=20000 npm run bench); results are
+          // only written for the full size.
+          BENCH_LEADS: process.env.BENCH_LEADS ?? "1000000",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["bench/**/*.bench.ts"],
+    fileParallelism: false,
+    testTimeout: 60 * 60 * 1000,
+    hookTimeout: 60 * 1000,
+    reporters: ["default", "./bench/reporter.mjs"],
+  },
+});
