@@ -133,6 +133,11 @@ async function benchWorker() {
     const spend = { feature: "ai_rewriter", credits: 1 };
     // Warm the isolate and the object before measuring.
     for (let i = 0; i < 50; i++) await send("POST", "/credits/consume", service, spend);
+    // What wrangler dev's local proxy and the HTTP client cost on their own: an unknown route,
+    // answered by the Worker without auth or a Durable Object.
+    const baseline = await sequential(SEQUENTIAL, () =>
+      fetch(`http://127.0.0.1:${WORKER_PORT}/nope`).then((r) => r.text()),
+    );
     const check = await sequential(SEQUENTIAL, () =>
       send("POST", "/credits/check", service, spend),
     );
@@ -148,7 +153,7 @@ async function benchWorker() {
     if (credits.used !== expectedUsed) {
       throw new Error(`ledger mismatch: used ${credits.used}, expected ${expectedUsed}`);
     }
-    return { check, consume, consumeConcurrent, usedAfter: credits.used };
+    return { baseline, check, consume, consumeConcurrent, usedAfter: credits.used };
   } finally {
     child.kill("SIGTERM");
     rmSync(state, { recursive: true, force: true });
@@ -233,7 +238,12 @@ const row = (name, s, t) =>
   console.log(
     `| ${name} | ${s.p50Ms} | ${s.p99Ms} | ${s.meanMs} | ${t ? `${t.perSecond}/s` : "–"} |`,
   );
+row("Baseline: unknown route, no auth, no object (wrangler dev proxy + client)", worker.baseline);
 row("Worker `credits/check` (HTTP, wrangler dev)", worker.check);
 row("Worker `credits/consume` (HTTP, wrangler dev)", worker.consume, worker.consumeConcurrent);
 row("Redis peer: Lua check-and-debit (ioredis)", redis.consume, redis.consumeConcurrent);
+const net = (s) => (s.p50Ms - worker.baseline.p50Ms).toFixed(2);
+console.log(
+  `\nNet of the baseline (p50): check ${net(worker.check)} ms, consume ${net(worker.consume)} ms.`,
+);
 console.log(`\nLedger check: used = ${worker.usedAfter} after every allowed consume (exact).`);
