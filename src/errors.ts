@@ -40,7 +40,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   too_many_packages: "The workspace already has the maximum number of active credit packages.",
   payload_too_large: "The request body exceeds 64 KiB.",
   server_misconfigured: "The deployment is missing a required secret (AUTH_SECRET).",
-  internal_error: "An unexpected server error; nothing was changed.",
+  internal_error: "An unexpected server error.",
 };
 
 export interface FieldIssue {
