@@ -8,7 +8,7 @@ import { join } from "node:path";
 
 export const E2E_SECRET = "e2e-secret-0123456789abcdef";
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {
@@ -59,7 +59,12 @@ export async function startDevServer(stateDir?: string): Promise<DevServer> {
       "--inspector-port",
       String(await freePort()),
     ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      // Its own process group, so stopping it stops wrangler and its workerd together.
+      detached: true,
+    },
   );
   let output = "";
   await new Promise<void>((resolve, reject) => {
@@ -97,10 +102,20 @@ export async function startDevServer(stateDir?: string): Promise<DevServer> {
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 5_000);
+        stopGroup(child, "SIGTERM");
+        setTimeout(() => stopGroup(child, "SIGKILL"), 5_000);
       }),
   };
+}
+
+/** Signals a detached child's whole process group (it and everything it started). */
+export function stopGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
 }
 
 export const removeState = (dir: string) => rmSync(dir, { recursive: true, force: true });

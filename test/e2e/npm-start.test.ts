@@ -1,0 +1,100 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, stopGroup } from "./server";
+
+/** The README's path: `npm start` serves, and `npm run token` prints a token it accepts. */
+let child: ChildProcess;
+let url: string;
+const state = mkdtempSync(join(tmpdir(), "quota-npm-start-"));
+
+beforeAll(async () => {
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  child = spawn(
+    "npm",
+    [
+      "start",
+      "--",
+      "--port",
+      String(port),
+      "--persist-to",
+      state,
+      "--inspector-port",
+      String(await freePort()),
+    ],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      // Its own process group, so stopping it stops npm, wrangler and workerd together.
+      detached: true,
+    },
+  );
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`npm start did not serve:\n${output}`)),
+      90_000,
+    );
+    const onData = (chunk: Buffer) => {
+      output += String(chunk);
+      if (/Ready on/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+  });
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    stopGroup(child, "SIGTERM");
+    setTimeout(() => stopGroup(child, "SIGKILL"), 5_000);
+  });
+  rmSync(state, { recursive: true, force: true });
+});
+
+const token = (ws: string, role: string) =>
+  execFileSync("npm", ["run", "token", "--", ws, role], { encoding: "utf8" });
+
+describe("npm start and npm run token", () => {
+  it("prints a token alone on one line", () => {
+    const out = token("acme", "platform");
+    expect(out).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  });
+
+  it("serves the API to a token from npm run token, with test clocks on", async () => {
+    const platform = token("*", "platform").trim();
+    const headers = { authorization: `Bearer ${platform}`, "content-type": "application/json" };
+    const api = `${url}/v1/workspaces/acme`;
+    const clock = await fetch(`${api}/test-clock`, {
+      method: "PUT",
+      headers,
+      body: JSON.stringify({ now: "2026-07-20T00:00:00Z" }),
+    });
+    expect(clock.status).toBe(200);
+    const sub = await fetch(`${api}/subscription`, {
+      method: "PUT",
+      headers,
+      body: JSON.stringify({ plan: "base", seats: 2, periodAnchor: "2026-07-15T00:00:00Z" }),
+    });
+    expect(sub.status).toBe(200);
+    const usage = await fetch(`${api}/usage`, {
+      headers: { authorization: `Bearer ${token("acme", "viewer").trim()}` },
+    });
+    expect(usage.status).toBe(200);
+    expect(await usage.json()).toMatchObject({
+      leads: { limit: 5_000 },
+      contactsAndCompanies: { limit: 25_000 },
+      credits: { limit: 1_500 },
+    });
+    const unsigned = await fetch(`${api}/usage`, { headers: { authorization: "Bearer x.y.z" } });
+    expect(unsigned.status).toBe(401);
+  });
+});
