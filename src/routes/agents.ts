@@ -1,6 +1,5 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { CAN } from "../auth";
-import { errorResponses } from "../errors";
 import type { AppEnv } from "../hono";
 import {
   AgentDecision,
@@ -9,50 +8,33 @@ import {
   AgentList,
   AgentParams,
 } from "../schemas/agents";
-import { IdempotencyHeader, WorkspaceParams } from "../schemas/common";
-import { allow, bearer, jsonBody, jsonResponse, serve, workspaceOf } from "./shared";
+import { serve, workspaceOf, workspaceRoute } from "./shared";
 
 const tags = ["AI agents"];
-const writeErrors = errorResponses(
-  "invalid_request",
-  "forbidden",
-  "not_found",
-  "idempotency_conflict",
-);
 
-const create = createRoute({
+const create = workspaceRoute({
   method: "post",
   path: "/v1/workspaces/{ws}/agents",
   tags,
   summary: "Create an AI agent as a draft (admin)",
   description:
     "A decision: refused with `workspace_agent_limit` when the workspace already holds 500 agents. The same id with the same name answers the existing agent (`changed: false`); with another name it is a 409 `already_exists`.",
-  security: bearer,
-  middleware: [allow(CAN.administer)] as const,
-  request: { params: WorkspaceParams, headers: IdempotencyHeader, body: jsonBody(AgentInput) },
-  responses: {
-    200: jsonResponse(AgentDecision, "Created, already there, or refused"),
-    ...errorResponses(
-      "invalid_request",
-      "forbidden",
-      "not_found",
-      "idempotency_conflict",
-      "already_exists",
-    ),
-  },
+  roles: CAN.administer,
+  body: AgentInput,
+  response: [AgentDecision, "Created, already there, or refused"],
+  errors: ["already_exists"],
 });
 
 const transition = (action: "activate" | "deactivate", summary: string, description: string) =>
-  createRoute({
+  workspaceRoute({
     method: "post",
     path: `/v1/workspaces/{ws}/agents/{id}/${action}`,
     tags,
     summary,
     description,
-    security: bearer,
-    middleware: [allow(CAN.administer)] as const,
-    request: { params: AgentParams, headers: IdempotencyHeader },
-    responses: { 200: jsonResponse(AgentDecision, "The decision"), ...writeErrors },
+    roles: CAN.administer,
+    params: AgentParams,
+    response: [AgentDecision, "The decision"],
   });
 
 const activate = transition(
@@ -67,30 +49,24 @@ const deactivate = transition(
   "Sets an active agent `offline` and frees its slot at once. A draft or offline agent is left as it is (allowed, `changed: false`).",
 );
 
-const remove = createRoute({
+const remove = workspaceRoute({
   method: "delete",
   path: "/v1/workspaces/{ws}/agents/{id}",
   tags,
   summary: "Delete an AI agent (admin)",
   description: "Frees its place among the 500, and its active slot if it was active.",
-  security: bearer,
-  middleware: [allow(CAN.administer)] as const,
-  request: { params: AgentParams, headers: IdempotencyHeader },
-  responses: { 200: jsonResponse(AgentDeletion, "Deleted"), ...writeErrors },
+  roles: CAN.administer,
+  params: AgentParams,
+  response: [AgentDeletion, "Deleted"],
 });
 
-const list = createRoute({
+const list = workspaceRoute({
   method: "get",
   path: "/v1/workspaces/{ws}/agents",
   tags,
   summary: "List the workspace's AI agents with the active and total figures",
-  security: bearer,
-  middleware: [allow(CAN.read)] as const,
-  request: { params: WorkspaceParams },
-  responses: {
-    200: jsonResponse(AgentList, "Every agent, in creation order"),
-    ...errorResponses("invalid_request", "forbidden", "not_found"),
-  },
+  roles: CAN.read,
+  response: [AgentList, "Every agent, in creation order"],
 });
 
 export function agentsRoutes(app: OpenAPIHono<AppEnv>) {

@@ -1,6 +1,5 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { CAN } from "../auth";
-import { errorResponses } from "../errors";
 import type { AppEnv } from "../hono";
 import {
   ChannelList,
@@ -11,51 +10,42 @@ import {
   KindParams,
   ListQuery,
 } from "../schemas/channels";
-import { IdempotencyHeader } from "../schemas/common";
-import { allow, bearer, jsonBody, jsonResponse, serve, workspaceOf } from "./shared";
+import { serve, workspaceOf, workspaceRoute } from "./shared";
 
-const connect = createRoute({
+const tags = ["Channels"];
+
+const connect = workspaceRoute({
   method: "post",
   path: "/v1/workspaces/{ws}/channels/{kind}",
-  tags: ["Channels"],
+  tags,
   summary: "Connect a WhatsApp number or an Instagram account (service; platform to import)",
   description:
     "Never refused: answers whether the kind is now over its limit and when its grace ends. A connection that makes a non-grandfathered channel not fit starts a 24-hour grace; at its end the excess non-grandfathered channels are disabled, earliest connected first. Reconnecting an active channel changes nothing; reconnecting a disabled one is a new connection.",
-  security: bearer,
-  middleware: [allow(CAN.serve)] as const,
-  request: { params: KindParams, headers: IdempotencyHeader, body: jsonBody(ConnectInput) },
-  responses: {
-    200: jsonResponse(ConnectAnswer, "The channel and where its kind stands against the limit"),
-    ...errorResponses("invalid_request", "forbidden", "not_found", "idempotency_conflict"),
-  },
+  roles: CAN.serve,
+  params: KindParams,
+  body: ConnectInput,
+  response: [ConnectAnswer, "The channel and where its kind stands against the limit"],
 });
 
-const disconnect = createRoute({
+const disconnect = workspaceRoute({
   method: "delete",
   path: "/v1/workspaces/{ws}/channels/{kind}/{id}",
-  tags: ["Channels"],
+  tags,
   summary: "Disconnect a channel (service); an active one frees its place at once",
-  security: bearer,
-  middleware: [allow(CAN.serve)] as const,
-  request: { params: ChannelParams, headers: IdempotencyHeader },
-  responses: {
-    200: jsonResponse(DisconnectAnswer, "The channel is forgotten"),
-    ...errorResponses("invalid_request", "forbidden", "not_found", "idempotency_conflict"),
-  },
+  roles: CAN.serve,
+  params: ChannelParams,
+  response: [DisconnectAnswer, "The channel is forgotten"],
 });
 
-const list = createRoute({
+const list = workspaceRoute({
   method: "get",
   path: "/v1/workspaces/{ws}/channels/{kind}",
-  tags: ["Channels"],
+  tags,
   summary: "Every channel of a kind, earliest connected first, with the kind's usage",
-  security: bearer,
-  middleware: [allow(CAN.read)] as const,
-  request: { params: KindParams, query: ListQuery },
-  responses: {
-    200: jsonResponse(ChannelList, "A page of channels"),
-    ...errorResponses("invalid_request", "forbidden", "not_found"),
-  },
+  roles: CAN.read,
+  params: KindParams,
+  query: ListQuery,
+  response: [ChannelList, "A page of channels"],
 });
 
 export function channelRoutes(app: OpenAPIHono<AppEnv>) {

@@ -1,8 +1,6 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { CAN } from "../auth";
-import { errorResponses } from "../errors";
 import type { AppEnv } from "../hono";
-import { IdempotencyHeader, WorkspaceParams } from "../schemas/common";
 import {
   CommitInput,
   Committed,
@@ -21,10 +19,11 @@ import {
   SpendDecision,
   SpendInput,
 } from "../schemas/credits";
-import { allow, bearer, jsonBody, jsonResponse, serve, workspaceOf } from "./shared";
+import { serve, workspaceOf, workspaceRoute } from "./shared";
 
 const tags = ["AI credits"];
 const base = "/v1/workspaces/{ws}";
+// A reservation is closed once, so a second commit or release, or a late one, is refused.
 const reservationErrors = [
   "reservation_not_found",
   "reservation_already_committed",
@@ -32,49 +31,37 @@ const reservationErrors = [
   "reservation_expired",
 ] as const;
 
-const overview = createRoute({
+const overview = workspaceRoute({
   method: "get",
   path: `${base}/credits`,
   tags,
   summary: "The credit pool this period: balance, packages, use and every feature's cap",
-  security: bearer,
-  middleware: [allow(CAN.read)] as const,
-  request: { params: WorkspaceParams },
-  responses: {
-    200: jsonResponse(CreditsOverview, "The pool, its active packages and every AI feature"),
-    ...errorResponses("invalid_request", "forbidden", "not_found"),
-  },
+  roles: CAN.read,
+  response: [CreditsOverview, "The pool, its active packages and every AI feature"],
 });
 
-const featureLimit = createRoute({
+const featureLimit = workspaceRoute({
   method: "put",
   path: `${base}/credits/feature-limits/{feature}`,
   tags,
   summary: "Cap a feature's credits per period, 0 to stop it, null to uncap (admin)",
   description: "A cap reserves nothing; a cap below what the feature used this period stops it.",
-  security: bearer,
-  middleware: [allow(CAN.administer)] as const,
-  request: { params: FeatureParams, headers: IdempotencyHeader, body: jsonBody(FeatureLimitInput) },
-  responses: {
-    200: jsonResponse(FeatureCredits, "The feature with its new cap"),
-    ...errorResponses("invalid_request", "forbidden", "not_found", "idempotency_conflict"),
-  },
+  roles: CAN.administer,
+  params: FeatureParams,
+  body: FeatureLimitInput,
+  response: [FeatureCredits, "The feature with its new cap"],
 });
 
 const spendRoute = (action: "check" | "consume", summary: string, description: string) =>
-  createRoute({
+  workspaceRoute({
     method: "post",
     path: `${base}/credits/${action}`,
     tags,
     summary,
     description,
-    security: bearer,
-    middleware: [allow(CAN.serve)] as const,
-    request: { params: WorkspaceParams, headers: IdempotencyHeader, body: jsonBody(SpendInput) },
-    responses: {
-      200: jsonResponse(SpendDecision, "The decision, allowed or refused, with its figures"),
-      ...errorResponses("invalid_request", "forbidden", "not_found", "idempotency_conflict"),
-    },
+    roles: CAN.serve,
+    body: SpendInput,
+    response: [SpendDecision, "The decision, allowed or refused, with its figures"],
   });
 
 const check = spendRoute(
@@ -88,110 +75,71 @@ const consume = spendRoute(
   "Debits exactly when the decision is allowed; a refused spend changes nothing.",
 );
 
-const reserve = createRoute({
+const reserve = workspaceRoute({
   method: "post",
   path: `${base}/credits/reservations`,
   tags,
   summary: "Hold an estimate for a call whose cost is known afterwards (service)",
   description:
     "Allowed like a consume; the hold counts against remaining until committed, released or expired.",
-  security: bearer,
-  middleware: [allow(CAN.serve)] as const,
-  request: { params: WorkspaceParams, headers: IdempotencyHeader, body: jsonBody(ReserveInput) },
-  responses: {
-    200: jsonResponse(ReserveDecision, "The decision, with the reservation when allowed"),
-    ...errorResponses("invalid_request", "forbidden", "not_found", "idempotency_conflict"),
-  },
+  roles: CAN.serve,
+  body: ReserveInput,
+  response: [ReserveDecision, "The decision, with the reservation when allowed"],
 });
 
-const reservation = createRoute({
+const reservation = workspaceRoute({
   method: "get",
   path: `${base}/credits/reservations/{id}`,
   tags,
   summary: "A reservation and its state",
-  security: bearer,
-  middleware: [allow(CAN.read)] as const,
-  request: { params: ReservationParams },
-  responses: {
-    200: jsonResponse(Reservation, "The reservation"),
-    ...errorResponses("invalid_request", "forbidden", "not_found"),
-  },
+  roles: CAN.read,
+  params: ReservationParams,
+  response: [Reservation, "The reservation"],
 });
 
-const commit = createRoute({
+const commit = workspaceRoute({
   method: "post",
   path: `${base}/credits/reservations/{id}/commit`,
   tags,
   summary: "Charge a reservation's actual cost, even above the estimate (service)",
-  security: bearer,
-  middleware: [allow(CAN.serve)] as const,
-  request: { params: ReservationParams, headers: IdempotencyHeader, body: jsonBody(CommitInput) },
-  responses: {
-    200: jsonResponse(Committed, "What was charged and the pool after it"),
-    ...errorResponses(
-      "invalid_request",
-      "forbidden",
-      "not_found",
-      "idempotency_conflict",
-      ...reservationErrors,
-    ),
-  },
+  roles: CAN.serve,
+  params: ReservationParams,
+  body: CommitInput,
+  response: [Committed, "What was charged and the pool after it"],
+  errors: reservationErrors,
 });
 
-const release = createRoute({
+const release = workspaceRoute({
   method: "post",
   path: `${base}/credits/reservations/{id}/release`,
   tags,
   summary: "Free a reservation's hold without charging (service)",
-  security: bearer,
-  middleware: [allow(CAN.serve)] as const,
-  request: { params: ReservationParams, headers: IdempotencyHeader },
-  responses: {
-    200: jsonResponse(Released, "The freed hold and the pool after it"),
-    ...errorResponses(
-      "invalid_request",
-      "forbidden",
-      "not_found",
-      "idempotency_conflict",
-      ...reservationErrors,
-    ),
-  },
+  roles: CAN.serve,
+  params: ReservationParams,
+  response: [Released, "The freed hold and the pool after it"],
+  errors: reservationErrors,
 });
 
-const packages = createRoute({
+const packages = workspaceRoute({
   method: "post",
   path: `${base}/credit-packages`,
   tags,
   summary: "Add or update a credit package (platform)",
   description:
     "Posting an existing id replaces its credits and expiry. A package counts while now < expiresAt.",
-  security: bearer,
-  middleware: [allow(CAN.bill)] as const,
-  request: { params: WorkspaceParams, headers: IdempotencyHeader, body: jsonBody(PackageInput) },
-  responses: {
-    200: jsonResponse(PackageAnswer, "The package and the balance with it"),
-    ...errorResponses(
-      "invalid_request",
-      "forbidden",
-      "not_found",
-      "idempotency_conflict",
-      "too_many_packages",
-    ),
-  },
+  roles: CAN.bill,
+  body: PackageInput,
+  response: [PackageAnswer, "The package and the balance with it"],
+  errors: ["too_many_packages"],
 });
 
-const question = createRoute({
+const question = workspaceRoute({
   method: "post",
   path: `${base}/copilot-questions/consume`,
   tags,
   summary: "Count one Copilot Kommo question if the monthly limit allows (service)",
-  security: bearer,
-  middleware: [allow(CAN.serve)] as const,
-  request: { params: WorkspaceParams, headers: IdempotencyHeader },
-  responses: {
-    200: jsonResponse(QuestionDecision, "The decision, with the counter after it"),
-    ...errorResponses("invalid_request", "forbidden", "not_found", "idempotency_conflict"),
-  },
+  roles: CAN.serve,
+  response: [QuestionDecision, "The decision, with the counter after it"],
 });
 
 export function creditsRoutes(app: OpenAPIHono<AppEnv>) {

@@ -1,8 +1,6 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { CAN } from "../auth";
-import { errorResponses } from "../errors";
 import type { AppEnv } from "../hono";
-import { IdempotencyHeader } from "../schemas/common";
 import {
   CloseLeadInput,
   CreateEntityInput,
@@ -13,80 +11,64 @@ import {
   EntityParams,
   LeadParams,
 } from "../schemas/entities";
-import { allow, bearer, jsonBody, jsonResponse, serve, workspaceOf } from "./shared";
+import { serve, workspaceOf, workspaceRoute } from "./shared";
 
 const tags = ["Leads, contacts and companies"];
-const mutationErrors = errorResponses(
-  "invalid_request",
-  "forbidden",
-  "not_found",
-  "idempotency_conflict",
-);
 
-const create = createRoute({
+const create = workspaceRoute({
   method: "post",
   path: "/v1/workspaces/{ws}/entities/{kind}",
   tags,
   summary: "Record a new lead, contact or company; answers its status (service)",
   description:
     "Never refused. Active and counted, or blocked (visible, not accessible, not counted) when its limit is enforced. The create that reaches the limit starts a 24-hour grace. A repeated id answers the entity as it is.",
-  security: bearer,
-  middleware: [allow(CAN.serve)] as const,
-  request: {
-    params: EntityKindParams,
-    headers: IdempotencyHeader,
-    body: jsonBody(CreateEntityInput),
-  },
-  responses: { 200: jsonResponse(EntityChange, "The entity's status"), ...mutationErrors },
+  roles: CAN.serve,
+  params: EntityKindParams,
+  body: CreateEntityInput,
+  response: [EntityChange, "The entity's status"],
 });
 
-const close = createRoute({
+const close = workspaceRoute({
   method: "post",
   path: "/v1/workspaces/{ws}/entities/leads/{id}/close",
   tags,
   summary: "Close a lead as won or lost: it stops counting (service)",
   description: "The freed slot goes at once to the oldest blocked lead, if any.",
-  security: bearer,
-  middleware: [allow(CAN.serve)] as const,
-  request: { params: LeadParams, headers: IdempotencyHeader, body: jsonBody(CloseLeadInput) },
-  responses: { 200: jsonResponse(EntityChange, "The closed lead"), ...mutationErrors },
+  roles: CAN.serve,
+  params: LeadParams,
+  body: CloseLeadInput,
+  response: [EntityChange, "The closed lead"],
 });
 
-const reopen = createRoute({
+const reopen = workspaceRoute({
   method: "post",
   path: "/v1/workspaces/{ws}/entities/leads/{id}/reopen",
   tags,
   summary: "Reopen a closed lead: it counts again, decided like a create (service)",
   description: "Reopening an open lead changes nothing and answers its status.",
-  security: bearer,
-  middleware: [allow(CAN.serve)] as const,
-  request: { params: LeadParams, headers: IdempotencyHeader },
-  responses: { 200: jsonResponse(EntityChange, "The lead's status"), ...mutationErrors },
+  roles: CAN.serve,
+  params: LeadParams,
+  response: [EntityChange, "The lead's status"],
 });
 
-const remove = createRoute({
+const remove = workspaceRoute({
   method: "delete",
   path: "/v1/workspaces/{ws}/entities/{kind}/{id}",
   tags,
   summary: "Delete a lead, contact or company: it stops counting (service)",
-  security: bearer,
-  middleware: [allow(CAN.serve)] as const,
-  request: { params: EntityParams, headers: IdempotencyHeader },
-  responses: { 200: jsonResponse(EntityDeletion, "Deleted"), ...mutationErrors },
+  roles: CAN.serve,
+  params: EntityParams,
+  response: [EntityDeletion, "Deleted"],
 });
 
-const get = createRoute({
+const get = workspaceRoute({
   method: "get",
   path: "/v1/workspaces/{ws}/entities/{kind}/{id}",
   tags,
   summary: "An entity's status and whether its data is accessible",
-  security: bearer,
-  middleware: [allow(CAN.read)] as const,
-  request: { params: EntityParams },
-  responses: {
-    200: jsonResponse(Entity, "The entity"),
-    ...errorResponses("invalid_request", "forbidden", "not_found"),
-  },
+  roles: CAN.read,
+  params: EntityParams,
+  response: [Entity, "The entity"],
 });
 
 export function entitiesRoutes(app: OpenAPIHono<AppEnv>) {

@@ -1,24 +1,18 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { CAN } from "../auth";
-import { errorResponses } from "../errors";
 import type { AppEnv } from "../hono";
-import { WorkspaceParams } from "../schemas/common";
 import { EventsPage, EventsQuery, MAX_EVENTS_PAGE } from "../schemas/events";
-import { allow, bearer, jsonResponse, serve, workspaceOf } from "./shared";
+import { serve, workspaceOf, workspaceRoute } from "./shared";
 
-const list = createRoute({
+const list = workspaceRoute({
   method: "get",
   path: "/v1/workspaces/{ws}/events",
   tags: ["Events"],
   summary: "The workspace's events in order, after a cursor, with their webhook delivery state",
   description: `Pages of at most ${MAX_EVENTS_PAGE}, oldest first. Events are kept at least 90 days.`,
-  security: bearer,
-  middleware: [allow(CAN.read)] as const,
-  request: { params: WorkspaceParams, query: EventsQuery },
-  responses: {
-    200: jsonResponse(EventsPage, "Events after the cursor and the cursor of the next page"),
-    ...errorResponses("invalid_request", "forbidden", "not_found"),
-  },
+  roles: CAN.read,
+  query: EventsQuery,
+  response: [EventsPage, "Events after the cursor and the cursor of the next page"],
 });
 
 export function eventsRoutes(app: OpenAPIHono<AppEnv>) {

@@ -1,9 +1,15 @@
-import type { OpenAPIHono, RouteConfig, RouteHandler } from "@hono/zod-openapi";
+import {
+  createRoute,
+  type OpenAPIHono,
+  type RouteConfig,
+  type RouteHandler,
+  type z,
+} from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { hasRole } from "../auth";
-import { ApiError, ERROR_STATUS, invalid } from "../errors";
+import { ApiError, ERROR_STATUS, type ErrorCode, errorResponses, invalid } from "../errors";
 import type { AppEnv } from "../hono";
-import { IDEMPOTENCY_KEY_PATTERN } from "../schemas/common";
+import { IDEMPOTENCY_KEY_PATTERN, IdempotencyHeader, WorkspaceParams } from "../schemas/common";
 import type { Role } from "../workspace/context";
 import type { Reply } from "../workspace/object";
 
@@ -82,18 +88,101 @@ export function reply<T>(c: Context<AppEnv>, outcome: Reply<T>, status: 200 | 20
 }
 
 /** A required JSON request body: required, so a missing or non-JSON body fails validation. */
-export const jsonBody = <S>(schema: S, description?: string) => ({
+const jsonBody = <S>(schema: S) => ({
   required: true as const,
+  content: { "application/json": { schema } },
+});
+
+const jsonResponse = <S>(schema: S, description: string) => ({
   description,
   content: { "application/json": { schema } },
 });
 
-export const jsonResponse = <S>(schema: S, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+const bearer = [{ bearer: [] }];
 
-export const bearer = [{ bearer: [] }];
+/** What a route may take as its path or query parameters: an object schema. */
+type ParamsSchema = NonNullable<NonNullable<RouteConfig["request"]>["params"]>;
+
+interface WorkspaceRouteSpec<
+  M extends "get" | "post" | "put" | "delete",
+  P extends string,
+  Res extends z.ZodType,
+  Params extends ParamsSchema,
+  Query extends ParamsSchema | undefined,
+  Body extends z.ZodType | undefined,
+> {
+  method: M;
+  path: P;
+  tags: string[];
+  summary: string;
+  description?: string;
+  roles: readonly Role[];
+  /** Runs before the role check, e.g. to hide a route that is switched off. */
+  before?: MiddlewareHandler<AppEnv>[];
+  /** Defaults to the workspace alone. */
+  params?: Params;
+  query?: Query;
+  body?: Body;
+  response: readonly [schema: Res, description: string];
+  /** The route's own codes, beyond those every workspace route can answer. */
+  errors?: readonly ErrorCode[];
+  /** A mutating call that does not go through the idempotency ledger must not promise replays. */
+  idempotent?: false;
+  /** For the call that creates the workspace: it cannot answer "no such workspace". */
+  createsWorkspace?: true;
+}
+
+/** Absent parts are typed `undefined`, so the handler gets no `valid("query")` or `valid("json")`. */
+type WorkspaceRequest<
+  Params extends ParamsSchema,
+  Query extends ParamsSchema | undefined,
+  Body extends z.ZodType | undefined,
+> = {
+  params: Params;
+  query: Query;
+  headers?: typeof IdempotencyHeader;
+  body: Body extends z.ZodType ? ReturnType<typeof jsonBody<Body>> : undefined;
+};
+
+/**
+ * A workspace route's config for `serve`: bearer auth, the role check, the workspace in the
+ * path, a required JSON body, the 200 answer and every error code the route can answer. A
+ * mutating call also offers Idempotency-Key, which `allow` and the workspace object honour.
+ */
+export function workspaceRoute<
+  const M extends "get" | "post" | "put" | "delete",
+  const P extends string,
+  Res extends z.ZodType,
+  Params extends ParamsSchema = typeof WorkspaceParams,
+  Query extends ParamsSchema | undefined = undefined,
+  Body extends z.ZodType | undefined = undefined,
+>(spec: WorkspaceRouteSpec<M, P, Res, Params, Query, Body>) {
+  const { method, path, tags, summary, description, roles, query, body, response } = spec;
+  const idempotent = method !== "get" && spec.idempotent !== false;
+  const request = {
+    params: spec.params ?? WorkspaceParams,
+    ...(query && { query }),
+    ...(idempotent && { headers: IdempotencyHeader }),
+    ...(body && { body: jsonBody(body) }),
+  } as WorkspaceRequest<Params, Query, Body>;
+  const errors: ErrorCode[] = ["invalid_request", "forbidden"];
+  if (!spec.createsWorkspace) errors.push("not_found");
+  if (idempotent) errors.push("idempotency_conflict");
+  return createRoute({
+    method,
+    path,
+    tags,
+    summary,
+    ...(description !== undefined && { description }),
+    security: bearer,
+    middleware: [...(spec.before ?? []), allow(roles)],
+    request,
+    responses: {
+      200: jsonResponse(response[0], response[1]),
+      ...errorResponses(...errors, ...(spec.errors ?? [])),
+    },
+  });
+}
 
 type RouteContext<R extends RouteConfig> = Parameters<RouteHandler<R, AppEnv>>[0];
 

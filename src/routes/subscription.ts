@@ -1,42 +1,28 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import { CAN } from "../auth";
-import { errorResponses } from "../errors";
 import type { AppEnv } from "../hono";
-import { IdempotencyHeader, WorkspaceParams } from "../schemas/common";
 import { Subscription, SubscriptionInput } from "../schemas/subscription";
-import { allow, bearer, jsonBody, jsonResponse, serve, workspaceOf } from "./shared";
+import { serve, workspaceOf, workspaceRoute } from "./shared";
 
-const put = createRoute({
+const put = workspaceRoute({
   method: "put",
   path: "/v1/workspaces/{ws}/subscription",
   tags: ["Subscription"],
   summary: "Set the workspace's plan, seats and billing anchor (platform)",
   description: "Changes take effect at once. Answers the subscription with its effective limits.",
-  security: bearer,
-  middleware: [allow(CAN.bill)] as const,
-  request: {
-    params: WorkspaceParams,
-    headers: IdempotencyHeader,
-    body: jsonBody(SubscriptionInput),
-  },
-  responses: {
-    200: jsonResponse(Subscription, "The subscription and its effective limits"),
-    ...errorResponses("invalid_request", "forbidden", "idempotency_conflict"),
-  },
+  roles: CAN.bill,
+  body: SubscriptionInput,
+  response: [Subscription, "The subscription and its effective limits"],
+  createsWorkspace: true,
 });
 
-const get = createRoute({
+const get = workspaceRoute({
   method: "get",
   path: "/v1/workspaces/{ws}/subscription",
   tags: ["Subscription"],
   summary: "Read the subscription and its effective limits",
-  security: bearer,
-  middleware: [allow(CAN.read)] as const,
-  request: { params: WorkspaceParams },
-  responses: {
-    200: jsonResponse(Subscription, "The subscription and its effective limits"),
-    ...errorResponses("invalid_request", "forbidden", "not_found"),
-  },
+  roles: CAN.read,
+  response: [Subscription, "The subscription and its effective limits"],
 });
 
 export function subscriptionRoutes(app: OpenAPIHono<AppEnv>) {

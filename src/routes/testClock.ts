@@ -1,10 +1,10 @@
-import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { CAN } from "../auth";
-import { ApiError, errorResponses } from "../errors";
+import { ApiError } from "../errors";
 import type { AppEnv } from "../hono";
-import { Instant, WorkspaceParams } from "../schemas/common";
-import { allow, bearer, jsonBody, jsonResponse, serve, workspaceOf } from "./shared";
+import { Instant } from "../schemas/common";
+import { serve, workspaceOf, workspaceRoute } from "./shared";
 
 const TestClockInput = z.strictObject({ now: Instant }).openapi("TestClockInput");
 const TestClock = z.object({ now: z.string(), frozen: z.literal(true) }).openapi("TestClock");
@@ -15,20 +15,20 @@ const testClocksOn: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-const put = createRoute({
+const put = workspaceRoute({
   method: "put",
   path: "/v1/workspaces/{ws}/test-clock",
   tags: ["Test clocks"],
   summary: "Freeze or advance this workspace's clock (platform; only where TEST_CLOCKS=on)",
   description:
     "The first call freezes the workspace's clock at any instant; later calls move it forward only and run the due work as the cron would. 404 where test clocks are off.",
-  security: bearer,
-  middleware: [testClocksOn, allow(CAN.bill)] as const,
-  request: { params: WorkspaceParams, body: jsonBody(TestClockInput) },
-  responses: {
-    200: jsonResponse(TestClock, "The frozen clock"),
-    ...errorResponses("invalid_request", "forbidden", "not_found"),
-  },
+  roles: CAN.bill,
+  before: [testClocksOn],
+  body: TestClockInput,
+  response: [TestClock, "The frozen clock"],
+  // The clock is set outside the idempotency ledger; setting it again to the same instant
+  // answers the same, so a retry needs no key.
+  idempotent: false,
 });
 
 export function testClockRoutes(app: OpenAPIHono<AppEnv>) {
