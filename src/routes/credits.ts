@@ -62,6 +62,8 @@ const spendRoute = (action: "check" | "consume", summary: string, description: s
     roles: CAN.serve,
     body: SpendInput,
     response: [SpendDecision, "The decision, allowed or refused, with its figures"],
+    // A check changes nothing, so there is nothing for an Idempotency-Key to protect.
+    idempotent: action === "consume" ? undefined : false,
   });
 
 const check = spendRoute(
