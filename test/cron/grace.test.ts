@@ -1,23 +1,11 @@
-import {
-  createExecutionContext,
-  createScheduledController,
-  env,
-  runInDurableObject,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { dueShardFor } from "../../src/cron/dueIndex";
-import worker from "../../src/index";
 import { GRACE_MS } from "../../src/policy/episode";
 import { call, freshWorkspace, settledAlarm, subscribe } from "../helpers";
+import { runCron } from "./sweep";
 
 const stubOf = (ws: string) => env.WORKSPACE.getByName(ws);
-
-async function runCron() {
-  const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
-  await waitOnExecutionContext(ctx);
-}
 
 describe("a real grace end on a workspace left alone", () => {
   it("is enforced by the cron when the alarm was missed, not by a later request", async () => {

@@ -1,28 +1,14 @@
-import {
-  createExecutionContext,
-  createScheduledController,
-  env,
-  runInDurableObject,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { dueShardFor } from "../../src/cron/dueIndex";
-import worker from "../../src/index";
 import { EVENT_RETENTION_MS } from "../../src/policy/delivery";
 import { periodAt } from "../../src/policy/periods";
 import { HOUR_MS } from "../../src/policy/time";
 import { freshWorkspace, setClock, subscribe } from "../helpers";
 import { armProbe, installProbe } from "./probe";
+import { alarmOf, deleteAlarm, indexed, runCron } from "./sweep";
 import { sleep, waitFor } from "./wait";
 
 installProbe();
-
-/** Runs the Worker's `scheduled` export the way the every-minute trigger does. */
-async function runCron() {
-  const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
-  await waitOnExecutionContext(ctx);
-}
 
 /**
  * After the probe's deadline, what is left due: its event's end of retention, or the credit
@@ -32,16 +18,6 @@ const nextDue = (recordedAt: number) =>
   Math.min(
     recordedAt + EVENT_RETENTION_MS,
     periodAt(Date.parse("2026-07-15T00:00:00.000Z"), Date.now()).end,
-  );
-
-const indexed = (ws: string) => dueShardFor(env, ws).dueAt(ws);
-
-const alarmOf = (ws: string) =>
-  runInDurableObject(env.WORKSPACE.getByName(ws), (_instance, state) => state.storage.getAlarm());
-
-const deleteAlarm = (ws: string) =>
-  runInDurableObject(env.WORKSPACE.getByName(ws), (_instance, state) =>
-    state.storage.deleteAlarm(),
   );
 
 /** The workspace's events straight from its storage: reading them applies nothing. */

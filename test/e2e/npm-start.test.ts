@@ -1,62 +1,32 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, stopGroup } from "./server";
+import { freePort, type Spawned, spawnReady } from "./server";
 
 /** The README's path: `npm start` serves, and `npm run token` prints a token it accepts. */
-let child: ChildProcess;
+let server: Spawned;
 let url: string;
 const state = mkdtempSync(join(tmpdir(), "quota-npm-start-"));
 
 beforeAll(async () => {
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
-  child = spawn(
-    "npm",
-    [
-      "start",
-      "--",
-      "--port",
-      String(port),
-      "--persist-to",
-      state,
-      "--inspector-port",
-      String(await freePort()),
-    ],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-      // Its own process group, so stopping it stops npm, wrangler and workerd together.
-      detached: true,
-    },
-  );
-  let output = "";
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`npm start did not serve:\n${output}`)),
-      90_000,
-    );
-    const onData = (chunk: Buffer) => {
-      output += String(chunk);
-      if (/Ready on/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-  });
+  server = await spawnReady("npm", [
+    "start",
+    "--",
+    "--port",
+    String(port),
+    "--persist-to",
+    state,
+    "--inspector-port",
+    String(await freePort()),
+  ]);
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once("exit", () => resolve());
-    stopGroup(child, "SIGTERM");
-    setTimeout(() => stopGroup(child, "SIGKILL"), 5_000);
-  });
+  await server?.stop();
   rmSync(state, { recursive: true, force: true });
 });
 

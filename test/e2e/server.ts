@@ -38,38 +38,26 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
-/** Starts `wrangler dev` on a free loopback port; `stateDir` lets a test restart on the same state. */
-export async function startDevServer(stateDir?: string): Promise<DevServer> {
-  const dir = stateDir ?? mkdtempSync(join(tmpdir(), "quota-e2e-"));
-  const port = await freePort();
-  const child: ChildProcess = spawn(
-    "node_modules/.bin/wrangler",
-    [
-      "dev",
-      "--port",
-      String(port),
-      "--ip",
-      "127.0.0.1",
-      "--persist-to",
-      dir,
-      "--var",
-      `AUTH_SECRET:${E2E_SECRET}`,
-      "--var",
-      "TEST_CLOCKS:on",
-      "--inspector-port",
-      String(await freePort()),
-    ],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-      // Its own process group, so stopping it stops wrangler and its workerd together.
-      detached: true,
-    },
-  );
+export interface Spawned {
+  child: ChildProcess;
+  /** Stops the process and everything it started, and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server process in its own process group (so stopping it stops wrangler and workerd
+ * with it) and waits until it says it is ready.
+ */
+export async function spawnReady(command: string, args: string[]): Promise<Spawned> {
+  const child = spawn(command, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    detached: true,
+  });
   let output = "";
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`wrangler dev did not start:\n${output}`)),
+      () => reject(new Error(`${command} did not start:\n${output}`)),
       90_000,
     );
     const onData = (chunk: Buffer) => {
@@ -83,9 +71,38 @@ export async function startDevServer(stateDir?: string): Promise<DevServer> {
     child.stderr?.on("data", onData);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`wrangler dev exited with ${code}:\n${output}`));
+      reject(new Error(`${command} exited with ${code}:\n${output}`));
     });
   });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      stopGroup(child, "SIGTERM");
+      setTimeout(() => stopGroup(child, "SIGKILL"), 5_000);
+    });
+  return { child, stop };
+}
+
+/** Starts `wrangler dev` on a free loopback port; `stateDir` lets a test restart on the same state. */
+export async function startDevServer(stateDir?: string): Promise<DevServer> {
+  const dir = stateDir ?? mkdtempSync(join(tmpdir(), "quota-e2e-"));
+  const port = await freePort();
+  const { stop } = await spawnReady("node_modules/.bin/wrangler", [
+    "dev",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--persist-to",
+    dir,
+    "--var",
+    `AUTH_SECRET:${E2E_SECRET}`,
+    "--var",
+    "TEST_CLOCKS:on",
+    "--inspector-port",
+    String(await freePort()),
+  ]);
   const url = `http://127.0.0.1:${port}`;
   // The first request may race the runtime's start; wait until it answers.
   for (let i = 0; i < 100; i++) {
@@ -95,17 +112,7 @@ export async function startDevServer(stateDir?: string): Promise<DevServer> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return {
-    url,
-    stateDir: dir,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        stopGroup(child, "SIGTERM");
-        setTimeout(() => stopGroup(child, "SIGKILL"), 5_000);
-      }),
-  };
+  return { url, stateDir: dir, stop };
 }
 
 /** Signals a detached child's whole process group (it and everything it started). */

@@ -1,14 +1,7 @@
-import {
-  createExecutionContext,
-  createScheduledController,
-  env,
-  runInDurableObject,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { dueShardFor } from "../../src/cron/dueIndex";
-import worker from "../../src/index";
 import { armProbe, installProbe } from "../cron/probe";
+import { alarmOf, deleteAlarm, indexed, runCron } from "../cron/sweep";
 import { sleep, waitFor } from "../cron/wait";
 import { call, freshWorkspace, subscribe } from "../helpers";
 import { received, scriptAnswers } from "./client";
@@ -17,19 +10,6 @@ installProbe();
 
 /** Real-time workspaces here: their alarms fire by themselves, and the cron can see them. */
 
-async function runCron() {
-  const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
-  await waitOnExecutionContext(ctx);
-}
-
-const indexed = (ws: string) => dueShardFor(env, ws).dueAt(ws);
-const alarmOf = (ws: string) =>
-  runInDurableObject(env.WORKSPACE.getByName(ws), (_instance, state) => state.storage.getAlarm());
-const deleteAlarm = (ws: string) =>
-  runInDurableObject(env.WORKSPACE.getByName(ws), (_instance, state) =>
-    state.storage.deleteAlarm(),
-  );
 const feed = async (ws: string) => (await call("GET", `/v1/workspaces/${ws}/events`)).json;
 
 describe("webhook delivery without traffic", () => {
