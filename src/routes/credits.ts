@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { CAN } from "../auth";
 import type { AppEnv } from "../hono";
+import { MAX_PAGE } from "../schemas/common";
 import {
   CommitInput,
   Committed,
@@ -8,6 +9,8 @@ import {
   FeatureCredits,
   FeatureLimitInput,
   FeatureParams,
+  LedgerPage,
+  LedgerQuery,
   PackageAnswer,
   PackageInput,
   QuestionDecision,
@@ -38,6 +41,18 @@ const overview = workspaceRoute({
   summary: "The credit pool this period: balance, packages, use and every feature's cap",
   roles: CAN.read,
   response: [CreditsOverview, "The pool, its active packages and every AI feature"],
+});
+
+const ledger = workspaceRoute({
+  method: "get",
+  path: `${base}/credits/ledger`,
+  tags,
+  summary: "The credit ledger in order: every debit, hold, commit, release and expiry",
+  description:
+    "The audit trail behind the pool's figures, oldest first, a page after a cursor. Kept 400 days.",
+  roles: CAN.read,
+  query: LedgerQuery,
+  response: [LedgerPage, "Ledger entries after the cursor and the cursor of the next page"],
 });
 
 const featureLimit = workspaceRoute({
@@ -146,6 +161,10 @@ const question = workspaceRoute({
 
 export function creditsRoutes(app: OpenAPIHono<AppEnv>) {
   serve(app, overview, (c) => workspaceOf(c).credits());
+  serve(app, ledger, (c) => {
+    const { after, limit } = c.req.valid("query");
+    return workspaceOf(c).creditLedger(Number(after ?? "0"), limit ?? MAX_PAGE);
+  });
   serve(app, featureLimit, (c) =>
     workspaceOf(c).setFeatureLimit(
       c.req.valid("param").feature,

@@ -31,3 +31,33 @@ export const IdempotencyHeader = z.object({
       "Makes the call safe to retry for 24 hours: a replay answers the first answer byte for byte (with `Idempotent-Replayed: true`); the same key with another request is a 409.",
   }),
 });
+
+export const MAX_PAGE = 100;
+
+/** A cursor is the decimal sequence number of the last item seen (15 digits stay exact). */
+export const SEQUENCE_CURSOR = /^(0|[1-9][0-9]{0,14})$/;
+
+/** `?after={cursor}&limit={n}` for a feed read in order, oldest first. */
+export const pageQuery = (items: string) =>
+  z.object({
+    after: z
+      .string()
+      .regex(SEQUENCE_CURSOR, "must be a nextCursor from a previous page, or 0")
+      .optional()
+      .openapi({
+        param: { name: "after", in: "query" },
+        description: `Answer the ${items} after this cursor (a previous page's \`nextCursor\`); omitted or \`0\` = from the oldest kept.`,
+        example: "0",
+      }),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_PAGE)
+      .optional()
+      .openapi({
+        param: { name: "limit", in: "query" },
+        description: `${items[0]?.toUpperCase()}${items.slice(1)} per page, 1-${MAX_PAGE} (default ${MAX_PAGE}).`,
+        example: MAX_PAGE,
+      }),
+  });

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { AI_FEATURES, PLANS } from "../policy/catalogue";
 import { MAX_CREDITS_PER_CALL, MAX_TTL_SECONDS } from "../policy/credits";
-import { ClientId, Instant, WorkspaceParams } from "./common";
+import { ClientId, Instant, pageQuery, WorkspaceParams } from "./common";
 
 const Feature = z.enum(AI_FEATURES).describe("An AI feature of the plan catalogue");
 const CreditAmount = z
@@ -239,3 +239,29 @@ export const QuestionDecision = z
     nextResetAt: at,
   })
   .openapi("CopilotQuestionDecision");
+
+export const LedgerQuery = pageQuery("ledger entries");
+
+export const LedgerPage = z
+  .object({
+    entries: z.array(
+      z.object({
+        id: count.describe("Its place in the ledger; also the cursor"),
+        at: z.string(),
+        kind: z
+          .enum(["debit", "hold", "commit", "release", "expire", "question"])
+          .describe(
+            "debit: a consume; hold: a reservation; commit: its actual cost; release or expire: its hold freed; question: a Copilot question",
+          ),
+        feature: z.enum(AI_FEATURES).nullable(),
+        credits: count,
+        reservationId: z.string().nullable(),
+        idempotencyKey: z.string().nullable(),
+        role: z.string().nullable().describe("The caller's role; null for the object's own work"),
+        periodStart: z.string().describe("The billing period it counts in"),
+      }),
+    ),
+    nextCursor: z.string(),
+    hasMore: z.boolean(),
+  })
+  .openapi("CreditLedgerPage");

@@ -1,34 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../policy/events";
+import { MAX_PAGE, pageQuery } from "./common";
 
-export const MAX_EVENTS_PAGE = 100;
+export const MAX_EVENTS_PAGE = MAX_PAGE;
 
-/** A cursor is the decimal sequence number of the last event seen (15 digits stay exact). */
-export const CURSOR_PATTERN = /^(0|[1-9][0-9]{0,14})$/;
-
-export const EventsQuery = z.object({
-  after: z
-    .string()
-    .regex(CURSOR_PATTERN, "must be a nextCursor from a previous page, or 0")
-    .optional()
-    .openapi({
-      param: { name: "after", in: "query" },
-      description:
-        "Answer the events after this cursor (a previous page's `nextCursor`); omitted or `0` = from the oldest kept event.",
-      example: "0",
-    }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_EVENTS_PAGE)
-    .optional()
-    .openapi({
-      param: { name: "limit", in: "query" },
-      description: `Events per page, 1-${MAX_EVENTS_PAGE} (default ${MAX_EVENTS_PAGE}).`,
-      example: 100,
-    }),
-});
+export const EventsQuery = pageQuery("events");
 
 const at = z.string().nullable();
 

@@ -228,6 +228,47 @@ function appendLedger(store: Store, e: LedgerEntry): void {
   );
 }
 
+interface LedgerRow {
+  id: number;
+  at: number;
+  kind: LedgerKind;
+  feature: AiFeature | null;
+  credits: number;
+  reservation_id: string | null;
+  idempotency_key: string | null;
+  role: string | null;
+  period_start: number;
+}
+
+/**
+ * The ledger in order, a page after a cursor: the audit trail behind every figure (used per
+ * period and per feature are its sums). Kept 400 days, like the rest of the credit history.
+ */
+export function ledgerPage(ctx: WorkspaceContext, after: number, limit: number) {
+  const rows = ctx.store.all<LedgerRow>(
+    `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start
+     FROM credit_ledger WHERE id > ? ORDER BY id LIMIT ?`,
+    after,
+    limit + 1,
+  );
+  const page = rows.slice(0, limit);
+  return {
+    entries: page.map((r) => ({
+      id: r.id,
+      at: iso(r.at),
+      kind: r.kind,
+      feature: r.feature,
+      credits: r.credits,
+      reservationId: r.reservation_id,
+      idempotencyKey: r.idempotency_key,
+      role: r.role,
+      periodStart: iso(r.period_start),
+    })),
+    nextCursor: String(page.at(-1)?.id ?? after),
+    hasMore: rows.length > limit,
+  };
+}
+
 function addUsed(store: Store, periodStart: Instant, feature: AiFeature, credits: number): void {
   store.run(
     `INSERT INTO credit_usage (period_start, feature, used) VALUES (?, ?, ?)

@@ -26,6 +26,7 @@ import {
   consumeQuestion,
   creditsView,
   getReservation,
+  ledgerPage,
   type PackageInput,
   putPackage,
   type ReserveRequest,
@@ -390,6 +391,10 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   credits() {
     return this.read((ctx) => ok(creditsView(ctx)));
+  }
+
+  creditLedger(after: number, limit: number) {
+    return this.read((ctx) => ok(ledgerPage(ctx, after, limit)));
   }
 
   /** The preflight: a read, so it never writes storage. */
