@@ -1,7 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { CAN } from "../auth";
 import type { AppEnv } from "../hono";
-import { MAX_PAGE } from "../schemas/common";
 import {
   CommitInput,
   Committed,
@@ -163,7 +162,7 @@ export function creditsRoutes(app: OpenAPIHono<AppEnv>) {
   serve(app, overview, (c) => workspaceOf(c).credits());
   serve(app, ledger, (c) => {
     const { after, limit } = c.req.valid("query");
-    return workspaceOf(c).creditLedger(Number(after ?? "0"), limit ?? MAX_PAGE);
+    return workspaceOf(c).creditLedger(Number(after), limit);
   });
   serve(app, featureLimit, (c) =>
     workspaceOf(c).setFeatureLimit(

@@ -43,7 +43,7 @@ export const pageQuery = (items: string) =>
     after: z
       .string()
       .regex(SEQUENCE_CURSOR, "must be a nextCursor from a previous page, or 0")
-      .optional()
+      .default("0")
       .openapi({
         param: { name: "after", in: "query" },
         description: `Answer the ${items} after this cursor (a previous page's \`nextCursor\`); omitted or \`0\` = from the oldest kept.`,
@@ -54,7 +54,7 @@ export const pageQuery = (items: string) =>
       .int()
       .min(1)
       .max(MAX_PAGE)
-      .optional()
+      .default(MAX_PAGE)
       .openapi({
         param: { name: "limit", in: "query" },
         description: `${items[0]?.toUpperCase()}${items.slice(1)} per page, 1-${MAX_PAGE} (default ${MAX_PAGE}).`,

@@ -1,8 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../policy/events";
-import { MAX_PAGE, pageQuery } from "./common";
-
-export const MAX_EVENTS_PAGE = MAX_PAGE;
+import { pageQuery } from "./common";
 
 export const EventsQuery = pageQuery("events");
 
