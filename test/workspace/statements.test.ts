@@ -1,0 +1,156 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { CallMeta } from "../../src/workspace/context";
+import type { WorkspaceObject } from "../../src/workspace/object";
+import { freshWorkspace } from "../helpers";
+
+/**
+ * The hot path's cost in SQL, counted (never timed): statements, rows read and rows written per
+ * call, as the cursor reports them (the figures Cloudflare bills). Measured on a warm object with
+ * nothing due, real clock, through the object's own methods (the routes add no SQL).
+ *
+ * The budgets below are the ceiling the hot path must stay under; a change that adds a query
+ * to check or consume fails here.
+ */
+
+const BUDGET = {
+  check: { statements: 4, rowsWritten: 0 },
+  consume: { statements: 8, rowsWritten: 3 },
+  consumeWithKey: { statements: 8, rowsWritten: 6 },
+  reserve: { statements: 8, rowsWritten: 8 },
+  commit: { statements: 10, rowsWritten: 10 },
+} as const;
+
+/** Calls per measurement: the figure is the average, so a per-call cost shows as a whole number. */
+const CALLS = 20;
+
+interface Cost {
+  statements: number;
+  rowsRead: number;
+  rowsWritten: number;
+}
+
+type Instance = WorkspaceObject;
+
+/**
+ * Runs `op` CALLS times inside the object and answers the SQL it ran per call. Every statement
+ * goes through `sql.exec`; its cursor is read after the call, once fully consumed.
+ */
+async function measure(
+  ws: string,
+  op: (instance: Instance, i: number) => unknown,
+): Promise<Cost & { queries: string[] }> {
+  return runInDurableObject(env.WORKSPACE.getByName(ws), async (instance: Instance, state) => {
+    const sql = state.storage.sql;
+    const exec = sql.exec.bind(sql);
+    const cursors: { query: string; cursor: SqlStorageCursor<Record<string, SqlStorageValue>> }[] =
+      [];
+    sql.exec = ((query: string, ...params: unknown[]) => {
+      const cursor = exec(query, ...params);
+      cursors.push({ query, cursor });
+      return cursor;
+    }) as typeof sql.exec;
+    try {
+      for (let i = 0; i < CALLS; i++) {
+        const reply = await op(instance, i);
+        expect(reply).toMatchObject({ ok: true });
+      }
+    } finally {
+      sql.exec = exec as typeof sql.exec;
+    }
+    const sum = (f: (c: SqlStorageCursor<Record<string, SqlStorageValue>>) => number) =>
+      cursors.reduce((n, c) => n + f(c.cursor), 0) / CALLS;
+    return {
+      statements: cursors.length / CALLS,
+      rowsRead: sum((c) => c.rowsRead),
+      rowsWritten: sum((c) => c.rowsWritten),
+      queries: [...new Set(cursors.map((c) => c.query.replace(/\s+/g, " ").trim()))],
+    };
+  });
+}
+
+const service: CallMeta = { role: "service" };
+const spend = { feature: "ai_rewriter" as const, credits: 1 };
+
+/** A subscribed workspace on the real clock, warmed by a few calls of every kind. */
+async function warmWorkspace(): Promise<string> {
+  const ws = freshWorkspace("stmt");
+  const stub = env.WORKSPACE.getByName(ws);
+  const sub = await stub.putSubscription(
+    ws,
+    {
+      plan: "pro",
+      seats: 100,
+      periodAnchor: new Date(Date.now() - 86_400_000).toISOString(),
+      overrides: { aiCreditsPerSeat: 1_000_000 },
+    },
+    { role: "platform" },
+  );
+  expect(sub.ok).toBe(true);
+  expect((await stub.setFeatureLimit("ai_rewriter", 50_000_000, { role: "admin" })).ok).toBe(true);
+  for (let i = 0; i < 3; i++) {
+    await stub.checkCredits(spend);
+    await stub.consumeCredits(spend, service);
+    await stub.consumeCredits(spend, { ...service, idempotencyKey: `warm-${i}`, fingerprint: "f" });
+    const r = await stub.reserveCredits({ ...spend, ttlSeconds: 3600 }, service);
+    if (!r.ok || r.value.reservationId === null) throw new Error("warm-up reserve refused");
+    await stub.commitReservation(r.value.reservationId, 1, service);
+  }
+  return ws;
+}
+
+function report(name: string, cost: Cost & { queries: string[] }) {
+  console.log(
+    `${name}: ${cost.statements} statements, ${cost.rowsRead} rows read, ${cost.rowsWritten} rows written per call`,
+  );
+  for (const q of cost.queries) console.log(`  ${q}`);
+}
+
+describe("the hot path's SQL per call (warm object, nothing due)", () => {
+  it("check: a few reads, nothing written", async () => {
+    const ws = await warmWorkspace();
+    const cost = await measure(ws, (o) => o.checkCredits(spend));
+    report("check", cost);
+    expect(cost.statements).toBeLessThanOrEqual(BUDGET.check.statements);
+    expect(cost.rowsWritten).toBe(BUDGET.check.rowsWritten);
+  });
+
+  it("consume: a counter and a ledger row", async () => {
+    const ws = await warmWorkspace();
+    const cost = await measure(ws, async (o) => {
+      const r = await o.consumeCredits(spend, service);
+      expect(r).toMatchObject({ ok: true, value: { allowed: true } });
+      return r;
+    });
+    report("consume", cost);
+    expect(cost.statements).toBeLessThanOrEqual(BUDGET.consume.statements);
+    expect(cost.rowsWritten).toBeLessThanOrEqual(BUDGET.consume.rowsWritten);
+  });
+
+  it("consume with an Idempotency-Key: plus one lookup and one remembered answer", async () => {
+    const ws = await warmWorkspace();
+    const cost = await measure(ws, (o, i) =>
+      o.consumeCredits(spend, { ...service, idempotencyKey: `k-${i}`, fingerprint: "f" }),
+    );
+    report("consume with key", cost);
+    expect(cost.statements).toBeLessThanOrEqual(BUDGET.consumeWithKey.statements);
+    expect(cost.rowsWritten).toBeLessThanOrEqual(BUDGET.consumeWithKey.rowsWritten);
+  });
+
+  it("reserve and commit", async () => {
+    const ws = await warmWorkspace();
+    const ids: string[] = [];
+    const reserve = await measure(ws, async (o) => {
+      const r = await o.reserveCredits({ ...spend, ttlSeconds: 3600 }, service);
+      if (r.ok && r.value.reservationId !== null) ids.push(r.value.reservationId);
+      return r;
+    });
+    report("reserve", reserve);
+    const commit = await measure(ws, (o, i) => o.commitReservation(ids[i] ?? "", 1, service));
+    report("commit", commit);
+    expect(reserve.statements).toBeLessThanOrEqual(BUDGET.reserve.statements);
+    expect(reserve.rowsWritten).toBeLessThanOrEqual(BUDGET.reserve.rowsWritten);
+    expect(commit.statements).toBeLessThanOrEqual(BUDGET.commit.statements);
+    expect(commit.rowsWritten).toBeLessThanOrEqual(BUDGET.commit.rowsWritten);
+  });
+});
