@@ -12,3 +12,10 @@ export const CUTOVER_AT: Instant = Date.UTC(2026, 5, 1);
 export const iso = (at: Instant): string => new Date(at).toISOString();
 export const isoOrNull = (at: Instant | null | undefined): string | null =>
   at === null || at === undefined ? null : iso(at);
+
+/** The earliest of some instants, null when none is set: how every deadline is combined. */
+export function earliest(...instants: (Instant | null | undefined)[]): Instant | null {
+  let min: Instant | null = null;
+  for (const at of instants) if (at != null && (min === null || at < min)) min = at;
+  return min;
+}

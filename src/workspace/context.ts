@@ -1,4 +1,5 @@
 import type { EffectiveLimits, Subscription } from "../policy/catalogue";
+import type { Period } from "../policy/periods";
 import type { Instant } from "../policy/time";
 import type { Store } from "./store";
 
@@ -8,6 +9,39 @@ export interface WorkspaceContext {
   subscription: Subscription;
   limits: EffectiveLimits;
   now: Instant;
+  /**
+   * The credit counters the object keeps in memory, passed only while they are exact at `now`
+   * (nothing due: no renewal, lapsed hold or expired package before the object's next
+   * deadline). With them a decision reads no storage, and every counter write keeps them equal
+   * to storage. Without them, credits read storage.
+   */
+  counters?: CreditCounters;
+}
+
+/** An add-on credit package as stored. */
+export interface PackageRow {
+  id: string;
+  credits: number;
+  expires_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The credit figures of one period, as stored, kept in memory by the object between calls. */
+export interface CreditCounters {
+  period: Period;
+  /** Packages active when loaded, soonest expiry first (the object reloads when one expires). */
+  packages: PackageRow[];
+  /** Credits used this period per feature (credit_usage). */
+  used: Map<string, number>;
+  /** Open holds per feature (credit_holds). */
+  held: Map<string, number>;
+  /** Admin caps per feature (credit_feature_limits). */
+  featureLimits: Map<string, number>;
+  /** The threshold percents already announced this period (credit_thresholds). */
+  announced: Set<number>;
+  /** The earliest expiry of a hold opened since loading: the object's deadline moves to it. */
+  holdExpiry: Instant | null;
 }
 
 export type Role = "platform" | "admin" | "service" | "viewer";

@@ -32,8 +32,8 @@ import {
 } from "../policy/credits";
 import type { PolicyEvent } from "../policy/events";
 import { type Period, periodAt, renewalsBetween } from "../policy/periods";
-import { DAY_MS, type Instant, iso } from "../policy/time";
-import type { CallMeta, WorkspaceContext } from "./context";
+import { DAY_MS, earliest, type Instant, iso } from "../policy/time";
+import type { CallMeta, CreditCounters, PackageRow, WorkspaceContext } from "./context";
 import type { Domain } from "./domains";
 import { recordEvents } from "./events";
 import { IDEMPOTENCY_RETENTION_MS } from "./idempotency";
@@ -108,20 +108,17 @@ export const creditMigrations: Migration[] = [
       "CREATE TABLE copilot_questions (period_start INTEGER PRIMARY KEY, used INTEGER NOT NULL)",
     ],
   },
+  {
+    // Retention prunes the ledger in id order instead: a spend appends one row and no index row.
+    name: "credits_v2_ledger_unindexed",
+    statements: ["DROP INDEX credit_ledger_at"],
+  },
 ];
 
 // ---- loading -------------------------------------------------------------------------------
 
 export const currentPeriod = (ctx: WorkspaceContext): Period =>
-  periodAt(ctx.subscription.periodAnchor, ctx.now);
-
-interface PackageRow {
-  id: string;
-  credits: number;
-  expires_at: number;
-  created_at: number;
-  updated_at: number;
-}
+  ctx.counters?.period ?? periodAt(ctx.subscription.periodAnchor, ctx.now);
 
 /** Packages that count at `at`: now < expiresAt. */
 const activePackages = (store: Store, at: Instant): PackageRow[] =>
@@ -139,12 +136,15 @@ function usedByFeature(store: Store, periodStart: Instant): Map<string, number> 
   );
 }
 
+const storedHolds = (store: Store): Map<string, number> =>
+  sumBy(store.all("SELECT feature, held AS n FROM credit_holds"));
+
 /**
  * Open holds per feature as the clock sees them: the running sum minus holds whose TTL has
  * passed but which settle has not applied yet (an indexed range, normally empty).
  */
 function heldByFeature(store: Store, now: Instant): Map<string, number> {
-  const held = sumBy(store.all("SELECT feature, held AS n FROM credit_holds"));
+  const held = storedHolds(store);
   const lapsed = store.all<{ feature: string; n: number }>(
     "SELECT feature, SUM(credits) AS n FROM credit_reservations WHERE state = 'open' AND expires_at <= ? GROUP BY feature",
     now,
@@ -156,7 +156,34 @@ function heldByFeature(store: Store, now: Instant): Map<string, number> {
 const featureLimits = (store: Store): Map<string, number> =>
   sumBy(store.all("SELECT feature, credit_limit AS n FROM credit_feature_limits"));
 
+const announcedThresholds = (store: Store, periodStart: Instant): Set<number> =>
+  new Set(
+    store
+      .all<{ percent: number }>(
+        "SELECT percent FROM credit_thresholds WHERE period_start = ?",
+        periodStart,
+      )
+      .map((r) => r.percent),
+  );
+
 const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+
+/**
+ * The counters as stored at ctx.now, for the object to keep in memory. Only exact while nothing
+ * is due (the object reloads them after its next deadline), so holds are taken as stored.
+ */
+export function loadCreditCounters(ctx: WorkspaceContext): CreditCounters {
+  const period = periodAt(ctx.subscription.periodAnchor, ctx.now);
+  return {
+    period,
+    packages: activePackages(ctx.store, ctx.now),
+    used: usedByFeature(ctx.store, period.start),
+    held: storedHolds(ctx.store),
+    featureLimits: featureLimits(ctx.store),
+    announced: announcedThresholds(ctx.store, period.start),
+    holdExpiry: null,
+  };
+}
 
 /** Everything a credit decision or view needs, from counters only. */
 export interface CreditState {
@@ -167,13 +194,15 @@ export interface CreditState {
   features: Record<AiFeature, FeatureUse>;
 }
 
+/** From the object's counters when it passes them (no storage read), else from storage. */
 export function loadCreditState(ctx: WorkspaceContext): CreditState {
-  const period = currentPeriod(ctx);
-  const packages = activePackages(ctx.store, ctx.now);
+  const c = ctx.counters;
+  const period = c?.period ?? currentPeriod(ctx);
+  const packages = c?.packages ?? activePackages(ctx.store, ctx.now);
+  const used = c?.used ?? usedByFeature(ctx.store, period.start);
+  const held = c?.held ?? heldByFeature(ctx.store, ctx.now);
+  const limits = c?.featureLimits ?? featureLimits(ctx.store);
   const addOnCredits = packages.reduce((sum, p) => sum + p.credits, 0);
-  const used = usedByFeature(ctx.store, period.start);
-  const held = heldByFeature(ctx.store, ctx.now);
-  const limits = featureLimits(ctx.store);
   const features = Object.fromEntries(
     AI_FEATURES.map((feature) => [
       feature,
@@ -196,6 +225,17 @@ export function loadCreditState(ctx: WorkspaceContext): CreditState {
       held: total(held),
     },
     features,
+  };
+}
+
+/** The pool alone, which a threshold needs: from the counters without building every feature. */
+function poolOf(ctx: WorkspaceContext): Pool {
+  const c = ctx.counters;
+  if (c === undefined) return loadCreditState(ctx).pool;
+  return {
+    balance: ctx.limits.includedCredits + c.packages.reduce((sum, p) => sum + p.credits, 0),
+    used: total(c.used),
+    held: total(c.held),
   };
 }
 
@@ -269,37 +309,41 @@ export function ledgerPage(ctx: WorkspaceContext, after: number, limit: number) 
   };
 }
 
-function addUsed(store: Store, periodStart: Instant, feature: AiFeature, credits: number): void {
-  store.run(
+/** Adds to a counter kept both in storage and, when the object passes them, in memory. */
+const bump = (m: Map<string, number> | undefined, feature: string, n: number): void => {
+  m?.set(feature, (m.get(feature) ?? 0) + n);
+};
+
+function addUsed(ctx: WorkspaceContext, periodStart: Instant, feature: AiFeature, credits: number) {
+  ctx.store.run(
     `INSERT INTO credit_usage (period_start, feature, used) VALUES (?, ?, ?)
      ON CONFLICT (period_start, feature) DO UPDATE SET used = used + excluded.used`,
     periodStart,
     feature,
     credits,
   );
+  if (ctx.counters?.period.start === periodStart) bump(ctx.counters.used, feature, credits);
 }
 
-function addHeld(store: Store, feature: AiFeature, credits: number): void {
-  store.run(
+function addHeld(ctx: WorkspaceContext, feature: AiFeature, credits: number): void {
+  ctx.store.run(
     `INSERT INTO credit_holds (feature, held) VALUES (?, ?)
      ON CONFLICT (feature) DO UPDATE SET held = held + excluded.held`,
     feature,
     credits,
   );
+  bump(ctx.counters?.held, feature, credits);
 }
 
 /** Announces 80 % and 100 % once per period each, in the transaction that crossed them. */
 function applyThresholds(ctx: WorkspaceContext, period: PeriodBounds): void {
-  const announced = new Set(
-    ctx.store
-      .all<{ percent: number }>(
-        "SELECT percent FROM credit_thresholds WHERE period_start = ?",
-        period.start,
-      )
-      .map((r) => r.percent),
-  );
+  const c = ctx.counters;
+  const announced =
+    c !== undefined && c.period.start === period.start
+      ? c.announced
+      : announcedThresholds(ctx.store, period.start);
   if (announced.size === THRESHOLD_PERCENTS.length) return;
-  const { pool } = loadCreditState(ctx);
+  const pool = poolOf(ctx);
   const events: PolicyEvent[] = [];
   for (const percent of reachedThresholds(pool.used, pool.balance)) {
     if (announced.has(percent)) continue;
@@ -308,6 +352,7 @@ function applyThresholds(ctx: WorkspaceContext, period: PeriodBounds): void {
       period.start,
       percent,
     );
+    announced.add(percent);
     events.push(thresholdEvent(percent, period, pool));
   }
   recordEvents(ctx.store, events, ctx.now);
@@ -350,7 +395,7 @@ export function consumeCredits(
   const decision = decide(ctx, state, req, "debit");
   if (!decision.allowed) return decision;
   const periodStart = state.period.start;
-  addUsed(ctx.store, periodStart, req.feature, req.credits);
+  addUsed(ctx, periodStart, req.feature, req.credits);
   appendLedger(ctx.store, {
     at: ctx.now,
     kind: "debit",
@@ -393,7 +438,11 @@ export function reserveCredits(
     ctx.now,
     expiresAt,
   );
-  addHeld(ctx.store, req.feature, req.credits);
+  addHeld(ctx, req.feature, req.credits);
+  const c = ctx.counters;
+  if (c !== undefined && (c.holdExpiry === null || expiresAt < c.holdExpiry)) {
+    c.holdExpiry = expiresAt;
+  }
   appendLedger(ctx.store, {
     at: ctx.now,
     kind: "hold",
@@ -476,7 +525,7 @@ function closeReservation(
     ctx.now,
     r.id,
   );
-  addHeld(ctx.store, r.feature, -r.credits);
+  addHeld(ctx, r.feature, -r.credits);
 }
 
 export function reservationView(r: Reservation, now: Instant) {
@@ -518,7 +567,7 @@ export function commitReservation(
   const period = currentPeriod(ctx);
   const { charged, overrun } = commitFigures(r.credits, actual);
   closeReservation(ctx, r, "committed", charged);
-  if (charged > 0) addUsed(ctx.store, period.start, r.feature, charged);
+  if (charged > 0) addUsed(ctx, period.start, r.feature, charged);
   appendLedger(ctx.store, {
     at: ctx.now,
     kind: "commit",
@@ -797,7 +846,7 @@ function expireReservations(ctx: WorkspaceContext): void {
       r.expires_at,
       r.id,
     );
-    addHeld(ctx.store, r.feature, -r.credits);
+    addHeld(ctx, r.feature, -r.credits);
     appendLedger(ctx.store, {
       at: r.expires_at,
       kind: "expire",
@@ -809,26 +858,55 @@ function expireReservations(ctx: WorkspaceContext): void {
   }
 }
 
-/** Bounded retention: a few old rows per call, oldest first, through indexes. */
-function prune(ctx: WorkspaceContext): void {
-  const { store, now } = ctx;
-  store.run(
-    `DELETE FROM credit_reservations WHERE id IN (
-       SELECT id FROM credit_reservations WHERE closed_at < ? ORDER BY closed_at LIMIT ?)`,
-    now - CLOSED_RESERVATION_RETENTION_MS,
-    BATCH,
-  );
-  store.run(
-    `DELETE FROM credit_ledger WHERE id IN (
-       SELECT id FROM credit_ledger WHERE at < ? ORDER BY at LIMIT ?)`,
-    now - HISTORY_RETENTION_MS,
-    BATCH,
-  );
-  store.run(
-    `DELETE FROM credit_packages WHERE id IN (
-       SELECT id FROM credit_packages WHERE expires_at < ? ORDER BY expires_at LIMIT ?)`,
-    now - HISTORY_RETENTION_MS,
-    BATCH,
+/** Rows pruned per table per housekeeping run; a full batch has the alarm come back at once. */
+const PRUNE_BATCH = 1_000;
+
+/**
+ * Bounded retention, run by housekeeping (the alarm, the cron, a test clock move), never by a
+ * check or spend: old rows of each history table, oldest first. True when a batch was full.
+ * The ledger is pruned in id order (its insertion order, which follows `at` up to a hold's TTL),
+ * so appending to it updates no index on `at`.
+ */
+function pruneCredits(store: Store, now: Instant): boolean {
+  const deleted = [
+    store.all(
+      `DELETE FROM credit_reservations WHERE id IN (
+         SELECT id FROM credit_reservations WHERE closed_at < ? ORDER BY closed_at LIMIT ?)
+       RETURNING 1`,
+      now - CLOSED_RESERVATION_RETENTION_MS,
+      PRUNE_BATCH,
+    ).length,
+    store.all(
+      `DELETE FROM credit_ledger WHERE id IN (
+         SELECT id FROM credit_ledger ORDER BY id LIMIT ?) AND at < ?
+       RETURNING 1`,
+      PRUNE_BATCH,
+      now - HISTORY_RETENTION_MS,
+    ).length,
+    store.all(
+      `DELETE FROM credit_packages WHERE id IN (
+         SELECT id FROM credit_packages WHERE expires_at < ? ORDER BY expires_at LIMIT ?)
+       RETURNING 1`,
+      now - HISTORY_RETENTION_MS,
+      PRUNE_BATCH,
+    ).length,
+  ];
+  return deleted.some((n) => n >= PRUNE_BATCH);
+}
+
+/** When the oldest kept credit history passes its retention (null: nothing kept). */
+function creditsPruneDeadline(store: Store): Instant | null {
+  const closed = store.one<{ at: number | null }>(
+    "SELECT MIN(closed_at) AS at FROM credit_reservations",
+  )?.at;
+  const ledger = store.one<{ at: number }>("SELECT at FROM credit_ledger ORDER BY id LIMIT 1")?.at;
+  const pkg = store.one<{ at: number | null }>(
+    "SELECT MIN(expires_at) AS at FROM credit_packages",
+  )?.at;
+  return earliest(
+    closed == null ? null : closed + CLOSED_RESERVATION_RETENTION_MS,
+    ledger == null ? null : ledger + HISTORY_RETENTION_MS,
+    pkg == null ? null : pkg + HISTORY_RETENTION_MS,
   );
 }
 
@@ -840,7 +918,6 @@ export const creditsDomain: Domain = {
     expireReservations(ctx);
     // A balance can drop without a spend (a package expires, seats go down).
     applyThresholds(ctx, period);
-    prune(ctx);
   },
   nextDeadline(ctx) {
     const hold = ctx.store.one<{ at: number | null }>(
@@ -850,8 +927,8 @@ export const creditsDomain: Domain = {
       "SELECT MIN(expires_at) AS at FROM credit_packages WHERE expires_at > ?",
       ctx.now,
     )?.at;
-    let earliest = currentPeriod(ctx).end;
-    for (const at of [hold, pkg]) if (at != null && at < earliest) earliest = at;
-    return earliest;
+    return earliest(currentPeriod(ctx).end, hold ?? null, pkg ?? null);
   },
+  prune: pruneCredits,
+  pruneDeadline: creditsPruneDeadline,
 };

@@ -4,12 +4,12 @@ import { channelsDomain } from "./channels";
 import type { WorkspaceContext } from "./context";
 import { creditsDomain } from "./credits";
 import { entitiesDomain } from "./entities";
-import type { Migration } from "./store";
+import type { Migration, Store } from "./store";
 
 /**
  * A capability of the workspace object (credits, entities, channels, agents). The object runs
- * every domain's `settle` at the start and end of each mutation, in its alarm and for the cron,
- * and arms its one alarm at the earliest `nextDeadline` of all domains.
+ * every domain's `settle` when its earliest `nextDeadline` has passed or a call may have
+ * changed a limit, and arms its one alarm at the earliest deadline of all domains.
  */
 export interface Domain {
   migrations: readonly Migration[];
@@ -17,6 +17,13 @@ export interface Domain {
   settle(ctx: WorkspaceContext): void;
   /** The earliest instant after which `settle` would change something, or null. */
   nextDeadline(ctx: WorkspaceContext): Instant | null;
+  /**
+   * Housekeeping: deletes a bounded batch of history past its retention; true when more is
+   * left. Never on a check or spend: the alarm runs it (see pruneDeadline).
+   */
+  prune?(store: Store, now: Instant): boolean;
+  /** When the oldest history this domain keeps passes its retention, or null. */
+  pruneDeadline?(store: Store): Instant | null;
 }
 
 export const DOMAINS: readonly Domain[] = [

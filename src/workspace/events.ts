@@ -53,6 +53,7 @@ export function noteWebhookConfigured(store: Store, configured: boolean): void {
 /** Appends events in the caller's transaction, so an event exists exactly when its cause does. */
 export function recordEvents(store: Store, events: readonly PolicyEvent[], now: Instant): void {
   if (events.length === 0) return;
+  store.eventsRecorded += events.length;
   const status: DeliveryStatus = store.getMeta<boolean>(WEBHOOK_META_KEY) ? "pending" : "disabled";
   for (const event of events) {
     store.run(

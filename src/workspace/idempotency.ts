@@ -3,8 +3,8 @@ import { DAY_MS, type Instant } from "../policy/time";
 import type { Migration, Store } from "./store";
 
 export const IDEMPOTENCY_RETENTION_MS = DAY_MS;
-/** Expired keys are pruned a few at a time so no single call pays for a large backlog. */
-const PRUNE_BATCH = 64;
+/** Expired keys deleted per housekeeping run; a full batch has the alarm come back at once. */
+const PRUNE_BATCH = 1_000;
 
 export const idempotencyMigrations: Migration[] = [
   {
@@ -18,6 +18,12 @@ export const idempotencyMigrations: Migration[] = [
       )`,
       "CREATE INDEX idempotency_created_at ON idempotency (created_at)",
     ],
+  },
+  {
+    // Keys are pruned in rowid order (the order they were remembered in), so remembering one
+    // writes no index row on created_at.
+    name: "idempotency_v2_rowid_order",
+    statements: ["DROP INDEX idempotency_created_at"],
   },
 ];
 
@@ -36,6 +42,10 @@ export function findPrior(store: Store, key: string, fingerprint: string, now: I
   return { kind: "replay", outcome: JSON.parse(row.outcome) as Outcome<unknown> };
 }
 
+/**
+ * Remembers an answer. REPLACE (an expired key used again) deletes the old row and appends a
+ * new one, so rowid order stays the order of created_at and pruning reads from the front.
+ */
 export function remember(
   store: Store,
   key: string,
@@ -44,18 +54,33 @@ export function remember(
   now: Instant,
 ): void {
   store.run(
-    `INSERT INTO idempotency (key, fingerprint, outcome, created_at) VALUES (?, ?, ?, ?)
-     ON CONFLICT(key) DO UPDATE SET fingerprint = excluded.fingerprint,
-       outcome = excluded.outcome, created_at = excluded.created_at`,
+    "INSERT OR REPLACE INTO idempotency (key, fingerprint, outcome, created_at) VALUES (?, ?, ?, ?)",
     key,
     fingerprint,
     JSON.stringify(outcome),
     now,
   );
-  store.run(
-    `DELETE FROM idempotency WHERE key IN (
-       SELECT key FROM idempotency WHERE created_at <= ? ORDER BY created_at LIMIT ?)`,
-    now - IDEMPOTENCY_RETENTION_MS,
+}
+
+/**
+ * Deletes expired keys from the front of the table (housekeeping, not the hot path); an expired
+ * key is already answered as new, so pruning late changes no answer. True when a batch was full.
+ */
+export function pruneIdempotency(store: Store, now: Instant): boolean {
+  const deleted = store.all(
+    `DELETE FROM idempotency WHERE rowid IN (
+       SELECT rowid FROM idempotency ORDER BY rowid LIMIT ?) AND created_at <= ?
+     RETURNING 1`,
     PRUNE_BATCH,
+    now - IDEMPOTENCY_RETENTION_MS,
+  ).length;
+  return deleted >= PRUNE_BATCH;
+}
+
+/** When the oldest remembered key expires (null: none). */
+export function idempotencyPruneDeadline(store: Store): Instant | null {
+  const row = store.one<{ created_at: number }>(
+    "SELECT created_at FROM idempotency ORDER BY rowid LIMIT 1",
   );
+  return row === undefined ? null : row.created_at + IDEMPOTENCY_RETENTION_MS;
 }

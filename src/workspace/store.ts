@@ -2,6 +2,12 @@
 export type SqlParam = string | number | null;
 
 export class Store {
+  /**
+   * Events appended through this store so far: the object compares it before and after a call,
+   * since a new event may move its delivery and retention deadlines.
+   */
+  eventsRecorded = 0;
+
   constructor(readonly sql: SqlStorage) {}
 
   all<T>(query: string, ...params: SqlParam[]): T[] {

@@ -1,0 +1,271 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { AiFeature } from "../../src/policy/catalogue";
+import type { CallMeta } from "../../src/workspace/context";
+import type { WorkspaceObject } from "../../src/workspace/object";
+import { events, expectCountersMatchLedger, inObject, setup } from "../credits-helpers";
+import { freshWorkspace, setClock, settledAlarm } from "../helpers";
+
+/**
+ * What the object keeps in memory (subscription, credit counters, next deadline, alarm) must
+ * answer exactly what storage answers, at any clock, after any call, including calls that fail
+ * half way.
+ */
+
+const service: CallMeta = { role: "service" };
+const admin: CallMeta = { role: "admin" };
+const platform: CallMeta = { role: "platform" };
+const stubOf = (ws: string) => env.WORKSPACE.getByName(ws);
+
+/** Moves the frozen clock in storage without running due work (a missed alarm, a lazy read). */
+const tamperClock = (ws: string, at: number) =>
+  inObject(ws, (sql) =>
+    sql.exec("UPDATE meta SET value = ? WHERE key = 'testClock'", JSON.stringify(at)),
+  );
+
+/** The check's figures (from memory when settled) beside the same figures read from storage. */
+async function compare(ws: string, feature: AiFeature) {
+  const stub = stubOf(ws);
+  const check = await stub.checkCredits({ feature, credits: 1 });
+  const view = await stub.credits();
+  if (!check.ok || !view.ok) throw new Error("no subscription");
+  const f = view.value.features.find((x) => x.feature === feature);
+  return {
+    memory: {
+      balance: check.value.monthlyBalance,
+      used: check.value.used,
+      held: check.value.held,
+      featureUsed: check.value.featureUsed,
+      featureHeld: check.value.featureHeld,
+      featureLimit: check.value.featureLimit,
+      periodStart: check.value.periodStart,
+    },
+    storage: {
+      balance: view.value.monthlyBalance,
+      used: view.value.used,
+      held: view.value.held,
+      featureUsed: f?.creditsUsed,
+      featureHeld: f?.creditsHeld,
+      featureLimit: f?.creditLimit,
+      periodStart: view.value.periodStart,
+    },
+  };
+}
+
+describe("the object's memory", () => {
+  it("keeps nothing of a transaction that threw half way", async () => {
+    const ws = freshWorkspace("mem");
+    await setup(ws);
+    const stub = stubOf(ws);
+    expect(await stub.consumeCredits({ feature: "copilot", credits: 10 }, service)).toMatchObject({
+      ok: true,
+      value: { used: 10 },
+    });
+    await runInDurableObject(stub, async (instance: WorkspaceObject, state) => {
+      const sql = state.storage.sql;
+      const exec = sql.exec.bind(sql);
+      // The counter is written, then the ledger insert fails: the transaction rolls back.
+      sql.exec = ((query: string, ...params: unknown[]) => {
+        if (query.startsWith("INSERT INTO credit_ledger")) throw new Error("disk full");
+        return exec(query, ...params);
+      }) as typeof sql.exec;
+      try {
+        await expect(
+          instance.consumeCredits({ feature: "copilot", credits: 5 }, service),
+        ).rejects.toThrow("disk full");
+      } finally {
+        sql.exec = exec as typeof sql.exec;
+      }
+      expect(instance.checkCredits({ feature: "copilot", credits: 1 })).toMatchObject({
+        ok: true,
+        value: { used: 10, featureUsed: 10 },
+      });
+    });
+    expect(await stub.consumeCredits({ feature: "copilot", credits: 5 }, service)).toMatchObject({
+      value: { used: 15 },
+    });
+    await expectCountersMatchLedger(ws);
+  });
+
+  it("decides a renewal passed while idle exactly, before any due work ran", async () => {
+    const ws = freshWorkspace("mem");
+    await setup(ws); // anchored on the 15th, clock on 2026-07-20
+    const stub = stubOf(ws);
+    await stub.consumeCredits({ feature: "copilot", credits: 100 }, service);
+    expect(await stub.checkCredits({ feature: "copilot", credits: 1 })).toMatchObject({
+      value: { used: 100 },
+    });
+    await tamperClock(ws, Date.parse("2026-08-15T00:00:00Z"));
+    expect(await stub.checkCredits({ feature: "copilot", credits: 1 })).toMatchObject({
+      value: { used: 0, periodStart: "2026-08-15T00:00:00.000Z" },
+    });
+    // The spend settles first: the renewal is announced, then the debit lands in the new period.
+    expect(await stub.consumeCredits({ feature: "copilot", credits: 7 }, service)).toMatchObject({
+      value: { allowed: true, used: 7, periodStart: "2026-08-15T00:00:00.000Z" },
+    });
+    expect((await events(ws)).map((e) => e.type)).toEqual(["credits.reset"]);
+  });
+
+  it("sets no alarm and asks for none while spends move no deadline", async () => {
+    const ws = freshWorkspace("mem");
+    const stub = stubOf(ws);
+    await stub.putSubscription(
+      ws,
+      { plan: "pro", seats: 10, periodAnchor: new Date(Date.now() - 86_400_000).toISOString() },
+      platform,
+    );
+    await stub.consumeCredits({ feature: "copilot", credits: 1 }, service);
+    const armed = await settledAlarm(ws);
+    expect(armed).not.toBeNull();
+    const calls = await runInDurableObject(stub, async (instance: WorkspaceObject, state) => {
+      const storage = state.storage;
+      const counts = { getAlarm: 0, setAlarm: 0, deleteAlarm: 0 };
+      const original = {
+        getAlarm: storage.getAlarm.bind(storage),
+        setAlarm: storage.setAlarm.bind(storage),
+        deleteAlarm: storage.deleteAlarm.bind(storage),
+      };
+      storage.getAlarm = ((...a: Parameters<typeof storage.getAlarm>) => {
+        counts.getAlarm++;
+        return original.getAlarm(...a);
+      }) as typeof storage.getAlarm;
+      storage.setAlarm = ((...a: Parameters<typeof storage.setAlarm>) => {
+        counts.setAlarm++;
+        return original.setAlarm(...a);
+      }) as typeof storage.setAlarm;
+      storage.deleteAlarm = ((...a: Parameters<typeof storage.deleteAlarm>) => {
+        counts.deleteAlarm++;
+        return original.deleteAlarm(...a);
+      }) as typeof storage.deleteAlarm;
+      try {
+        for (let i = 0; i < 50; i++) {
+          instance.checkCredits({ feature: "copilot", credits: 1 });
+          await instance.consumeCredits({ feature: "copilot", credits: 1 }, service);
+        }
+      } finally {
+        Object.assign(storage, original);
+      }
+      return counts;
+    });
+    expect(calls).toEqual({ getAlarm: 0, setAlarm: 0, deleteAlarm: 0 });
+    expect(await settledAlarm(ws)).toBe(armed);
+  });
+
+  it("answers from memory what storage answers, through every kind of call and clock move", async () => {
+    const ws = freshWorkspace("mem");
+    let now = Date.parse("2026-07-20T00:00:00Z");
+    await setup(ws, { plan: "pro", seats: 2, periodAnchor: "2026-07-15T00:00:00Z" });
+    const stub = stubOf(ws);
+    // A small deterministic generator: the same sequence on every run.
+    let seed = 12_345;
+    /** mulberry32: an integer in [0, n). */
+    const rand = (n: number): number => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4_294_967_296) * n);
+    };
+    const features: AiFeature[] = ["copilot", "ai_rewriter", "ai_summarize"];
+    const open: string[] = [];
+    for (let step = 0; step < 160; step++) {
+      const feature = features[rand(features.length)] ?? "copilot";
+      const kind = rand(10);
+      if (kind <= 2) {
+        await stub.consumeCredits({ feature, credits: 1 + rand(400) }, service);
+      } else if (kind === 3) {
+        const r = await stub.reserveCredits(
+          { feature, credits: 1 + rand(300), ttlSeconds: 60 + rand(7_200) },
+          service,
+        );
+        if (r.ok && r.value.reservationId !== null) open.push(r.value.reservationId);
+      } else if (kind === 4 && open.length > 0) {
+        const id = open.splice(rand(open.length), 1)[0] ?? "";
+        if (rand(2) === 0) await stub.commitReservation(id, rand(500), service);
+        else await stub.releaseReservation(id, service);
+      } else if (kind === 5) {
+        const limit = rand(3) === 0 ? null : rand(3_000);
+        await stub.setFeatureLimit(feature, limit, admin);
+      } else if (kind === 6) {
+        await stub.putCreditPackage(
+          {
+            id: `pkg-${rand(4)}`,
+            credits: 100 + rand(2_000),
+            expiresAt: new Date(now + rand(20) * 86_400_000).toISOString(),
+          },
+          platform,
+        );
+      } else if (kind === 7) {
+        // Forward in storage only: the next call finds a deadline passed and nothing applied.
+        now += rand(4) * 86_400_000 + rand(3_600_000);
+        await tamperClock(ws, now);
+      } else if (kind === 8) {
+        now += rand(3) * 86_400_000 + rand(3_600_000);
+        expect((await setClock(ws, new Date(now).toISOString())).status).toBe(200);
+      } else {
+        await stub.putSubscription(
+          ws,
+          { plan: "pro", seats: 1 + rand(4), periodAnchor: "2026-07-15T00:00:00Z" },
+          platform,
+        );
+      }
+      const both = await compare(ws, feature);
+      expect(both.memory, `step ${step}`).toEqual(both.storage);
+    }
+    await expectCountersMatchLedger(ws);
+  }, 60_000);
+});
+
+describe("housekeeping", () => {
+  it("is left to the alarm, which comes once a thousand calls wrote history", async () => {
+    const ws = freshWorkspace("prune");
+    const stub = stubOf(ws);
+    await stub.putSubscription(
+      ws,
+      { plan: "pro", seats: 10, periodAnchor: new Date(Date.now() - 86_400_000).toISOString() },
+      platform,
+    );
+    for (let i = 0; i < 3; i++) {
+      await stub.consumeCredits(
+        { feature: "copilot", credits: 1 },
+        { ...service, idempotencyKey: `old-${i}`, fingerprint: "f" },
+      );
+    }
+    // Two days old: past the 24 hours a key is kept.
+    await inObject(ws, (sql) =>
+      sql.exec("UPDATE idempotency SET created_at = ?", Date.now() - 2 * 86_400_000),
+    );
+    const alarmBefore = await settledAlarm(ws);
+    const statements = await runInDurableObject(stub, async (instance: WorkspaceObject, state) => {
+      const sql = state.storage.sql;
+      const exec = sql.exec.bind(sql);
+      const seen: string[] = [];
+      sql.exec = ((query: string, ...params: unknown[]) => {
+        seen.push(query);
+        return exec(query, ...params);
+      }) as typeof sql.exec;
+      try {
+        for (let i = 0; i < 1_000; i++) {
+          await instance.consumeCredits({ feature: "copilot", credits: 1 }, service);
+        }
+      } finally {
+        sql.exec = exec as typeof sql.exec;
+      }
+      return seen;
+    });
+    expect(statements.filter((q) => /^\s*DELETE/i.test(q))).toEqual([]);
+    expect(
+      await inObject(ws, (sql) => sql.exec("SELECT COUNT(*) AS n FROM idempotency").one().n),
+    ).toBe(3);
+    // The thousandth call scheduled housekeeping an hour on, before any other deadline.
+    const alarm = await settledAlarm(ws);
+    expect(alarm).not.toBeNull();
+    expect(alarm).toBeLessThan(alarmBefore ?? Number.POSITIVE_INFINITY);
+    expect(alarm).toBeGreaterThan(Date.now() + 50 * 60_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(
+      await inObject(ws, (sql) => sql.exec("SELECT COUNT(*) AS n FROM idempotency").one().n),
+    ).toBe(0);
+    // Done: the alarm goes back to the workspace's own next deadline.
+    expect(await settledAlarm(ws)).toBe(alarmBefore);
+  }, 60_000);
+});
