@@ -4,6 +4,7 @@ import { verify } from "hono/jwt";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./hono";
 import { WORKSPACE_ID_PATTERN } from "./schemas/common";
+import { cachedClaims } from "./tokenCache";
 import type { Role } from "./workspace/context";
 
 export const ROLES = ["platform", "admin", "service", "viewer"] as const satisfies Role[];
@@ -30,9 +31,20 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (match?.[1] === undefined) {
     throw new ApiError("unauthenticated", "Send an `Authorization: Bearer <token>` header.");
   }
+  const claims = await cachedClaims(match[1], c.env.AUTH_SECRET ?? "", verifyClaims);
+  const ws = c.req.param("ws");
+  if (ws !== undefined && claims.ws !== "*" && claims.ws !== ws) {
+    throw new ApiError("forbidden", "This token belongs to another workspace.");
+  }
+  c.set("claims", claims);
+  await next();
+};
+
+/** The signature, the expiry and the claims of a token: what a token is, whatever the request. */
+async function verifyClaims(token: string, secret: string): Promise<Claims> {
   let payload: unknown;
   try {
-    payload = await verify(match[1], c.env.AUTH_SECRET ?? "", "HS256");
+    payload = await verify(token, secret, "HS256");
   } catch (error) {
     const why = error instanceof Error && error.name === "JwtTokenExpired" ? "expired" : "invalid";
     throw new ApiError("unauthenticated", `The bearer token is ${why}.`);
@@ -41,13 +53,8 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (!claims.success) {
     throw new ApiError("unauthenticated", "The bearer token needs the claims ws, role and exp.");
   }
-  const ws = c.req.param("ws");
-  if (ws !== undefined && claims.data.ws !== "*" && claims.data.ws !== ws) {
-    throw new ApiError("forbidden", "This token belongs to another workspace.");
-  }
-  c.set("claims", claims.data);
-  await next();
-};
+  return claims.data;
+}
 
 export const hasRole = (claims: Claims, roles: readonly Role[]): boolean =>
   roles.includes(claims.role);
