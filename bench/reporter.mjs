@@ -5,7 +5,9 @@ import { join } from "node:path";
 /**
  * Collects what each bench test attaches as `task.meta.bench` (see bench/result.ts; the tests
  * run inside workerd, which cannot write here), prints its table and writes
- * bench/results/<name>.json when the bench passed. Plain JavaScript because it runs in Node, outside the Workers types.
+ * bench/.out/<name>.json (ignored) when the bench passed; with BENCH_WRITE=1 also
+ * bench/results/<name>.json, the committed figures the docs quote. Plain JavaScript because it
+ * runs in Node, outside the Workers types.
  */
 export default class BenchReporter {
   /** @param {import("vitest/node").TestCase} testCase */
@@ -16,17 +18,22 @@ export default class BenchReporter {
     console.log(`\n${result.title}\n`);
     console.table(result.table);
     if (!result.write) {
-      console.log("(a reduced run: bench/results not written)");
+      console.log("(a reduced run: no results written)");
       return;
     }
     if (testCase.result().state !== "passed") {
-      console.log("(the bench failed its checks: bench/results not written)");
+      console.log("(the bench failed its checks: no results written)");
       return;
     }
-    const dir = join(import.meta.dirname, "results");
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `${result.name}.json`);
-    writeFileSync(file, `${JSON.stringify(result.data, null, 2)}\n`);
-    console.log(`written to ${file}`);
+    const json = `${JSON.stringify(result.data, null, 2)}\n`;
+    const out = join(import.meta.dirname, ".out");
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, `${result.name}.json`), json);
+    console.log(`written to ${join(out, `${result.name}.json`)}`);
+    if (process.env.BENCH_WRITE === "1") {
+      const committed = join(import.meta.dirname, "results", `${result.name}.json`);
+      writeFileSync(committed, json);
+      console.log(`copied to ${committed}`);
+    }
   }
 }

@@ -97,6 +97,9 @@ class Rollback {
   constructor(readonly outcome: Outcome<never>) {}
 }
 
+/** Undoes a dry run of due work that found something to do. */
+class DueWorkPending {}
+
 const TEST_CLOCK_KEY = "testClock";
 /** The deadline this workspace last reported to the due index (null: not in the index). */
 const INDEXED_KEY = "dueIndexedAt";
@@ -129,6 +132,8 @@ interface Hot {
   settledUntil?: Instant;
   /** Loaded on first use while settled; every counter write of a hot call updates them. */
   counters?: CreditCounters;
+  /** A dry run found due work: checks read storage until a mutation or the alarm applies it. */
+  duePending?: true;
 }
 
 /** Nothing due at `now`: no renewal, lapsed hold, expired package or grace end since settling. */
@@ -207,6 +212,32 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   private contextOf(hot: Hot, now: Instant): WorkspaceContext {
     return { store: this.store, subscription: hot.subscription, limits: hot.limits, now };
+  }
+
+  /**
+   * Whether a check may decide from memory. A freshly started object does not know whether
+   * due work is pending, and a check never writes: it settles in a transaction that it rolls
+   * back if anything was written. Nothing written means nothing was due, and the workspace is
+   * settled until its next deadline; otherwise checks evaluate storage lazily until a
+   * mutation or the alarm (armed for that work) applies it.
+   */
+  private settledForCheck(hot: Hot, now: Instant): boolean {
+    if (isSettled(hot, now)) return true;
+    if (hot.settledUntil !== undefined || hot.duePending) return false;
+    const written = this.store.rowsWritten;
+    let settled: Hot | null = null;
+    try {
+      this.ctx.storage.transactionSync(() => {
+        settled = this.settleAll(now);
+        if (this.store.rowsWritten !== written) throw new DueWorkPending();
+      });
+    } catch (error) {
+      if (!(error instanceof DueWorkPending)) throw error;
+      hot.duePending = true;
+      return false;
+    }
+    this.hot = settled;
+    return settled !== null && isSettled(settled, now);
   }
 
   /** The context of a hot call: settled at `now`, with the credit counters in memory. */
@@ -622,8 +653,9 @@ export class WorkspaceObject extends DurableObject<Env> {
     const hot = this.warm();
     if (hot === null) return noSubscription();
     const now = this.now();
-    const ctx = isSettled(hot, now) ? this.hotContext(hot, now) : this.contextOf(hot, now);
-    return ok(checkCredits(ctx, input));
+    if (!this.settledForCheck(hot, now)) return ok(checkCredits(this.contextOf(hot, now), input));
+    const settled = this.hot ?? hot;
+    return ok(checkCredits(this.hotContext(settled, now), input));
   }
 
   consumeCredits(input: SpendRequest, meta: CallMeta) {

@@ -7,11 +7,16 @@ export class Store {
    * since a new event may move its delivery and retention deadlines.
    */
   eventsRecorded = 0;
+  /** Rows written through this store so far: a dry run compares it to know it changed nothing. */
+  rowsWritten = 0;
 
   constructor(readonly sql: SqlStorage) {}
 
   all<T>(query: string, ...params: SqlParam[]): T[] {
-    return this.sql.exec(query, ...params).toArray() as T[];
+    const cursor = this.sql.exec(query, ...params);
+    const rows = cursor.toArray() as T[];
+    this.rowsWritten += cursor.rowsWritten;
+    return rows;
   }
 
   one<T>(query: string, ...params: SqlParam[]): T | undefined {
@@ -19,7 +24,9 @@ export class Store {
   }
 
   run(query: string, ...params: SqlParam[]): number {
-    return this.sql.exec(query, ...params).rowsWritten;
+    const written = this.sql.exec(query, ...params).rowsWritten;
+    this.rowsWritten += written;
+    return written;
   }
 
   getMeta<T>(key: string): T | undefined {

@@ -2,7 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import type { AiFeature } from "../../src/policy/catalogue";
 import type { CallMeta } from "../../src/workspace/context";
-import type { WorkspaceObject } from "../../src/workspace/object";
+import { WorkspaceObject } from "../../src/workspace/object";
 import { events, expectCountersMatchLedger, inObject, setup } from "../credits-helpers";
 import { freshWorkspace, setClock, settledAlarm } from "../helpers";
 
@@ -213,6 +213,66 @@ describe("the object's memory", () => {
     }
     await expectCountersMatchLedger(ws);
   }, 60_000);
+});
+
+describe("a freshly started object", () => {
+  /** SQL statements (and whether any wrote) per check of a new instance over the same storage. */
+  const freshChecks = (ws: string, n: number) =>
+    runInDurableObject(stubOf(ws), (_: WorkspaceObject, state) => {
+      const fresh = new WorkspaceObject(state, env);
+      const sql = state.storage.sql;
+      const exec = sql.exec.bind(sql);
+      const perCall: { statements: number; written: number }[] = [];
+      let current = { statements: 0, written: 0 };
+      sql.exec = ((query: string, ...params: unknown[]) => {
+        const cursor = exec(query, ...params);
+        current.statements++;
+        if (!/^\s*SELECT/i.test(query)) current.written++;
+        return cursor;
+      }) as typeof sql.exec;
+      const answers = [];
+      try {
+        for (let i = 0; i < n; i++) {
+          current = { statements: 0, written: 0 };
+          answers.push(fresh.checkCredits({ feature: "copilot", credits: 1 }));
+          perCall.push(current);
+        }
+      } finally {
+        sql.exec = exec as typeof sql.exec;
+      }
+      return { perCall, answers };
+    });
+
+  it("proves by a dry run that nothing is due, then checks from memory", async () => {
+    const ws = freshWorkspace("fresh");
+    await setup(ws);
+    await stubOf(ws).consumeCredits({ feature: "copilot", credits: 10 }, service);
+    const { perCall, answers } = await freshChecks(ws, 5);
+    expect(perCall[0]?.statements).toBeGreaterThan(5);
+    // After the first, only the test clock is read.
+    expect(perCall.slice(1).map((c) => c.statements)).toEqual([1, 1, 1, 1]);
+    expect(answers.every((a) => a.ok && a.value.used === 10)).toBe(true);
+  });
+
+  it("leaves due work to a mutation or the alarm, and reads storage meanwhile", async () => {
+    const ws = freshWorkspace("fresh");
+    await setup(ws);
+    const stub = stubOf(ws);
+    await stub.consumeCredits({ feature: "copilot", credits: 10 }, service);
+    await stub.reserveCredits({ feature: "copilot", credits: 30, ttlSeconds: 5 }, service);
+    await tamperClock(ws, Date.parse("2026-07-20T00:00:10Z"));
+    const before = await inObject(ws, (sql) =>
+      sql.exec("SELECT state FROM credit_reservations").toArray(),
+    );
+    const { perCall, answers } = await freshChecks(ws, 4);
+    // The dry run found the lapsed hold and rolled back; every check evaluates storage.
+    expect(perCall.every((c) => c.statements > 1)).toBe(true);
+    expect(answers.every((a) => a.ok && a.value.held === 0 && a.value.used === 10)).toBe(true);
+    expect(
+      await inObject(ws, (sql) => sql.exec("SELECT state FROM credit_reservations").toArray()),
+    ).toEqual(before);
+    expect(before).toEqual([{ state: "open" }]);
+  });
 });
 
 describe("housekeeping", () => {
