@@ -26,12 +26,7 @@ export type Claims = z.infer<typeof Claims>;
 
 /** Verifies the bearer token and that it may reach the workspace in the path. */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const header = c.req.header("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (match?.[1] === undefined) {
-    throw new ApiError("unauthenticated", "Send an `Authorization: Bearer <token>` header.");
-  }
-  const claims = await cachedClaims(match[1], c.env.AUTH_SECRET ?? "", verifyClaims);
+  const claims = await bearerClaims(c.req.header("authorization"), c.env.AUTH_SECRET ?? "");
   const ws = c.req.param("ws");
   if (ws !== undefined && claims.ws !== "*" && claims.ws !== ws) {
     throw new ApiError("forbidden", "This token belongs to another workspace.");
@@ -39,6 +34,19 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("claims", claims);
   await next();
 };
+
+/**
+ * The claims of an `Authorization: Bearer` header, its token verified once per isolate
+ * (src/tokenCache.ts); throws the 401 otherwise. Whether the token may reach the workspace in
+ * the path, and the role a route needs, are checked per request by the caller.
+ */
+export async function bearerClaims(header: string | undefined, secret: string): Promise<Claims> {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
+  if (match?.[1] === undefined) {
+    throw new ApiError("unauthenticated", "Send an `Authorization: Bearer <token>` header.");
+  }
+  return cachedClaims(match[1], secret, verifyClaims);
+}
 
 /** The signature, the expiry and the claims of a token: what a token is, whatever the request. */
 async function verifyClaims(token: string, secret: string): Promise<Claims> {

@@ -1,6 +1,7 @@
-import { createApp } from "./api";
+import { createApp, MAX_BODY_BYTES } from "./api";
 import { scheduled } from "./cron/scheduled";
 import type { Env } from "./env";
+import { preflight } from "./preflight";
 
 export { DueIndex } from "./cron/dueIndex";
 export { WorkspaceObject } from "./workspace/object";
@@ -8,7 +9,11 @@ export { WorkspaceObject } from "./workspace/object";
 const app = createApp();
 
 export default {
-  fetch: app.fetch,
+  // credits/check and credits/consume, when plainly valid, are answered before the router.
+  async fetch(request, env, ctx) {
+    const fast = await preflight(request, env, MAX_BODY_BYTES);
+    return fast instanceof Response ? fast : app.fetch(fast, env, ctx);
+  },
   // The every-minute cron (wrangler.toml [triggers]): applies due work the alarms missed.
   scheduled,
 } satisfies ExportedHandler<Env>;

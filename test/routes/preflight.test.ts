@@ -1,0 +1,118 @@
+import { createExecutionContext, env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createApp, MAX_BODY_BYTES } from "../../src/api";
+import { preflight } from "../../src/preflight";
+import { setup } from "../credits-helpers";
+import { freshWorkspace, token } from "../helpers";
+
+/**
+ * credits/check and credits/consume are answered before the router when plainly valid
+ * (src/preflight.ts); everything else is handed to the full app with its body intact. Either
+ * way the client gets the app's answer.
+ */
+
+const app = createApp();
+const viaApp = (request: Request) => app.fetch(request, env, createExecutionContext());
+
+interface Options {
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  query?: string;
+}
+
+async function request(ws: string, action: string, opts: Options = {}) {
+  const body = opts.body ?? JSON.stringify({ feature: "copilot", credits: 3 });
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${await token(ws, "service")}`,
+    "content-type": "application/json",
+    "content-length": String(new TextEncoder().encode(body).length),
+    ...opts.headers,
+  };
+  for (const [k, v] of Object.entries(headers)) if (v === "") delete headers[k];
+  return () =>
+    new Request(`https://quota.test/v1/workspaces/${ws}/credits/${action}${opts.query ?? ""}`, {
+      method: opts.method ?? "POST",
+      headers,
+      ...(opts.method === "GET" ? {} : { body }),
+    });
+}
+
+const json = async (r: Response) => ({
+  status: r.status,
+  type: r.headers.get("content-type"),
+  // biome-ignore lint/suspicious/noExplicitAny: answers of several shapes
+  body: (await r.json()) as any,
+});
+
+describe("the preflight's fast path", () => {
+  it("answers a plainly valid check and consume itself, as the app would", async () => {
+    const ws = freshWorkspace("pf");
+    await setup(ws);
+    const check = await request(ws, "check");
+    const fast = await preflight(check(), env, MAX_BODY_BYTES);
+    expect(fast).toBeInstanceOf(Response);
+    expect(await json(fast as Response)).toEqual(await json(await viaApp(check())));
+
+    const consume = await request(ws, "consume");
+    const first = await preflight(consume(), env, MAX_BODY_BYTES);
+    expect(first).toBeInstanceOf(Response);
+    const a = await json(first as Response);
+    const b = await json(await viaApp(consume()));
+    expect(a.status).toBe(200);
+    expect(b.status).toBe(200);
+    expect(a.type).toBe(b.type);
+    expect(Object.keys(a.body)).toEqual(Object.keys(b.body));
+    expect([a.body.used, b.body.used]).toEqual([3, 6]);
+  });
+
+  it("answers a refusal and an unknown workspace as the app would", async () => {
+    const ws = freshWorkspace("pf");
+    await setup(ws);
+    const big = await request(ws, "check", {
+      body: JSON.stringify({ feature: "copilot", credits: 1_000_000 }),
+    });
+    const refused = await preflight(big(), env, MAX_BODY_BYTES);
+    expect(refused).toBeInstanceOf(Response);
+    expect(await json(refused as Response)).toEqual(await json(await viaApp(big())));
+    const none = await request(freshWorkspace("pf-none"), "consume");
+    const missing = await preflight(none(), env, MAX_BODY_BYTES);
+    expect(missing).toBeInstanceOf(Response);
+    expect(await json(missing as Response)).toEqual(await json(await viaApp(none())));
+    expect((missing as Response).status).toBe(404);
+  });
+
+  it("hands everything else to the app, body intact", async () => {
+    const ws = freshWorkspace("pf");
+    await setup(ws);
+    const other = freshWorkspace("pf-other");
+    const cases: [string, Options][] = [
+      ["no token", { headers: { authorization: "" } }],
+      ["a bad token", { headers: { authorization: "Bearer abc.def.ghi" } }],
+      [
+        "another workspace's token",
+        { headers: { authorization: `Bearer ${await token(other, "service")}` } },
+      ],
+      ["a viewer", { headers: { authorization: `Bearer ${await token(ws, "viewer")}` } }],
+      ["an Idempotency-Key", { headers: { "idempotency-key": "k-1" } }],
+      ["a bad Idempotency-Key", { headers: { "idempotency-key": "x".repeat(256) } }],
+      ["text/plain", { headers: { "content-type": "text/plain" } }],
+      ["no length", { headers: { "content-length": "" } }],
+      ["malformed JSON", { body: '{"feature": "copilot", ' }],
+      ["a refused field", { body: JSON.stringify({ feature: "copilot", credits: -1 }) }],
+      ["an unknown field", { body: JSON.stringify({ feature: "copilot", credits: 1, x: 1 }) }],
+      ["a query string", { query: "?x=1" }],
+    ];
+    for (const [what, opts] of cases) {
+      const make = await request(ws, "check", opts);
+      const handed = await preflight(make(), env, MAX_BODY_BYTES);
+      expect(handed, what).toBeInstanceOf(Request);
+      // The app answers the handed-over request exactly as it answers the original.
+      expect(await json(await viaApp(handed as Request)), what).toEqual(
+        await json(await viaApp(make())),
+      );
+    }
+    const get = await request(ws, "check", { method: "GET" });
+    expect(await preflight(get(), env, MAX_BODY_BYTES)).toBeInstanceOf(Request);
+  });
+});
