@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   idempotency_conflict: 409,
   already_exists: 409,
+  entity_blocked: 409,
   reservation_not_found: 409,
   reservation_already_committed: 409,
   reservation_already_released: 409,
@@ -31,6 +32,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   not_found: "No such workspace (no subscription yet), resource or route.",
   idempotency_conflict: "The Idempotency-Key was already used with a different request.",
   already_exists: "A resource with this id already exists with different attributes.",
+  entity_blocked:
+    "The entity is blocked by its limit: its data is not accessible, so it cannot be closed or reopened (it can be deleted).",
   reservation_not_found:
     "No such credit reservation in this workspace (closed ones are forgotten after 24 hours).",
   reservation_already_committed:

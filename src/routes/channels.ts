@@ -20,7 +20,7 @@ const connect = workspaceRoute({
   tags,
   summary: "Connect a WhatsApp number or an Instagram account (service; platform to import)",
   description:
-    "Never refused: answers whether the kind is now over its limit and when its grace ends. A connection that makes a non-grandfathered channel not fit starts a 24-hour grace; at its end the excess non-grandfathered channels are disabled, earliest connected first. Reconnecting an active channel changes nothing; reconnecting a disabled one is a new connection.",
+    "Never refused: answers whether the kind is now over its limit and when its grace ends. A connection that makes a non-grandfathered channel not fit starts a 24-hour grace; at its end the excess non-grandfathered channels are disabled, earliest connected first. No grace twice in a row: within 7 days of an episode that ended by disconnects or by its enforcement, a new one keeps that episode's grace end, so the excess is disabled at once if it has passed. Reconnecting an active channel changes nothing; reconnecting a disabled one is a new connection.",
   roles: CAN.serve,
   params: KindParams,
   body: ConnectInput,

@@ -21,7 +21,7 @@ const create = workspaceRoute({
   tags,
   summary: "Record a new lead, contact or company; answers its status (service)",
   description:
-    "Never refused. Active and counted, or blocked (visible, not accessible, not counted) when its limit is enforced. The create that reaches the limit starts a 24-hour grace. A repeated id answers the entity as it is.",
+    "Never refused. Active and counted, or blocked (visible, not accessible, not counted) when its limit is enforced. The create that reaches the limit starts a 24-hour grace, unless the limit's last episode ended by closes or deletes less than 7 days ago: then it keeps that episode's grace end (no grace twice in a row), enforced at once if past. When the grace ends over the limit, the newest entities beyond it are blocked. A repeated id answers the entity as it is.",
   roles: CAN.serve,
   params: EntityKindParams,
   body: CreateEntityInput,
@@ -33,10 +33,12 @@ const close = workspaceRoute({
   path: "/v1/workspaces/{ws}/entities/leads/{id}/close",
   tags,
   summary: "Close a lead as won or lost: it stops counting (service)",
-  description: "The freed slot goes at once to the oldest blocked lead, if any.",
+  description:
+    "The freed slot goes at once to the oldest blocked lead, if any. A blocked lead cannot be closed (409 `entity_blocked`): its data is not accessible; it can be deleted.",
   roles: CAN.serve,
   params: LeadParams,
   body: CloseLeadInput,
+  errors: ["entity_blocked"],
   response: [EntityChange, "The closed lead"],
 });
 
@@ -45,9 +47,11 @@ const reopen = workspaceRoute({
   path: "/v1/workspaces/{ws}/entities/leads/{id}/reopen",
   tags,
   summary: "Reopen a closed lead: it counts again, decided like a create (service)",
-  description: "Reopening an open lead changes nothing and answers its status.",
+  description:
+    "Reopening an active lead changes nothing and answers its status. A blocked lead cannot be reopened (409 `entity_blocked`).",
   roles: CAN.serve,
   params: LeadParams,
+  errors: ["entity_blocked"],
   response: [EntityChange, "The lead's status"],
 });
 
@@ -55,7 +59,7 @@ const remove = workspaceRoute({
   method: "delete",
   path: "/v1/workspaces/{ws}/entities/{kind}/{id}",
   tags,
-  summary: "Delete a lead, contact or company: it stops counting (service)",
+  summary: "Delete a lead, contact or company, blocked ones included: it stops counting (service)",
   roles: CAN.serve,
   params: EntityParams,
   response: [EntityDeletion, "Deleted"],

@@ -55,7 +55,7 @@ export const ChannelUsage = z
     used: z.number().int().describe("connected, enabled channels, grandfathered included"),
     limit,
     state: state.describe(
-      "`grace`: a non-grandfathered channel does not fit and will be disabled at graceEndsAt unless the limit rises or channels disconnect. `enforced`: the excess was disabled and the kind is still at (or, with grandfathered channels, over) its limit; the next connection starts a new grace.",
+      "`grace`: a non-grandfathered channel does not fit and will be disabled at graceEndsAt unless the limit rises or channels disconnect. `enforced`: the excess was disabled and the kind is still at (or, with grandfathered channels, over) its limit; a connection that does not fit within 7 days of the enforcement gets no new grace (the earliest connected is disabled at once), a later one a new 24-hour grace.",
     ),
     graceEndsAt: z
       .string()

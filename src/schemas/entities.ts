@@ -28,7 +28,11 @@ export const EntityLimitUsage = z
     used: z.number().int().describe("entities that count: open leads, or contacts and companies"),
     limit: z.number().int(),
     blocked: z.number().int().describe("entities blocked by enforcement, waiting for capacity"),
-    state: z.enum(["ok", "grace", "enforced"]),
+    state: z
+      .enum(["ok", "grace", "enforced"])
+      .describe(
+        "`grace`: at or over the limit, nothing blocked until graceEndsAt. `enforced`: the grace ended; the entities beyond the limit were blocked, newest first, and every new or reopened one is blocked until the count falls below the limit.",
+      ),
     graceEndsAt: z.string().nullable().describe("the grace end of the current episode, if any"),
   })
   .openapi("EntityLimitUsage");

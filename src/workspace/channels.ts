@@ -9,7 +9,7 @@ import {
   stepChannels,
   viewChannels,
 } from "../policy/channels";
-import { type Episode, episodeDeadline, OK } from "../policy/episode";
+import { type Episode, episodeChanged, episodeDeadline, OK } from "../policy/episode";
 import { type Instant, iso, isoOrNull } from "../policy/time";
 import type { Role, WorkspaceContext } from "./context";
 import type { Domain } from "./domains";
@@ -109,8 +109,13 @@ function settleKind(ctx: WorkspaceContext, kind: ChannelKind): KindState {
   const { store, now } = ctx;
   const state = loadKind(store, kind);
   const step = stepChannels(kind, state.episode, state, ctx.limits[kind], now);
-  if (step.events.length === 0 && step.disable === 0) return state;
+  const quiet = step.events.length === 0 && step.disable === 0;
+  if (quiet && !episodeChanged(state.episode, step.episode)) return state;
   const next: KindState = { ...state, episode: step.episode };
+  // The disabled channels are announced before limit.enforced, which gives the figures after.
+  const split = step.events.findIndex((e) => e.type === "limit.enforced");
+  const cut = split === -1 ? step.events.length : split;
+  recordEvents(store, step.events.slice(0, cut), now);
   if (step.disable > 0 && step.disableAt !== null) {
     const at = step.disableAt;
     const victims = firstDisableable(store, kind, step.disable);
@@ -130,7 +135,7 @@ function settleKind(ctx: WorkspaceContext, kind: ChannelKind): KindState {
     );
     next.disabled -= pruneDisabled(store, kind, next.disabled);
   }
-  recordEvents(store, step.events, now);
+  recordEvents(store, step.events.slice(cut), now);
   saveKind(store, kind, next);
   return next;
 }
