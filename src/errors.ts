@@ -41,7 +41,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   reservation_already_released: "The reservation was already released.",
   reservation_expired: "The reservation's TTL passed and its hold was freed; nothing was charged.",
   too_many_packages: "The workspace already has the maximum number of active credit packages.",
-  payload_too_large: "The request body exceeds 64 KiB.",
+  payload_too_large:
+    "The request body exceeds 64 KiB (256 KiB for entity and channel batch and lookup calls).",
   server_misconfigured: "The deployment is missing a required secret (AUTH_SECRET).",
   internal_error: "An unexpected server error.",
 };

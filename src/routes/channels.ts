@@ -2,6 +2,8 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { CAN } from "../auth";
 import type { AppEnv } from "../hono";
 import {
+  ChannelBatch,
+  ChannelBatchInput,
   ChannelList,
   ChannelParams,
   ConnectAnswer,
@@ -48,7 +50,27 @@ const list = workspaceRoute({
   response: [ChannelList, "A page of channels"],
 });
 
+const batch = workspaceRoute({
+  method: "post",
+  path: "/v1/workspaces/{ws}/channels/{kind}/batch",
+  tags,
+  summary: "Connect up to 1,000 channels in one call (service; platform to import)",
+  description:
+    "As if each channel were connected in order, in one transaction, with the same decisions as single connects. The platform imports existing connections with their connectedAt (grandfathered when before 2026-06-01); a service may only connect at now (any connectedAt is a 403 and nothing is connected). Retry a whole batch with the same Idempotency-Key: it is applied once.",
+  roles: CAN.serve,
+  params: KindParams,
+  body: ChannelBatchInput,
+  response: [ChannelBatch, "One answer per channel, in order, and the kind's usage after"],
+});
+
 export function channelRoutes(app: OpenAPIHono<AppEnv>) {
+  serve(app, batch, (c) =>
+    workspaceOf(c).connectChannels(
+      c.req.valid("param").kind,
+      c.req.valid("json").channels,
+      c.get("call"),
+    ),
+  );
   serve(app, connect, (c) =>
     workspaceOf(c).connectChannel(c.req.valid("param").kind, c.req.valid("json"), c.get("call")),
   );

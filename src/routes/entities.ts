@@ -5,9 +5,13 @@ import {
   CloseLeadInput,
   CreateEntityInput,
   Entity,
+  EntityBatch,
+  EntityBatchInput,
   EntityChange,
   EntityDeletion,
   EntityKindParams,
+  EntityLookup,
+  EntityLookupInput,
   EntityParams,
   LeadParams,
 } from "../schemas/entities";
@@ -75,7 +79,41 @@ const get = workspaceRoute({
   response: [Entity, "The entity"],
 });
 
+const batch = workspaceRoute({
+  method: "post",
+  path: "/v1/workspaces/{ws}/entities/{kind}/batch",
+  tags,
+  summary: "Record up to 1,000 leads, contacts or companies in one call (service)",
+  description:
+    "As if each id were created in order, one after the other, in one transaction: the same decisions as single creates (the id that reaches the limit starts the grace and is the one `limit.reached` names; ids after an enforcement are blocked). A repeated id, in the batch or already known, counts once. Answers one result per id, in order, and the limit after the batch. Retry a whole batch with the same Idempotency-Key: it is recorded once.",
+  roles: CAN.serve,
+  params: EntityKindParams,
+  body: EntityBatchInput,
+  response: [EntityBatch, "One answer per id, in order, and the limit after the batch"],
+});
+
+const lookup = workspaceRoute({
+  method: "post",
+  path: "/v1/workspaces/{ws}/entities/{kind}/lookup",
+  tags,
+  summary: "The status of up to 1,000 entities at once (a read)",
+  description:
+    "Answers `{status, accessible}` per id, in order, as GET of each would; `unknown` for an id never reported. Changes nothing (a POST only to carry the ids).",
+  roles: CAN.read,
+  params: EntityKindParams,
+  body: EntityLookupInput,
+  response: [EntityLookup, "One answer per id, in order"],
+  idempotent: false,
+});
+
 export function entitiesRoutes(app: OpenAPIHono<AppEnv>) {
+  serve(app, batch, (c) => {
+    const { kind } = c.req.valid("param");
+    return workspaceOf(c).createEntities(kind, c.req.valid("json").ids, c.get("call"));
+  });
+  serve(app, lookup, (c) =>
+    workspaceOf(c).lookupEntities(c.req.valid("param").kind, c.req.valid("json").ids),
+  );
   serve(app, create, (c) => {
     const { kind } = c.req.valid("param");
     return workspaceOf(c).createEntity(kind, c.req.valid("json").id, c.get("call"));

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CHANNEL_KINDS } from "../policy/channels";
-import { CURSOR_PATTERN, MAX_PAGE_SIZE } from "../workspace/channels";
+import { CURSOR_PATTERN, MAX_BATCH_CHANNELS, MAX_PAGE_SIZE } from "../workspace/channels";
 import { ClientId, Instant, WorkspaceParams } from "./common";
 
 const Kind = z.enum(CHANNEL_KINDS).openapi({
@@ -119,3 +119,27 @@ export const ChannelList = z
       .describe("Pass as `after` for the next page; null at the end."),
   })
   .openapi("ChannelList");
+
+export const ChannelBatchInput = z
+  .strictObject({
+    channels: z
+      .array(ConnectInput)
+      .min(1)
+      .max(MAX_BATCH_CHANNELS)
+      .describe(
+        `1-${MAX_BATCH_CHANNELS.toLocaleString("en")} channels, connected in this order. connectedAt is for the platform only (a service sending it gets 403 and nothing is connected).`,
+      ),
+  })
+  .openapi("ChannelBatchInput");
+
+export const ChannelBatch = z
+  .object({
+    kind: z.enum(CHANNEL_KINDS),
+    channels: z
+      .array(ConnectAnswer)
+      .describe(
+        "one answer per channel, in the order sent: what single connects would have answered",
+      ),
+    usage: ChannelUsage.describe("the kind's usage after the whole batch"),
+  })
+  .openapi("ChannelBatch");
