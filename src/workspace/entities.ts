@@ -593,25 +593,29 @@ export function createEntities(
   const entities: BatchItem[] = [];
   let created = 0;
   for (const id of ids) {
-    let row = findEntity(ctx.store, kind, id);
-    const changed = row === undefined;
-    if (row === undefined) {
-      const admission = admit({ kind, id }, pool.state, limit, ctx.now);
-      const seq = pool.lastSeq + 1;
-      ctx.store.run(
-        "INSERT INTO entities (kind, id, status, outcome, seq, updated_at) VALUES (?, ?, ?, NULL, ?, ?)",
-        kind,
-        id,
-        admission.status,
-        seq,
-        ctx.now,
-      );
+    // Decided as new, then inserted unless the id is known: one statement for a new id.
+    const admission = admit({ kind, id }, pool.state, limit, ctx.now);
+    const seq = pool.lastSeq + 1;
+    const inserted = ctx.store.run(
+      `INSERT INTO entities (kind, id, status, outcome, seq, updated_at) VALUES (?, ?, ?, NULL, ?, ?)
+       ON CONFLICT (kind, id) DO NOTHING`,
+      kind,
+      id,
+      admission.status,
+      seq,
+      ctx.now,
+    );
+    let row: EntityRow | undefined;
+    if (inserted > 0) {
       events.push(...admission.events);
       pool = { ...pool, state: admission.state, lastSeq: seq };
       row = { kind, id, status: admission.status, outcome: null, seq, updated_at: ctx.now };
       created++;
+    } else {
+      row = findEntity(ctx.store, kind, id);
+      if (row === undefined) throw new Error(`entity ${kind}/${id} neither inserted nor found`);
     }
-    const { kind: _, usage: __, ...item } = changeView(ctx, row, pool, changed);
+    const { kind: _, usage: __, ...item } = changeView(ctx, row, pool, inserted > 0);
     entities.push(item);
   }
   if (created > 0) {
