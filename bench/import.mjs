@@ -24,6 +24,8 @@ const BATCH = Number(process.env.BENCH_IMPORT_BATCH ?? 1_000);
 const SINGLES = Number(process.env.BENCH_IMPORT_SINGLES ?? 5_000);
 const SINGLE_CONCURRENCY = Number(process.env.BENCH_IMPORT_CONCURRENCY ?? 8);
 const LOOKUPS = Number(process.env.BENCH_IMPORT_LOOKUPS ?? 200);
+const ENFORCE_LEADS = Number(process.env.BENCH_IMPORT_ENFORCE ?? 100_000);
+const ENFORCE_LIMIT = 5_000;
 const DEADLINE = Date.now() + Number(process.env.BENCH_IMPORT_MINUTES ?? 20) * 60_000;
 const SECRET = "bench-secret-0123456789";
 
@@ -79,7 +81,8 @@ async function main() {
         WORKSPACE: { className: "WorkspaceObject", useSQLite: true },
         DUE_INDEX: { className: "DueIndex", useSQLite: true },
       },
-      bindings: { AUTH_SECRET: SECRET, TEST_CLOCKS: "off" },
+      // Test clocks serve the enforcement section only; the other workspaces run on real time.
+      bindings: { AUTH_SECRET: SECRET, TEST_CLOCKS: "on" },
       resourcePersistencePath: join(dir, "state"),
       host: "127.0.0.1",
       port: 0,
@@ -150,6 +153,38 @@ async function main() {
     const singleSeconds = (performance.now() - singleStarted) / 1000;
     const singlePerSecond = singles.length / singleSeconds;
 
+    // 4. Enforcing a large excess: ENFORCE_LEADS imported during a grace on a limit of 5,000,
+    // then the grace ends. Every answer is exact at once; the blocks are stored 1,000 per pool
+    // per call (here each PUT test-clock runs the due work once, as an alarm would).
+    const T0 = "2026-07-01T00:00:00.000Z";
+    await send("enforce", "PUT", "/test-clock", "platform", { now: T0 });
+    await send("enforce", "PUT", "/subscription", "platform", {
+      plan: "pro",
+      seats: 1,
+      periodAnchor: T0,
+      overrides: { leadsPerSeat: ENFORCE_LIMIT },
+    });
+    for (let from = 0; from < ENFORCE_LEADS && Date.now() < DEADLINE; from += BATCH) {
+      const ids = Array.from(
+        { length: Math.min(BATCH, ENFORCE_LEADS - from) },
+        (_, n) => `e-${from + n}`,
+      );
+      await send("enforce", "POST", "/entities/leads/batch", "service", { ids });
+    }
+    const after = "2026-07-02T00:00:00.000Z";
+    const dueRuns = [];
+    let enforcedUsage;
+    const enforceStarted = performance.now();
+    // One batch of 1,000 blocks per run: the runs an alarm would make, back to back.
+    const runs = Math.ceil((ENFORCE_LEADS - ENFORCE_LIMIT) / 1_000);
+    for (let run = 0; run < runs && Date.now() < DEADLINE; run++) {
+      const t = performance.now();
+      await send("enforce", "PUT", "/test-clock", "platform", { now: after });
+      dueRuns.push(performance.now() - t);
+      if (run === 0) enforcedUsage = (await send("enforce", "GET", "/usage", "viewer")).leads;
+    }
+    const enforceSeconds = (performance.now() - enforceStarted) / 1000;
+
     const result = {
       measuredAt: new Date().toISOString(),
       machine: "2 cores shared, loopback; client and Miniflare (workerd) on the same machine",
@@ -170,6 +205,14 @@ async function main() {
         perSecond: Math.round(singlePerSecond),
         perRequest: stats(singles),
         projectedSecondsForImport: Math.round(imported / singlePerSecond),
+      },
+      enforcement: {
+        leads: ENFORCE_LEADS,
+        limit: ENFORCE_LIMIT,
+        usageRightAfterGraceEnd: enforcedUsage,
+        dueWorkRuns: dueRuns.length,
+        perRun: dueRuns.length > 0 ? stats(dueRuns) : null,
+        totalSeconds: +enforceSeconds.toFixed(1),
       },
       complete: imported === LEADS,
     };
