@@ -131,6 +131,7 @@ describe("authorization matrix", () => {
       expect(sub.status).toBe(200);
     }
     const failures: string[] = [];
+    const wrongByKind = new Map<string, number>();
     let cases = 0;
     for (const op of ops) {
       const roles = op.roles;
@@ -154,6 +155,8 @@ describe("authorization matrix", () => {
       const check = (label: string, answer: Answer, want: number) => {
         cases++;
         if (answer.status !== want) {
+          const kind = label.split(" ").at(-1) ?? label;
+          wrongByKind.set(kind, (wrongByKind.get(kind) ?? 0) + 1);
           failures.push(
             `${op.method} ${op.path} ${label}: ${answer.status} (${answer.json?.error?.message ?? ""}), expected ${want}`,
           );
@@ -184,7 +187,11 @@ describe("authorization matrix", () => {
     reportFigures(
       ctx,
       { authorizationCasesChecked: cases, requestsIssued: cases + ops.length },
-      `authorization: ${ops.length} routes × ${ROLES.length} roles × ${TOKEN_KINDS.length} token kinds + 2 without a token = ${cases} cases, ${failures.length} wrong`,
+      `authorization: ${ops.length} routes × ${ROLES.length} roles × ${TOKEN_KINDS.length} token kinds + 2 without a token = ${cases} cases, ${failures.length} wrong${
+        wrongByKind.size > 0
+          ? ` (${[...wrongByKind].map(([k, n]) => `${n} with ${k} tokens`).join(", ")})`
+          : ""
+      }`,
     );
     expect(failures).toEqual([]);
   });

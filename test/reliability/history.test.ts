@@ -22,7 +22,7 @@ import { bracketed, runWorkload, type Send, subscriptionBody } from "./workload"
  */
 const SEED = seedFrom((env as { RELIABILITY_SEED?: string }).RELIABILITY_SEED);
 const START = Date.parse("2026-07-20T00:00:00.000Z");
-const PLAN = { seats: 2, anchor: "2026-07-15T00:00:00.000Z" };
+const PLAN = { seats: 2, anchor: "2026-07-15T00:00:00.000Z", perSeat: 600 };
 
 async function tokens(ws: string) {
   return {
@@ -77,7 +77,7 @@ describe("history checker", () => {
     timeout: 120_000,
   }, async (ctx) => {
     const ws = freshWorkspace("history");
-    const run = await concurrentRun(ws, { clients: 8, ops: 60, changes: 14 });
+    const run = await concurrentRun(ws, { clients: 12, ops: 80, changes: 20 });
     const { changes, missing } = bracketed(run.changes, run.entries);
     const verdict = judge({ ...run, changes });
     const counterDiffs = countersAgainstLedger(run.counters, run.entries);
@@ -99,7 +99,7 @@ describe("history checker", () => {
     }
     expect(run.refused).toBeGreaterThan(0);
     expect(missing).toEqual([]);
-    expect(changes).toHaveLength(14);
+    expect(changes).toHaveLength(20);
     expect({ ...verdict, entries: 0 }).toEqual({
       overspend: [],
       doubleCharges: [],
@@ -165,10 +165,11 @@ describe("history checker", () => {
     });
     expect(twice.doubleCharges.map((v) => v.entry)).toContain(lastId + 1);
 
-    // 5. A refused call that charged anyway.
-    const refused = run.observations.find((o) => !o.granted && o.kind === "debit") as Observation;
+    // 5. A call its client saw refused, charged anyway.
+    const refused: Observation = { key: "seen-refused", kind: "debit", granted: false };
     const phantom = judge({
       ...run,
+      observations: [...run.observations, refused],
       changes,
       entries: [
         ...run.entries,

@@ -23,11 +23,11 @@ type Json = any;
 
 export const FEATURES = ["ai_rewriter", "ai_summarize", "copilot", "ai_agent"] as const;
 const CAPS = [0, 20, 60, 150, null] as const;
-export const PER_SEAT = 300;
-
 export interface Plan {
   seats: number;
   anchor: string;
+  /** Credits per seat: small, so the pool runs out and refusals meet grants at the edge. */
+  perSeat: number;
 }
 
 /** The subscription the run starts from: a small pool, and unlimited questions for markers. */
@@ -35,7 +35,7 @@ export const subscriptionBody = (plan: Plan) => ({
   plan: "pro",
   seats: plan.seats,
   periodAnchor: plan.anchor,
-  overrides: { aiCreditsPerSeat: PER_SEAT, copilotQuestions: null },
+  overrides: { aiCreditsPerSeat: plan.perSeat, copilotQuestions: null },
 });
 
 export interface WorkloadOptions {
@@ -101,7 +101,7 @@ export async function runWorkload(
   let seats = plan.seats;
   const caps: Record<string, number | null> = {};
   const limits = (): Limits => ({
-    balance: PER_SEAT * seats + [...packages.values()].reduce((a, b) => a + b, 0),
+    balance: plan.perSeat * seats + [...packages.values()].reduce((a, b) => a + b, 0),
     caps: { ...caps },
   });
   const initial = limits();

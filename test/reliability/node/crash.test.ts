@@ -112,7 +112,7 @@ describe("crash and restart", () => {
       if (killing !== null || pendingKills.length === 0) return;
       const kinds = new Set(cluster.inFlight.values());
       const due = pendingKills[0] as number;
-      if (!(kinds.has("reserve") && kinds.has("commit")) && acknowledged < due + 40) return;
+      if (!(kinds.has("reserve") && kinds.has("commit")) && acknowledged < due + 150) return;
       pendingKills.shift();
       killing = cluster.crashAndRestart().finally(() => {
         killing = null;
@@ -163,7 +163,12 @@ describe("crash and restart", () => {
       };
 
     const send = sendTo(ws);
-    const plan = { seats: 2, anchor: new Date(Date.now() - 24 * 3600_000).toISOString() };
+    // A pool that lasts most of the run, so reservations and commits go on until the end.
+    const plan = {
+      seats: 2,
+      anchor: new Date(Date.now() - 24 * 3600_000).toISOString(),
+      perSeat: 3_000,
+    };
     expect(
       (await send("PUT", "/subscription", { role: "platform", body: subscriptionBody(plan) }))
         .status,
