@@ -50,30 +50,39 @@ describe("the reset figures of a PUT that changes the plan or seats and the anch
     ["pro × 2 → base × 1", { plan: "pro", seats: 2 }, { plan: "base", seats: 1 }, 0, 4_500],
     ["pro × 2 → pro × 5", { plan: "pro", seats: 2 }, { plan: "pro", seats: 5 }, 0, 4_500],
     ["base × 4 → pro × 1", { plan: "base", seats: 4 }, { plan: "pro", seats: 1 }, 0, 3_000],
-    ["pro × 2 + a package → base", { plan: "pro", seats: 2 }, { plan: "base", seats: 1 }, 500, 5_000],
-  ] as const)("%s: previousBalance and expired use the old subscription", async (_, before, after, pkg, balance) => {
-    const ws = freshWorkspace();
-    await setup(ws, { ...before, periodAnchor: Z("2026-07-15") }, Z("2026-07-20"));
-    if (pkg > 0) {
-      expect(
-        (await postPackage(ws, { id: "p1", credits: pkg, expiresAt: Z("2027-01-01") })).status,
-      ).toBe(200);
-    }
-    expect((await consume(ws, "ai_rewriter", 1_000)).json.allowed).toBe(true);
-    await setClock(ws, Z("2026-07-22"));
-    expect((await subscribe(ws, { ...after, periodAnchor: Z("2026-07-22") })).status).toBe(200);
-    expect(await resets(ws)).toEqual([
-      {
-        at: Z("2026-07-22"),
-        periodStart: Z("2026-07-22"),
-        nextResetAt: Z("2026-08-22"),
-        previousPeriodStart: Z("2026-07-15"),
-        previousUsed: 1_000,
-        previousBalance: balance,
-        expired: balance - 1_000,
-      },
-    ]);
-  });
+    [
+      "pro × 2 + a package → base",
+      { plan: "pro", seats: 2 },
+      { plan: "base", seats: 1 },
+      500,
+      5_000,
+    ],
+  ] as const)(
+    "%s: previousBalance and expired use the old subscription",
+    async (_, before, after, pkg, balance) => {
+      const ws = freshWorkspace();
+      await setup(ws, { ...before, periodAnchor: Z("2026-07-15") }, Z("2026-07-20"));
+      if (pkg > 0) {
+        expect(
+          (await postPackage(ws, { id: "p1", credits: pkg, expiresAt: Z("2027-01-01") })).status,
+        ).toBe(200);
+      }
+      expect((await consume(ws, "ai_rewriter", 1_000)).json.allowed).toBe(true);
+      await setClock(ws, Z("2026-07-22"));
+      expect((await subscribe(ws, { ...after, periodAnchor: Z("2026-07-22") })).status).toBe(200);
+      expect(await resets(ws)).toEqual([
+        {
+          at: Z("2026-07-22"),
+          periodStart: Z("2026-07-22"),
+          nextResetAt: Z("2026-08-22"),
+          previousPeriodStart: Z("2026-07-15"),
+          previousUsed: 1_000,
+          previousBalance: balance,
+          expired: balance - 1_000,
+        },
+      ]);
+    },
+  );
 
   it("a plan change alone (same anchor) ends nothing; the next renewal reports the new plan", async () => {
     const ws = freshWorkspace();
@@ -146,25 +155,28 @@ describe("a changed anchor ends the period in force at the change (item 4)", () 
     ["10 days ahead", Z("2026-08-10"), Z("2026-08-10")],
     ["months ahead", "2027-03-05T12:00:00.000Z", "2026-08-05T12:00:00.000Z"],
     ["in the past", Z("2025-01-01"), Z("2026-08-01")],
-  ])("an anchor %s never backdates the period: it runs from the change to the next occurrence", async (_, anchor, next) => {
-    const ws = freshWorkspace();
-    await setup(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-15") }, Z("2026-07-20"));
-    await consume(ws, "ai_rewriter", 750);
-    await subscribe(ws, { plan: "base", seats: 1, periodAnchor: anchor });
-    const now = await period(ws);
-    expect(now).toMatchObject({ periodStart: Z("2026-07-20"), nextResetAt: next, used: 0 });
-    expect(await resets(ws)).toEqual([
-      expect.objectContaining({
-        at: Z("2026-07-20"),
-        periodStart: Z("2026-07-20"),
-        previousPeriodStart: Z("2026-07-15"),
-        previousUsed: 750,
-      }),
-    ]);
-    // Later periods follow the new anchor.
-    await setClock(ws, next);
-    expect((await period(ws)).periodStart).toBe(next);
-  });
+  ])(
+    "an anchor %s never backdates the period: it runs from the change to the next occurrence",
+    async (_, anchor, next) => {
+      const ws = freshWorkspace();
+      await setup(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-15") }, Z("2026-07-20"));
+      await consume(ws, "ai_rewriter", 750);
+      await subscribe(ws, { plan: "base", seats: 1, periodAnchor: anchor });
+      const now = await period(ws);
+      expect(now).toMatchObject({ periodStart: Z("2026-07-20"), nextResetAt: next, used: 0 });
+      expect(await resets(ws)).toEqual([
+        expect.objectContaining({
+          at: Z("2026-07-20"),
+          periodStart: Z("2026-07-20"),
+          previousPeriodStart: Z("2026-07-15"),
+          previousUsed: 750,
+        }),
+      ]);
+      // Later periods follow the new anchor.
+      await setClock(ws, next);
+      expect((await period(ws)).periodStart).toBe(next);
+    },
+  );
 
   it.each([
     ["12 months ahead", Z("2027-07-15")],
@@ -340,13 +352,9 @@ describe("instants on the wire lie between 1970 and 9999", () => {
     periodAnchor,
     ...(subscribedAt === undefined ? {} : { subscribedAt }),
   });
-  const cases: [string, string, (ws: string, at: string) => Promise<{ status: number; json: any }>][] = [
+  const cases: [string, string, (ws: string, at: string) => ReturnType<typeof call>][] = [
     ["periodAnchor", "periodAnchor", (ws, at) => subscribe(ws, subscription(at))],
-    [
-      "subscribedAt",
-      "subscribedAt",
-      (ws, at) => subscribe(ws, subscription(Z("2026-07-15"), at)),
-    ],
+    ["subscribedAt", "subscribedAt", (ws, at) => subscribe(ws, subscription(Z("2026-07-15"), at))],
     [
       "a package's expiresAt",
       "expiresAt",
@@ -356,7 +364,9 @@ describe("instants on the wire lie between 1970 and 9999", () => {
       "a channel's connectedAt",
       "connectedAt",
       (ws, at) =>
-        call("POST", `/v1/workspaces/${ws}/channels/whatsapp`, { body: { id: "n1", connectedAt: at } }),
+        call("POST", `/v1/workspaces/${ws}/channels/whatsapp`, {
+          body: { id: "n1", connectedAt: at },
+        }),
     ],
     ["the test clock's now", "now", (ws, at) => setClock(ws, at)],
   ];
@@ -381,14 +391,14 @@ describe("instants on the wire lie between 1970 and 9999", () => {
     expect(await period(ws)).toEqual(before);
   });
 
-  it.each([
-    ["1970-01-01T00:00:00.000Z"],
-    ["9999-12-31T23:59:59.999Z"],
-  ])("%s, at a bound, is accepted", async (at) => {
-    const ws = freshWorkspace();
-    await setClock(ws, Z("2026-07-20"));
-    const res = await subscribe(ws, subscription(at));
-    expect(res.status).toBe(200);
-    expect(res.json.periodAnchor).toBe(at);
-  });
+  it.each([["1970-01-01T00:00:00.000Z"], ["9999-12-31T23:59:59.999Z"]])(
+    "%s, at a bound, is accepted",
+    async (at) => {
+      const ws = freshWorkspace();
+      await setClock(ws, Z("2026-07-20"));
+      const res = await subscribe(ws, subscription(at));
+      expect(res.status).toBe(200);
+      expect(res.json.periodAnchor).toBe(at);
+    },
+  );
 });
