@@ -137,16 +137,21 @@ export function renewalsSince(schedule: Schedule, now: Instant, max: number): Re
  *   end, e.g. an anchor a whole number of months away); later periods follow the new anchor.
  * - `restarted`: the period in force ends at `now` and a new one runs from `now` to the new
  *   anchor's next occurrence; `ended` is the closed period, to be announced with its figures.
- * - `rebounded`: the period in force began at this very instant (say a second change under a
- *   frozen clock), so ending it would leave an empty period sharing its start: it keeps its
- *   start and its usage and only takes the new end. Changes at one instant act as one.
+ *   When the period in force began at this very instant (a change right on a renewal, or a
+ *   second change under a frozen test clock) the ended period is empty in time and the new
+ *   one shares its start: `sharesStart` tells the caller, whose counters are keyed by start,
+ *   that what they hold under that start belongs to the ended period, not to the new one.
  * No period ever starts before the one it replaces: a `now` before the period in force began
  * (a clock that stepped back) counts as that start.
  */
 export type AnchorChange =
   | { kind: "kept"; schedule: Schedule }
-  | { kind: "rebounded"; schedule: Schedule }
-  | { kind: "restarted"; schedule: Schedule; ended: { start: Instant; end: Instant } };
+  | {
+      kind: "restarted";
+      schedule: Schedule;
+      ended: { start: Instant; end: Instant };
+      sharesStart: boolean;
+    };
 
 export function changeAnchor(current: Schedule, anchor: Instant, now: Instant): AnchorChange {
   const inForce = scheduleOf(current, now);
@@ -155,12 +160,10 @@ export function changeAnchor(current: Schedule, anchor: Instant, now: Instant): 
   if (end === inForce.end) {
     return { kind: "kept", schedule: { anchor, start: inForce.start, end } };
   }
-  if (at === inForce.start) {
-    return { kind: "rebounded", schedule: { anchor, start: inForce.start, end } };
-  }
   return {
     kind: "restarted",
     schedule: { anchor, start: at, end },
     ended: { start: inForce.start, end: at },
+    sharesStart: at === inForce.start,
   };
 }

@@ -129,16 +129,55 @@ export const creditMigrations: Migration[] = [
 // ---- loading -------------------------------------------------------------------------------
 
 /**
+ * Counters are keyed by period start. When a changed anchor ends a period at the very instant
+ * it began (a change right on a renewal, or two changes under one frozen test clock), the new
+ * period shares that start: what the counters hold under it until the change belongs to the
+ * ended period, and is carried here so that the new period does not count it. The counters
+ * and the ledger themselves are never rewritten (they stay each other's sums).
+ */
+interface Carried {
+  start: Instant;
+  used: Record<string, number>;
+  questions: number;
+}
+
+/** As stored: the schedule, and what its period's start carries from an ended period. */
+type PeriodRecord = Schedule & { carried?: Carried };
+/** What releases before the schedule stored: the anchor and the period start. */
+type LegacyPeriodRecord = Omit<Schedule, "end">;
+
+const storedPeriod = (store: Store) => store.getMeta<PeriodRecord | LegacyPeriodRecord>(PERIOD_KEY);
+
+function carriedAt(store: Store, periodStart: Instant): Carried | undefined {
+  const stored = storedPeriod(store);
+  const carried = stored !== undefined && "carried" in stored ? stored.carried : undefined;
+  return carried?.start === periodStart ? carried : undefined;
+}
+
+/**
+ * Stores the schedule; what its period's start carries stays while the period in force still
+ * starts there (a renewal moves on, a kept anchor does not), unless `carried` replaces it.
+ */
+function storeSchedule(store: Store, schedule: Schedule, carried?: Carried): void {
+  const kept = carried ?? carriedAt(store, schedule.start);
+  const { anchor, start, end } = schedule;
+  store.setMeta(
+    PERIOD_KEY,
+    kept === undefined ? { anchor, start, end } : { anchor, start, end, carried: kept },
+  );
+}
+
+/**
  * The workspace's schedule as stored. Before any is stored (or if it follows another anchor,
  * which a subscription change never leaves behind) the anchor's months are the periods. A
- * schedule stored before the period in force carried its end (`{anchor, start}`) always began
- * on an occurrence of its anchor, so its end is the next one.
+ * legacy record always began on an occurrence of its anchor, so its end is the next one.
  */
 function loadSchedule(ctx: WorkspaceContext): Schedule {
   const anchor = ctx.subscription.periodAnchor;
-  const stored = ctx.store.getMeta<Schedule | Omit<Schedule, "end">>(PERIOD_KEY);
+  const stored = storedPeriod(ctx.store);
   if (stored === undefined || stored.anchor !== anchor) return scheduleAt(anchor, ctx.now);
-  return "end" in stored ? stored : { ...stored, end: periodAt(anchor, stored.start).end };
+  const end = "end" in stored ? stored.end : periodAt(anchor, stored.start).end;
+  return { anchor, start: stored.start, end };
 }
 
 /** The period in force now: exact at any instant, whether or not a settle has run since. */
@@ -163,10 +202,21 @@ const activePackages = (store: Store, at: Instant): PackageRow[] =>
 const sumBy = (rows: { feature: string; n: number }[]): Map<string, number> =>
   new Map(rows.map((r) => [r.feature, r.n]));
 
-function usedByFeature(store: Store, periodStart: Instant): Map<string, number> {
-  return sumBy(
+const storedUsage = (store: Store, periodStart: Instant): Map<string, number> =>
+  sumBy(
     store.all("SELECT feature, used AS n FROM credit_usage WHERE period_start = ?", periodStart),
   );
+
+/** Credits used per feature in the period that started at `periodStart`. */
+function usedByFeature(store: Store, periodStart: Instant): Map<string, number> {
+  const used = storedUsage(store, periodStart);
+  const carried = carriedAt(store, periodStart);
+  if (carried !== undefined) {
+    for (const [feature, n] of Object.entries(carried.used)) {
+      used.set(feature, (used.get(feature) ?? 0) - n);
+    }
+  }
+  return used;
 }
 
 /**
@@ -685,11 +735,15 @@ export function putPackage(ctx: WorkspaceContext, input: PackageInput) {
 
 // ---- Copilot Kommo questions ---------------------------------------------------------------
 
-const questionsUsed = (store: Store, periodStart: Instant): number =>
+const storedQuestions = (store: Store, periodStart: Instant): number =>
   store.one<{ used: number }>(
     "SELECT used FROM copilot_questions WHERE period_start = ?",
     periodStart,
   )?.used ?? 0;
+
+/** Copilot questions asked in the period that started at `periodStart`. */
+const questionsUsed = (store: Store, periodStart: Instant): number =>
+  storedQuestions(store, periodStart) - (carriedAt(store, periodStart)?.questions ?? 0);
 
 export function consumeQuestion(ctx: WorkspaceContext, meta: CallMeta): QuestionDecision {
   const period = currentPeriod(ctx);
@@ -791,20 +845,22 @@ function endedPeriod(ctx: WorkspaceContext, start: Instant, end: Instant): Ended
  * subscription change announces it (setPeriodAnchor).
  */
 function applyRenewals(ctx: WorkspaceContext, schedule: Schedule): void {
-  const stored = ctx.store.getMeta<Partial<Schedule>>(PERIOD_KEY);
+  const stored = storedPeriod(ctx.store);
   const next = scheduleOf(schedule, ctx.now);
   if (
     stored !== undefined &&
+    "end" in stored &&
     stored.anchor === next.anchor &&
     stored.start === next.start &&
     stored.end === next.end
   ) {
     return;
   }
-  ctx.store.setMeta(PERIOD_KEY, next);
+  // The figures first: the closed periods' usage is read with what the stored record carries.
   const events = renewalsSince(schedule, ctx.now, MAX_RESET_EVENTS).map(({ ended, started }) =>
     resetEvent(started.start, started.end, endedPeriod(ctx, ended.start, ended.end)),
   );
+  storeSchedule(ctx.store, next);
   if (events.length === 0) return;
   recordEvents(ctx.store, events, ctx.now);
   const cutoff = ctx.now - HISTORY_RETENTION_MS;
@@ -828,7 +884,7 @@ export function setPeriodAnchor(
   now: Instant,
 ): void {
   if (previous === undefined) {
-    store.setMeta(PERIOD_KEY, scheduleAt(anchor, now));
+    storeSchedule(store, scheduleAt(anchor, now));
     return;
   }
   if (previous.periodAnchor === anchor) return;
@@ -839,13 +895,27 @@ export function setPeriodAnchor(
     now,
   };
   const change = changeAnchor(loadSchedule(before), anchor, now);
-  if (change.kind === "restarted") {
-    // Figures of the period in force (the one that ends), as they stand before the change.
-    const { pool } = loadCreditState(before);
-    const ended = { start: change.ended.start, used: pool.used, balance: pool.balance };
-    recordEvents(store, [resetEvent(change.schedule.start, change.schedule.end, ended)], now);
+  if (change.kind === "kept") {
+    storeSchedule(store, change.schedule);
+    return;
   }
-  store.setMeta(PERIOD_KEY, change.schedule);
+  // Figures of the period in force (the one that ends), as they stand before the change.
+  const { pool } = loadCreditState(before);
+  const ended = { start: change.ended.start, used: pool.used, balance: pool.balance };
+  recordEvents(store, [resetEvent(change.schedule.start, change.schedule.end, ended)], now);
+  if (!change.sharesStart) {
+    storeSchedule(store, change.schedule);
+    return;
+  }
+  // The new period starts where the ended one did: everything counted under that start so far
+  // is the ended period's, and its 80/100 % announcements were its own.
+  const { start } = change.schedule;
+  store.run("DELETE FROM credit_thresholds WHERE period_start = ?", start);
+  storeSchedule(store, change.schedule, {
+    start,
+    used: Object.fromEntries(storedUsage(store, start)),
+    questions: storedQuestions(store, start),
+  });
 }
 
 /**

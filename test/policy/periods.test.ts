@@ -297,22 +297,24 @@ describe("changeAnchor", () => {
       ["2026-07-22", "2026-08-15"],
       ["2026-07-20", "2026-07-22"],
     ],
-    // The period in force began this instant: it keeps its start (and usage), takes the end.
+    // The period in force began this instant: it ends empty, the new one shares its start.
     [
       "a second change at the same instant",
       schedule("2026-07-25", "2026-07-20", "2026-07-25"),
       "2026-07-20",
       "2026-07-15",
-      "rebounded",
+      "restarted",
       ["2026-07-20", "2026-08-15"],
+      ["2026-07-20", "2026-07-20"],
     ],
     [
       "on the instant of a renewal",
       jul15,
       "2026-07-15",
       "2026-07-01",
-      "rebounded",
+      "restarted",
       ["2026-07-15", "2026-08-01"],
+      ["2026-07-15", "2026-07-15"],
     ],
     // A clock that stepped back: the change counts at the start of the period in force.
     [
@@ -320,8 +322,9 @@ describe("changeAnchor", () => {
       schedule("2026-07-25", "2026-07-20", "2026-07-25"),
       "2026-07-18",
       "2026-07-15",
-      "rebounded",
+      "restarted",
       ["2026-07-20", "2026-08-15"],
+      ["2026-07-20", "2026-07-20"],
     ],
   ] as const)("%s", (_, current, now, anchor, kind, inForce, ended?) => {
     const change = changeAnchor(current, Z(anchor), Z(now));
@@ -330,6 +333,7 @@ describe("changeAnchor", () => {
     expect(bounds(change.schedule)).toEqual(inForce.map((d) => iso(Z(d))));
     if (change.kind === "restarted") {
       expect(bounds(change.ended)).toEqual((ended ?? []).map((d) => iso(Z(d))));
+      expect(change.sharesStart).toBe(change.ended.start === change.schedule.start);
     }
     // Never a period before the one it replaces.
     expect(change.schedule.start).toBeGreaterThanOrEqual(periodOf(current, Z(now)).start);
@@ -435,6 +439,7 @@ describe("schedules, property-based", () => {
             if (change.kind === "restarted") {
               expect(change.ended).toEqual({ start: current.start, end: now });
               expect(change.schedule.start).toBe(now);
+              expect(change.sharesStart).toBe(current.start === now);
             } else {
               expect(change.schedule.start).toBe(current.start);
             }

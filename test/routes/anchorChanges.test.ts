@@ -84,6 +84,26 @@ describe("the reset figures of a PUT that changes the plan or seats and the anch
     },
   );
 
+  it("on the very instant the period began, the change still closes it with the old figures", async () => {
+    const ws = freshWorkspace();
+    await setup(ws, { plan: "pro", seats: 2, periodAnchor: Z("2026-07-15") }, Z("2026-07-15"));
+    await consume(ws, "ai_rewriter", 1_000);
+    await subscribe(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-22") });
+    expect(await resets(ws)).toEqual([
+      {
+        at: Z("2026-07-15"),
+        periodStart: Z("2026-07-15"),
+        nextResetAt: Z("2026-07-22"),
+        previousPeriodStart: Z("2026-07-15"),
+        previousUsed: 1_000,
+        previousBalance: 4_500,
+        expired: 3_500,
+      },
+    ]);
+    expect(await period(ws)).toMatchObject({ used: 0, monthlyBalance: 750 });
+    await expectCountersMatchLedger(ws);
+  });
+
   it("a plan change alone (same anchor) ends nothing; the next renewal reports the new plan", async () => {
     const ws = freshWorkspace();
     await setup(ws, { plan: "pro", seats: 2, periodAnchor: Z("2026-07-15") }, Z("2026-07-20"));
@@ -134,20 +154,47 @@ describe("a changed anchor ends the period in force at the change (item 4)", () 
     await expectCountersMatchLedger(ws);
   });
 
-  it("away and back at the same instant (a frozen test clock) acts as one change", async () => {
+  it("changes at one frozen instant each end their period, though the periods share a start", async () => {
     const ws = freshWorkspace();
     await setup(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-15") }, Z("2026-07-20"));
     await consume(ws, "ai_rewriter", 700);
-    await subscribe(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-25") });
-    await subscribe(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-15") });
-    expect(await period(ws)).toMatchObject({
-      periodStart: Z("2026-07-20"),
-      nextResetAt: Z("2026-08-15"),
-      used: 0,
-    });
-    expect((await resets(ws)).map((r) => [r.previousPeriodStart, r.previousUsed])).toEqual([
-      [Z("2026-07-15"), 700],
+    await askQuestion(ws);
+    const steps: [string, number, string][] = [
+      // new anchor, credits then spent, the period's end
+      [Z("2026-07-25"), 100, Z("2026-07-25")],
+      [Z("2026-07-15"), 30, Z("2026-08-15")], // back to where it was: the 700 stay gone
+      [Z("2026-07-27"), 0, Z("2026-07-27")],
+      [Z("2026-07-15"), 5, Z("2026-08-15")],
+    ];
+    for (const [anchor, spend, end] of steps) {
+      await subscribe(ws, { plan: "base", seats: 1, periodAnchor: anchor });
+      expect(await period(ws)).toMatchObject({
+        periodStart: Z("2026-07-20"),
+        nextResetAt: end,
+        used: 0,
+      });
+      expect((await credits(ws)).json.copilotQuestions.used).toBe(0);
+      if (spend > 0) await consume(ws, "ai_rewriter", spend);
+      await askQuestion(ws);
+    }
+    expect(await period(ws)).toMatchObject({ used: 5 });
+    expect((await credits(ws)).json.copilotQuestions.used).toBe(1);
+    expect(
+      (await resets(ws)).map((r) => [r.previousPeriodStart, r.previousUsed, r.expired]),
+    ).toEqual([
+      [Z("2026-07-15"), 700, 50],
+      [Z("2026-07-20"), 100, 650],
+      [Z("2026-07-20"), 30, 720],
+      [Z("2026-07-20"), 0, 750],
     ]);
+    // A later renewal closes the last of them with its own figures only.
+    await setClock(ws, Z("2026-08-15"));
+    expect((await resets(ws)).at(-1)).toMatchObject({
+      previousPeriodStart: Z("2026-07-20"),
+      previousUsed: 5,
+      expired: 745,
+    });
+    await expectCountersMatchLedger(ws);
   });
 
   it.each([
@@ -269,8 +316,10 @@ describe("a changed anchor ends the period in force at the change (item 4)", () 
     await consume(ws, "copilot", 600); // 80 % of 750
     await subscribe(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-25") });
     await consume(ws, "copilot", 750); // 100 % of the new period
-    // A second change at the same instant re-bounds the same period: nothing again.
+    // A second change at the same instant starts another period (with the same start).
     await subscribe(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-27") });
+    await consume(ws, "copilot", 599);
+    await consume(ws, "copilot", 1);
     await setClock(ws, Z("2026-07-21"));
     await subscribe(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-15") });
     await consume(ws, "copilot", 600);
@@ -278,6 +327,7 @@ describe("a changed anchor ends the period in force at the change (item 4)", () 
       [80, Z("2026-07-15"), Z("2026-07-20")],
       [80, Z("2026-07-20"), Z("2026-07-20")],
       [100, Z("2026-07-20"), Z("2026-07-20")],
+      [80, Z("2026-07-20"), Z("2026-07-20")],
       [80, Z("2026-07-21"), Z("2026-07-21")],
     ]);
   });
@@ -342,6 +392,28 @@ describe("a changed anchor ends the period in force at the change (item 4)", () 
     expect(all).toHaveLength(anchors.length);
     expect(all.map((r) => r.previousUsed)).toEqual(anchors.map(() => 10));
     await expectCountersMatchLedger(ws);
+  });
+});
+
+describe("a workspace whose schedule was stored before periods carried their end", () => {
+  it("keeps its period and renews from it", async () => {
+    const ws = freshWorkspace();
+    await setup(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-15") }, Z("2026-07-20"));
+    await consume(ws, "ai_rewriter", 300);
+    // The stored form of the previous release: the anchor and the period start, no end.
+    await inObject(ws, (sql) =>
+      sql.exec(
+        "UPDATE meta SET value = ? WHERE key = 'credits.period'",
+        JSON.stringify({ anchor: Date.parse(Z("2026-07-15")), start: Date.parse(Z("2026-07-15")) }),
+      ),
+    );
+    expect(await period(ws)).toMatchObject({
+      periodStart: Z("2026-07-15"),
+      nextResetAt: Z("2026-08-15"),
+      used: 300,
+    });
+    await setClock(ws, Z("2026-08-16"));
+    expect((await resets(ws)).map((r) => [r.at, r.previousUsed])).toEqual([[Z("2026-08-15"), 300]]);
   });
 });
 
