@@ -395,6 +395,48 @@ describe("a changed anchor ends the period in force at the change (item 4)", () 
   });
 });
 
+describe("the worked example of docs/_incoming/periods.md", () => {
+  it("goes as the docs say", async () => {
+    const ws = freshWorkspace();
+    const base = { plan: "base", seats: 1 };
+    await setup(ws, { plan: "pro", seats: 2, periodAnchor: Z("2026-07-15") }, Z("2026-07-20"));
+    await consume(ws, "ai_rewriter", 1_000);
+    await setClock(ws, Z("2026-07-22"));
+    await subscribe(ws, { ...base, periodAnchor: Z("2026-07-22") });
+    expect(await period(ws)).toMatchObject({
+      periodStart: Z("2026-07-22"),
+      nextResetAt: Z("2026-08-22"),
+      used: 0,
+      monthlyBalance: 750,
+    });
+    await setClock(ws, Z("2026-07-25"));
+    await subscribe(ws, { ...base, periodAnchor: Z("2026-07-15") });
+    expect(await period(ws)).toMatchObject({
+      periodStart: Z("2026-07-25"),
+      nextResetAt: Z("2026-08-15"),
+      used: 0,
+    });
+    await setClock(ws, Z("2026-07-30"));
+    await subscribe(ws, { ...base, periodAnchor: Z("2026-09-15") });
+    expect(await period(ws)).toMatchObject({
+      periodStart: Z("2026-07-25"),
+      nextResetAt: Z("2026-08-15"),
+    });
+    expect(
+      (await resets(ws)).map((r) => [
+        r.at,
+        r.previousPeriodStart,
+        r.previousUsed,
+        r.previousBalance,
+        r.expired,
+      ]),
+    ).toEqual([
+      [Z("2026-07-22"), Z("2026-07-15"), 1_000, 4_500, 3_500],
+      [Z("2026-07-25"), Z("2026-07-22"), 0, 750, 750],
+    ]);
+  });
+});
+
 describe("a workspace whose schedule was stored before periods carried their end", () => {
   it("keeps its period and renews from it", async () => {
     const ws = freshWorkspace();
