@@ -840,9 +840,9 @@ function endedPeriod(ctx: WorkspaceContext, start: Instant, end: Instant): Ended
 
 /**
  * Notices renewals: one `credits.reset` per period start passed since the last settle, at that
- * instant, each with the figures of the period it closed. Counters need no reset (they are
- * keyed by period start, and no two periods share one). A changed anchor is not a renewal: the
- * subscription change announces it (setPeriodAnchor).
+ * instant, each with the figures of the period it closed. Counters need no reset: they are
+ * keyed by period start (a start two periods share is told apart by what it carries). A
+ * changed anchor is not a renewal: the subscription change announces it (setPeriodAnchor).
  */
 function applyRenewals(ctx: WorkspaceContext, schedule: Schedule): void {
   const stored = storedPeriod(ctx.store);
