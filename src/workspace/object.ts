@@ -384,7 +384,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   listChannels(kind: ChannelKind, page: channels.ChannelPage): Reply<channels.ChannelList> {
-    return this.read((ctx) => ok(channels.listChannels(ctx, kind, page)));
+    return this.read((ctx) => channels.listChannels(ctx, kind, page));
   }
 
   // ---- credits -----------------------------------------------------------------------------
@@ -393,8 +393,8 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) => ok(creditsView(ctx)));
   }
 
-  creditLedger(after: number, limit: number) {
-    return this.read((ctx) => ok(ledgerPage(ctx, after, limit)));
+  creditLedger(after: string | undefined, limit: number) {
+    return this.read((ctx) => ledgerPage(ctx, after, limit));
   }
 
   /** The preflight: a read, so it never writes storage. */
@@ -436,10 +436,8 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- events ------------------------------------------------------------------------------
 
-  events(after: number, limit: number): Reply<EventsPage> {
-    return this.read((ctx) =>
-      ok(eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit)),
-    );
+  events(after: string | undefined, limit: number): Reply<EventsPage> {
+    return this.read((ctx) => eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit));
   }
 
   // ---- entities ----------------------------------------------------------------------------
