@@ -179,7 +179,9 @@ describe("token lifetime (PRODUCT.md §7: bounded, documented)", () => {
     const r = await call("GET", `/v1/workspaces/${ws}/usage`, { token: fraction });
     expect(r.status).toBe(401);
     expect(r.json.error.message).toMatch(/exp \(whole seconds\)/);
-    const text = await sign({ ws, role: "viewer", exp: `${now() + 60}` }, TEST_AUTH_SECRET);
+    // A string exp, as a careless issuer might send it (hono's types want a number).
+    const payload: Record<string, unknown> = { ws, role: "viewer", exp: `${now() + 60}` };
+    const text = await sign(payload, TEST_AUTH_SECRET);
     expect((await call("GET", `/v1/workspaces/${ws}/usage`, { token: text })).status).toBe(401);
   });
 
