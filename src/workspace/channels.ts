@@ -9,11 +9,10 @@ import {
   stepChannels,
   viewChannels,
 } from "../policy/channels";
-import { encodeCursor } from "../policy/cursor";
 import { type Episode, episodeDeadline, OK } from "../policy/episode";
 import { type Instant, iso, isoOrNull } from "../policy/time";
 import type { Role, WorkspaceContext } from "./context";
-import { readCursor } from "./cursors";
+import { issueCursor, readCursor } from "./cursors";
 import type { Domain } from "./domains";
 import { recordEvents } from "./events";
 import type { Store } from "./store";
@@ -198,13 +197,13 @@ const feedOf = (kind: ChannelKind) => `channels-${kind}` as const;
  * while channels connect). A grace that has lapsed without a call shows its victims as
  * disabled already, as the next call will record them.
  */
-export function listChannels(
+export async function listChannels(
   ctx: WorkspaceContext,
   kind: ChannelKind,
   page: ChannelPage,
-): Outcome<ChannelList> {
+): Promise<Outcome<ChannelList>> {
   const workspaceId = ctx.subscription.workspaceId;
-  const read = readCursor(ctx.store, feedOf(kind), workspaceId, "channels", page.after);
+  const read = await readCursor(ctx.store, feedOf(kind), workspaceId, "channels", page.after);
   if (!read.ok) return read;
   const cursor = read.value;
   const lazy = lazyKind(ctx, kind);
@@ -242,7 +241,7 @@ export function listChannels(
     channels: shown.map(channelView),
     nextCursor:
       more && last !== undefined
-        ? encodeCursor(feedOf(kind), workspaceId, [last.connected_at, last.seq])
+        ? await issueCursor(ctx.store, feedOf(kind), workspaceId, [last.connected_at, last.seq])
         : null,
   });
 }

@@ -30,12 +30,11 @@ import {
   THRESHOLD_PERCENTS,
   thresholdEvent,
 } from "../policy/credits";
-import { nextCursor } from "../policy/cursor";
 import type { PolicyEvent } from "../policy/events";
 import { type Period, periodAt, renewalsBetween } from "../policy/periods";
 import { DAY_MS, type Instant, iso } from "../policy/time";
 import type { CallMeta, WorkspaceContext } from "./context";
-import { readCursor } from "./cursors";
+import { nextCursor, readCursor } from "./cursors";
 import type { Domain } from "./domains";
 import { recordEvents } from "./events";
 import { IDEMPOTENCY_RETENTION_MS } from "./idempotency";
@@ -246,15 +245,15 @@ interface LedgerRow {
  * The ledger in order, a page after a cursor: the audit trail behind every figure (used per
  * period and per feature are its sums). Kept 400 days, like the rest of the credit history.
  */
-export function ledgerPage(ctx: WorkspaceContext, after: string | undefined, limit: number) {
+export async function ledgerPage(ctx: WorkspaceContext, after: string | undefined, limit: number) {
+  const { store } = ctx;
   const workspaceId = ctx.subscription.workspaceId;
-  const cursor = readCursor(ctx.store, "ledger", workspaceId, "credit_ledger", after);
+  const cursor = await readCursor(store, "ledger", workspaceId, "credit_ledger", after);
   if (!cursor.ok) return cursor;
-  const from = cursor.value?.[0] ?? 0;
-  const rows = ctx.store.all<LedgerRow>(
+  const rows = store.all<LedgerRow>(
     `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start
      FROM credit_ledger WHERE id > ? ORDER BY id LIMIT ?`,
-    from,
+    cursor.value?.[0] ?? 0,
     limit + 1,
   );
   const page = rows.slice(0, limit);
@@ -270,7 +269,7 @@ export function ledgerPage(ctx: WorkspaceContext, after: string | undefined, lim
       role: r.role,
       periodStart: iso(r.period_start),
     })),
-    nextCursor: nextCursor("ledger", workspaceId, cursor.value, page.at(-1)?.id),
+    nextCursor: await nextCursor(store, "ledger", workspaceId, cursor.value, page.at(-1)?.id),
     hasMore: rows.length > limit,
   });
 }

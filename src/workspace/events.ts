@@ -1,10 +1,9 @@
 import { type Outcome, ok } from "../errors";
-import { nextCursor } from "../policy/cursor";
 import type { Delivery, DeliveryStatus } from "../policy/delivery";
 import { EVENT_RETENTION_MS } from "../policy/delivery";
 import type { PolicyEvent } from "../policy/events";
 import { type Instant, iso, isoOrNull } from "../policy/time";
-import { readCursor } from "./cursors";
+import { nextCursor, readCursor } from "./cursors";
 import type { Migration, Store } from "./store";
 
 export const eventMigrations: Migration[] = [
@@ -127,28 +126,27 @@ export type EventView = ReturnType<typeof eventView>;
  * events and pruning, and a client polling with `nextCursor` sees each event once, in order. A
  * cursor this feed never issued (another workspace's, or past the newest) is refused.
  */
-export function eventsPage(
+export async function eventsPage(
   store: Store,
   workspaceId: string,
   after: string | undefined,
   limit: number,
-): Outcome<EventsPage> {
-  const cursor = readCursor(store, "events", workspaceId, "events", after);
+): Promise<Outcome<EventsPage>> {
+  const cursor = await readCursor(store, "events", workspaceId, "events", after);
   if (!cursor.ok) return cursor;
-  const from = cursor.value?.[0] ?? 0;
   const rows = store.all<EventRow>(
     "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-    from,
+    cursor.value?.[0] ?? 0,
     limit + 1,
   );
   const page = rows.slice(0, limit);
-  const last = page.at(-1);
   return ok({
     events: page.map((row) => eventView(row, workspaceId)),
-    nextCursor: nextCursor("events", workspaceId, cursor.value, last?.seq),
+    nextCursor: await nextCursor(store, "events", workspaceId, cursor.value, page.at(-1)?.seq),
     hasMore: rows.length > limit,
   });
 }
+
 export interface EventsPage {
   events: EventView[];
   nextCursor: string;

@@ -1,8 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { encodeCursor, type Feed } from "../../src/policy/cursor";
+import { cursorPayload, type Feed, formatCursor } from "../../src/policy/cursor";
 import type { PolicyEvent } from "../../src/policy/events";
 import { DAY_MS } from "../../src/policy/time";
+import { issueCursor } from "../../src/workspace/cursors";
 import { recordEvents } from "../../src/workspace/events";
 import { Store } from "../../src/workspace/store";
 import { call, freshWorkspace, setClock, subscribe } from "../helpers";
@@ -83,6 +84,16 @@ async function workspace() {
   return ws;
 }
 
+/** A cursor signed by the workspace itself, at any position: what only a bug could issue. */
+const signedBy = (ws: string, feed: Feed, position: number[]) =>
+  runInDurableObject(env.WORKSPACE.getByName(ws), (_instance, state) =>
+    issueCursor(new Store(state.storage.sql), feed, ws, position),
+  );
+
+/** A cursor in the right format whose tag the workspace never made. */
+const forged = (ws: string, feed: Feed, position: number[]) =>
+  formatCursor(cursorPayload(feed, ws, position), new Uint8Array(16));
+
 const page = (path: string, after?: string) =>
   call("GET", after === undefined ? path : `${path}&after=${after}`, { role: "viewer" });
 
@@ -108,7 +119,7 @@ describe.each(FEEDS)("cursors of $feed", ({ feed, path, grow, ids }) => {
       if (r.json.nextCursor === null || ids(r.json).length === 0) break;
       after = r.json.nextCursor;
       // Not a bare number or a readable key any more: nothing a client could make up.
-      expect(after).toMatch(/^[A-Za-z0-9_-]{8,}$/);
+      expect(after).toMatch(/^[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{22}$/);
       expect(after).not.toMatch(/^\d+$/);
     }
     expect(seen).toHaveLength(5);
@@ -130,14 +141,16 @@ describe.each(FEEDS)("cursors of $feed", ({ feed, path, grow, ids }) => {
     await grow(ws, 3);
     await refused(path(ws), "999999999999", /not a cursor of this API/);
     await refused(path(ws), "999999999999:1", /must be a nextCursor/);
-    const arity = feed.startsWith("channels") ? [T0, 999_999_999_999] : [999_999_999_999];
-    await refused(path(ws), encodeCursor(feed, ws, arity), /never issued/);
+    const past = feed.startsWith("channels") ? [T0, 999_999_999_999] : [999_999_999_999];
+    await refused(path(ws), forged(ws, feed, past), /not a cursor of this API/);
+    // Even one carrying the workspace's own signature: the feed never got that far.
+    await refused(path(ws), await signedBy(ws, feed, past), /never issued/);
     await refused(
       path(ws),
-      encodeCursor(
-        feed,
+      await signedBy(
         ws,
-        arity.map(() => -1),
+        feed,
+        past.map(() => -1),
       ),
       /never issued/,
     );
@@ -147,13 +160,17 @@ describe.each(FEEDS)("cursors of $feed", ({ feed, path, grow, ids }) => {
     const ws = await workspace();
     await grow(ws, 3);
     const good: string = (await page(path(ws))).json.nextCursor;
-    // Another first character: another version, so no longer one of this service's cursors.
-    const tampered = `${good.startsWith("M") ? "N" : "M"}${good.slice(1)}`;
-    for (const bad of ["abc", "01", "-1", tampered, `${good}A`, encodeCursor(feed, ws, [])]) {
-      await refused(path(ws), bad, /./);
+    // An earlier position, spelled by hand, with the tag of the cursor it was made from.
+    const [text = "", tag = ""] = good.split(".");
+    const payload = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+    const earlier = payload.replace(/\.(\d+)$/, (_, n) => `.${Math.max(0, Number(n) - 1)}`);
+    expect(earlier).not.toBe(payload);
+    const b64 = btoa(earlier).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+    for (const bad of ["abc", "01", "-1", `${b64}.${tag}`, `${good}A`, forged(ws, feed, [1])]) {
+      await refused(path(ws), bad, /not a cursor of this API/);
     }
     const other: Feed = feed === "events" ? "ledger" : "events";
-    await refused(path(ws), encodeCursor(other, ws, [0]), /is a cursor of the/);
+    await refused(path(ws), await signedBy(ws, other, [0]), /is a cursor of the/);
   });
 
   it("keeps answering 0 (or no cursor) as the start of the feed", async () => {
