@@ -78,4 +78,17 @@ describe("Idempotency-Key across percent-encodings of the path", () => {
       expect(r.json.error.code).toBe("idempotency_conflict");
     }
   });
+
+  it("tells apart two routes with the same parameters and no body", async () => {
+    const ws = freshWorkspace("pct");
+    await subscribe(ws);
+    const agents = `/v1/workspaces/${ws}/agents`;
+    const admin = (path: string, key: string, body?: unknown) =>
+      call("POST", path, { role: "admin", body, headers: { "idempotency-key": key } });
+    expect((await admin(agents, "create", { id: "a1", name: "Ana" })).status).toBe(200);
+    expect((await admin(`${agents}/a1/activate`, "same")).status).toBe(200);
+    const other = await admin(`${agents}/a1/deactivate`, "same");
+    expect(other.status).toBe(409);
+    expect(other.json.error.code).toBe("idempotency_conflict");
+  });
 });
