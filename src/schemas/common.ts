@@ -35,14 +35,15 @@ export const IdempotencyHeader = z.object({
 
 export const MAX_PAGE = 100;
 
-/**
- * A page cursor on the wire: opaque (base64url), bound to its feed and workspace, checked by the
- * workspace (src/policy/cursor.ts); `0` means "from the oldest".
- */
 /** What every `nextCursor` says about itself in the OpenAPI document. */
 export const OPAQUE_CURSOR =
   "An opaque cursor: pass it back unchanged as `after`; it is valid only for this feed of this workspace, and its format may change.";
 
+/**
+ * The `after` query parameter: a page cursor on the wire, opaque, bound to its feed and workspace
+ * and checked by the workspace (src/policy/cursor.ts, src/workspace/cursors.ts); `0` means "from
+ * the oldest".
+ */
 export const CursorParam = (items: string, optional: "default" | "optional") => {
   const base = z
     .string()
