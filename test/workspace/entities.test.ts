@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 import { DAY_MS, HOUR_MS } from "../../src/policy/time";
 import { BLOCK_BATCH, LOOKUPS } from "../../src/workspace/entities";
 import type { WorkspaceObject } from "../../src/workspace/object";
-import { freshWorkspace, setClock, settledAlarm, subscribe } from "../helpers";
+import {
+  advanceTimeTo,
+  freezeTime,
+  freshWorkspace,
+  setClock,
+  settledAlarm,
+  subscribe,
+} from "../helpers";
 
 const service = { role: "service" } as const;
 const T0 = "2026-07-15T00:00:00.000Z";
@@ -22,6 +29,7 @@ const eventTypes = (state: DurableObjectState) =>
     .map((e) => e.type);
 
 describe("entities in the workspace object", () => {
+  freezeTime();
   it("arms the alarm at the grace end, and the alarm enforces an idle workspace on time", async () => {
     const ws = freshWorkspace("ent");
     await subscribe(ws, plan(1, 2));
@@ -32,13 +40,9 @@ describe("entities in the workspace object", () => {
     const graceEndsAt = Date.parse(reach.value.grace?.endsAt ?? "");
     expect(graceEndsAt - Date.parse(reach.value.updatedAt)).toBe(DAY_MS);
     expect(await settledAlarm(ws)).toBe(graceEndsAt);
+    // The grace lapses with no call arriving: only the alarm can enforce it.
+    advanceTimeTo(graceEndsAt + HOUR_MS);
     await runInDurableObject(stub, async (_: WorkspaceObject, state) => {
-      // Let the grace lapse without waiting a day: move its end into the past.
-      const past = Date.now() - HOUR_MS;
-      state.storage.sql.exec(
-        "UPDATE entity_pools SET episode = ? WHERE pool = 'leads'",
-        JSON.stringify({ phase: "grace", startedAt: past - DAY_MS, graceEndsAt: past }),
-      );
       expect(eventTypes(state)).toEqual(["limit.reached"]);
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
@@ -200,6 +204,7 @@ describe("entities in the workspace object", () => {
 });
 
 describe("enforcing a large excess in bounded batches", () => {
+  freezeTime();
   // Enough that the calls below find blocks still to apply (each call applies up to three).
   const EXCESS = BLOCK_BATCH * 5 + 490;
   const LIMIT = 10;
@@ -295,20 +300,17 @@ describe("enforcing a large excess in bounded batches", () => {
     timeout: 120_000,
   }, async () => {
     const { ws, stub } = await flooded(false);
-    expect(await settledAlarm(ws)).not.toBeNull();
-    await runInDurableObject(stub, (_: WorkspaceObject, state) => {
-      const past = Date.now() - HOUR_MS;
-      state.storage.sql.exec(
-        "UPDATE entity_pools SET episode = ? WHERE pool = 'leads'",
-        JSON.stringify({ phase: "grace", startedAt: past - DAY_MS, graceEndsAt: past, limit: 10 }),
-      );
-    });
-    // Ring the alarm once; it re-arms itself at once while blocks remain (workerd runs those
-    // by itself, and this loop rings any it has not run yet) until all are applied.
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
-    for (let i = 0; i < 1_000 && (await stored(stub)).pending !== null; i++) {
-      await runDurableObjectAlarm(stub);
-    }
+    const graceEndsAt = await settledAlarm(ws);
+    if (graceEndsAt === null) throw new Error("no alarm at the grace end");
+    // The grace lapses with no call arriving: only the alarm applies it.
+    advanceTimeTo(graceEndsAt + HOUR_MS);
+    // Each ring applies one batch and re-arms the alarm for now while blocks remain.
+    let rings = 0;
+    do {
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      rings++;
+    } while ((await stored(stub)).pending !== null && rings < 20);
+    expect(rings).toBe(Math.ceil(EXCESS / BLOCK_BATCH));
     const done = await stored(stub);
     expect(done.pending).toBeNull();
     expect(done.blockedRows).toBe(EXCESS);
