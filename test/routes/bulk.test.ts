@@ -404,3 +404,30 @@ describe("channel batches", () => {
     expect(big.json.usage).toMatchObject({ used: 1_000, grandfathered: 1_000, state: "ok" });
   });
 });
+
+describe("the OpenAPI document", () => {
+  it("documents the bulk routes and entity_blocked on close and reopen", async () => {
+    const doc = (await call("GET", "/openapi.json", { token: "" })).json;
+    const paths = doc.paths as Record<
+      string,
+      Record<string, { responses: Record<string, unknown> }>
+    >;
+    for (const path of [
+      "/v1/workspaces/{ws}/entities/{kind}/batch",
+      "/v1/workspaces/{ws}/entities/{kind}/lookup",
+      "/v1/workspaces/{ws}/channels/{kind}/batch",
+    ]) {
+      expect(paths[path]?.post, path).toBeDefined();
+    }
+    for (const op of ["close", "reopen"]) {
+      const conflict = JSON.stringify(
+        paths[`/v1/workspaces/{ws}/entities/leads/{id}/${op}`]?.post?.responses["409"],
+      );
+      expect(conflict, op).toContain("entity_blocked");
+    }
+    // A read: no Idempotency-Key is offered on lookups.
+    expect(JSON.stringify(paths["/v1/workspaces/{ws}/entities/{kind}/lookup"])).not.toContain(
+      "idempotency-key",
+    );
+  });
+});
