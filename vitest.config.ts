@@ -2,8 +2,13 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_AUTH_SECRET } from "./test/secret.ts";
 import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
+import { workerUnderTest } from "./vitest.worker.ts";
 
 const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on" };
+
+/** Exactly these bindings, never the developer's .dev.vars (see vitest.worker.ts). */
+const worker = (extra: Record<string, string> = {}) =>
+  workerUnderTest("./wrangler.toml", { ...bindings, ...extra });
 
 export default defineConfig({
   test: {
@@ -13,9 +18,7 @@ export default defineConfig({
     // records events as `disabled` and sends nothing.
     projects: [
       {
-        plugins: [
-          cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } }),
-        ],
+        plugins: [cloudflareTest(worker())],
         test: {
           name: "worker",
           include: ["test/**/*.test.ts"],
@@ -25,16 +28,12 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                ...bindings,
-                WEBHOOK_URL: `${inject("webhookReceiver")}/webhooks`,
-                WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-              },
-            },
-          })),
+          cloudflareTest(({ inject }) =>
+            worker({
+              WEBHOOK_URL: `${inject("webhookReceiver")}/webhooks`,
+              WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+            }),
+          ),
         ],
         test: {
           name: "webhooks",
