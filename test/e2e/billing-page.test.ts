@@ -403,6 +403,65 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     }
   });
 
+  it("says what is blocked once a grace has ended", async () => {
+    // Base with 2 leads a seat: 3 leads and 2 numbers on 1 seat, then the graces end.
+    await api("lapsed", "PUT", "/test-clock", { now: "2026-07-20T10:00:00Z" });
+    await api("lapsed", "PUT", "/subscription", {
+      plan: "base",
+      seats: 1,
+      periodAnchor: "2026-07-15T00:00:00Z",
+      overrides: { leadsPerSeat: 2 },
+    });
+    for (const id of ["l1", "l2", "l3"]) {
+      await api("lapsed", "POST", "/entities/leads", { id }, "service");
+    }
+    for (const id of ["+15550001", "+15550002"]) {
+      await api("lapsed", "POST", "/channels/whatsapp", { id }, "service");
+    }
+    const page = await newPage(PHONE);
+    await signIn(page, mintToken("lapsed", "viewer"));
+    await page.waitForSelector('[data-usage="leads"]');
+    expect(await text(page, '[data-usage="leads"]')).toContain(
+      "In 1 d, 1 lead (the most recently created) will be blocked unless the limit is raised",
+    );
+    await api("lapsed", "PUT", "/test-clock", { now: "2026-07-21T11:00:00Z" });
+    await page.reload();
+    await page.waitForSelector('[data-usage="leads"] .consequence');
+    const leads = await text(page, '[data-usage="leads"]');
+    expect(leads).toContain("Over the limit");
+    expect(leads).toContain("New leads are blocked");
+    // How many existing leads the enforcement blocked is the API's figure, said in words.
+    const { blocked } = (await api("lapsed", "GET", "/usage")).leads;
+    if (blocked > 0) {
+      expect(leads).toContain(
+        `${blocked} lead${blocked === 1 ? "" : "s"} can be seen but their data, chats and automations can't be opened`,
+      );
+    }
+    const whatsapp = await text(page, '[data-usage="whatsapp"]');
+    expect(whatsapp).toContain("1 WhatsApp number disabled when the grace ended");
+    // Base has no AI agents: said so, not a 0 of 0 bar.
+    expect(await text(page, '[data-usage="agents"]')).toContain(
+      "AI agents are not included in the Base plan",
+    );
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      PHONE.width,
+    );
+    await shot(page, "usage-enforced-phone");
+  });
+
+  it("serves the reference and the home page offline too, at 360 px", async () => {
+    const page = await newPage(PHONE);
+    for (const path of ["/docs", "/"]) {
+      await page.goto(`${server.url}${path}`);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        PHONE.width,
+      );
+    }
+    await page.goto(`${server.url}/docs#op-get-v1-workspaces-ws-credits-daily`);
+    expect(await text(page, "#op-get-v1-workspaces-ws-credits-daily")).toContain("days");
+    await shot(page, "docs-phone");
+  });
+
   it("made no request to anything but the Worker", () => {
     expect(elsewhere).toEqual([]);
   });
