@@ -11,10 +11,35 @@ export const WorkspaceParams = z.object({
   ws: WorkspaceId.openapi({ param: { name: "ws", in: "path" } }),
 });
 
-/** An instant on the wire: ISO-8601 with a `Z` or an offset; answers are always UTC `Z`. */
+/** The first and last instants the service accepts (PRODUCT §3): 1970 to 9999, in UTC. */
+export const MIN_INSTANT = "1970-01-01T00:00:00.000Z";
+export const MAX_INSTANT = "9999-12-31T23:59:59.999Z";
+const MIN_MS = Date.parse(MIN_INSTANT);
+const MAX_MS = Date.parse(MAX_INSTANT);
+
+/**
+ * An instant on the wire: ISO-8601 with a `Z` or an offset; answers are always UTC `Z`. Every
+ * instant a client sends goes through this one schema, bounded to 1970-9999 in UTC (so
+ * `9999-12-31T23:00:00-05:00`, in year 10000, is refused too): month arithmetic and the
+ * four-digit ISO form both hold there, and no billing date lies outside.
+ */
 export const Instant = z.iso
   .datetime({ offset: true })
-  .openapi({ example: "2026-07-15T00:00:00.000Z" });
+  .refine(
+    (at) => {
+      const ms = Date.parse(at);
+      return ms >= MIN_MS && ms <= MAX_MS;
+    },
+    {
+      message: `must lie between ${MIN_INSTANT} and ${MAX_INSTANT}`,
+      // Only a well-formed instant is bounded; a malformed one has its one issue already.
+      when: (payload) => payload.issues.length === 0,
+    },
+  )
+  .openapi({
+    example: "2026-07-15T00:00:00.000Z",
+    description: `An ISO-8601 instant from ${MIN_INSTANT} to ${MAX_INSTANT}`,
+  });
 
 /** Ids chosen by clients (entities, channels, agents, packages): bounded and printable. */
 export const ClientId = z
