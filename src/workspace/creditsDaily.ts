@@ -1,7 +1,7 @@
 import { AI_FEATURES, type AiFeature } from "../policy/catalogue";
 import { DAY_MS, iso } from "../policy/time";
 import type { WorkspaceContext } from "./context";
-import { currentPeriod } from "./credits";
+import { currentPeriod, loadCreditState } from "./credits";
 
 /**
  * Credits charged per day and feature in the period: consumes (`debit`) and the actual cost of
@@ -66,6 +66,21 @@ export function dailyCredits(ctx: WorkspaceContext): DailyCredits {
     day.features[row.feature] += row.credits;
     day.credits += row.credits;
     used += row.credits;
+  }
+  // Two anchor changes at one instant start two periods at that same instant; the ledger rows
+  // of the first (all at that instant, day 0) are not this period's. The counters know how much
+  // they were: whatever the ledger holds beyond the period's `used` is taken off day 0.
+  const first = days[0];
+  if (first !== undefined) {
+    const { features } = loadCreditState(ctx);
+    for (const feature of AI_FEATURES) {
+      const charged = days.reduce((sum, d) => sum + d.features[feature], 0);
+      const before = Math.min(first.features[feature], charged - features[feature].used);
+      if (before <= 0) continue;
+      first.features[feature] -= before;
+      first.credits -= before;
+      used -= before;
+    }
   }
   return {
     periodStart: iso(period.start),

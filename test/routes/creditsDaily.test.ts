@@ -95,6 +95,29 @@ describe("GET credits/daily", () => {
     expect(r.json.used).toBe(2);
   });
 
+  it("counts only this period after two anchor changes at one instant", async () => {
+    const ws = await workspace("2026-07-20T00:00:00.000Z");
+    await consume(ws, "copilot", 600); // the period from Jul 15
+    await subscribe(ws, { plan: "pro", seats: 1, periodAnchor: "2026-07-25T00:00:00.000Z" });
+    await consume(ws, "copilot", 750); // a period from Jul 20 00:00 …
+    await subscribe(ws, { plan: "pro", seats: 1, periodAnchor: "2026-07-27T00:00:00.000Z" });
+    await consume(ws, "copilot", 5); // … and another from the same instant
+    await setClock(ws, "2026-07-21T12:00:00.000Z");
+    await consume(ws, "ai_rewriter", 2);
+    const r = await daily(ws);
+    expect(r.json).toMatchObject({
+      periodStart: "2026-07-20T00:00:00.000Z",
+      nextResetAt: "2026-07-27T00:00:00.000Z",
+      daysInPeriod: 7,
+      used: 7,
+    });
+    expect(r.json.days.map((d: Day) => [d.features.copilot, d.features.ai_rewriter])).toEqual([
+      [5, 0],
+      [0, 2],
+    ]);
+    expect((await credits(ws)).json.used).toBe(7);
+  });
+
   it("answers at most one entry per day of the period, each with the seven features", async () => {
     // The last instant of a 31-day period: 31 days, however many charges.
     const ws = await workspace("2026-07-15T00:00:00.000Z");
