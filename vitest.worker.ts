@@ -1,4 +1,11 @@
+import type { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+
+/** What `cloudflareTest` takes (the plugin does not export the type itself). */
+export type PoolOptions = Exclude<
+  Parameters<typeof cloudflareTest>[0],
+  (...args: never[]) => unknown
+>;
 
 type WranglerOptions = NonNullable<Parameters<typeof unstable_getMiniflareWorkerOptions>[2]>;
 
@@ -13,17 +20,18 @@ export const NO_ENV_FILE = ".env.tests-read-no-env-file";
  * `envFiles` (read by wrangler, absent from its types) naming a file that does not exist, which
  * makes it skip .dev.vars. test/e2e/dev-vars.test.ts checks that this still holds.
  */
-export function workerUnderTest(configPath: string, bindings: Record<string, string>) {
+export function workerUnderTest(configPath: string, bindings: Record<string, string>): PoolOptions {
   const { main, workerOptions } = unstable_getMiniflareWorkerOptions(configPath, undefined, {
     envFiles: [NO_ENV_FILE],
   } as unknown as WranglerOptions);
   // Module rules are the plugin's to set; the rest is the Worker as wrangler would run it.
   const { modulesRules: _rules, ...options } = workerOptions;
+  // wrangler's and the plugin's copies of the Miniflare option types differ only in origin.
   return {
     main,
     miniflare: {
       ...options,
-      bindings: { ...(options.bindings as Record<string, unknown>), ...bindings },
+      bindings: { ...(options.bindings as Record<string, unknown> | undefined), ...bindings },
     },
-  };
+  } as PoolOptions;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
-import { workerUnderTest } from "../../vitest.worker";
+import { type PoolOptions, workerUnderTest } from "../../vitest.worker";
 
 /** A checkout with a developer's own variables beside its wrangler.toml. */
 function checkout(file: ".dev.vars" | ".env") {
@@ -21,8 +21,7 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const bindingsOf = (options: { miniflare: { bindings?: unknown } }) =>
-  options.miniflare.bindings as Record<string, unknown>;
+const bindingsOf = (options: PoolOptions) => options.miniflare?.bindings;
 
 describe("the test suite's Worker", () => {
   it("would otherwise see a developer's .dev.vars (what this guards against)", () => {
@@ -42,7 +41,7 @@ describe("the test suite's Worker", () => {
   it("keeps the rest of wrangler.toml: the Durable Objects on SQLite", () => {
     const options = workerUnderTest("wrangler.toml", {});
     expect(options.main).toMatch(/src\/index\.ts$/);
-    expect((options.miniflare as Record<string, unknown>).durableObjects).toEqual({
+    expect(options.miniflare?.durableObjects).toEqual({
       WORKSPACE: { className: "WorkspaceObject", useSQLite: true },
       DUE_INDEX: { className: "DueIndex", useSQLite: true },
     });
