@@ -5,8 +5,16 @@ import { HTTPException } from "hono/http-exception";
 import { DOCS_CSS, HOME_CSS, type OpenApiDocument, renderDocs } from "./app/docs";
 import { HOME_PAGE, LINKS } from "./app/home";
 import { BILLING_CSS, BILLING_PAGE, BILLING_SCRIPT } from "./app/page";
-import { authenticate } from "./auth";
-import { ApiError, type ApiErrorBody, ERROR_STATUS, type FieldIssue, invalid } from "./errors";
+import { authenticate, MAX_TOKEN_LIFETIME_SECONDS } from "./auth";
+import {
+  ApiError,
+  type ApiErrorBody,
+  ERROR_STATUS,
+  type FieldIssue,
+  invalid,
+  objectFault,
+  RETRY_AFTER_SECONDS,
+} from "./errors";
 import type { AppEnv } from "./hono";
 import { agentsRoutes } from "./routes/agents";
 import { channelRoutes } from "./routes/channels";
@@ -156,8 +164,7 @@ export function createApp() {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description:
-      "HS256 JWT signed with AUTH_SECRET; claims `ws` (workspace id or `*`), `role`, `exp`.",
+    description: `HS256 JWT signed with AUTH_SECRET; claims \`ws\` (a workspace id, or \`*\` for every workspace), \`role\` (\`platform\`, \`admin\`, \`service\` or \`viewer\`), \`exp\` (whole seconds since the epoch). Refused with 401 \`unauthenticated\`, saying why: a missing, malformed, wrongly signed or expired token; \`ws: "*"\` on any role but \`platform\`; an \`exp\` more than ${MAX_TOKEN_LIFETIME_SECONDS} seconds (366 days) from now.`,
   });
   app.doc31("/openapi.json", OPENAPI_CONFIG);
 
@@ -198,6 +205,28 @@ export function createApp() {
       return c.json(
         errorJson({ code: detail.code, message: detail.message, details: detail.details }),
         400,
+      );
+    }
+    // The workspace object failed or could not be reached: the call was not decided, so it is
+    // never an allow. A 503 tells the caller to retry later (a mutation with its Idempotency-Key:
+    // the object may have applied it before failing, and the key replays that answer).
+    const fault = objectFault(error);
+    if (fault !== undefined) {
+      console.error(`workspace object ${fault}`, error);
+      const seconds = RETRY_AFTER_SECONDS[fault];
+      c.header("Retry-After", String(seconds));
+      const why =
+        fault === "overloaded"
+          ? "is overloaded"
+          : fault === "retryable"
+            ? "is briefly unreachable"
+            : "failed to answer";
+      return c.json(
+        errorJson({
+          code: "unavailable",
+          message: `The workspace ${why}; nothing was decided. Retry in ${seconds} s (a mutating call with the same Idempotency-Key).`,
+        }),
+        503,
       );
     }
     console.error("unhandled error", error);

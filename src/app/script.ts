@@ -150,8 +150,8 @@ var isPlatform = function () { return state.claims && state.claims.ws === "*"; }
 
 // ---- talking to the API ------------------------------------------------------------------------
 
-function Problem(kind, status, code, message) {
-  this.kind = kind; this.status = status; this.code = code; this.message = message || "";
+function Problem(kind, status, code, message, path) {
+  this.kind = kind; this.status = status; this.code = code; this.message = message || ""; this.path = path || "";
 }
 
 async function api(method, path, body) {
@@ -170,7 +170,7 @@ async function api(method, path, body) {
   try { json = await res.json(); } catch (e) { json = null; }
   if (!res.ok) {
     var error = (json && json.error) || {};
-    throw new Problem("http", res.status, error.code || null, error.message);
+    throw new Problem("http", res.status, error.code || null, error.message, path);
   }
   return json;
 }
@@ -195,7 +195,8 @@ function explain(p) {
       ? { title: "This token is for another workspace", text: "Sign in with a token for " + state.ws + ".", actions: ["signout"] }
       : { title: "Your role can't do this", text: "You are signed in as " + role + ". Ask a workspace admin to make this change.", actions: [] };
   }
-  if (p.status === 404 && /subscription/.test(p.message)) {
+  // Every read needs the plan, and GET subscription answers 404 only when there is none.
+  if (p.status === 404 && (p.path === "/subscription" || /subscription/.test(p.message))) {
     return {
       title: "This workspace has no plan yet",
       text: "The billing system sets it; figures appear here as soon as it does. If you expected figures, check the workspace id: " + state.ws + ".",

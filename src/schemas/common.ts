@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { CURSOR_PATTERN, MAX_CURSOR_LENGTH, START_CURSOR } from "../policy/cursor";
 
 export const WORKSPACE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -59,21 +60,31 @@ export const IdempotencyHeader = z.object({
 
 export const MAX_PAGE = 100;
 
-/** A cursor is the decimal sequence number of the last item seen (15 digits stay exact). */
-export const SEQUENCE_CURSOR = /^(0|[1-9][0-9]{0,14})$/;
+/** What every `nextCursor` says about itself in the OpenAPI document. */
+export const OPAQUE_CURSOR =
+  "An opaque cursor: pass it back unchanged as `after`; it is valid only for this feed of this workspace, and its format may change.";
+
+/**
+ * The `after` query parameter: a page cursor on the wire, opaque, bound to its feed and workspace
+ * and checked by the workspace (src/policy/cursor.ts, src/workspace/cursors.ts); `0` means "from
+ * the oldest".
+ */
+export const CursorParam = (items: string, optional: "default" | "optional") => {
+  const base = z
+    .string()
+    .max(MAX_CURSOR_LENGTH)
+    .regex(CURSOR_PATTERN, "must be a nextCursor from a previous page, or 0");
+  return (optional === "default" ? base.default(START_CURSOR) : base.optional()).openapi({
+    param: { name: "after", in: "query" },
+    description: `Answer the ${items} after this cursor: a previous page's \`nextCursor\`, unchanged. Cursors are opaque and belong to this feed of this workspace; a cursor of another feed or workspace, or one never issued, is a 400 naming \`after\`. Omitted or \`${START_CURSOR}\` = from the oldest kept.`,
+    example: START_CURSOR,
+  });
+};
 
 /** `?after={cursor}&limit={n}` for a feed read in order, oldest first. */
 export const pageQuery = (items: string) =>
   z.object({
-    after: z
-      .string()
-      .regex(SEQUENCE_CURSOR, "must be a nextCursor from a previous page, or 0")
-      .default("0")
-      .openapi({
-        param: { name: "after", in: "query" },
-        description: `Answer the ${items} after this cursor (a previous page's \`nextCursor\`); omitted or \`0\` = from the oldest kept.`,
-        example: "0",
-      }),
+    after: CursorParam(items, "default"),
     limit: z.coerce
       .number()
       .int()

@@ -49,6 +49,7 @@ import {
 } from "../policy/periods";
 import { DAY_MS, type Instant, iso } from "../policy/time";
 import type { CallMeta, WorkspaceContext } from "./context";
+import { nextCursor, readCursor } from "./cursors";
 import type { Domain } from "./domains";
 import { recordEvents } from "./events";
 import { IDEMPOTENCY_RETENTION_MS } from "./idempotency";
@@ -324,15 +325,19 @@ interface LedgerRow {
  * The ledger in order, a page after a cursor: the audit trail behind every figure (used per
  * period and per feature are its sums). Kept 400 days, like the rest of the credit history.
  */
-export function ledgerPage(ctx: WorkspaceContext, after: number, limit: number) {
-  const rows = ctx.store.all<LedgerRow>(
+export async function ledgerPage(ctx: WorkspaceContext, after: string | undefined, limit: number) {
+  const { store } = ctx;
+  const workspaceId = ctx.subscription.workspaceId;
+  const cursor = await readCursor(store, "ledger", workspaceId, "credit_ledger", after);
+  if (!cursor.ok) return cursor;
+  const rows = store.all<LedgerRow>(
     `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start
      FROM credit_ledger WHERE id > ? ORDER BY id LIMIT ?`,
-    after,
+    cursor.value?.[0] ?? 0,
     limit + 1,
   );
   const page = rows.slice(0, limit);
-  return {
+  return ok({
     entries: page.map((r) => ({
       id: r.id,
       at: iso(r.at),
@@ -344,9 +349,9 @@ export function ledgerPage(ctx: WorkspaceContext, after: number, limit: number) 
       role: r.role,
       periodStart: iso(r.period_start),
     })),
-    nextCursor: String(page.at(-1)?.id ?? after),
+    nextCursor: await nextCursor(store, "ledger", workspaceId, cursor.value, page.at(-1)?.id),
     hasMore: rows.length > limit,
-  };
+  });
 }
 
 function addUsed(store: Store, periodStart: Instant, feature: AiFeature, credits: number): void {
