@@ -217,6 +217,8 @@ export function workspaceRoute<
     summary,
     ...(description !== undefined && { description }),
     security: bearer,
+    // Who may call it, in the document: the authorization tests are generated from it.
+    "x-roles": roles,
     middleware: [...(spec.before ?? []), allow(roles)],
     request,
     responses: {
