@@ -13,6 +13,9 @@ const worker = (extra: Record<string, string> = {}) =>
 export default defineConfig({
   test: {
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+    // Counted, never timed: a few tests run hundreds of calls, and a loaded 2-core CI machine
+    // took over 5 s on them. A hang still fails, just later.
+    testTimeout: 30_000,
     // Two Workers under test: the same code, with and without a webhook. Only test/webhooks/
     // runs with WEBHOOK_URL set (to a receiver started by its globalSetup), so every other test
     // records events as `disabled` and sends nothing.
