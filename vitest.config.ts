@@ -2,20 +2,26 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_AUTH_SECRET } from "./test/secret.ts";
 import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
+import { workerUnderTest } from "./vitest.worker.ts";
 
 const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on" };
+
+/** Exactly these bindings, never the developer's .dev.vars (see vitest.worker.ts). */
+const worker = (extra: Record<string, string> = {}) =>
+  workerUnderTest("./wrangler.toml", { ...bindings, ...extra });
 
 export default defineConfig({
   test: {
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+    // Counted, never timed: a few tests run hundreds of calls, and a loaded 2-core CI machine
+    // took over 5 s on them. A hang still fails, just later.
+    testTimeout: 30_000,
     // Two Workers under test: the same code, with and without a webhook. Only test/webhooks/
     // runs with WEBHOOK_URL set (to a receiver started by its globalSetup), so every other test
     // records events as `disabled` and sends nothing.
     projects: [
       {
-        plugins: [
-          cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } }),
-        ],
+        plugins: [cloudflareTest(worker())],
         test: {
           name: "worker",
           include: ["test/**/*.test.ts"],
@@ -26,16 +32,12 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                ...bindings,
-                WEBHOOK_URL: `${inject("webhookReceiver")}/webhooks`,
-                WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-              },
-            },
-          })),
+          cloudflareTest(({ inject }) =>
+            worker({
+              WEBHOOK_URL: `${inject("webhookReceiver")}/webhooks`,
+              WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+            }),
+          ),
         ],
         test: {
           name: "webhooks",
