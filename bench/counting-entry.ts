@@ -43,7 +43,7 @@ export class WorkspaceObject extends Workspace {
 
 export default {
   ...worker,
-  async fetch(request: Request, env: Env, ctx: ExecutionContext) {
+  async fetch(request: Parameters<typeof worker.fetch>[0], env: Env, ctx: ExecutionContext) {
     const match = /^\/__sql\/([\w-]+)$/.exec(new URL(request.url).pathname);
     if (match?.[1] !== undefined) {
       const stub = env.WORKSPACE.getByName(

@@ -556,8 +556,33 @@ async function startProfile(worker) {
   };
 }
 
-/** Inclusive share of the busy samples per function: where a request's JavaScript time goes. */
-function summarize(profile, requests) {
+/** For a line of the bundle, the source file it came from (esbuild's `// path` markers). */
+function sourceMap(bundlePath) {
+  const marks = [];
+  readFileSync(bundlePath, "utf8")
+    .split("\n")
+    .forEach((line, i) => {
+      const m = /^\/\/ (\S+\.(?:m?js|ts))$/.exec(line);
+      if (m) marks.push([i, m[1].replace(/^(\.\.\/)+main\//, "").replace(/^node_modules\//, "")]);
+    });
+  return (line) => {
+    let lo = 0;
+    let hi = marks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (marks[mid][0] <= line) lo = mid;
+      else hi = mid - 1;
+    }
+    const file = marks[lo]?.[1] ?? "?";
+    // Group a package's files: hono, zod, @hono/zod-openapi ...; the service's own by file.
+    const pkg = /^(@[^/]+\/[^/]+|[^/]+)\//.exec(file)?.[1];
+    return file.startsWith("src/") ? file : (pkg ?? file);
+  };
+}
+
+/** Self time of the busy samples per source file or package, and per function (inclusive). */
+function summarize(profile, requests, bundlePath) {
+  const fileOf = sourceMap(bundlePath);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -577,11 +602,26 @@ function summarize(profile, requests) {
       inclusive.set(key, (inclusive.get(key) ?? 0) + n);
     }
   }
+  const selfByFile = new Map();
+  for (const [node, n] of counts) {
+    const f = byId.get(node).callFrame;
+    if (f.functionName === "(idle)") continue;
+    const key =
+      f.url === "" ? `(runtime) ${f.functionName || "(anonymous)"}` : fileOf(f.lineNumber);
+    selfByFile.set(key, (selfByFile.get(key) ?? 0) + n);
+  }
   const intervalMs = (profile.endTime - profile.startTime) / 1000 / profile.samples.length;
+  const perRequest = (n) => ((n * intervalMs * 1000) / requests).toFixed(1);
   log(
-    `  JavaScript busy: ${((busy * intervalMs) / requests).toFixed(3)} ms per request (${requests} requests)`,
+    `  JavaScript thread busy: ${perRequest(busy)} µs per request (${requests} requests); self time by source:`,
   );
-  for (const [key, n] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(1, 40)) {
+  for (const [key, n] of [...selfByFile].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+    log(
+      `  ${((100 * n) / busy).toFixed(1).padStart(5)} %  ${perRequest(n).padStart(6)} µs  ${key}`,
+    );
+  }
+  log("  inclusive, by function:");
+  for (const [key, n] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(1, 30)) {
     log(`  ${((100 * n) / busy).toFixed(1).padStart(5)} %  ${key}`);
   }
 }
@@ -729,7 +769,11 @@ try {
       const profile = await stop();
       writeFileSync(join(OUT, `${name}.cpuprofile`), JSON.stringify(profile));
       log(`\n  profile of ${name} at c=32 (bench/.out/${name}.cpuprofile):`);
-      summarize(profile, r.requests);
+      summarize(
+        profile,
+        r.requests,
+        name.startsWith("floor") ? join(ROOT, "bench", "floor-worker.mjs") : appBundle,
+      );
       log("");
     }
   }

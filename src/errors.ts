@@ -9,8 +9,10 @@ export const ERROR_STATUS = {
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   idempotency_conflict: 409,
   already_exists: 409,
+  entity_blocked: 409,
   reservation_not_found: 409,
   reservation_already_committed: 409,
   reservation_already_released: 409,
@@ -19,6 +21,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   server_misconfigured: 500,
   internal_error: 500,
+  unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -29,8 +32,12 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   unauthenticated: "Missing, malformed, wrongly signed or expired bearer token.",
   forbidden: "The token's role or workspace does not allow this call.",
   not_found: "No such workspace (no subscription yet), resource or route.",
+  method_not_allowed:
+    "The path exists but not with this method; the `Allow` header lists the methods it takes.",
   idempotency_conflict: "The Idempotency-Key was already used with a different request.",
   already_exists: "A resource with this id already exists with different attributes.",
+  entity_blocked:
+    "The entity is blocked by its limit: its data is not accessible, so it cannot be closed or reopened (it can be deleted).",
   reservation_not_found:
     "No such credit reservation in this workspace (closed ones are forgotten after 24 hours).",
   reservation_already_committed:
@@ -38,9 +45,12 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   reservation_already_released: "The reservation was already released.",
   reservation_expired: "The reservation's TTL passed and its hold was freed; nothing was charged.",
   too_many_packages: "The workspace already has the maximum number of active credit packages.",
-  payload_too_large: "The request body exceeds 64 KiB.",
+  payload_too_large:
+    "The request body exceeds 64 KiB (256 KiB for entity and channel batch and lookup calls).",
   server_misconfigured: "The deployment is missing a required secret (AUTH_SECRET).",
   internal_error: "An unexpected server error.",
+  unavailable:
+    "The workspace could not answer (overloaded, restarting or failing): nothing was decided, so nothing is allowed. Retry after the `Retry-After` seconds, a mutating call with the same Idempotency-Key.",
 };
 
 export interface FieldIssue {
@@ -76,10 +86,43 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * What a caller waits before retrying a 503 `unavailable`, by what the Durable Objects runtime
+ * said about the failure: an overloaded object needs the load to fall (retrying at once makes it
+ * worse); a transient fault (the object restarting or moving) passes in a moment; an exception
+ * in the object's own code is not expected to pass by itself, so callers back off longest.
+ */
+export const RETRY_AFTER_SECONDS = { overloaded: 5, retryable: 1, failed: 30 } as const;
+
+export type ObjectFault = keyof typeof RETRY_AFTER_SECONDS;
+
+/**
+ * Classifies an exception that came out of a workspace object call. workerd marks the errors
+ * thrown across a Durable Object boundary: `.overloaded`, `.retryable` (infrastructure: the call
+ * can be tried again) and `.remote` (thrown by the object's code). Anything else was thrown by
+ * the Worker itself: undefined, an internal error.
+ */
+export function objectFault(error: unknown): ObjectFault | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const flags = error as { overloaded?: unknown; retryable?: unknown; remote?: unknown };
+  if (flags.overloaded === true) return "overloaded";
+  if (flags.retryable === true) return "retryable";
+  if (flags.remote === true) return "failed";
+  return undefined;
+}
+
 export function invalid(issues: FieldIssue[]): ApiError {
   const named = issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ");
   return new ApiError("invalid_request", `Invalid request: ${named}`, issues);
 }
+
+const RETRY_AFTER_HEADER = {
+  "Retry-After": {
+    description: `Seconds to wait before retrying: ${RETRY_AFTER_SECONDS.retryable} after a transient fault, ${RETRY_AFTER_SECONDS.overloaded} when the workspace is overloaded, ${RETRY_AFTER_SECONDS.failed} after a failure in the workspace.`,
+    schema: { type: "integer" as const, minimum: 1 },
+    required: true,
+  },
+};
 
 const errorSchemaFor = (codes: readonly ErrorCode[]) =>
   z
@@ -103,6 +146,7 @@ export function errorResponses(...codes: ErrorCode[]) {
       "payload_too_large",
       "server_misconfigured",
       "internal_error",
+      "unavailable",
       ...codes,
     ]),
   ];
@@ -111,11 +155,19 @@ export function errorResponses(...codes: ErrorCode[]) {
     const status = ERROR_STATUS[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  const responses: Record<number, { description: string; content: Record<string, unknown> }> = {};
+  const responses: Record<
+    number,
+    {
+      description: string;
+      content: Record<string, unknown>;
+      headers?: typeof RETRY_AFTER_HEADER;
+    }
+  > = {};
   for (const [status, list] of byStatus) {
     responses[status] = {
       description: list.join(", "),
       content: { "application/json": { schema: errorSchemaFor(list) } },
+      ...(list.includes("unavailable") && { headers: RETRY_AFTER_HEADER }),
     };
   }
   return responses;

@@ -1,4 +1,4 @@
-import { createApp, MAX_BODY_BYTES } from "./api";
+import { createApp } from "./api";
 import { scheduled } from "./cron/scheduled";
 import type { Env } from "./env";
 import { preflight } from "./preflight";
@@ -11,7 +11,7 @@ const app = createApp();
 export default {
   // credits/check and credits/consume, when plainly valid, are answered before the router.
   async fetch(request, env, ctx) {
-    const fast = await preflight(request, env, MAX_BODY_BYTES);
+    const fast = await preflight(request, env);
     return fast instanceof Response ? fast : app.fetch(fast, env, ctx);
   },
   // The every-minute cron (wrangler.toml [triggers]): applies due work the alarms missed.

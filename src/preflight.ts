@@ -1,3 +1,4 @@
+import { MAX_BODY_BYTES, objectFaultResponse } from "./api";
 import { bearerClaims, CAN, hasRole } from "./auth";
 import type { Env } from "./env";
 import { ERROR_STATUS } from "./errors";
@@ -40,11 +41,7 @@ function pathOf(url: string): string | undefined {
   return /[?#]/.test(path) ? undefined : path;
 }
 
-export async function preflight(
-  request: Request,
-  env: Env,
-  maxBodyBytes: number,
-): Promise<Preflight> {
+export async function preflight(request: Request, env: Env): Promise<Preflight> {
   if (request.method !== "POST") return request;
   const match = PATH.exec(pathOf(request.url) ?? "");
   const ws = match?.[1];
@@ -55,7 +52,7 @@ export async function preflight(
     ws === undefined ||
     !env.AUTH_SECRET ||
     !JSON_CONTENT.test(headers.get("content-type") ?? "") ||
-    !(length > 0 && length <= maxBodyBytes) ||
+    !(length > 0 && length <= MAX_BODY_BYTES) ||
     headers.has("idempotency-key")
   ) {
     return request;
@@ -78,13 +75,20 @@ export async function preflight(
   const input = SpendInput.safeParse(body);
   if (!input.success) return again();
   const workspace = env.WORKSPACE.getByName(ws);
-  return answer(
-    action === "check"
-      ? await workspace.checkCredits(input.data)
-      : await workspace.consumeCredits(input.data, {
-          role: claims.role,
-          idempotencyKey: undefined,
-          fingerprint: undefined,
-        }),
-  );
+  try {
+    return answer(
+      action === "check"
+        ? await workspace.checkCredits(input.data)
+        : await workspace.consumeCredits(input.data, {
+            role: claims.role,
+            idempotencyKey: undefined,
+            fingerprint: undefined,
+          }),
+    );
+  } catch (error) {
+    // The object failed or was unreachable: the app's 503 with Retry-After, as on every route.
+    const fault = objectFaultResponse(error);
+    if (fault === undefined) throw error;
+    return fault;
+  }
 }

@@ -162,7 +162,7 @@ export function creditsRoutes(app: OpenAPIHono<AppEnv>) {
   serve(app, overview, (c) => workspaceOf(c).credits());
   serve(app, ledger, (c) => {
     const { after, limit } = c.req.valid("query");
-    return workspaceOf(c).creditLedger(Number(after), limit);
+    return workspaceOf(c).creditLedger(after, limit);
   });
   serve(app, featureLimit, (c) =>
     workspaceOf(c).setFeatureLimit(

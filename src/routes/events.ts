@@ -19,6 +19,6 @@ const list = workspaceRoute({
 export function eventsRoutes(app: OpenAPIHono<AppEnv>) {
   serve(app, list, (c) => {
     const { after, limit } = c.req.valid("query");
-    return workspaceOf(c).events(Number(after), limit);
+    return workspaceOf(c).events(after, limit);
   });
 }

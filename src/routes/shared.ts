@@ -15,6 +15,36 @@ import type { Reply } from "../workspace/object";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+/**
+ * The deepest a request body may nest arrays and objects. Every body of the API is 3 levels deep
+ * at most; the bound is checked on the text before anything parses or walks it, so no body can
+ * exhaust the stack of a recursive walk (the fingerprint, a validator).
+ */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * The deepest nesting of `[`/`{` in JSON text, stopping as soon as it passes `limit`: one pass
+ * over the characters, no recursion, skipping strings (with their escapes).
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c /* \\ */) i++;
+      else if (ch === 0x22 /* " */) inString = false;
+    } else if (ch === 0x22) {
+      inString = true;
+    } else if (ch === 0x5b /* [ */ || ch === 0x7b /* { */) {
+      if (++depth > limit) return true;
+    } else if (ch === 0x5d /* ] */ || ch === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 /** JSON with object keys sorted, so equal bodies fingerprint equally whatever their key order. */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
@@ -39,6 +69,14 @@ async function readBody(c: Context<AppEnv>): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
     throw invalid([{ path: "Content-Type", message: "must be application/json" }]);
+  }
+  if (jsonDepthExceeds(text, MAX_BODY_DEPTH)) {
+    throw invalid([
+      {
+        path: "(body)",
+        message: `nests deeper than ${MAX_BODY_DEPTH} levels of arrays and objects`,
+      },
+    ]);
   }
   try {
     return JSON.parse(text);
@@ -68,10 +106,14 @@ export function allow(roles: readonly Role[]): MiddlewareHandler<AppEnv> {
         { path: "Idempotency-Key", message: "must be 1-255 printable ASCII characters" },
       ]);
     }
+    // The route and its decoded path parameters name the call, not the raw URL: a retry that
+    // percent-encodes an id differently (`rsv%5F1` for `rsv_1`) is the same call, a replay.
     const fingerprint =
       key === undefined
         ? undefined
-        : await sha256Hex(`${c.req.method} ${new URL(c.req.url).pathname}\n${canonical(body)}`);
+        : await sha256Hex(
+            `${c.req.method} ${c.req.routePath} ${canonical(c.req.param())}\n${canonical(body)}`,
+          );
     c.set("call", { role: claims.role, idempotencyKey: key, fingerprint });
     return next();
   };
@@ -175,6 +217,8 @@ export function workspaceRoute<
     summary,
     ...(description !== undefined && { description }),
     security: bearer,
+    // Who may call it, in the document: the authorization tests are generated from it.
+    "x-roles": roles,
     middleware: [...(spec.before ?? []), allow(roles)],
     request,
     responses: {

@@ -9,9 +9,10 @@ import {
   stepChannels,
   viewChannels,
 } from "../policy/channels";
-import { type Episode, episodeDeadline, OK } from "../policy/episode";
-import { type Instant, iso, isoOrNull } from "../policy/time";
+import { type Episode, episodeChanged, episodeDeadline, OK } from "../policy/episode";
+import { earliest, iso, isoOrNull } from "../policy/time";
 import type { Role, WorkspaceContext } from "./context";
+import { issueCursor, readCursor } from "./cursors";
 import type { Domain } from "./domains";
 import { recordEvents } from "./events";
 import type { Store } from "./store";
@@ -109,8 +110,13 @@ function settleKind(ctx: WorkspaceContext, kind: ChannelKind): KindState {
   const { store, now } = ctx;
   const state = loadKind(store, kind);
   const step = stepChannels(kind, state.episode, state, ctx.limits[kind], now);
-  if (step.events.length === 0 && step.disable === 0) return state;
+  const quiet = step.events.length === 0 && step.disable === 0;
+  if (quiet && !episodeChanged(state.episode, step.episode)) return state;
   const next: KindState = { ...state, episode: step.episode };
+  // The disabled channels are announced before limit.enforced, which gives the figures after.
+  const split = step.events.findIndex((e) => e.type === "limit.enforced");
+  const cut = split === -1 ? step.events.length : split;
+  recordEvents(store, step.events.slice(0, cut), now);
   if (step.disable > 0 && step.disableAt !== null) {
     const at = step.disableAt;
     const victims = firstDisableable(store, kind, step.disable);
@@ -130,7 +136,7 @@ function settleKind(ctx: WorkspaceContext, kind: ChannelKind): KindState {
     );
     next.disabled -= pruneDisabled(store, kind, next.disabled);
   }
-  recordEvents(store, step.events, now);
+  recordEvents(store, step.events.slice(cut), now);
   saveKind(store, kind, next);
   return next;
 }
@@ -189,23 +195,28 @@ export interface ChannelPage {
   pageSize?: number;
 }
 
-const CURSOR = /^(-?\d{1,16}):(\d{1,16})$/;
-export const CURSOR_PATTERN = CURSOR;
-const cursorOf = (row: ChannelRow) => `${row.connected_at}:${row.seq}`;
+const feedOf = (kind: ChannelKind) => `channels-${kind}` as const;
 
 /**
  * Every channel of a kind, earliest connected first, a page at a time (keyset cursor: stable
  * while channels connect). A grace that has lapsed without a call shows its victims as
  * disabled already, as the next call will record them.
  */
-export function listChannels(ctx: WorkspaceContext, kind: ChannelKind, page: ChannelPage) {
+export async function listChannels(
+  ctx: WorkspaceContext,
+  kind: ChannelKind,
+  page: ChannelPage,
+): Promise<Outcome<ChannelList>> {
+  const workspaceId = ctx.subscription.workspaceId;
+  const read = await readCursor(ctx.store, feedOf(kind), workspaceId, "channels", page.after);
+  if (!read.ok) return read;
+  const cursor = read.value;
   const lazy = lazyKind(ctx, kind);
   const { pendingDisable, graceEndsAt } = lazy.view;
   const pending = new Set(
     pendingDisable > 0 ? firstDisableable(ctx.store, kind, pendingDisable).map((r) => r.seq) : [],
   );
   const size = page.pageSize ?? DEFAULT_PAGE_SIZE;
-  const cursor = page.after === undefined ? null : CURSOR.exec(page.after);
   const select = "SELECT seq, id, status, connected_at, grandfathered, disabled_at FROM channels";
   const rows =
     cursor === null
@@ -218,8 +229,8 @@ export function listChannels(ctx: WorkspaceContext, kind: ChannelKind, page: Cha
           `${select} WHERE kind = ? AND (connected_at, seq) > (?, ?)
            ORDER BY connected_at, seq LIMIT ?`,
           kind,
-          Number(cursor[1]),
-          Number(cursor[2]),
+          cursor[0] ?? 0,
+          cursor[1] ?? 0,
           size + 1,
         );
   const more = rows.length > size;
@@ -229,14 +240,21 @@ export function listChannels(ctx: WorkspaceContext, kind: ChannelKind, page: Cha
       pending.has(r.seq) ? { ...r, status: "disabled" as const, disabled_at: graceEndsAt } : r,
     );
   const last = shown[shown.length - 1];
-  return {
+  return ok({
     kind,
     ...usageOf(lazy),
     channels: shown.map(channelView),
-    nextCursor: more && last !== undefined ? cursorOf(last) : null,
-  };
+    nextCursor:
+      more && last !== undefined
+        ? await issueCursor(ctx.store, feedOf(kind), workspaceId, [last.connected_at, last.seq])
+        : null,
+  });
 }
-export type ChannelList = ReturnType<typeof listChannels>;
+export interface ChannelList extends ReturnType<typeof usageOf> {
+  kind: ChannelKind;
+  channels: ReturnType<typeof channelView>[];
+  nextCursor: string | null;
+}
 
 // ---- operations ------------------------------------------------------------------------------
 
@@ -256,20 +274,23 @@ export function connectChannel(
   kind: ChannelKind,
   input: ConnectInput,
   role: Role,
+  /** Where this input sits in the request body, for error paths (`channels.3.`). */
+  at = "",
 ): Outcome<ConnectAnswer> {
   const { store, now } = ctx;
   if (input.connectedAt !== undefined && role !== "platform") {
     return fail(
       "forbidden",
-      "Only the platform may set connectedAt (to import channels connected earlier); omit it to connect now.",
+      `Only the platform may set ${at}connectedAt (to import channels connected earlier); omit it to connect now.`,
     );
   }
   const connectedAt = input.connectedAt === undefined ? now : Date.parse(input.connectedAt);
   if (connectedAt > now) {
+    const path = `${at}connectedAt`;
     return fail(
       "invalid_request",
-      `Invalid request: connectedAt: must not be after now (${iso(now)})`,
-      [{ path: "connectedAt", message: `must not be after now (${iso(now)})` }],
+      `Invalid request: ${path}: must not be after now (${iso(now)})`,
+      [{ path, message: `must not be after now (${iso(now)})` }],
     );
   }
   const existing = findChannel(store, kind, input.id);
@@ -319,6 +340,37 @@ function connectAnswer(
     : answer;
 }
 export type ConnectAnswer = ReturnType<typeof connectAnswer>;
+
+/** The most channels one batch call takes. */
+export const MAX_BATCH_CHANNELS = 1_000;
+
+export interface ChannelBatch {
+  kind: ChannelKind;
+  /** One answer per channel, in the order sent: what a single connect would have answered. */
+  channels: ConnectAnswer[];
+  /** The kind's usage after the whole batch. */
+  usage: ChannelUsage;
+}
+
+/**
+ * Connects channels as if each were connected in order, in one transaction: how the platform
+ * imports a workspace's existing connections (grandfathered when connected before the
+ * cut-over). A service may batch-connect only at now; any refused item refuses the whole batch.
+ */
+export function connectChannels(
+  ctx: WorkspaceContext,
+  kind: ChannelKind,
+  inputs: readonly ConnectInput[],
+  role: Role,
+): Outcome<ChannelBatch> {
+  const channels: ConnectAnswer[] = [];
+  for (const [n, input] of inputs.entries()) {
+    const answer = connectChannel(ctx, kind, input, role, `channels.${n}.`);
+    if (!answer.ok) return answer;
+    channels.push(answer.value);
+  }
+  return ok({ kind, channels, usage: channelUsage(ctx, kind) });
+}
 
 /** Disconnects (forgets) a channel, active or disabled; an active one frees its place at once. */
 export function disconnectChannel(
@@ -375,12 +427,6 @@ export const channelsDomain: Domain = {
   settle(ctx) {
     for (const kind of CHANNEL_KINDS) settleKind(ctx, kind);
   },
-  nextDeadline(ctx) {
-    let earliest: Instant | null = null;
-    for (const kind of CHANNEL_KINDS) {
-      const at = episodeDeadline(loadKind(ctx.store, kind).episode);
-      if (at !== null && (earliest === null || at < earliest)) earliest = at;
-    }
-    return earliest;
-  },
+  nextDeadline: (ctx) =>
+    earliest(...CHANNEL_KINDS.map((kind) => episodeDeadline(loadKind(ctx.store, kind).episode))),
 };

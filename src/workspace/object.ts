@@ -42,15 +42,21 @@ import {
   type SpendRequest,
   setFeatureLimit,
 } from "./credits";
+import { dailyCredits } from "./creditsDaily";
+import { cursorMigrations } from "./cursors";
 import { deliverDue, deliveryDeadline } from "./delivery";
 import { DOMAINS } from "./domains";
 import {
   closeLead,
+  createEntities,
   createEntity,
   deleteEntity,
+  type EntityBatch,
   type EntityChange,
   type EntityDeletion,
+  type EntityLookup,
   type EntityView,
+  lookupEntities,
   readEntity,
   reopenLead,
 } from "./entities";
@@ -87,6 +93,7 @@ const coreMigrations: Migration[] = [
   },
   ...eventMigrations,
   ...idempotencyMigrations,
+  ...cursorMigrations,
 ];
 
 /** An outcome as the caller sees it: `replayed` marks an answer served from an Idempotency-Key. */
@@ -274,6 +281,14 @@ export class WorkspaceObject extends DurableObject<Env> {
     return hot === null ? noSubscription() : view(this.contextOf(hot, this.now()));
   }
 
+  /** A read that awaits (a feed signing its cursors): the same, asynchronously. */
+  private async readAsync<T>(
+    view: (ctx: WorkspaceContext) => Promise<Outcome<T>>,
+  ): Promise<Reply<T>> {
+    const hot = this.warm();
+    return hot === null ? noSubscription() : view(this.contextOf(hot, this.now()));
+  }
+
   /** Runs `body` in one transaction; a throw (a Rollback or a bug) drops every cache. */
   private transaction<T>(body: () => T): T | Outcome<never> {
     try {
@@ -340,7 +355,7 @@ export class WorkspaceObject extends DurableObject<Env> {
       this.dueAt = undefined;
       this.wroteHistory(now);
     }
-    await this.syncAlarm(now, test !== undefined);
+    await this.armAlarm(now, test !== undefined);
     return reply;
   }
 
@@ -394,7 +409,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     if (this.store.eventsRecorded !== events) this.dueAt = undefined;
     else if (this.dueAt !== undefined) this.dueAt = earliest(this.dueAt, holdExpiry);
     this.wroteHistory(now);
-    await this.syncAlarm(now, test !== undefined);
+    await this.armAlarm(now, test !== undefined);
     return reply;
   }
 
@@ -463,7 +478,7 @@ export class WorkspaceObject extends DurableObject<Env> {
    * it to the index: a check or spend never waits for another object. (A later deadline needs
    * no report: the cron would only visit early, and that visit corrects the index.)
    */
-  private async syncAlarm(now: Instant, frozen: boolean): Promise<void> {
+  private async armAlarm(now: Instant, frozen: boolean): Promise<void> {
     if (frozen) return this.setAlarm(null);
     const dueAt = this.computeDueAt(now);
     const indexed = this.indexed();
@@ -532,14 +547,14 @@ export class WorkspaceObject extends DurableObject<Env> {
       await deliverDue(this.store, webhookConfig(this.env), workspaceId, () => this.now());
     }
     // Recomputed from storage: deliveries change the delivery deadline, and a mutation may have
-    // moved a deadline while they (or the report) were in flight; syncAlarm then sees the
+    // moved a deadline while they (or the report) were in flight; armAlarm then sees the
     // index behind and fires again at once.
     this.dueAt = undefined;
     const frozen = this.testClock() !== undefined;
     const reported = await this.reportDueAt(frozen ? null : this.computeDueAt(this.now()));
     this.dueAt = undefined;
     const after = this.now();
-    if (reported) await this.syncAlarm(after, frozen);
+    if (reported) await this.armAlarm(after, frozen);
     else
       await this.setAlarm(
         earliest(frozen ? null : this.computeDueAt(after), after + INDEX_RETRY_MS),
@@ -631,8 +646,22 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => channels.disconnectChannel(ctx, kind, id));
   }
 
-  listChannels(kind: ChannelKind, page: channels.ChannelPage): Reply<channels.ChannelList> {
-    return this.read((ctx) => ok(channels.listChannels(ctx, kind, page)));
+  /** Connects (or, for the platform, imports) up to 1,000 channels in order, in one transaction. */
+  connectChannels(
+    kind: ChannelKind,
+    inputs: channels.ConnectInput[],
+    meta: CallMeta,
+  ): Promise<Reply<channels.ChannelBatch>> {
+    return this.mutateWorkspace(meta, (ctx) =>
+      channels.connectChannels(ctx, kind, inputs, meta.role),
+    );
+  }
+
+  listChannels(
+    kind: ChannelKind,
+    page: channels.ChannelPage,
+  ): Promise<Reply<channels.ChannelList>> {
+    return this.readAsync((ctx) => channels.listChannels(ctx, kind, page));
   }
 
   // ---- credits -----------------------------------------------------------------------------
@@ -641,8 +670,13 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) => ok(creditsView(ctx)));
   }
 
-  creditLedger(after: number, limit: number) {
-    return this.read((ctx) => ok(ledgerPage(ctx, after, limit)));
+  /** The billing page's chart: the period's ledger summed by day and feature. */
+  creditsDaily() {
+    return this.read((ctx) => ok(dailyCredits(ctx)));
+  }
+
+  creditLedger(after: string | undefined, limit: number) {
+    return this.readAsync((ctx) => ledgerPage(ctx, after, limit));
   }
 
   /**
@@ -692,9 +726,9 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- events ------------------------------------------------------------------------------
 
-  events(after: number, limit: number): Reply<EventsPage> {
-    return this.read((ctx) =>
-      ok(eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit)),
+  events(after: string | undefined, limit: number): Promise<Reply<EventsPage>> {
+    return this.readAsync((ctx) =>
+      eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit),
     );
   }
 
@@ -718,5 +752,15 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   getEntity(kind: EntityKind, id: string): Reply<EntityView> {
     return this.read((ctx) => readEntity(ctx, kind, id));
+  }
+
+  /** Up to 1,000 creates in order, in one transaction (a repeated or known id counts once). */
+  createEntities(kind: EntityKind, ids: string[], meta: CallMeta): Promise<Reply<EntityBatch>> {
+    return this.mutateWorkspace(meta, (ctx) => createEntities(ctx, kind, ids));
+  }
+
+  /** Up to 1,000 entities' status at once; a read. */
+  lookupEntities(kind: EntityKind, ids: string[]): Reply<EntityLookup> {
+    return this.read((ctx) => lookupEntities(ctx, kind, ids));
   }
 }

@@ -1,6 +1,6 @@
 import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createApp, MAX_BODY_BYTES } from "../../src/api";
+import { createApp } from "../../src/api";
 import { preflight } from "../../src/preflight";
 import { setup } from "../credits-helpers";
 import { freshWorkspace, token } from "../helpers";
@@ -50,12 +50,12 @@ describe("the preflight's fast path", () => {
     const ws = freshWorkspace("pf");
     await setup(ws);
     const check = await request(ws, "check");
-    const fast = await preflight(check(), env, MAX_BODY_BYTES);
+    const fast = await preflight(check(), env);
     expect(fast).toBeInstanceOf(Response);
     expect(await json(fast as Response)).toEqual(await json(await viaApp(check())));
 
     const consume = await request(ws, "consume");
-    const first = await preflight(consume(), env, MAX_BODY_BYTES);
+    const first = await preflight(consume(), env);
     expect(first).toBeInstanceOf(Response);
     const a = await json(first as Response);
     const b = await json(await viaApp(consume()));
@@ -72,11 +72,11 @@ describe("the preflight's fast path", () => {
     const big = await request(ws, "check", {
       body: JSON.stringify({ feature: "copilot", credits: 1_000_000 }),
     });
-    const refused = await preflight(big(), env, MAX_BODY_BYTES);
+    const refused = await preflight(big(), env);
     expect(refused).toBeInstanceOf(Response);
     expect(await json(refused as Response)).toEqual(await json(await viaApp(big())));
     const none = await request(freshWorkspace("pf-none"), "consume");
-    const missing = await preflight(none(), env, MAX_BODY_BYTES);
+    const missing = await preflight(none(), env);
     expect(missing).toBeInstanceOf(Response);
     expect(await json(missing as Response)).toEqual(await json(await viaApp(none())));
     expect((missing as Response).status).toBe(404);
@@ -105,7 +105,7 @@ describe("the preflight's fast path", () => {
     ];
     for (const [what, opts] of cases) {
       const make = await request(ws, "check", opts);
-      const handed = await preflight(make(), env, MAX_BODY_BYTES);
+      const handed = await preflight(make(), env);
       expect(handed, what).toBeInstanceOf(Request);
       // The app answers the handed-over request exactly as it answers the original.
       expect(await json(await viaApp(handed as Request)), what).toEqual(
@@ -113,6 +113,6 @@ describe("the preflight's fast path", () => {
       );
     }
     const get = await request(ws, "check", { method: "GET" });
-    expect(await preflight(get(), env, MAX_BODY_BYTES)).toBeInstanceOf(Request);
+    expect(await preflight(get(), env)).toBeInstanceOf(Request);
   });
 });

@@ -4,7 +4,7 @@ import type { AiFeature } from "../../src/policy/catalogue";
 import type { CallMeta } from "../../src/workspace/context";
 import { WorkspaceObject } from "../../src/workspace/object";
 import { events, expectCountersMatchLedger, inObject, setup } from "../credits-helpers";
-import { freshWorkspace, setClock, settledAlarm } from "../helpers";
+import { freezeTime, freshWorkspace, setClock, settledAlarm } from "../helpers";
 
 /**
  * What the object keeps in memory (subscription, credit counters, next deadline, alarm) must
@@ -53,6 +53,7 @@ async function compare(ws: string, feature: AiFeature) {
 }
 
 describe("the object's memory", () => {
+  freezeTime();
   it("keeps nothing of a transaction that threw half way", async () => {
     const ws = freshWorkspace("mem");
     await setup(ws);
@@ -276,6 +277,7 @@ describe("a freshly started object", () => {
 });
 
 describe("housekeeping", () => {
+  freezeTime();
   it("is left to the alarm, which comes once a thousand calls wrote history", async () => {
     const ws = freshWorkspace("prune");
     const stub = stubOf(ws);
@@ -290,11 +292,11 @@ describe("housekeeping", () => {
         { ...service, idempotencyKey: `old-${i}`, fingerprint: "f" },
       );
     }
+    const alarmBefore = await settledAlarm(ws);
     // Two days old: past the 24 hours a key is kept.
     await inObject(ws, (sql) =>
       sql.exec("UPDATE idempotency SET created_at = ?", Date.now() - 2 * 86_400_000),
     );
-    const alarmBefore = await settledAlarm(ws);
     const statements = await runInDurableObject(stub, async (instance: WorkspaceObject, state) => {
       const sql = state.storage.sql;
       const exec = sql.exec.bind(sql);

@@ -2,7 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { CallMeta } from "../../src/workspace/context";
 import type { WorkspaceObject } from "../../src/workspace/object";
-import { freshWorkspace, settledAlarm } from "../helpers";
+import { freezeTime, freshWorkspace, settledAlarm } from "../helpers";
 
 /**
  * The hot path's cost in SQL, counted (never timed): statements, rows read and rows written per
@@ -124,6 +124,7 @@ function report(name: string, cost: Cost & { queries: string[] }) {
 }
 
 describe("the hot path's SQL per call (warm object, nothing due)", () => {
+  freezeTime();
   it("check: a few reads, nothing written", async () => {
     const ws = await warmWorkspace();
     const cost = await measure(ws, (o) => o.checkCredits(spend));
