@@ -15,7 +15,7 @@ import {
 import type { Plan } from "../policy/catalogue";
 import { type Instant, iso, isoOrNull } from "../policy/time";
 import type { WorkspaceContext } from "./context";
-import type { Domain } from "./domains";
+import type { Domain } from "./domain";
 import { recordEvents } from "./events";
 import type { Migration, Store } from "./store";
 

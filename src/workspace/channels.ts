@@ -13,7 +13,7 @@ import { type Episode, episodeChanged, episodeDeadline, OK } from "../policy/epi
 import { earliest, iso, isoOrNull } from "../policy/time";
 import type { Role, WorkspaceContext } from "./context";
 import { issueCursor, readCursor } from "./cursors";
-import type { Domain } from "./domains";
+import type { Domain } from "./domain";
 import { recordEvents } from "./events";
 import type { Store } from "./store";
 

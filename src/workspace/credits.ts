@@ -50,7 +50,7 @@ import {
 import { DAY_MS, earliest, type Instant, iso } from "../policy/time";
 import type { CallMeta, CreditCounters, PackageRow, WorkspaceContext } from "./context";
 import { nextCursor, readCursor } from "./cursors";
-import type { Domain } from "./domains";
+import type { Domain } from "./domain";
 import { recordEvents } from "./events";
 import { IDEMPOTENCY_RETENTION_MS } from "./idempotency";
 import type { Migration, Store } from "./store";

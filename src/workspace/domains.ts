@@ -1,31 +1,12 @@
-import type { Instant } from "../policy/time";
 import { agentsDomain } from "./agents";
 import { channelsDomain } from "./channels";
-import type { WorkspaceContext } from "./context";
 import { creditsDomain } from "./credits";
+import type { Domain } from "./domain";
 import { entitiesDomain } from "./entities";
-import type { Migration, Store } from "./store";
 
-/**
- * A capability of the workspace object (credits, entities, channels, agents). The object runs
- * every domain's `settle` when its earliest `nextDeadline` has passed or a call may have
- * changed a limit, and arms its one alarm at the earliest deadline of all domains.
- */
-export interface Domain {
-  migrations: readonly Migration[];
-  /** Applies what is due at `ctx.now` and reconciles state with the current limits. Idempotent. */
-  settle(ctx: WorkspaceContext): void;
-  /** The earliest instant after which `settle` would change something, or null. */
-  nextDeadline(ctx: WorkspaceContext): Instant | null;
-  /**
-   * Housekeeping: deletes a bounded batch of history past its retention; true when more is
-   * left. Never on a check or spend: the alarm runs it (see pruneDeadline).
-   */
-  prune?(store: Store, now: Instant): boolean;
-  /** When the oldest history this domain keeps passes its retention, or null. */
-  pruneDeadline?(store: Store): Instant | null;
-}
+export type { Domain } from "./domain";
 
+/** Every domain of the workspace object, in the order they settle. */
 export const DOMAINS: readonly Domain[] = [
   creditsDomain,
   entitiesDomain,

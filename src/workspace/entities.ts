@@ -24,7 +24,7 @@ import { type Episode, episodeChanged, episodeDeadline, OK } from "../policy/epi
 import type { PolicyEvent } from "../policy/events";
 import { earliest, type Instant, iso } from "../policy/time";
 import type { WorkspaceContext } from "./context";
-import type { Domain } from "./domains";
+import type { Domain } from "./domain";
 import { recordEvents } from "./events";
 import type { Migration, Store } from "./store";
 
