@@ -4,8 +4,9 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { BILLING_PAGE } from "./app/page";
 import { authenticate } from "./auth";
-import { ApiError, type ApiErrorBody, ERROR_STATUS, type FieldIssue, invalid } from "./errors";
+import { ApiError, type ApiErrorBody, ERROR_STATUS, invalid } from "./errors";
 import type { AppEnv } from "./hono";
+import { fieldIssues } from "./operations/validate";
 import { agentsRoutes } from "./routes/agents";
 import { channelRoutes } from "./routes/channels";
 import { creditsRoutes } from "./routes/credits";
@@ -24,18 +25,7 @@ export function createApp() {
     // Validation failures name every failing field, relative to where it was sent.
     defaultHook: (result) => {
       if (result.success) return;
-      const issues: FieldIssue[] = result.error.issues.flatMap((issue) => {
-        const path = issue.path.map(String);
-        // An unknown key is named by its own path, so the client sees which field to drop.
-        if (issue.code === "unrecognized_keys") {
-          return issue.keys.map((key) => ({
-            path: [...path, key].join("."),
-            message: "is not a known field",
-          }));
-        }
-        return [{ path: path.join("."), message: issue.message }];
-      });
-      throw invalid(issues);
+      throw invalid(fieldIssues(result.error));
     },
   });
 

@@ -19,6 +19,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   server_misconfigured: 500,
   internal_error: 500,
+  unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -41,6 +42,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   payload_too_large: "The request body exceeds 64 KiB.",
   server_misconfigured: "The deployment is missing a required secret (AUTH_SECRET).",
   internal_error: "An unexpected server error.",
+  unavailable:
+    "The workspace is overloaded or unreachable for a moment; nothing was decided. Retry with the same Idempotency-Key, and treat a spend as refused meanwhile.",
 };
 
 export interface FieldIssue {

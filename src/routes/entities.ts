@@ -1,92 +1,24 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { CAN } from "../auth";
 import type { AppEnv } from "../hono";
-import {
-  CloseLeadInput,
-  CreateEntityInput,
-  Entity,
-  EntityChange,
-  EntityDeletion,
-  EntityKindParams,
-  EntityParams,
-  LeadParams,
-} from "../schemas/entities";
-import { serve, workspaceOf, workspaceRoute } from "./shared";
+import * as ops from "../operations/entities";
+import { answer, route } from "./shared";
 
-const tags = ["Leads, contacts and companies"];
-
-const create = workspaceRoute({
-  method: "post",
-  path: "/v1/workspaces/{ws}/entities/{kind}",
-  tags,
-  summary: "Record a new lead, contact or company; answers its status (service)",
-  description:
-    "Never refused. Active and counted, or blocked (visible, not accessible, not counted) when its limit is enforced. The create that reaches the limit starts a 24-hour grace. A repeated id answers the entity as it is.",
-  roles: CAN.serve,
-  params: EntityKindParams,
-  body: CreateEntityInput,
-  response: [EntityChange, "The entity's status"],
-});
-
-const close = workspaceRoute({
-  method: "post",
-  path: "/v1/workspaces/{ws}/entities/leads/{id}/close",
-  tags,
-  summary: "Close a lead as won or lost: it stops counting (service)",
-  description: "The freed slot goes at once to the oldest blocked lead, if any.",
-  roles: CAN.serve,
-  params: LeadParams,
-  body: CloseLeadInput,
-  response: [EntityChange, "The closed lead"],
-});
-
-const reopen = workspaceRoute({
-  method: "post",
-  path: "/v1/workspaces/{ws}/entities/leads/{id}/reopen",
-  tags,
-  summary: "Reopen a closed lead: it counts again, decided like a create (service)",
-  description: "Reopening an open lead changes nothing and answers its status.",
-  roles: CAN.serve,
-  params: LeadParams,
-  response: [EntityChange, "The lead's status"],
-});
-
-const remove = workspaceRoute({
-  method: "delete",
-  path: "/v1/workspaces/{ws}/entities/{kind}/{id}",
-  tags,
-  summary: "Delete a lead, contact or company: it stops counting (service)",
-  roles: CAN.serve,
-  params: EntityParams,
-  response: [EntityDeletion, "Deleted"],
-});
-
-const get = workspaceRoute({
-  method: "get",
-  path: "/v1/workspaces/{ws}/entities/{kind}/{id}",
-  tags,
-  summary: "An entity's status and whether its data is accessible",
-  roles: CAN.read,
-  params: EntityParams,
-  response: [Entity, "The entity"],
-});
+const base = "/v1/workspaces/{ws}/entities";
 
 export function entitiesRoutes(app: OpenAPIHono<AppEnv>) {
-  serve(app, create, (c) => {
-    const { kind } = c.req.valid("param");
-    return workspaceOf(c).createEntity(kind, c.req.valid("json").id, c.get("call"));
-  });
-  serve(app, close, (c) => {
-    const { id } = c.req.valid("param");
-    return workspaceOf(c).closeLead(id, c.req.valid("json").outcome, c.get("call"));
-  });
-  serve(app, reopen, (c) => workspaceOf(c).reopenLead(c.req.valid("param").id, c.get("call")));
-  serve(app, remove, (c) => {
-    const { kind, id } = c.req.valid("param");
-    return workspaceOf(c).deleteEntity(kind, id, c.get("call"));
-  });
-  serve(app, get, (c) => {
-    const { kind, id } = c.req.valid("param");
-    return workspaceOf(c).getEntity(kind, id);
-  });
+  app.openapi(route(ops.createEntity, "post", `${base}/{kind}`), (c) =>
+    answer(c, ops.createEntity, { params: c.req.valid("param"), body: c.req.valid("json") }),
+  );
+  app.openapi(route(ops.closeLead, "post", `${base}/leads/{id}/close`), (c) =>
+    answer(c, ops.closeLead, { params: c.req.valid("param"), body: c.req.valid("json") }),
+  );
+  app.openapi(route(ops.reopenLead, "post", `${base}/leads/{id}/reopen`), (c) =>
+    answer(c, ops.reopenLead, { params: c.req.valid("param") }),
+  );
+  app.openapi(route(ops.deleteEntity, "delete", `${base}/{kind}/{id}`), (c) =>
+    answer(c, ops.deleteEntity, { params: c.req.valid("param") }),
+  );
+  app.openapi(route(ops.entity, "get", `${base}/{kind}/{id}`), (c) =>
+    answer(c, ops.entity, { params: c.req.valid("param") }),
+  );
 }
