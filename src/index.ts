@@ -3,6 +3,9 @@ import { scheduled } from "./cron/scheduled";
 import type { Env } from "./env";
 
 export { DueIndex } from "./cron/dueIndex";
+// The service-binding ways in (src/entrypoints.ts): a Worker in the same account binds one with
+// `entrypoint = "QuotaService"` (or "QuotaPlatform") instead of calling over HTTP with a token.
+export { QuotaPlatform, QuotaService } from "./entrypoints";
 export { WorkspaceObject } from "./workspace/object";
 
 const app = createApp();
