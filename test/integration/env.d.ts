@@ -1,10 +1,15 @@
-import type { Caller } from "./workers/caller";
+import type { CallAnswer } from "./workers/caller";
 
 declare global {
   namespace Cloudflare {
     interface Env {
-      /** The `integration` project's second Worker (workers/caller.ts). */
-      CALLER: Service<Caller>;
+      /**
+       * The `integration` project's second Worker (workers/caller.ts), by its `Caller`
+       * entrypoint. Typed by hand: its answers carry any value, which RPC types cannot express.
+       */
+      CALLER: {
+        call(binding: "SERVICE" | "PLATFORM", method: string, args: unknown[]): Promise<CallAnswer>;
+      };
       /** examples/ai-feature, bound to the Worker under test's QuotaService. */
       AI_FEATURE: Fetcher;
       /** examples/ai-feature, bound to a quota service that cannot answer. */
