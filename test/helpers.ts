@@ -1,6 +1,7 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { sign } from "hono/jwt";
 import type { Role } from "../src/workspace/context";
+import { checkAnswerAgainstOpenApi } from "./openapiCheck";
 import { TEST_AUTH_SECRET } from "./secret";
 
 let counter = 0;
@@ -45,6 +46,7 @@ export async function call(method: string, path: string, opts: CallOptions = {})
   } catch {
     json = undefined;
   }
+  if (json !== undefined) await checkAnswerAgainstOpenApi(method, path, response.status, json);
   return { status: response.status, headers: response.headers, text, json };
 }
 

@@ -4472,7 +4472,8 @@ export interface components {
       message: string;
       /** @description Whether this call changed anything */
       changed: boolean;
-      agent: components["schemas"]["Agent"];
+      /** @description The agent after the call; null when a create is refused */
+      agent: components["schemas"]["Agent"] | null;
       /** @description Active agents after this call */
       active: number;
       /** @description The active agent limit; null = unlimited */
@@ -4495,7 +4496,6 @@ export interface components {
         | "shopify"
         | null;
     };
-    /** @description The agent after the call; null when a create is refused */
     Agent: {
       id: string;
       name: string;
@@ -4510,7 +4510,7 @@ export interface components {
        * @enum {string|null}
        */
       offlineReason: "deactivated" | "limit_lowered" | null;
-    } | null;
+    };
     AgentInput: {
       /**
        * @description Chosen by the client; 1-128 printable ASCII characters, no spaces.
