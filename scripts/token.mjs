@@ -4,16 +4,29 @@ import { createHmac } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 
 const ROLES = ["platform", "admin", "service", "viewer"];
+// The Worker refuses a longer-lived token: MAX_TOKEN_LIFETIME_SECONDS in src/auth.ts (366 days).
+const MAX_TTL_SECONDS = 366 * 24 * 3600;
+const USAGE = `usage: npm run token -- <workspace id or *> <${ROLES.join("|")}> [ttlSeconds]
+  <workspace id>  1-64 characters of A-Za-z0-9_-; * (every workspace) only with the platform role
+  [ttlSeconds]    1-${MAX_TTL_SECONDS} (366 days); default 86400 (one day)`;
 const [ws, role, ttlArg] = process.argv.slice(2);
 const ttlSeconds = ttlArg === undefined ? 24 * 3600 : Number(ttlArg);
 
-if (!ws || !(ws === "*" || /^[A-Za-z0-9_-]{1,64}$/.test(ws)) || !ROLES.includes(role ?? "")) {
-  console.error(`usage: npm run token -- <workspace id or *> <${ROLES.join("|")}> [ttlSeconds]`);
+function refuse(why) {
+  console.error(`${why}\n${USAGE}`);
   process.exit(2);
 }
-if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) {
-  console.error("ttlSeconds must be a positive integer");
-  process.exit(2);
+
+if (!ws || !(ws === "*" || /^[A-Za-z0-9_-]{1,64}$/.test(ws)) || !ROLES.includes(role ?? "")) {
+  refuse("A workspace id (or *) and a role are required.");
+}
+if (ws === "*" && role !== "platform") {
+  refuse(
+    `Only a platform token may carry * (every workspace); a token of role ${role} must name its workspace.`,
+  );
+}
+if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > MAX_TTL_SECONDS) {
+  refuse(`ttlSeconds must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS} (366 days).`);
 }
 
 function secretFrom(file) {

@@ -3,8 +3,16 @@ import { Scalar } from "@scalar/hono-api-reference";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { BILLING_PAGE } from "./app/page";
-import { authenticate } from "./auth";
-import { ApiError, type ApiErrorBody, ERROR_STATUS, invalid } from "./errors";
+import { authenticate, MAX_TOKEN_LIFETIME_SECONDS } from "./auth";
+import {
+  ApiError,
+  type ApiErrorBody,
+  ERROR_STATUS,
+  faultError,
+  invalid,
+  objectFault,
+  RETRY_AFTER_SECONDS,
+} from "./errors";
 import type { AppEnv } from "./hono";
 import { fieldIssues } from "./operations/validate";
 import { agentsRoutes } from "./routes/agents";
@@ -63,8 +71,7 @@ export function createApp() {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description:
-      "HS256 JWT signed with AUTH_SECRET; claims `ws` (workspace id or `*`), `role`, `exp`.",
+    description: `HS256 JWT signed with AUTH_SECRET; claims \`ws\` (a workspace id, or \`*\` for every workspace), \`role\` (\`platform\`, \`admin\`, \`service\` or \`viewer\`), \`exp\` (whole seconds since the epoch). Refused with 401 \`unauthenticated\`, saying why: a missing, malformed, wrongly signed or expired token; \`ws: "*"\` on any role but \`platform\`; an \`exp\` more than ${MAX_TOKEN_LIFETIME_SECONDS} seconds (366 days) from now.`,
   });
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
@@ -98,6 +105,15 @@ export function createApp() {
         errorJson({ code: detail.code, message: detail.message, details: detail.details }),
         400,
       );
+    }
+    // The workspace object failed or could not be reached: the call was not decided, so it is
+    // never an allow. A 503 tells the caller to retry later (a mutation with its Idempotency-Key:
+    // the object may have applied it before failing, and the key replays that answer).
+    const fault = objectFault(error);
+    if (fault !== undefined) {
+      console.error(`workspace object ${fault}`, error);
+      c.header("Retry-After", String(RETRY_AFTER_SECONDS[fault]));
+      return c.json(errorJson(faultError(fault)), 503);
     }
     console.error("unhandled error", error);
     return c.json(errorJson({ code: "internal_error", message: "Unexpected server error." }), 500);

@@ -16,10 +16,23 @@ export const CAN = {
   bill: ["platform"],
 } as const satisfies Record<string, readonly Role[]>;
 
+/**
+ * The longest a token may live: its `exp` may be at most this far from now (a year and a day, so
+ * a yearly rotation has a day of overlap). A longer-lived token is refused, so a leaked token
+ * cannot stay valid for decades. `scripts/token.mjs` mints within the same bound.
+ */
+export const MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600;
+/** Slack for the minting machine's clock running ahead of ours, so a maximal token is not refused. */
+export const TOKEN_CLOCK_SKEW_SECONDS = 300;
+
+/** The one role that may carry `ws: "*"` (every workspace). */
+const STAR_ROLE = "platform" satisfies Role;
+
 const Claims = z.object({
   ws: z.union([z.literal("*"), z.string().regex(WORKSPACE_ID_PATTERN)]),
   role: z.enum(ROLES),
-  exp: z.number(),
+  // Whole seconds since the epoch (RFC 7519 NumericDate); a fraction is a malformed token.
+  exp: z.number().int(),
 });
 export type Claims = z.infer<typeof Claims>;
 
@@ -39,7 +52,24 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
   const claims = Claims.safeParse(payload);
   if (!claims.success) {
-    throw new ApiError("unauthenticated", "The bearer token needs the claims ws, role and exp.");
+    throw new ApiError(
+      "unauthenticated",
+      "The bearer token needs the claims ws (a workspace id or *), role and exp (whole seconds).",
+    );
+  }
+  // A star token reaches every workspace: only the platform may hold that power.
+  if (claims.data.ws === "*" && claims.data.role !== STAR_ROLE) {
+    throw new ApiError(
+      "unauthenticated",
+      `The bearer token is refused: only a ${STAR_ROLE} token may carry ws "*"; a token of role ${claims.data.role} must name its workspace.`,
+    );
+  }
+  const lifetimeSeconds = claims.data.exp - Math.floor(Date.now() / 1000);
+  if (lifetimeSeconds > MAX_TOKEN_LIFETIME_SECONDS + TOKEN_CLOCK_SKEW_SECONDS) {
+    throw new ApiError(
+      "unauthenticated",
+      `The bearer token is refused: its exp is more than ${MAX_TOKEN_LIFETIME_SECONDS} seconds (366 days) from now, longer than a token may live; mint a shorter-lived one.`,
+    );
   }
   const ws = c.req.param("ws");
   if (ws !== undefined && claims.data.ws !== "*" && claims.data.ws !== ws) {

@@ -43,7 +43,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   server_misconfigured: "The deployment is missing a required secret (AUTH_SECRET).",
   internal_error: "An unexpected server error.",
   unavailable:
-    "The workspace is overloaded or unreachable for a moment; nothing was decided. Retry with the same Idempotency-Key, and treat a spend as refused meanwhile.",
+    "The workspace could not answer (overloaded, restarting or failing): nothing was decided, so nothing is allowed. Retry after the `Retry-After` seconds, a mutating call with the same Idempotency-Key.",
 };
 
 export interface FieldIssue {
@@ -79,10 +79,61 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * What a caller waits before retrying a 503 `unavailable`, by what the Durable Objects runtime
+ * said about the failure: an overloaded object needs the load to fall (retrying at once makes it
+ * worse); a transient fault (the object restarting or moving) passes in a moment; an exception
+ * in the object's own code is not expected to pass by itself, so callers back off longest.
+ */
+export const RETRY_AFTER_SECONDS = { overloaded: 5, retryable: 1, failed: 30 } as const;
+
+export type ObjectFault = keyof typeof RETRY_AFTER_SECONDS;
+
+/**
+ * Classifies an exception that came out of a workspace object call. workerd marks the errors
+ * thrown across a Durable Object boundary: `.overloaded`, `.retryable` (infrastructure: the call
+ * can be tried again) and `.remote` (thrown by the object's code). Anything else was thrown by
+ * the Worker itself: undefined, an internal error.
+ */
+export function objectFault(error: unknown): ObjectFault | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const flags = error as { overloaded?: unknown; retryable?: unknown; remote?: unknown };
+  if (flags.overloaded === true) return "overloaded";
+  if (flags.retryable === true) return "retryable";
+  if (flags.remote === true) return "failed";
+  return undefined;
+}
+
+/**
+ * The `unavailable` answer to a faulted workspace call, the same over HTTP (a 503 with
+ * Retry-After) and over a service binding (an error value).
+ */
+export function faultError(fault: ObjectFault): ApiErrorBody {
+  const seconds = RETRY_AFTER_SECONDS[fault];
+  const why =
+    fault === "overloaded"
+      ? "is overloaded"
+      : fault === "retryable"
+        ? "is briefly unreachable"
+        : "failed to answer";
+  return {
+    code: "unavailable",
+    message: `The workspace ${why}; nothing was decided. Retry in ${seconds} s (a mutating call with the same Idempotency-Key).`,
+  };
+}
+
 export function invalid(issues: FieldIssue[]): ApiError {
   const named = issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ");
   return new ApiError("invalid_request", `Invalid request: ${named}`, issues);
 }
+
+const RETRY_AFTER_HEADER = {
+  "Retry-After": {
+    description: `Seconds to wait before retrying: ${RETRY_AFTER_SECONDS.retryable} after a transient fault, ${RETRY_AFTER_SECONDS.overloaded} when the workspace is overloaded, ${RETRY_AFTER_SECONDS.failed} after a failure in the workspace.`,
+    schema: { type: "integer" as const, minimum: 1 },
+    required: true,
+  },
+};
 
 const errorSchemaFor = (codes: readonly ErrorCode[]) =>
   z
@@ -106,6 +157,7 @@ export function errorResponses(...codes: ErrorCode[]) {
       "payload_too_large",
       "server_misconfigured",
       "internal_error",
+      "unavailable",
       ...codes,
     ]),
   ];
@@ -114,11 +166,19 @@ export function errorResponses(...codes: ErrorCode[]) {
     const status = ERROR_STATUS[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
-  const responses: Record<number, { description: string; content: Record<string, unknown> }> = {};
+  const responses: Record<
+    number,
+    {
+      description: string;
+      content: Record<string, unknown>;
+      headers?: typeof RETRY_AFTER_HEADER;
+    }
+  > = {};
   for (const [status, list] of byStatus) {
     responses[status] = {
       description: list.join(", "),
       content: { "application/json": { schema: errorSchemaFor(list) } },
+      ...(list.includes("unavailable") && { headers: RETRY_AFTER_HEADER }),
     };
   }
   return responses;

@@ -128,6 +128,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     /**
@@ -251,6 +269,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -384,6 +420,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -532,6 +586,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     post?: never;
@@ -659,6 +731,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -805,6 +895,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -969,6 +1077,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     delete?: never;
@@ -1121,6 +1247,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -1286,6 +1430,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     options?: never;
@@ -1304,7 +1466,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description A previous page's nextCursor. */
+          /** @description Answer the channels after this cursor: a previous page's `nextCursor`, unchanged. Cursors are opaque and belong to this feed of this workspace; a cursor of another feed or workspace, or one never issued, is a 400 naming `after`. Omitted or `0` = from the oldest kept. */
           after?: string;
           /** @description Channels per page, 1-500; default 100. */
           pageSize?: number;
@@ -1418,6 +1580,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -1566,6 +1746,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -1729,6 +1927,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     options?: never;
@@ -1860,6 +2076,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     put?: never;
@@ -1884,7 +2118,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description Answer the ledger entries after this cursor (a previous page's `nextCursor`); omitted or `0` = from the oldest kept. */
+          /** @description Answer the ledger entries after this cursor: a previous page's `nextCursor`, unchanged. Cursors are opaque and belong to this feed of this workspace; a cursor of another feed or workspace, or one never issued, is a 400 naming `after`. Omitted or `0` = from the oldest kept. */
           after?: string;
           /** @description Ledger entries per page, 1-100 (default 100). */
           limit?: number;
@@ -1996,6 +2230,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -2172,6 +2424,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     post?: never;
@@ -2308,6 +2578,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -2474,6 +2762,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     delete?: never;
@@ -2634,6 +2940,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     delete?: never;
@@ -2761,6 +3085,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -2932,6 +3274,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     delete?: never;
@@ -3085,6 +3445,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -3251,6 +3629,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     delete?: never;
@@ -3404,6 +3800,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     delete?: never;
@@ -3426,7 +3840,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description Answer the events after this cursor (a previous page's `nextCursor`); omitted or `0` = from the oldest kept. */
+          /** @description Answer the events after this cursor: a previous page's `nextCursor`, unchanged. Cursors are opaque and belong to this feed of this workspace; a cursor of another feed or workspace, or one never issued, is a 400 naming `after`. Omitted or `0` = from the oldest kept. */
           after?: string;
           /** @description Events per page, 1-100 (default 100). */
           limit?: number;
@@ -3538,6 +3952,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -3707,6 +4139,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     delete?: never;
@@ -3863,6 +4313,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -4027,6 +4495,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     delete?: never;
@@ -4156,6 +4642,24 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
                 message: string;
                 details?: unknown;
               };
@@ -4305,6 +4809,24 @@ export interface paths {
             };
           };
         };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
       };
     };
     options?: never;
@@ -4366,7 +4888,7 @@ export interface components {
       seats: number;
       /**
        * Format: date-time
-       * @description Billing periods start at this instant plus whole months.
+       * @description Billing periods start at this instant plus whole months (same day and time; the last day of a shorter month). Changing it ends the period in force now, announced by a `credits.reset` with that period's figures, and starts a new period from now to the new anchor's next occurrence; later periods follow the new anchor. An anchor a whole number of months away from the current one changes nothing.
        * @example 2026-07-15T00:00:00.000Z
        */
       periodAnchor: string;
@@ -4460,6 +4982,7 @@ export interface components {
     TestClockInput: {
       /**
        * Format: date-time
+       * @description An ISO-8601 instant from 1970-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z
        * @example 2026-07-15T00:00:00.000Z
        */
       now: string;
@@ -4625,7 +5148,7 @@ export interface components {
         grandfathered: boolean;
         disabledAt: string | null;
       }[];
-      /** @description Pass as `after` for the next page; null at the end. */
+      /** @description An opaque cursor: pass it back unchanged as `after`; it is valid only for this feed of this workspace, and its format may change. Null at the end. */
       nextCursor: string | null;
     };
     Credits: {
@@ -4709,6 +5232,7 @@ export interface components {
         /** @description The billing period it counts in */
         periodStart: string;
       }[];
+      /** @description An opaque cursor: pass it back unchanged as `after`; it is valid only for this feed of this workspace, and its format may change. With no new entries it is the cursor you sent. */
       nextCursor: string;
       hasMore: boolean;
     };
@@ -4718,7 +5242,7 @@ export interface components {
      *     }
      */
     FeatureLimitInput: {
-      /** @description Credits per period for this feature; 0 stops it; null removes the cap */
+      /** @description Credits per period for this feature, an integer from 0 to 1,000,000,000; 0 stops it; null removes the cap */
       limit: number | null;
     };
     /** @description The figures are as they stand after the call (a check changes nothing). */
@@ -4992,7 +5516,7 @@ export interface components {
     };
     EventsPage: {
       events: components["schemas"]["Event"][];
-      /** @description Pass as `after` for the next page; with no new events it is the cursor you sent, so a poller can always reuse it. */
+      /** @description An opaque cursor: pass it back unchanged as `after`; it is valid only for this feed of this workspace, and its format may change. With no new events it is the cursor you sent, so a poller can always reuse it. */
       nextCursor: string;
       /** @description More events follow this page right now. */
       hasMore: boolean;

@@ -50,7 +50,7 @@ export const creditLedger = operation({
   query: LedgerQuery,
   response: LedgerPage,
   answers: "Ledger entries after the cursor and the cursor of the next page",
-  run: (stub, { query }) => stub.creditLedger(Number(query.after), query.limit),
+  run: (stub, { query }) => stub.creditLedger(query.after, query.limit),
 });
 
 export const setFeatureLimit = operation({

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import type { Env } from "../env";
-import type { ApiErrorBody } from "../errors";
+import { type ApiErrorBody, faultError, objectFault } from "../errors";
 import { IDEMPOTENCY_KEY_PATTERN } from "../schemas/common";
 import type { CallMeta, Role } from "../workspace/context";
 import type { Reply } from "../workspace/object";
@@ -38,18 +38,15 @@ const CallOptionsSchema = z
   .optional();
 
 /**
- * What a thrown call to the workspace object means for its caller. An overloaded or briefly
- * unreachable object (its error says `overloaded` or `retryable`) is `unavailable`: nothing was
- * decided and a retry with the same key is safe. Anything else is our bug: `internal_error`.
+ * What a thrown call to the workspace object means for a binding caller, as for HTTP: a fault of
+ * the object (overloaded, briefly unreachable, or failing in its own code) is `unavailable`,
+ * nothing was decided and a retry with the same key is safe; anything else is our bug.
  */
 export function thrownError(error: unknown): ApiErrorBody {
-  const flags = (error ?? {}) as { overloaded?: unknown; retryable?: unknown };
-  if (flags.overloaded === true || flags.retryable === true) {
-    return {
-      code: "unavailable",
-      message:
-        "The workspace is overloaded or unreachable for a moment; nothing was decided. Retry with the same idempotency key.",
-    };
+  const fault = objectFault(error);
+  if (fault !== undefined) {
+    console.error(`workspace object ${fault}`, error);
+    return faultError(fault);
   }
   console.error("unhandled error", error);
   return { code: "internal_error", message: "Unexpected server error." };

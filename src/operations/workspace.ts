@@ -49,7 +49,7 @@ export const events = operation({
   query: EventsQuery,
   response: EventsPage,
   answers: "Events after the cursor and the cursor of the next page",
-  run: (stub, { query }) => stub.events(Number(query.after), query.limit),
+  run: (stub, { query }) => stub.events(query.after, query.limit),
 });
 
 export const TestClockInput = z.strictObject({ now: Instant }).openapi("TestClockInput");

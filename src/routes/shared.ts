@@ -10,6 +10,36 @@ import type { CallMeta, Role } from "../workspace/context";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+/**
+ * The deepest a request body may nest arrays and objects. Every body of the API is 3 levels deep
+ * at most; the bound is checked on the text before anything parses or walks it, so no body can
+ * exhaust the stack of a recursive walk (the fingerprint, a validator).
+ */
+export const MAX_BODY_DEPTH = 32;
+
+/**
+ * The deepest nesting of `[`/`{` in JSON text, stopping as soon as it passes `limit`: one pass
+ * over the characters, no recursion, skipping strings (with their escapes).
+ */
+export function jsonDepthExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c /* \\ */) i++;
+      else if (ch === 0x22 /* " */) inString = false;
+    } else if (ch === 0x22) {
+      inString = true;
+    } else if (ch === 0x5b /* [ */ || ch === 0x7b /* { */) {
+      if (++depth > limit) return true;
+    } else if (ch === 0x5d /* ] */ || ch === 0x7d /* } */) {
+      depth--;
+    }
+  }
+  return false;
+}
+
 /** Reads a mutating call's body once: it must be empty or JSON. */
 async function readBody(c: Context<AppEnv>): Promise<unknown> {
   const text = await c.req.text();
@@ -17,6 +47,14 @@ async function readBody(c: Context<AppEnv>): Promise<unknown> {
   const type = c.req.header("content-type") ?? "";
   if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
     throw invalid([{ path: "Content-Type", message: "must be application/json" }]);
+  }
+  if (jsonDepthExceeds(text, MAX_BODY_DEPTH)) {
+    throw invalid([
+      {
+        path: "(body)",
+        message: `nests deeper than ${MAX_BODY_DEPTH} levels of arrays and objects`,
+      },
+    ]);
   }
   try {
     return JSON.parse(text);

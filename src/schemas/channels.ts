@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { CHANNEL_KINDS } from "../policy/channels";
-import { CURSOR_PATTERN, MAX_PAGE_SIZE } from "../workspace/channels";
-import { ClientId, Instant, WorkspaceParams } from "./common";
+import { MAX_PAGE_SIZE } from "../workspace/channels";
+import { ClientId, CursorParam, Instant, OPAQUE_CURSOR, WorkspaceParams } from "./common";
 
 const Kind = z.enum(CHANNEL_KINDS).openapi({
   param: { name: "kind", in: "path" },
@@ -26,14 +26,7 @@ export const ConnectInput = z
   .openapi("ConnectChannelInput");
 
 export const ListQuery = z.object({
-  after: z
-    .string()
-    .regex(CURSOR_PATTERN, "must be a nextCursor from a previous page")
-    .optional()
-    .openapi({
-      param: { name: "after", in: "query" },
-      description: "A previous page's nextCursor.",
-    }),
+  after: CursorParam("channels", "optional"),
   pageSize: z.coerce
     .number()
     .int()
@@ -113,9 +106,6 @@ export const ChannelList = z
     kind: z.enum(CHANNEL_KINDS),
     ...ChannelUsage.shape,
     channels: z.array(Channel).describe("earliest connected first"),
-    nextCursor: z
-      .string()
-      .nullable()
-      .describe("Pass as `after` for the next page; null at the end."),
+    nextCursor: z.string().nullable().describe(`${OPAQUE_CURSOR} Null at the end.`),
   })
   .openapi("ChannelList");

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { CURSOR_PATTERN, MAX_CURSOR_LENGTH, START_CURSOR } from "../policy/cursor";
 
 export const WORKSPACE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -11,10 +12,35 @@ export const WorkspaceParams = z.object({
   ws: WorkspaceId.openapi({ param: { name: "ws", in: "path" } }),
 });
 
-/** An instant on the wire: ISO-8601 with a `Z` or an offset; answers are always UTC `Z`. */
+/** The first and last instants the service accepts (PRODUCT §3): 1970 to 9999, in UTC. */
+export const MIN_INSTANT = "1970-01-01T00:00:00.000Z";
+export const MAX_INSTANT = "9999-12-31T23:59:59.999Z";
+const MIN_MS = Date.parse(MIN_INSTANT);
+const MAX_MS = Date.parse(MAX_INSTANT);
+
+/**
+ * An instant on the wire: ISO-8601 with a `Z` or an offset; answers are always UTC `Z`. Every
+ * instant a client sends goes through this one schema, bounded to 1970-9999 in UTC (so
+ * `9999-12-31T23:00:00-05:00`, in year 10000, is refused too): month arithmetic and the
+ * four-digit ISO form both hold there, and no billing date lies outside.
+ */
 export const Instant = z.iso
   .datetime({ offset: true })
-  .openapi({ example: "2026-07-15T00:00:00.000Z" });
+  .refine(
+    (at) => {
+      const ms = Date.parse(at);
+      return ms >= MIN_MS && ms <= MAX_MS;
+    },
+    {
+      message: `must lie between ${MIN_INSTANT} and ${MAX_INSTANT}`,
+      // Only a well-formed instant is bounded; a malformed one has its one issue already.
+      when: (payload) => payload.issues.length === 0,
+    },
+  )
+  .openapi({
+    example: "2026-07-15T00:00:00.000Z",
+    description: `An ISO-8601 instant from ${MIN_INSTANT} to ${MAX_INSTANT}`,
+  });
 
 /** Ids chosen by clients (entities, channels, agents, packages): bounded and printable. */
 export const ClientId = z
@@ -34,21 +60,31 @@ export const IdempotencyHeader = z.object({
 
 export const MAX_PAGE = 100;
 
-/** A cursor is the decimal sequence number of the last item seen (15 digits stay exact). */
-export const SEQUENCE_CURSOR = /^(0|[1-9][0-9]{0,14})$/;
+/** What every `nextCursor` says about itself in the OpenAPI document. */
+export const OPAQUE_CURSOR =
+  "An opaque cursor: pass it back unchanged as `after`; it is valid only for this feed of this workspace, and its format may change.";
+
+/**
+ * The `after` query parameter: a page cursor on the wire, opaque, bound to its feed and workspace
+ * and checked by the workspace (src/policy/cursor.ts, src/workspace/cursors.ts); `0` means "from
+ * the oldest".
+ */
+export const CursorParam = (items: string, optional: "default" | "optional") => {
+  const base = z
+    .string()
+    .max(MAX_CURSOR_LENGTH)
+    .regex(CURSOR_PATTERN, "must be a nextCursor from a previous page, or 0");
+  return (optional === "default" ? base.default(START_CURSOR) : base.optional()).openapi({
+    param: { name: "after", in: "query" },
+    description: `Answer the ${items} after this cursor: a previous page's \`nextCursor\`, unchanged. Cursors are opaque and belong to this feed of this workspace; a cursor of another feed or workspace, or one never issued, is a 400 naming \`after\`. Omitted or \`${START_CURSOR}\` = from the oldest kept.`,
+    example: START_CURSOR,
+  });
+};
 
 /** `?after={cursor}&limit={n}` for a feed read in order, oldest first. */
 export const pageQuery = (items: string) =>
   z.object({
-    after: z
-      .string()
-      .regex(SEQUENCE_CURSOR, "must be a nextCursor from a previous page, or 0")
-      .default("0")
-      .openapi({
-        param: { name: "after", in: "query" },
-        description: `Answer the ${items} after this cursor (a previous page's \`nextCursor\`); omitted or \`0\` = from the oldest kept.`,
-        example: "0",
-      }),
+    after: CursorParam(items, "default"),
     limit: z.coerce
       .number()
       .int()

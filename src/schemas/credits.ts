@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { AI_FEATURES, PLANS } from "../policy/catalogue";
 import { MAX_CREDITS_PER_CALL, MAX_TTL_SECONDS } from "../policy/credits";
-import { ClientId, Instant, pageQuery, WorkspaceParams } from "./common";
+import { ClientId, Instant, OPAQUE_CURSOR, pageQuery, WorkspaceParams } from "./common";
 
 const Feature = z.enum(AI_FEATURES).describe("An AI feature of the plan catalogue");
 const CreditAmount = z
@@ -70,7 +70,9 @@ export const FeatureLimitInput = z
       .min(0)
       .max(MAX_FEATURE_LIMIT)
       .nullable()
-      .describe("Credits per period for this feature; 0 stops it; null removes the cap"),
+      .describe(
+        `Credits per period for this feature, an integer from 0 to ${MAX_FEATURE_LIMIT.toLocaleString("en-US")}; 0 stops it; null removes the cap`,
+      ),
   })
   .openapi("FeatureLimitInput", { example: { limit: 500 } });
 
@@ -261,7 +263,9 @@ export const LedgerPage = z
         periodStart: z.string().describe("The billing period it counts in"),
       }),
     ),
-    nextCursor: z.string(),
+    nextCursor: z.string().openapi({
+      description: `${OPAQUE_CURSOR} With no new entries it is the cursor you sent.`,
+    }),
     hasMore: z.boolean(),
   })
   .openapi("CreditLedgerPage");

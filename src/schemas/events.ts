@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { EVENT_TYPES } from "../policy/events";
-import { pageQuery } from "./common";
+import { OPAQUE_CURSOR, pageQuery } from "./common";
 
 export const EventsQuery = pageQuery("events");
 
@@ -35,8 +35,7 @@ export const EventsPage = z
   .object({
     events: z.array(Event),
     nextCursor: z.string().openapi({
-      description:
-        "Pass as `after` for the next page; with no new events it is the cursor you sent, so a poller can always reuse it.",
+      description: `${OPAQUE_CURSOR} With no new events it is the cursor you sent, so a poller can always reuse it.`,
     }),
     hasMore: z.boolean().openapi({ description: "More events follow this page right now." }),
   })

@@ -25,7 +25,9 @@ export const SubscriptionInput = z
   .strictObject({
     plan: z.enum(PLANS),
     seats: z.number().int().min(1).max(MAX_SEATS),
-    periodAnchor: Instant.describe("Billing periods start at this instant plus whole months."),
+    periodAnchor: Instant.describe(
+      "Billing periods start at this instant plus whole months (same day and time; the last day of a shorter month). Changing it ends the period in force now, announced by a `credits.reset` with that period's figures, and starts a new period from now to the new anchor's next occurrence; later periods follow the new anchor. An anchor a whole number of months away from the current one changes nothing.",
+    ),
     subscribedAt: Instant.optional().describe(
       "When the subscription started; before 2026-06-01 it is legacy. Defaults to the stored value, else periodAnchor.",
     ),

@@ -12,6 +12,7 @@ import {
 import { type Episode, episodeDeadline, OK } from "../policy/episode";
 import { type Instant, iso, isoOrNull } from "../policy/time";
 import type { Role, WorkspaceContext } from "./context";
+import { issueCursor, readCursor } from "./cursors";
 import type { Domain } from "./domains";
 import { recordEvents } from "./events";
 import type { Store } from "./store";
@@ -189,23 +190,28 @@ export interface ChannelPage {
   pageSize?: number;
 }
 
-const CURSOR = /^(-?\d{1,16}):(\d{1,16})$/;
-export const CURSOR_PATTERN = CURSOR;
-const cursorOf = (row: ChannelRow) => `${row.connected_at}:${row.seq}`;
+const feedOf = (kind: ChannelKind) => `channels-${kind}` as const;
 
 /**
  * Every channel of a kind, earliest connected first, a page at a time (keyset cursor: stable
  * while channels connect). A grace that has lapsed without a call shows its victims as
  * disabled already, as the next call will record them.
  */
-export function listChannels(ctx: WorkspaceContext, kind: ChannelKind, page: ChannelPage) {
+export async function listChannels(
+  ctx: WorkspaceContext,
+  kind: ChannelKind,
+  page: ChannelPage,
+): Promise<Outcome<ChannelList>> {
+  const workspaceId = ctx.subscription.workspaceId;
+  const read = await readCursor(ctx.store, feedOf(kind), workspaceId, "channels", page.after);
+  if (!read.ok) return read;
+  const cursor = read.value;
   const lazy = lazyKind(ctx, kind);
   const { pendingDisable, graceEndsAt } = lazy.view;
   const pending = new Set(
     pendingDisable > 0 ? firstDisableable(ctx.store, kind, pendingDisable).map((r) => r.seq) : [],
   );
   const size = page.pageSize ?? DEFAULT_PAGE_SIZE;
-  const cursor = page.after === undefined ? null : CURSOR.exec(page.after);
   const select = "SELECT seq, id, status, connected_at, grandfathered, disabled_at FROM channels";
   const rows =
     cursor === null
@@ -218,8 +224,8 @@ export function listChannels(ctx: WorkspaceContext, kind: ChannelKind, page: Cha
           `${select} WHERE kind = ? AND (connected_at, seq) > (?, ?)
            ORDER BY connected_at, seq LIMIT ?`,
           kind,
-          Number(cursor[1]),
-          Number(cursor[2]),
+          cursor[0] ?? 0,
+          cursor[1] ?? 0,
           size + 1,
         );
   const more = rows.length > size;
@@ -229,14 +235,21 @@ export function listChannels(ctx: WorkspaceContext, kind: ChannelKind, page: Cha
       pending.has(r.seq) ? { ...r, status: "disabled" as const, disabled_at: graceEndsAt } : r,
     );
   const last = shown[shown.length - 1];
-  return {
+  return ok({
     kind,
     ...usageOf(lazy),
     channels: shown.map(channelView),
-    nextCursor: more && last !== undefined ? cursorOf(last) : null,
-  };
+    nextCursor:
+      more && last !== undefined
+        ? await issueCursor(ctx.store, feedOf(kind), workspaceId, [last.connected_at, last.seq])
+        : null,
+  });
 }
-export type ChannelList = ReturnType<typeof listChannels>;
+export interface ChannelList extends ReturnType<typeof usageOf> {
+  kind: ChannelKind;
+  channels: ReturnType<typeof channelView>[];
+  nextCursor: string | null;
+}
 
 // ---- operations ------------------------------------------------------------------------------
 

@@ -1,5 +1,11 @@
 import { fail, ok } from "../errors";
-import { AI_FEATURES, type AiFeature, AVERAGE_CREDIT_COST } from "../policy/catalogue";
+import {
+  AI_FEATURES,
+  type AiFeature,
+  AVERAGE_CREDIT_COST,
+  effectiveLimits,
+  type Subscription,
+} from "../policy/catalogue";
 import {
   closeProblem,
   commitFigures,
@@ -31,9 +37,19 @@ import {
   thresholdEvent,
 } from "../policy/credits";
 import type { PolicyEvent } from "../policy/events";
-import { type Period, periodAt, renewalsBetween } from "../policy/periods";
+import {
+  changeAnchor,
+  type Period,
+  periodAt,
+  periodOf,
+  renewalsSince,
+  type Schedule,
+  scheduleAt,
+  scheduleOf,
+} from "../policy/periods";
 import { DAY_MS, type Instant, iso } from "../policy/time";
 import type { CallMeta, WorkspaceContext } from "./context";
+import { nextCursor, readCursor } from "./cursors";
 import type { Domain } from "./domains";
 import { recordEvents } from "./events";
 import { IDEMPOTENCY_RETENTION_MS } from "./idempotency";
@@ -49,6 +65,7 @@ const HISTORY_RETENTION_MS = 400 * DAY_MS;
 const BATCH = 256;
 /** An idle workspace that missed many renewals gets at most this many reset events. */
 const MAX_RESET_EVENTS = 12;
+/** The stored Schedule: the period in force at the last settle and the anchor it follows. */
 const PERIOD_KEY = "credits.period";
 
 export const creditMigrations: Migration[] = [
@@ -112,8 +129,61 @@ export const creditMigrations: Migration[] = [
 
 // ---- loading -------------------------------------------------------------------------------
 
+/**
+ * Counters are keyed by period start. When a changed anchor ends a period at the very instant
+ * it began (a change right on a renewal, or two changes under one frozen test clock), the new
+ * period shares that start: what the counters hold under it until the change belongs to the
+ * ended period, and is carried here so that the new period does not count it. The counters
+ * and the ledger themselves are never rewritten (they stay each other's sums).
+ */
+interface Carried {
+  start: Instant;
+  used: Record<string, number>;
+  questions: number;
+}
+
+/** As stored: the schedule, and what its period's start carries from an ended period. */
+type PeriodRecord = Schedule & { carried?: Carried };
+/** What releases before the schedule stored: the anchor and the period start. */
+type LegacyPeriodRecord = Omit<Schedule, "end">;
+
+const storedPeriod = (store: Store) => store.getMeta<PeriodRecord | LegacyPeriodRecord>(PERIOD_KEY);
+
+function carriedAt(store: Store, periodStart: Instant): Carried | undefined {
+  const stored = storedPeriod(store);
+  const carried = stored !== undefined && "carried" in stored ? stored.carried : undefined;
+  return carried?.start === periodStart ? carried : undefined;
+}
+
+/**
+ * Stores the schedule; what its period's start carries stays while the period in force still
+ * starts there (a renewal moves on, a kept anchor does not), unless `carried` replaces it.
+ */
+function storeSchedule(store: Store, schedule: Schedule, carried?: Carried): void {
+  const kept = carried ?? carriedAt(store, schedule.start);
+  const { anchor, start, end } = schedule;
+  store.setMeta(
+    PERIOD_KEY,
+    kept === undefined ? { anchor, start, end } : { anchor, start, end, carried: kept },
+  );
+}
+
+/**
+ * The workspace's schedule as stored. Before any is stored (or if it follows another anchor,
+ * which a subscription change never leaves behind) the anchor's months are the periods. A
+ * legacy record always began on an occurrence of its anchor, so its end is the next one.
+ */
+function loadSchedule(ctx: WorkspaceContext): Schedule {
+  const anchor = ctx.subscription.periodAnchor;
+  const stored = storedPeriod(ctx.store);
+  if (stored === undefined || stored.anchor !== anchor) return scheduleAt(anchor, ctx.now);
+  const end = "end" in stored ? stored.end : periodAt(anchor, stored.start).end;
+  return { anchor, start: stored.start, end };
+}
+
+/** The period in force now: exact at any instant, whether or not a settle has run since. */
 export const currentPeriod = (ctx: WorkspaceContext): Period =>
-  periodAt(ctx.subscription.periodAnchor, ctx.now);
+  periodOf(loadSchedule(ctx), ctx.now);
 
 interface PackageRow {
   id: string;
@@ -133,10 +203,21 @@ const activePackages = (store: Store, at: Instant): PackageRow[] =>
 const sumBy = (rows: { feature: string; n: number }[]): Map<string, number> =>
   new Map(rows.map((r) => [r.feature, r.n]));
 
-function usedByFeature(store: Store, periodStart: Instant): Map<string, number> {
-  return sumBy(
+const storedUsage = (store: Store, periodStart: Instant): Map<string, number> =>
+  sumBy(
     store.all("SELECT feature, used AS n FROM credit_usage WHERE period_start = ?", periodStart),
   );
+
+/** Credits used per feature in the period that started at `periodStart`. */
+function usedByFeature(store: Store, periodStart: Instant): Map<string, number> {
+  const used = storedUsage(store, periodStart);
+  const carried = carriedAt(store, periodStart);
+  if (carried !== undefined) {
+    for (const [feature, n] of Object.entries(carried.used)) {
+      used.set(feature, (used.get(feature) ?? 0) - n);
+    }
+  }
+  return used;
 }
 
 /**
@@ -244,15 +325,19 @@ interface LedgerRow {
  * The ledger in order, a page after a cursor: the audit trail behind every figure (used per
  * period and per feature are its sums). Kept 400 days, like the rest of the credit history.
  */
-export function ledgerPage(ctx: WorkspaceContext, after: number, limit: number) {
-  const rows = ctx.store.all<LedgerRow>(
+export async function ledgerPage(ctx: WorkspaceContext, after: string | undefined, limit: number) {
+  const { store } = ctx;
+  const workspaceId = ctx.subscription.workspaceId;
+  const cursor = await readCursor(store, "ledger", workspaceId, "credit_ledger", after);
+  if (!cursor.ok) return cursor;
+  const rows = store.all<LedgerRow>(
     `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start
      FROM credit_ledger WHERE id > ? ORDER BY id LIMIT ?`,
-    after,
+    cursor.value?.[0] ?? 0,
     limit + 1,
   );
   const page = rows.slice(0, limit);
-  return {
+  return ok({
     entries: page.map((r) => ({
       id: r.id,
       at: iso(r.at),
@@ -264,9 +349,9 @@ export function ledgerPage(ctx: WorkspaceContext, after: number, limit: number) 
       role: r.role,
       periodStart: iso(r.period_start),
     })),
-    nextCursor: String(page.at(-1)?.id ?? after),
+    nextCursor: await nextCursor(store, "ledger", workspaceId, cursor.value, page.at(-1)?.id),
     hasMore: rows.length > limit,
-  };
+  });
 }
 
 function addUsed(store: Store, periodStart: Instant, feature: AiFeature, credits: number): void {
@@ -655,11 +740,15 @@ export function putPackage(ctx: WorkspaceContext, input: PackageInput) {
 
 // ---- Copilot Kommo questions ---------------------------------------------------------------
 
-const questionsUsed = (store: Store, periodStart: Instant): number =>
+const storedQuestions = (store: Store, periodStart: Instant): number =>
   store.one<{ used: number }>(
     "SELECT used FROM copilot_questions WHERE period_start = ?",
     periodStart,
   )?.used ?? 0;
+
+/** Copilot questions asked in the period that started at `periodStart`. */
+const questionsUsed = (store: Store, periodStart: Instant): number =>
+  storedQuestions(store, periodStart) - (carriedAt(store, periodStart)?.questions ?? 0);
 
 export function consumeQuestion(ctx: WorkspaceContext, meta: CallMeta): QuestionDecision {
   const period = currentPeriod(ctx);
@@ -756,26 +845,28 @@ function endedPeriod(ctx: WorkspaceContext, start: Instant, end: Instant): Ended
 
 /**
  * Notices renewals: one `credits.reset` per period start passed since the last settle, at that
- * instant. Counters need no reset (they are keyed by period). A moved anchor starts a new period
- * at once and is announced as a reset too.
+ * instant, each with the figures of the period it closed. Counters need no reset: they are
+ * keyed by period start (a start two periods share is told apart by what it carries). A
+ * changed anchor is not a renewal: the subscription change announces it (setPeriodAnchor).
  */
-function applyRenewals(ctx: WorkspaceContext, period: Period): void {
-  const anchor = ctx.subscription.periodAnchor;
-  const seen = ctx.store.getMeta<{ anchor: Instant; start: Instant }>(PERIOD_KEY);
-  if (seen !== undefined && seen.anchor === anchor && seen.start === period.start) return;
-  ctx.store.setMeta(PERIOD_KEY, { anchor, start: period.start });
-  if (seen === undefined) return;
-  const events: PolicyEvent[] = [];
-  if (seen.anchor === anchor && seen.start < period.start) {
-    for (const start of renewalsBetween(anchor, seen.start, ctx.now, MAX_RESET_EVENTS)) {
-      const ended = periodAt(anchor, start - 1);
-      const end = periodAt(anchor, start).end;
-      events.push(resetEvent(start, end, endedPeriod(ctx, ended.start, ended.end)));
-    }
-  } else if (seen.start !== period.start) {
-    const ended = endedPeriod(ctx, seen.start, ctx.now);
-    events.push({ ...resetEvent(period.start, period.end, ended), at: ctx.now });
+function applyRenewals(ctx: WorkspaceContext, schedule: Schedule): void {
+  const stored = storedPeriod(ctx.store);
+  const next = scheduleOf(schedule, ctx.now);
+  if (
+    stored !== undefined &&
+    "end" in stored &&
+    stored.anchor === next.anchor &&
+    stored.start === next.start &&
+    stored.end === next.end
+  ) {
+    return;
   }
+  // The figures first: the closed periods' usage is read with what the stored record carries.
+  const events = renewalsSince(schedule, ctx.now, MAX_RESET_EVENTS).map(({ ended, started }) =>
+    resetEvent(started.start, started.end, endedPeriod(ctx, ended.start, ended.end)),
+  );
+  storeSchedule(ctx.store, next);
+  if (events.length === 0) return;
   recordEvents(ctx.store, events, ctx.now);
   const cutoff = ctx.now - HISTORY_RETENTION_MS;
   ctx.store.run("DELETE FROM credit_usage WHERE period_start < ?", cutoff);
@@ -783,14 +874,65 @@ function applyRenewals(ctx: WorkspaceContext, period: Period): void {
   ctx.store.run("DELETE FROM copilot_questions WHERE period_start < ?", cutoff);
 }
 
-/** Frees holds whose TTL passed: the ledger says when, the counters stop holding them. */
-function expireReservations(ctx: WorkspaceContext): void {
+/**
+ * PUT subscription's part in the periods, called before the new subscription is stored. A new
+ * subscription starts on its anchor's month containing now. A changed anchor (PRODUCT §3) ends
+ * the period in force now, announced by a `credits.reset` with that period's figures and the
+ * balance in force before the change (the previous plan, seats and packages), and starts a new
+ * one from now to the new anchor's next occurrence; or keeps the period in force when its
+ * bounds do not move (see changeAnchor).
+ */
+export function setPeriodAnchor(
+  store: Store,
+  previous: Subscription | undefined,
+  anchor: Instant,
+  now: Instant,
+): void {
+  if (previous === undefined) {
+    storeSchedule(store, scheduleAt(anchor, now));
+    return;
+  }
+  if (previous.periodAnchor === anchor) return;
+  const before: WorkspaceContext = {
+    store,
+    subscription: previous,
+    limits: effectiveLimits(previous),
+    now,
+  };
+  const change = changeAnchor(loadSchedule(before), anchor, now);
+  if (change.kind === "kept") {
+    storeSchedule(store, change.schedule);
+    return;
+  }
+  // Figures of the period in force (the one that ends), as they stand before the change.
+  const { pool } = loadCreditState(before);
+  const ended = { start: change.ended.start, used: pool.used, balance: pool.balance };
+  recordEvents(store, [resetEvent(change.schedule.start, change.schedule.end, ended)], now);
+  if (!change.sharesStart) {
+    storeSchedule(store, change.schedule);
+    return;
+  }
+  // The new period starts where the ended one did: everything counted under that start so far
+  // is the ended period's, and its 80/100 % announcements were its own.
+  const { start } = change.schedule;
+  store.run("DELETE FROM credit_thresholds WHERE period_start = ?", start);
+  storeSchedule(store, change.schedule, {
+    start,
+    used: Object.fromEntries(storedUsage(store, start)),
+    questions: storedQuestions(store, start),
+  });
+}
+
+/**
+ * Frees holds whose TTL passed: the ledger says when (in the period in force then, from the
+ * schedule of the last settle), the counters stop holding them.
+ */
+function expireReservations(ctx: WorkspaceContext, schedule: Schedule): void {
   const due = ctx.store.all<ReservationRow>(
     "SELECT * FROM credit_reservations WHERE state = 'open' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
     ctx.now,
     BATCH,
   );
-  const anchor = ctx.subscription.periodAnchor;
   for (const r of due) {
     ctx.store.run(
       "UPDATE credit_reservations SET state = 'expired', closed_at = ? WHERE id = ?",
@@ -804,7 +946,7 @@ function expireReservations(ctx: WorkspaceContext): void {
       feature: r.feature,
       credits: r.credits,
       reservationId: r.id,
-      periodStart: periodAt(anchor, r.expires_at).start,
+      periodStart: periodOf(schedule, r.expires_at).start,
     });
   }
 }
@@ -835,9 +977,10 @@ function prune(ctx: WorkspaceContext): void {
 export const creditsDomain: Domain = {
   migrations: creditMigrations,
   settle(ctx) {
-    const period = currentPeriod(ctx);
-    applyRenewals(ctx, period);
-    expireReservations(ctx);
+    const schedule = loadSchedule(ctx);
+    const period = periodOf(schedule, ctx.now);
+    applyRenewals(ctx, schedule);
+    expireReservations(ctx, schedule);
     // A balance can drop without a spend (a package expires, seats go down).
     applyThresholds(ctx, period);
     prune(ctx);

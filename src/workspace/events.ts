@@ -1,7 +1,9 @@
+import { type Outcome, ok } from "../errors";
 import type { Delivery, DeliveryStatus } from "../policy/delivery";
 import { EVENT_RETENTION_MS } from "../policy/delivery";
 import type { PolicyEvent } from "../policy/events";
 import { type Instant, iso, isoOrNull } from "../policy/time";
+import { nextCursor, readCursor } from "./cursors";
 import type { Migration, Store } from "./store";
 
 export const eventMigrations: Migration[] = [
@@ -119,25 +121,37 @@ export function eventView(row: EventRow, workspaceId: string) {
 export type EventView = ReturnType<typeof eventView>;
 
 /**
- * One page of the feed. The cursor is the sequence number of the last event seen: sequence
+ * One page of the feed. The cursor names the sequence number of the last event seen: sequence
  * numbers only grow and are never reused (AUTOINCREMENT), so a cursor stays valid across new
- * events and pruning, and a client polling with `nextCursor` sees each event once, in order.
+ * events and pruning, and a client polling with `nextCursor` sees each event once, in order. A
+ * cursor this feed never issued (another workspace's, or past the newest) is refused.
  */
-export function eventsPage(store: Store, workspaceId: string, after: number, limit: number) {
+export async function eventsPage(
+  store: Store,
+  workspaceId: string,
+  after: string | undefined,
+  limit: number,
+): Promise<Outcome<EventsPage>> {
+  const cursor = await readCursor(store, "events", workspaceId, "events", after);
+  if (!cursor.ok) return cursor;
   const rows = store.all<EventRow>(
     "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-    after,
+    cursor.value?.[0] ?? 0,
     limit + 1,
   );
   const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return {
+  return ok({
     events: page.map((row) => eventView(row, workspaceId)),
-    nextCursor: String(last === undefined ? after : last.seq),
+    nextCursor: await nextCursor(store, "events", workspaceId, cursor.value, page.at(-1)?.seq),
     hasMore: rows.length > limit,
-  };
+  });
 }
-export type EventsPage = ReturnType<typeof eventsPage>;
+
+export interface EventsPage {
+  events: EventView[];
+  nextCursor: string;
+  hasMore: boolean;
+}
 
 /** Pruned a batch at a time, so no single run pays for a long backlog. */
 const PRUNE_BATCH = 256;

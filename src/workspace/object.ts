@@ -35,6 +35,7 @@ import {
   type SpendRequest,
   setFeatureLimit,
 } from "./credits";
+import { cursorMigrations } from "./cursors";
 import { deliverDue, deliveryDeadline } from "./delivery";
 import { DOMAINS } from "./domains";
 import {
@@ -74,6 +75,7 @@ const coreMigrations: Migration[] = [
   },
   ...eventMigrations,
   ...idempotencyMigrations,
+  ...cursorMigrations,
 ];
 
 /** An outcome as the caller sees it: `replayed` marks an answer served from an Idempotency-Key. */
@@ -140,6 +142,14 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   /** Reads never write: due work is evaluated lazily by the views themselves. */
   private read<T>(view: (ctx: WorkspaceContext) => Outcome<T>): Reply<T> {
+    const ctx = this.context(this.now());
+    return ctx === undefined ? noSubscription() : view(ctx);
+  }
+
+  /** A read that awaits (a feed signing its cursors): the same, asynchronously. */
+  private async readAsync<T>(
+    view: (ctx: WorkspaceContext) => Promise<Outcome<T>>,
+  ): Promise<Reply<T>> {
     const ctx = this.context(this.now());
     return ctx === undefined ? noSubscription() : view(ctx);
   }
@@ -383,8 +393,11 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => channels.disconnectChannel(ctx, kind, id));
   }
 
-  listChannels(kind: ChannelKind, page: channels.ChannelPage): Reply<channels.ChannelList> {
-    return this.read((ctx) => ok(channels.listChannels(ctx, kind, page)));
+  listChannels(
+    kind: ChannelKind,
+    page: channels.ChannelPage,
+  ): Promise<Reply<channels.ChannelList>> {
+    return this.readAsync((ctx) => channels.listChannels(ctx, kind, page));
   }
 
   // ---- credits -----------------------------------------------------------------------------
@@ -393,8 +406,8 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) => ok(creditsView(ctx)));
   }
 
-  creditLedger(after: number, limit: number) {
-    return this.read((ctx) => ok(ledgerPage(ctx, after, limit)));
+  creditLedger(after: string | undefined, limit: number) {
+    return this.readAsync((ctx) => ledgerPage(ctx, after, limit));
   }
 
   /** The preflight: a read, so it never writes storage. */
@@ -436,9 +449,9 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- events ------------------------------------------------------------------------------
 
-  events(after: number, limit: number): Reply<EventsPage> {
-    return this.read((ctx) =>
-      ok(eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit)),
+  events(after: string | undefined, limit: number): Promise<Reply<EventsPage>> {
+    return this.readAsync((ctx) =>
+      eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit),
     );
   }
 

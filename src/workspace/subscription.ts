@@ -7,6 +7,7 @@ import {
   type Subscription,
 } from "../policy/catalogue";
 import { type Instant, iso } from "../policy/time";
+import { setPeriodAnchor } from "./credits";
 import type { Store } from "./store";
 
 export interface SubscriptionInput {
@@ -25,7 +26,8 @@ export const loadSubscription = (store: Store): Subscription | undefined =>
 /**
  * PUT semantics: the input replaces the subscription, overrides included. `subscribedAt`, when
  * omitted, keeps the stored one, and for a new subscription defaults to its period anchor
- * (a subscription cannot have started after its first billing period).
+ * (a subscription cannot have started after its first billing period). Runs inside the
+ * mutation, after due work was settled at `now` under the previous subscription.
  */
 export function saveSubscription(
   store: Store,
@@ -35,6 +37,9 @@ export function saveSubscription(
 ): Subscription {
   const previous = loadSubscription(store);
   const periodAnchor = Date.parse(input.periodAnchor);
+  // Before the new subscription is stored: a changed anchor closes the period in force with
+  // the figures of the subscription it ran under.
+  setPeriodAnchor(store, previous, periodAnchor, now);
   const subscription: Subscription = {
     workspaceId,
     plan: input.plan,

@@ -1,5 +1,9 @@
+import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
+import { MAX_TOKEN_LIFETIME_SECONDS } from "../../src/auth";
+import type { Role } from "../../src/workspace/context";
 import { call, freshWorkspace, subscribe, token } from "../helpers";
+import { TEST_AUTH_SECRET } from "../secret";
 
 describe("auth matrix", () => {
   it("refuses a missing token with 401", async () => {
@@ -102,5 +106,89 @@ describe("auth matrix", () => {
       const t = await sign(payload, TEST_AUTH_SECRET, "HS256");
       expect((await call("GET", `/v1/workspaces/${ws}/usage`, { token: t })).status).toBe(401);
     }
+  });
+});
+
+describe("star tokens (PRODUCT.md §7: only the platform may carry ws `*`)", () => {
+  it.each(["admin", "service", "viewer"] as const)(
+    "refuses a `*` %s token with 401 saying why, on every kind of call",
+    async (role) => {
+      const ws = freshWorkspace();
+      await subscribe(ws);
+      const star = await token("*", role);
+      for (const [method, path, body] of [
+        ["GET", `/v1/workspaces/${ws}/usage`, undefined],
+        ["PUT", `/v1/workspaces/${ws}/credits/feature-limits/copilot`, { limit: 0 }],
+        ["POST", `/v1/workspaces/${ws}/credits/consume`, { feature: "copilot", credits: 1 }],
+      ] as const) {
+        const r = await call(method, path, { token: star, body });
+        expect(r.status, `${role} ${method} ${path}`).toBe(401);
+        expect(r.json.error.code).toBe("unauthenticated");
+        expect(r.json.error.message).toMatch(/only a platform token may carry ws "\*"/);
+      }
+    },
+  );
+
+  it("keeps an admin `*` token from capping another workspace's feature (the hole it closes)", async () => {
+    const victim = freshWorkspace("victim");
+    await subscribe(victim);
+    const r = await call("PUT", `/v1/workspaces/${victim}/credits/feature-limits/copilot`, {
+      token: await token("*", "admin"),
+      body: { limit: 0 },
+    });
+    expect(r.status).toBe(401);
+    const credits = await call("GET", `/v1/workspaces/${victim}/credits`);
+    const copilot = credits.json.features.find((f: { feature: string }) => f.feature === "copilot");
+    expect(copilot.creditLimit).toBeNull();
+  });
+});
+
+describe("token lifetime (PRODUCT.md §7: bounded, documented)", () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const withExp = async (ws: string, exp: number, role: Role = "viewer") =>
+    sign({ ws, role, exp }, TEST_AUTH_SECRET, "HS256");
+
+  it("accepts a token living the documented maximum of 366 days", async () => {
+    expect(MAX_TOKEN_LIFETIME_SECONDS).toBe(366 * 24 * 3600);
+    const ws = freshWorkspace();
+    await subscribe(ws);
+    const longest = await withExp(ws, now() + MAX_TOKEN_LIFETIME_SECONDS);
+    expect((await call("GET", `/v1/workspaces/${ws}/usage`, { token: longest })).status).toBe(200);
+  });
+
+  it.each([
+    ["a day over the maximum", MAX_TOKEN_LIFETIME_SECONDS + 24 * 3600],
+    ["ten years", 10 * 365 * 24 * 3600],
+    ["the year 275760", 8.64e12 - Math.floor(Date.now() / 1000)],
+  ])("refuses a token living %s with 401 saying why", async (_, lifetimeSeconds) => {
+    const ws = freshWorkspace();
+    await subscribe(ws);
+    for (const role of ["platform", "viewer"] as const) {
+      const t = await withExp(role === "platform" ? "*" : ws, now() + lifetimeSeconds, role);
+      const r = await call("GET", `/v1/workspaces/${ws}/usage`, { token: t });
+      expect(r.status).toBe(401);
+      expect(r.json.error.code).toBe("unauthenticated");
+      expect(r.json.error.message).toContain(`${MAX_TOKEN_LIFETIME_SECONDS} seconds (366 days)`);
+    }
+  });
+
+  it("refuses an exp that is not a whole number of seconds with 401", async () => {
+    const ws = freshWorkspace();
+    await subscribe(ws);
+    const fraction = await sign({ ws, role: "viewer", exp: now() + 60.5 }, TEST_AUTH_SECRET);
+    const r = await call("GET", `/v1/workspaces/${ws}/usage`, { token: fraction });
+    expect(r.status).toBe(401);
+    expect(r.json.error.message).toMatch(/exp \(whole seconds\)/);
+    // A string exp, as a careless issuer might send it (hono's types want a number).
+    const payload: Record<string, unknown> = { ws, role: "viewer", exp: `${now() + 60}` };
+    const text = await sign(payload, TEST_AUTH_SECRET);
+    expect((await call("GET", `/v1/workspaces/${ws}/usage`, { token: text })).status).toBe(401);
+  });
+
+  it("documents the star and lifetime rules in the bearer scheme of the OpenAPI document", async () => {
+    const doc = await call("GET", "/openapi.json", { token: "" });
+    const description: string = doc.json.components.securitySchemes.bearer.description;
+    expect(description).toContain('`ws: "*"` on any role but `platform`');
+    expect(description).toContain(`${MAX_TOKEN_LIFETIME_SECONDS} seconds (366 days)`);
   });
 });
