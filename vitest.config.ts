@@ -66,7 +66,14 @@ export default defineConfig({
           name: "worker",
           include: ["test/**/*.test.ts"],
           // test/e2e runs in Node against wrangler dev (vitest.e2e.config.ts).
-          exclude: ["test/webhooks/**", "test/e2e/**", "test/integration/**", "**/node_modules/**"],
+          // test/reliability runs with `npm run test:reliability` (vitest.reliability.config.ts).
+          exclude: [
+            "test/webhooks/**",
+            "test/e2e/**",
+            "test/reliability/**",
+            "test/integration/**",
+            "**/node_modules/**",
+          ],
         },
       },
       {

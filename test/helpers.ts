@@ -1,5 +1,6 @@
-import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { sign } from "hono/jwt";
+import { afterEach, beforeEach, vi } from "vitest";
 import type { Role } from "../src/workspace/context";
 import { checkAnswerAgainstOpenApi } from "./openapiCheck";
 import { TEST_AUTH_SECRET } from "./secret";
@@ -63,20 +64,48 @@ export const setClock = (ws: string, now: string) =>
   call("PUT", `/v1/workspaces/${ws}/test-clock`, { body: { now } });
 
 /**
- * The object's alarm once it points at a real deadline. A mutation that moves a deadline earlier
- * than the due index has it sets the alarm to fire at once (to report to the index); this waits
- * for workerd to run that alarm and answers the alarm it leaves armed.
+ * How far ahead of the real clock `freezeTime` sets Date: far enough that workerd never rings
+ * an alarm by itself while a test runs (alarms are armed at instants of the frozen clock, which
+ * workerd schedules on the real one), near enough that a webhook's signed timestamp stays
+ * within the receiver's five-minute tolerance.
+ */
+const FROZEN_AHEAD_MS = 2 * 60 * 1000;
+
+/**
+ * Freezes Date for each test of the calling file or describe block. The Worker and its objects
+ * run in the tests' isolate, so they read this clock too: a test moves it with `advanceTime`
+ * and rings alarms itself (`settledAlarm`, `runDurableObjectAlarm`), never waiting on the real
+ * clock. Only Date is faked; timers and I/O stay real.
+ */
+export function freezeTime(): void {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + FROZEN_AHEAD_MS });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+}
+
+/** Moves the frozen clock to `at` (an instant, not before now). */
+export function advanceTimeTo(at: number): void {
+  if (!vi.isFakeTimers()) throw new Error("advanceTimeTo needs freezeTime()");
+  if (at < Date.now()) throw new Error("time only moves forward");
+  vi.setSystemTime(at);
+}
+
+/**
+ * The object's alarm once it points at a future deadline: an alarm due now (a mutation that
+ * moves a deadline earlier than the due index has it arms the alarm for now, to report to the
+ * index) is rung here, as workerd would, until the alarm left armed lies ahead. Needs
+ * `freezeTime()`, so that workerd itself rings nothing meanwhile.
  */
 export async function settledAlarm(ws: string): Promise<number | null> {
+  if (!vi.isFakeTimers()) throw new Error("settledAlarm needs freezeTime()");
   const stub = env.WORKSPACE.getByName(ws);
-  // While an alarm runs, getAlarm() answers null; only a null that stays null means "none".
-  let nulls = 0;
-  for (let attempt = 0; attempt < 300; attempt++) {
+  for (let ring = 0; ring < 10; ring++) {
     const at = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
-    if (at !== null && at > Date.now()) return at;
-    nulls = at === null ? nulls + 1 : 0;
-    if (nulls >= 10) return null;
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    if (at === null || at > Date.now()) return at;
+    await runDurableObjectAlarm(stub);
   }
-  throw new Error(`the alarm of ${ws} did not settle`);
+  throw new Error(`the alarm of ${ws} is still due after ten rings`);
 }

@@ -152,6 +152,8 @@ export function route<
     summary,
     ...(description !== undefined && { description }),
     security: bearer,
+    // Who may call it, in the document: the authorization tests are generated from it.
+    "x-roles": op.roles,
     middleware: [...(op.guard ? [guarded(op.guard)] : []), allow(op.roles)],
     request,
     responses: {

@@ -2,8 +2,17 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { dueShardFor } from "../../src/cron/dueIndex";
 import { GRACE_MS } from "../../src/policy/episode";
-import { call, freshWorkspace, settledAlarm, subscribe } from "../helpers";
-import { runCron } from "./sweep";
+import {
+  advanceTimeTo,
+  call,
+  freezeTime,
+  freshWorkspace,
+  settledAlarm,
+  subscribe,
+} from "../helpers";
+import { deleteAlarm, runCron } from "./sweep";
+
+freezeTime();
 
 const stubOf = (ws: string) => env.WORKSPACE.getByName(ws);
 
@@ -22,20 +31,13 @@ describe("a real grace end on a workspace left alone", () => {
       body: { id: "b" },
     });
     const graceEndsAt = Date.parse(second.json.grace.endsAt);
+    expect(graceEndsAt - Date.now()).toBe(GRACE_MS);
     expect(await settledAlarm(ws)).toBe(graceEndsAt);
     expect(await dueShardFor(env, ws).dueAt(ws)).toBe(graceEndsAt);
 
-    // A day passes with no traffic and the alarm is lost: the stored grace end and the index
-    // entry move into the past together, and the alarm is deleted.
-    const endedAt = Date.now() - 1_000;
-    await runInDurableObject(stubOf(ws), async (_instance, state) => {
-      state.storage.sql.exec(
-        "UPDATE channel_limits SET episode = ? WHERE kind = 'whatsapp'",
-        JSON.stringify({ phase: "grace", startedAt: endedAt - GRACE_MS, graceEndsAt: endedAt }),
-      );
-      await state.storage.deleteAlarm();
-    });
-    await dueShardFor(env, ws).report(ws, endedAt);
+    // The alarm is lost, then a day passes with no traffic.
+    await deleteAlarm(ws);
+    advanceTimeTo(graceEndsAt + 1_000);
 
     await runCron();
 

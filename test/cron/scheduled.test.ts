@@ -1,14 +1,22 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { EVENT_RETENTION_MS } from "../../src/policy/delivery";
 import { periodAt } from "../../src/policy/periods";
 import { HOUR_MS } from "../../src/policy/time";
-import { freshWorkspace, setClock, subscribe } from "../helpers";
+import {
+  advanceTimeTo,
+  freezeTime,
+  freshWorkspace,
+  setClock,
+  settledAlarm,
+  subscribe,
+} from "../helpers";
 import { armProbe, installProbe } from "./probe";
 import { alarmOf, deleteAlarm, indexed, runCron } from "./sweep";
-import { sleep, waitFor } from "./wait";
 
 installProbe();
+// Real-time workspaces on a frozen Date: the tests ring the alarms and move the clock.
+freezeTime();
 
 /**
  * After the probe's deadline, what is left due: its event's end of retention, or the credit
@@ -38,10 +46,8 @@ async function missedAlarmWorkspace(dueAt: number) {
   const ws = freshWorkspace("cron");
   await armProbe(env.WORKSPACE.getByName(ws), dueAt);
   expect((await subscribe(ws)).status).toBe(200);
-  await waitFor(
-    () => indexed(ws),
-    (at) => at === dueAt,
-  );
+  expect(await settledAlarm(ws)).toBe(dueAt);
+  expect(await indexed(ws)).toBe(dueAt);
   await deleteAlarm(ws);
   return ws;
 }
@@ -52,15 +58,11 @@ describe("due index reports", () => {
     const dueAt = Date.now() + HOUR_MS;
     await armProbe(env.WORKSPACE.getByName(ws), dueAt);
     expect((await subscribe(ws)).status).toBe(200);
-    // The mutation armed the alarm for now; the alarm reported the deadline and re-armed.
-    await waitFor(
-      () => indexed(ws),
-      (at) => at === dueAt,
-    );
-    await waitFor(
-      () => alarmOf(ws),
-      (at) => at === dueAt,
-    );
+    // The mutation armed the alarm for now; the alarm reports the deadline and re-arms.
+    expect(await alarmOf(ws)).toBe(Date.now());
+    expect(await indexed(ws)).toBeNull();
+    expect(await settledAlarm(ws)).toBe(dueAt);
+    expect(await indexed(ws)).toBe(dueAt);
     // A mutation that leaves the deadline where the index has it arms the alarm at it directly.
     expect(
       (await subscribe(ws, { plan: "base", seats: 2, periodAnchor: "2026-07-15T00:00:00Z" }))
@@ -75,10 +77,8 @@ describe("due index reports", () => {
     const dueAt = Date.now() + HOUR_MS;
     await armProbe(env.WORKSPACE.getByName(ws), dueAt);
     await subscribe(ws);
-    await waitFor(
-      () => indexed(ws),
-      (at) => at === dueAt,
-    );
+    expect(await settledAlarm(ws)).toBe(dueAt);
+    expect(await indexed(ws)).toBe(dueAt);
     expect((await setClock(ws, "2026-07-01T00:00:00Z")).status).toBe(200);
     expect(await indexed(ws)).toBeNull();
     expect(await alarmOf(ws)).toBeNull();
@@ -91,25 +91,24 @@ describe("due work without traffic", () => {
     const dueAt = Date.now() + 300;
     await armProbe(env.WORKSPACE.getByName(ws), dueAt);
     await subscribe(ws);
+    expect(await settledAlarm(ws)).toBe(dueAt);
     // No request after this point: only the alarm can record the enforcement.
-    const events = await waitFor(
-      () => storedEvents(ws),
-      (rows) => rows.length > 0,
-    );
+    advanceTimeTo(dueAt + 20);
+    expect(await storedEvents(ws)).toEqual([]);
+    expect(await runDurableObjectAlarm(env.WORKSPACE.getByName(ws))).toBe(true);
+    const events = await storedEvents(ws);
     expect(events.map((e) => [e.type, e.occurred_at])).toEqual([["limit.enforced", dueAt]]);
+    expect(events[0]?.recorded_at).toBe(dueAt + 20);
     // What is left due is the event's end of retention or the next credit renewal.
-    const retentionEnd = nextDue(events[0]?.recorded_at ?? 0);
-    await waitFor(
-      () => indexed(ws),
-      (at) => at === retentionEnd,
-    );
+    const retentionEnd = nextDue(dueAt + 20);
+    expect(await indexed(ws)).toBe(retentionEnd);
     expect(await alarmOf(ws)).toBe(retentionEnd);
   });
 
   it("is applied by the cron when the alarm was missed", async () => {
     const dueAt = Date.now() + 1_500;
     const ws = await missedAlarmWorkspace(dueAt);
-    await sleep(dueAt - Date.now() + 50);
+    advanceTimeTo(dueAt + 50);
     expect(await storedEvents(ws)).toEqual([]);
     await runCron();
     const events = await storedEvents(ws);
@@ -124,7 +123,7 @@ describe("due work without traffic", () => {
   it("applies each effect once when the cron runs twice, concurrently and late, with direct runs", async () => {
     const dueAt = Date.now() + 1_500;
     const workspaces = await Promise.all([1, 2, 3].map(() => missedAlarmWorkspace(dueAt)));
-    await sleep(dueAt - Date.now() + 50);
+    advanceTimeTo(dueAt + 50);
     const stubs = workspaces.map((ws) => env.WORKSPACE.getByName(ws));
     await Promise.all([
       runCron(),

@@ -35,6 +35,8 @@ export function mintToken(ws: string, role: string, ttlSeconds = 3600): string {
 export interface DevServer {
   url: string;
   stateDir: string;
+  /** The process group's leader (the reliability run kills the group with SIGKILL). */
+  child: ChildProcess;
   stop(): Promise<void>;
 }
 
@@ -88,7 +90,7 @@ export async function spawnReady(command: string, args: string[]): Promise<Spawn
 export async function startDevServer(stateDir?: string): Promise<DevServer> {
   const dir = stateDir ?? mkdtempSync(join(tmpdir(), "quota-e2e-"));
   const port = await freePort();
-  const { stop } = await spawnReady("node_modules/.bin/wrangler", [
+  const { child, stop } = await spawnReady("node_modules/.bin/wrangler", [
     "dev",
     "--port",
     String(port),
@@ -112,7 +114,7 @@ export async function startDevServer(stateDir?: string): Promise<DevServer> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return { url, stateDir: dir, stop };
+  return { url, stateDir: dir, child, stop };
 }
 
 /** Signals a detached child's whole process group (it and everything it started). */

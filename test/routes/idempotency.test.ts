@@ -2,17 +2,19 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ok } from "../../src/errors";
 import type { WorkspaceObject } from "../../src/workspace/object";
-import { call, freshWorkspace } from "../helpers";
+import { advanceTimeTo, call, freezeTime, freshWorkspace } from "../helpers";
 
 const body = (seats: number) => ({ plan: "pro", seats, periodAnchor: "2026-07-15T00:00:00.000Z" });
 
 describe("Idempotency-Key", () => {
+  freezeTime();
   it("replays the first answer byte for byte and changes nothing", async () => {
     const ws = freshWorkspace();
     const path = `/v1/workspaces/${ws}/subscription`;
     const first = await call("PUT", path, { body: body(2), headers: { "idempotency-key": "k1" } });
     expect(first.status).toBe(200);
-    await new Promise((r) => setTimeout(r, 5));
+    // Later, so a replay that ran the call again would answer another updatedAt.
+    advanceTimeTo(Date.now() + 5);
     // Someone else changes the subscription in between; the replay must not undo it.
     await call("PUT", path, { body: body(7) });
     const replay = await call("PUT", path, { body: body(2), headers: { "idempotency-key": "k1" } });

@@ -7,7 +7,7 @@ import { recordEvents } from "../../src/workspace/events";
 import { Store } from "../../src/workspace/store";
 import { armProbe, installProbe } from "../cron/probe";
 import { call, freshWorkspace, setClock, subscribe } from "../helpers";
-import { postToReceiver, received, scriptAnswers } from "./client";
+import { postToReceiver, received, releaseHeld, scriptAnswers } from "./client";
 
 installProbe();
 
@@ -208,8 +208,9 @@ describe("webhook delivery", () => {
     const started = Date.now();
     await moveClock(ws, T0 + SECOND_MS);
     const waited = Date.now() - started;
+    // The attempt's own real timeout (AbortSignal.timeout) is the one wait left here: it was
+    // not given up early. (No upper bound: a loaded machine may run late.)
     expect(waited).toBeGreaterThanOrEqual(5_000);
-    expect(waited).toBeLessThan(7_500);
     const [event] = (await feed(ws)).events;
     expect(event.delivery).toMatchObject({
       status: "pending",
@@ -221,24 +222,33 @@ describe("webhook delivery", () => {
     expect((await feed(ws)).events[0].delivery).toMatchObject({ status: "delivered", attempts: 2 });
   });
 
-  it("never makes a check or spend wait for a slow receiver", { timeout: 20_000 }, async () => {
+  it("never makes a check or spend wait for a slow receiver", async () => {
     const ws = await frozenWorkspace();
-    await scriptAnswers(ws, [{ delayMs: 3_000 }]);
+    // The receiver holds the delivery unanswered until the test releases it.
+    await scriptAnswers(ws, [{ hold: true }]);
     await record(ws, named("slow"), T0);
     // The clock move runs the due work, which waits for the receiver...
-    const dueWork = setClock(ws, iso(T0 + SECOND_MS));
-    await expect.poll(async () => (await received(ws)).length, { timeout: 2_000 }).toBe(1);
-    // ...while a mutation of the same workspace goes through at once.
-    const started = Date.now();
+    let dueWorkDone = false;
+    const dueWork = setClock(ws, iso(T0 + SECOND_MS)).finally(() => {
+      dueWorkDone = true;
+    });
+    expect(await received(ws, 1)).toHaveLength(1);
+    // ...while a mutation, a spend and a read of the same workspace go through meanwhile.
     const mutation = await subscribe(ws, {
       plan: "pro",
       seats: 4,
       periodAnchor: "2026-07-15T00:00:00Z",
     });
     expect(mutation.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    const spend = await call("POST", `/v1/workspaces/${ws}/credits/consume`, {
+      role: "service",
+      body: { feature: "copilot", credits: 1 },
+    });
+    expect(spend.json.allowed).toBe(true);
     const usage = await call("GET", `/v1/workspaces/${ws}/subscription`);
     expect(usage.json.seats).toBe(4);
+    expect(dueWorkDone).toBe(false);
+    await releaseHeld(ws);
     expect((await dueWork).status).toBe(200);
     expect((await feed(ws)).events[0].delivery.status).toBe("delivered");
   });

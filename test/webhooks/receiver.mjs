@@ -6,9 +6,12 @@
  *
  * - `POST /webhooks`: a delivery. 401 when the signature does not verify; otherwise the next
  *   scripted answer for the event's workspace, else 204.
- * - `PUT /script/{ws}` with `[{"status": 500}, {"delayMs": 7000}, ...]`: the next answers for
- *   deliveries of workspace `ws`, in order (`status` defaults to 204, `delayMs` to 0).
- * - `GET /log/{ws}`: every delivery received for `ws`, in arrival order.
+ * - `PUT /script/{ws}` with `[{"status": 500}, {"delayMs": 7000}, {"hold": true}, ...]`: the
+ *   next answers for deliveries of workspace `ws`, in order (`status` defaults to 204,
+ *   `delayMs` to 0); a held delivery gets no answer until `POST /release/{ws}`.
+ * - `POST /release/{ws}`: answers every held delivery of `ws`.
+ * - `GET /log/{ws}`: every delivery received for `ws`, in arrival order; with `?atLeast=n` it
+ *   answers once n have arrived, so a test waits for a delivery without polling.
  */
 // Plain JavaScript: it runs in Node, and the project's TypeScript setup has Workers types only.
 import { createServer } from "node:http";
@@ -28,6 +31,17 @@ export default async function setup(project) {
   const scripts = new Map();
   /** Deliveries received per workspace (shape: ReceivedDelivery in ./client.ts). */
   const logs = new Map();
+  /** Held deliveries per workspace: their answers, run on release. */
+  const held = new Map();
+  /** Log readers waiting for more deliveries: `{ws, atLeast, answer}`. */
+  let readers = [];
+  const wakeReaders = () => {
+    readers = readers.filter((r) => {
+      if ((logs.get(r.ws) ?? []).length < r.atLeast) return true;
+      r.answer();
+      return false;
+    });
+  };
 
   const server = createServer(async (request, response) => {
     // A sender that gave up closes the socket; a late answer must not crash the receiver.
@@ -44,7 +58,19 @@ export default async function setup(project) {
       scripts.set(ws, JSON.parse(body));
       return json(200, { ok: true });
     }
-    if (request.method === "GET" && route === "log") return json(200, logs.get(ws) ?? []);
+    if (request.method === "POST" && route === "release") {
+      const answers = held.get(ws) ?? [];
+      held.delete(ws);
+      for (const answer of answers) answer();
+      return json(200, { released: answers.length });
+    }
+    if (request.method === "GET" && route === "log") {
+      const atLeast = Number(url.searchParams.get("atLeast") ?? 0);
+      const answer = () => json(200, logs.get(ws) ?? []);
+      if ((logs.get(ws) ?? []).length >= atLeast) return answer();
+      readers.push({ ws, atLeast, answer });
+      return;
+    }
     if (request.method !== "POST" || route !== "webhooks") return json(404, {});
 
     const headers = {};
@@ -71,6 +97,16 @@ export default async function setup(project) {
         receivedAt: Date.now(),
       },
     ]);
+    wakeReaders();
+    if (answer.hold) {
+      held.set(workspace, [
+        ...(held.get(workspace) ?? []),
+        () => {
+          if (!response.destroyed) json(status, {});
+        },
+      ]);
+      return;
+    }
     // A delay past the sender's timeout is a receiver that does not answer in time.
     if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
     if (!response.destroyed) json(status, {});

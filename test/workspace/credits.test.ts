@@ -17,7 +17,14 @@ import {
   rows,
   setup,
 } from "../credits-helpers";
-import { freshWorkspace, setClock, settledAlarm, subscribe } from "../helpers";
+import {
+  advanceTimeTo,
+  freezeTime,
+  freshWorkspace,
+  setClock,
+  settledAlarm,
+  subscribe,
+} from "../helpers";
 
 const service: CallMeta = { role: "service" };
 const HOUR = 3_600_000;
@@ -150,6 +157,7 @@ describe("consume", () => {
 });
 
 describe("due work on an idle workspace (real time, the alarm)", () => {
+  freezeTime();
   it("arms the alarm at the earliest hold expiry and frees the hold when it rings", async () => {
     const ws = freshWorkspace();
     const stub = env.WORKSPACE.getByName(ws);
@@ -159,7 +167,7 @@ describe("due work on an idle workspace (real time, the alarm)", () => {
     const expiresAt = Date.parse(r.json.expiresAt);
     const nextReset = Date.parse(r.json.nextResetAt);
     expect(await settledAlarm(ws)).toBe(expiresAt);
-    await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 20));
+    advanceTimeTo(expiresAt + 20);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const after = await inObject(ws, (sql) => ({
       state: rows(sql, "SELECT state FROM credit_reservations")[0]?.state,
@@ -182,7 +190,7 @@ describe("due work on an idle workspace (real time, the alarm)", () => {
     });
     await consume(ws, "copilot", 5);
     expect(await settledAlarm(ws)).toBe(anchor);
-    await new Promise((resolve) => setTimeout(resolve, anchor - Date.now() + 20));
+    advanceTimeTo(anchor + 20);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const resets = (await events(ws)).filter((e) => e.type === "credits.reset");
     expect(resets).toHaveLength(1);

@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 import { DAY_MS, HOUR_MS } from "../../src/policy/time";
 import { LOOKUPS } from "../../src/workspace/entities";
 import type { WorkspaceObject } from "../../src/workspace/object";
-import { freshWorkspace, setClock, settledAlarm, subscribe } from "../helpers";
+import {
+  advanceTimeTo,
+  freezeTime,
+  freshWorkspace,
+  setClock,
+  settledAlarm,
+  subscribe,
+} from "../helpers";
 
 const service = { role: "service" } as const;
 const T0 = "2026-07-15T00:00:00.000Z";
@@ -22,6 +29,7 @@ const eventTypes = (state: DurableObjectState) =>
     .map((e) => e.type);
 
 describe("entities in the workspace object", () => {
+  freezeTime();
   it("arms the alarm at the grace end, and the alarm enforces an idle workspace on time", async () => {
     const ws = freshWorkspace("ent");
     await subscribe(ws, plan(1, 2));
@@ -32,13 +40,9 @@ describe("entities in the workspace object", () => {
     const graceEndsAt = Date.parse(reach.value.grace?.endsAt ?? "");
     expect(graceEndsAt - Date.parse(reach.value.updatedAt)).toBe(DAY_MS);
     expect(await settledAlarm(ws)).toBe(graceEndsAt);
+    // The grace lapses with no call arriving: only the alarm can enforce it.
+    advanceTimeTo(graceEndsAt + HOUR_MS);
     await runInDurableObject(stub, async (_: WorkspaceObject, state) => {
-      // Let the grace lapse without waiting a day: move its end into the past.
-      const past = Date.now() - HOUR_MS;
-      state.storage.sql.exec(
-        "UPDATE entity_pools SET episode = ? WHERE pool = 'leads'",
-        JSON.stringify({ phase: "grace", startedAt: past - DAY_MS, graceEndsAt: past }),
-      );
       expect(eventTypes(state)).toEqual(["limit.reached"]);
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);

@@ -1,0 +1,48 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { TEST_AUTH_SECRET } from "./test/secret.ts";
+
+/**
+ * `npm run test:reliability`: the history checker, schema fuzzing and the authorization matrix
+ * inside workerd (cheap: no process per request), and the crash-and-restart run in Node against
+ * `wrangler dev` with its state on disk. test/reliability/reporter.mjs prints the run's figures
+ * and fails it when a must-be-zero figure is not zero. RELIABILITY_SEED=n replays a run.
+ */
+const seed = process.env.RELIABILITY_SEED ?? String(Math.floor(Math.random() * 2 ** 31));
+
+export default defineConfig({
+  test: {
+    reporters: ["default", "./test/reliability/reporter.mjs"],
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                AUTH_SECRET: TEST_AUTH_SECRET,
+                TEST_CLOCKS: "on",
+                RELIABILITY_SEED: seed,
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "reliability-worker",
+          include: ["test/reliability/*.test.ts"],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "reliability-node",
+          include: ["test/reliability/node/*.test.ts"],
+          environment: "node",
+          env: { RELIABILITY_SEED: seed },
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
