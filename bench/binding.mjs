@@ -132,34 +132,38 @@ try {
   // only moves in whole milliseconds, too coarse for these figures. `noop` (the caller asks
   // nothing) is the cost of the Node → caller hop, the same in every row.
   const callerUrl = `http://127.0.0.1:${callerPort}`;
-  const run = async (mode, op, n) => {
-    const samples = [];
-    for (let i = 0; i < n; i++) {
-      const started = performance.now();
-      const r = await fetch(`${callerUrl}/run?mode=${mode}&op=${op}&ws=${WS}&n=1`);
-      const text = await r.text();
-      samples.push(performance.now() - started);
-      if (r.status !== 200) throw new Error(`${mode} ${op}: HTTP ${r.status} ${text}`);
-    }
-    return samples;
+  const once = async (mode, op) => {
+    const started = performance.now();
+    const r = await fetch(`${callerUrl}/run?mode=${mode}&op=${op}&ws=${WS}&n=1`);
+    const text = await r.text();
+    if (r.status !== 200) throw new Error(`${mode} ${op}: HTTP ${r.status} ${text}`);
+    return performance.now() - started;
   };
 
+  // The modes take turns call by call, so a load spike or the workspace's growing ledger
+  // weighs on every mode alike.
+  const MODES = ["noop", "binding", "fetcher", "network"];
   const rows = [];
   for (const op of ["check", "consume"]) {
-    for (const mode of ["noop", "binding", "fetcher", "network"]) {
-      if (mode === "noop" && op === "consume") continue;
-      await run(mode, op, WARMUP);
-      rows.push({ op: mode === "noop" ? "-" : op, mode, ...stats(await run(mode, op, N)) });
+    const samples = Object.fromEntries(MODES.map((mode) => [mode, []]));
+    for (let i = 0; i < WARMUP + N; i++) {
+      for (const mode of MODES) {
+        const ms = await once(mode, op);
+        if (i >= WARMUP) samples[mode].push(ms);
+      }
+    }
+    for (const mode of MODES) {
+      rows.push({ op: mode === "noop" ? `(${op} run)` : op, mode, ...stats(samples[mode]) });
     }
   }
-  const noop = rows.find((r) => r.mode === "noop");
-  const binding = (op) => rows.find((r) => r.op === op && r.mode === "binding");
   for (const row of rows) {
+    const run = rows.filter((r) => r.op === row.op || r.op === `(${row.op} run)`);
+    const noop = run.find((r) => r.mode === "noop");
+    const binding = run.find((r) => r.mode === "binding");
     // What the call itself adds to the caller's request, beyond the Node → caller hop.
     row.addedP50Ms = +(row.p50Ms - noop.p50Ms).toFixed(3);
-    const base = row.op === "-" ? undefined : binding(row.op);
     row.vsBinding =
-      base === undefined ? "" : `${(row.addedP50Ms / (base.p50Ms - noop.p50Ms)).toFixed(2)}×`;
+      row.mode === "noop" ? "" : `${(row.addedP50Ms / (binding.p50Ms - noop.p50Ms)).toFixed(2)}×`;
   }
   console.log(
     `\nBinding vs HTTP, c=1, ${N} sequential calls per row, timed in Node around one caller request each\n`,
