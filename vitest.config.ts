@@ -3,8 +3,13 @@ import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
 import { TEST_AUTH_SECRET } from "./test/secret.ts";
 import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
+import { workerUnderTest } from "./vitest.worker.ts";
 
 const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on" };
+
+/** Exactly these bindings, never the developer's .dev.vars (see vitest.worker.ts). */
+const worker = (extra: Record<string, string> = {}) =>
+  workerUnderTest("./wrangler.toml", { ...bindings, ...extra });
 
 /**
  * The Workers beside the quota service in the `integration` project, built by its globalSetup
@@ -54,14 +59,15 @@ function integrationWorkers(built: { aiFeature: string; caller: string; quotaDow
 export default defineConfig({
   test: {
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+    // Counted, never timed: a few tests run hundreds of calls, and a loaded 2-core CI machine
+    // took over 5 s on them. A hang still fails, just later.
+    testTimeout: 30_000,
     // Two Workers under test: the same code, with and without a webhook. Only test/webhooks/
     // runs with WEBHOOK_URL set (to a receiver started by its globalSetup), so every other test
     // records events as `disabled` and sends nothing.
     projects: [
       {
-        plugins: [
-          cloudflareTest({ wrangler: { configPath: "./wrangler.toml" }, miniflare: { bindings } }),
-        ],
+        plugins: [cloudflareTest(worker())],
         test: {
           name: "worker",
           include: ["test/**/*.test.ts"],
@@ -78,18 +84,22 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings,
-              serviceBindings: {
-                CALLER: { name: "caller", entrypoint: "Caller" },
-                AI_FEATURE: "ai-feature",
-                AI_FEATURE_DOWN: "ai-feature-down",
+          cloudflareTest(({ inject }) => {
+            const base = worker();
+            return {
+              ...base,
+              miniflare: {
+                ...base.miniflare,
+                serviceBindings: {
+                  ...base.miniflare?.serviceBindings,
+                  CALLER: { name: "caller", entrypoint: "Caller" },
+                  AI_FEATURE: "ai-feature",
+                  AI_FEATURE_DOWN: "ai-feature-down",
+                },
+                workers: integrationWorkers(inject("auxiliaryWorkers")),
               },
-              workers: integrationWorkers(inject("auxiliaryWorkers")),
-            },
-          })),
+            };
+          }),
         ],
         test: {
           // Service bindings from other Workers, the AI-feature example and the typed client.
@@ -100,16 +110,12 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest(({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                ...bindings,
-                WEBHOOK_URL: `${inject("webhookReceiver")}/webhooks`,
-                WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
-              },
-            },
-          })),
+          cloudflareTest(({ inject }) =>
+            worker({
+              WEBHOOK_URL: `${inject("webhookReceiver")}/webhooks`,
+              WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+            }),
+          ),
         ],
         test: {
           name: "webhooks",

@@ -2,6 +2,7 @@ import { defineConfig } from "vitest/config";
 
 // End-to-end tests run in Node against `wrangler dev` (and a real browser for the billing page),
 // the way a user runs the service; the rest of the suite runs inside workerd (vitest.config.ts).
+// Without Chromium the browser tests are skipped and the run ends saying so (browser-note.ts).
 export default defineConfig({
   test: {
     include: ["test/e2e/**/*.test.ts"],
@@ -9,6 +10,10 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     fileParallelism: false,
-    reporters: ["default", ["json", { outputFile: ".vitest-e2e-report.json" }]],
+    reporters: [
+      "default",
+      ["json", { outputFile: ".vitest-e2e-report.json" }],
+      "./test/e2e/browser-note.ts",
+    ],
   },
 });

@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_AUTH_SECRET } from "./test/secret.ts";
+import { workerUnderTest } from "./vitest.worker.ts";
 
 /**
  * `npm run test:reliability`: the history checker, schema fuzzing and the authorization matrix
@@ -16,16 +17,14 @@ export default defineConfig({
     projects: [
       {
         plugins: [
-          cloudflareTest({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                AUTH_SECRET: TEST_AUTH_SECRET,
-                TEST_CLOCKS: "on",
-                RELIABILITY_SEED: seed,
-              },
-            },
-          }),
+          // Exactly these bindings, never the developer's .dev.vars (see vitest.worker.ts).
+          cloudflareTest(
+            workerUnderTest("./wrangler.toml", {
+              AUTH_SECRET: TEST_AUTH_SECRET,
+              TEST_CLOCKS: "on",
+              RELIABILITY_SEED: seed,
+            }),
+          ),
         ],
         test: {
           name: "reliability-worker",

@@ -1,8 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { BILLING_PAGE } from "./app/page";
+import { DOCS_CSS, HOME_CSS, type OpenApiDocument, renderDocs } from "./app/docs";
+import { HOME_PAGE, LINKS } from "./app/home";
+import { BILLING_CSS, BILLING_PAGE, BILLING_SCRIPT } from "./app/page";
 import { authenticate, MAX_TOKEN_LIFETIME_SECONDS } from "./auth";
 import {
   ApiError,
@@ -18,6 +20,7 @@ import { fieldIssues } from "./operations/validate";
 import { agentsRoutes } from "./routes/agents";
 import { channelRoutes } from "./routes/channels";
 import { creditsRoutes } from "./routes/credits";
+import { creditsDailyRoutes } from "./routes/creditsDaily";
 import { entitiesRoutes } from "./routes/entities";
 import { eventsRoutes } from "./routes/events";
 import { subscriptionRoutes } from "./routes/subscription";
@@ -28,6 +31,69 @@ const MAX_BODY_BYTES = 64 * 1024;
 
 const errorJson = (error: ApiErrorBody) => ({ error });
 
+/**
+ * Pages for people (/, /docs, /app) load nothing from elsewhere: their own stylesheet and, for
+ * the billing page, its own script, and they may only call this origin.
+ */
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const OPENAPI_CONFIG = {
+  openapi: "3.1.0",
+  info: {
+    title: "Quota checker",
+    version: "1.0.0",
+    description:
+      "Answers allow/deny before each metered action of a CRM workspace: AI credits, leads, contacts and companies, channels and AI agents.",
+  },
+};
+
+function page(c: Context<AppEnv>, html: string) {
+  c.header("Content-Security-Policy", PAGE_CSP);
+  c.header("X-Content-Type-Options", "nosniff");
+  c.header("Referrer-Policy", "no-referrer");
+  return c.html(html);
+}
+
+function asset(c: Context<AppEnv>, body: string, type: string) {
+  c.header("Content-Type", `${type}; charset=utf-8`);
+  c.header("X-Content-Type-Options", "nosniff");
+  // Served with the Worker, so a deploy changes them; revalidate rather than cache stale.
+  c.header("Cache-Control", "no-cache");
+  return c.body(body);
+}
+
+/** Hono route patterns (`/v1/workspaces/:ws/agents/:id`) as regular expressions. */
+const patternOf = (path: string) =>
+  new RegExp(
+    `^${path
+      .split("/")
+      .map((part) =>
+        part === "*"
+          ? ".*"
+          : part.startsWith(":")
+            ? "[^/]+"
+            : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+      )
+      .join("/")}/?$`,
+  );
+
+/**
+ * The methods each known path takes, from the router itself (so a new route needs no list), for
+ * the 405 of a wrong method. HEAD is answered wherever GET is (Hono serves it from the GET).
+ */
+function methodTable(app: OpenAPIHono<AppEnv>) {
+  const byPath = new Map<string, Set<string>>();
+  for (const r of app.routes) {
+    if (r.method === "ALL") continue;
+    const methods = byPath.get(r.path) ?? new Set<string>();
+    methods.add(r.method);
+    if (r.method === "GET") methods.add("HEAD");
+    byPath.set(r.path, methods);
+  }
+  return [...byPath].map(([path, methods]) => ({ pattern: patternOf(path), methods }));
+}
+
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
     // Validation failures name every failing field, relative to where it was sent.
@@ -37,6 +103,22 @@ export function createApp() {
     },
   });
 
+  // A wrong method on a known path is a 405 before anything else (no token needed to learn it).
+  let methods: ReturnType<typeof methodTable> | undefined;
+  app.use("*", async (c, next) => {
+    methods ??= methodTable(app);
+    const path = c.req.path;
+    const matching = methods.filter((m) => m.pattern.test(path));
+    if (matching.length > 0 && !matching.some((m) => m.methods.has(c.req.method))) {
+      const allow = [...new Set(matching.flatMap((m) => [...m.methods]))].sort().join(", ");
+      c.header("Allow", allow);
+      throw new ApiError(
+        "method_not_allowed",
+        `${c.req.method} is not allowed on ${path}; it takes ${allow}.`,
+      );
+    }
+    await next();
+  });
   app.use("*", async (c, next) => {
     if (!c.env.AUTH_SECRET) {
       throw new ApiError(
@@ -64,6 +146,7 @@ export function createApp() {
   agentsRoutes(app);
   channelRoutes(app);
   creditsRoutes(app);
+  creditsDailyRoutes(app);
   eventsRoutes(app);
   entitiesRoutes(app);
 
@@ -73,23 +156,31 @@ export function createApp() {
     bearerFormat: "JWT",
     description: `HS256 JWT signed with AUTH_SECRET; claims \`ws\` (a workspace id, or \`*\` for every workspace), \`role\` (\`platform\`, \`admin\`, \`service\` or \`viewer\`), \`exp\` (whole seconds since the epoch). Refused with 401 \`unauthenticated\`, saying why: a missing, malformed, wrongly signed or expired token; \`ws: "*"\` on any role but \`platform\`; an \`exp\` more than ${MAX_TOKEN_LIFETIME_SECONDS} seconds (366 days) from now.`,
   });
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Quota checker",
-      version: "1.0.0",
-      description:
-        "Answers allow/deny before each metered action of a CRM workspace: AI credits, leads, contacts and companies, channels and AI agents.",
-    },
-  });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "Quota checker API" }));
-  app.get("/app", (c) => {
-    c.header(
-      "Content-Security-Policy",
-      "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+  app.doc31("/openapi.json", OPENAPI_CONFIG);
+
+  // The reference is rendered here from the same document, once per isolate: no CDN, no script.
+  let docs: string | undefined;
+  app.get("/docs", (c) => {
+    docs ??= renderDocs(
+      app.getOpenAPI31Document(OPENAPI_CONFIG) as unknown as OpenApiDocument,
+      "/docs/docs.css",
     );
-    return c.html(BILLING_PAGE);
+    return page(c, docs);
   });
+  app.get("/docs/docs.css", (c) => asset(c, DOCS_CSS + HOME_CSS, "text/css"));
+
+  // A person gets a page with the two ways in; a client asking for JSON gets the links.
+  app.get("/", (c) => {
+    const accept = c.req.header("accept") ?? "";
+    const html = accept.indexOf("text/html");
+    const json = accept.indexOf("application/json");
+    if (html === -1 || (json !== -1 && json < html)) return c.json(LINKS);
+    return page(c, HOME_PAGE("/docs/docs.css"));
+  });
+
+  app.get("/app", (c) => page(c, BILLING_PAGE));
+  app.get("/app/app.css", (c) => asset(c, BILLING_CSS, "text/css"));
+  app.get("/app/app.js", (c) => asset(c, BILLING_SCRIPT, "text/javascript"));
 
   app.notFound((c) => c.json(errorJson({ code: "not_found", message: "No such route." }), 404));
   app.onError((error, c) => {

@@ -98,6 +98,11 @@ export class QuotaService extends WorkerEntrypoint<Env> {
     return invoke(this.env, roleOf(this), ops.credits, { params: { ws } });
   }
 
+  /** Credits charged per day and feature this period. */
+  creditsDaily(ws: string): Answer<typeof ops.creditsDaily> {
+    return invoke(this.env, roleOf(this), ops.creditsDaily, { params: { ws } });
+  }
+
   /** A page of the credit ledger after a cursor (`{ after?, limit? }`). */
   creditLedger(
     ws: string,

@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   idempotency_conflict: 409,
   already_exists: 409,
   reservation_not_found: 409,
@@ -30,6 +31,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   unauthenticated: "Missing, malformed, wrongly signed or expired bearer token.",
   forbidden: "The token's role or workspace does not allow this call.",
   not_found: "No such workspace (no subscription yet), resource or route.",
+  method_not_allowed:
+    "The path exists but not with this method; the `Allow` header lists the methods it takes.",
   idempotency_conflict: "The Idempotency-Key was already used with a different request.",
   already_exists: "A resource with this id already exists with different attributes.",
   reservation_not_found:

@@ -1,236 +1,219 @@
 /**
- * The billing page for people (PRODUCT.md §10): Usage, Manage credits and AI agents. It is a
- * static page that calls the same public API as every other client, with a bearer token the
- * person pastes in (kept in this browser's localStorage only).
+ * The billing page for people (/app): Usage, Manage credits and AI agents. A static page whose
+ * script (script.ts, served at /app/app.js) calls the same public API as every other client,
+ * with the bearer token the person pastes in. The page, its stylesheet and its script come from
+ * this Worker alone; the CSP allows nothing else (no inline script or style, no other origin).
  */
+export { BILLING_SCRIPT } from "./script";
+
 export const BILLING_PAGE = /* html */ `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Billing · Quota checker</title>
-<style>
-  :root { --ink:#1d2433; --muted:#6b7385; --line:#e3e6ee; --bg:#f6f7fb; --card:#fff;
-          --accent:#2f6bff; --warn:#e8a200; --bad:#d64545; --good:#1f9d6b; }
-  * { box-sizing: border-box; }
-  body { margin:0; font:14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color:var(--ink); background:var(--bg); }
-  header { background:var(--card); border-bottom:1px solid var(--line); padding:12px 24px; display:flex; gap:16px; align-items:center; flex-wrap:wrap; }
-  header h1 { font-size:16px; margin:0 16px 0 0; }
-  header label { color:var(--muted); font-size:12px; display:flex; flex-direction:column; gap:2px; }
-  input, select, button { font:inherit; }
-  input { border:1px solid var(--line); border-radius:6px; padding:6px 8px; }
-  #token { width:320px; }
-  button { border:1px solid var(--accent); background:var(--accent); color:#fff; border-radius:6px; padding:6px 12px; cursor:pointer; }
-  button.ghost { background:transparent; color:var(--accent); }
-  button:disabled { opacity:.5; cursor:default; }
-  nav { display:flex; gap:4px; padding:0 24px; background:var(--card); border-bottom:1px solid var(--line); }
-  nav button { background:none; border:none; border-bottom:2px solid transparent; color:var(--muted); border-radius:0; padding:10px 12px; }
-  nav button[aria-selected="true"] { color:var(--ink); border-bottom-color:var(--accent); }
-  main { padding:24px; max-width:1040px; }
-  .card { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:16px 20px; margin-bottom:16px; }
-  .card h2 { font-size:15px; margin:0 0 12px; }
-  .grid { display:grid; grid-template-columns:repeat(auto-fill, minmax(300px, 1fr)); gap:16px; }
-  .meter { height:8px; background:var(--line); border-radius:4px; overflow:hidden; margin:6px 0; }
-  .meter > span { display:block; height:100%; background:var(--accent); }
-  .meter.warn > span { background:var(--warn); } .meter.bad > span { background:var(--bad); }
-  .muted { color:var(--muted); } .figure { font-size:22px; font-weight:600; }
-  .pill { display:inline-block; padding:1px 8px; border-radius:10px; font-size:12px; background:var(--line); }
-  .pill.grace { background:#fff3d6; color:#8a5a00; } .pill.enforced { background:#fde2e2; color:#9b1c1c; }
-  .pill.active { background:#dff5ea; color:#146c4a; } .pill.offline { background:#eceef3; } .pill.draft { background:#e7eeff; color:#1f4fc7; }
-  table { width:100%; border-collapse:collapse; } th, td { text-align:left; padding:8px 6px; border-bottom:1px solid var(--line); }
-  th { color:var(--muted); font-weight:500; font-size:12px; }
-  td input { width:110px; }
-  #status { margin-left:auto; color:var(--muted); font-size:12px; }
-  #status.error { color:var(--bad); }
-  .notice { padding:10px 12px; border-radius:8px; margin-bottom:12px; background:#fff3d6; }
-  .notice.error { background:#fde2e2; }
-  [hidden] { display:none !important; }
-</style>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/app/app.css">
+<script src="/app/app.js" defer></script>
 </head>
 <body>
-<header>
-  <h1>Billing</h1>
-  <label>Workspace <input id="ws" placeholder="acme" autocomplete="off"></label>
-  <label>Bearer token <input id="token" type="password" placeholder="npm run token -- acme admin" autocomplete="off"></label>
-  <button id="load">Load</button>
-  <span id="status" role="status"></span>
+<a class="skip" href="#main">Skip to content</a>
+<header class="bar">
+  <a class="brand" href="/app">Billing</a>
+  <div id="who" class="who" hidden>
+    <span class="who-ws"><span class="muted">Workspace</span> <strong id="who-ws"></strong></span>
+    <span id="who-role" class="pill"></span>
+    <form id="switch-form" class="switch" hidden>
+      <label for="switch-ws" class="sr-only">Open another workspace (id)</label>
+      <input id="switch-ws" name="ws" placeholder="Workspace id" autocomplete="off" spellcheck="false" maxlength="64">
+      <button type="submit" class="ghost">Open</button>
+    </form>
+    <button id="sign-out" type="button" class="ghost">Sign out</button>
+  </div>
 </header>
-<nav role="tablist">
-  <button role="tab" data-tab="usage" aria-selected="true">Usage</button>
-  <button role="tab" data-tab="credits" aria-selected="false">Manage credits</button>
-  <button role="tab" data-tab="agents" aria-selected="false">AI agents</button>
-</nav>
-<main>
-  <div id="notice" class="notice" hidden></div>
-  <section id="tab-usage" data-panel="usage"><div class="grid" id="usage-grid"></div></section>
-  <section id="tab-credits" data-panel="credits" hidden>
-    <div class="card">
-      <h2>Credit usage</h2>
-      <div class="figure" id="credits-percent">–</div>
-      <div class="meter" id="credits-meter"><span style="width:0%"></span></div>
-      <div class="muted" id="credits-reset"></div>
-    </div>
-    <div class="card">
-      <h2>Monthly balance</h2>
-      <table><tbody id="credits-balance"></tbody></table>
-    </div>
-    <div class="card">
-      <h2>Feature limits</h2>
-      <p class="muted">A limit reserves nothing: every feature draws from the shared balance, first come, first served, until it reaches its limit. Clear a limit to remove it.</p>
-      <table>
-        <thead><tr><th>Feature</th><th>Credits used</th><th>Estimated requests</th><th>Credit limit</th><th></th></tr></thead>
-        <tbody id="features"></tbody>
-      </table>
-    </div>
+<main id="main" tabindex="-1">
+  <section id="signin" class="card signin" aria-labelledby="signin-title">
+    <h1 id="signin-title">Sign in</h1>
+    <p>Paste the access token you were given and press Enter. It tells the page which workspace to open.</p>
+    <form id="signin-form" novalidate>
+      <label for="token">Access token</label>
+      <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" required aria-describedby="token-hint">
+      <p id="token-hint" class="hint">Kept in this browser only, until you sign out.</p>
+      <div id="ws-field" hidden>
+        <label for="ws">Workspace id</label>
+        <input id="ws" name="ws" autocomplete="off" spellcheck="false" maxlength="64" aria-describedby="ws-hint">
+        <p id="ws-hint" class="hint">Your token opens every workspace: say which one.</p>
+      </div>
+      <button type="submit">Sign in</button>
+      <p id="signin-error" class="error" role="alert"></p>
+    </form>
   </section>
-  <section id="tab-agents" data-panel="agents" hidden>
-    <div class="card">
-      <h2>AI agents <span class="muted" id="agents-count"></span></h2>
-      <form id="agent-form" style="display:flex; gap:8px; margin-bottom:12px">
-        <input id="agent-id" placeholder="id, e.g. sales-ig" required maxlength="128">
-        <input id="agent-name" placeholder="name" required maxlength="200">
-        <button type="submit">Create agent</button>
-      </form>
-      <table>
-        <thead><tr><th>Agent</th><th>State</th><th></th></tr></thead>
-        <tbody id="agents"></tbody>
-      </table>
+  <div id="app" hidden>
+    <div id="summary" class="summary" aria-live="polite"></div>
+    <div class="tabs" role="tablist" aria-label="Billing">
+      <button role="tab" id="tab-usage" aria-controls="panel-usage" aria-selected="true" tabindex="0">Usage</button>
+      <button role="tab" id="tab-credits" aria-controls="panel-credits" aria-selected="false" tabindex="-1">Manage credits</button>
+      <button role="tab" id="tab-agents" aria-controls="panel-agents" aria-selected="false" tabindex="-1">AI agents</button>
     </div>
-  </section>
+    <div id="notice" class="notice" role="status" aria-live="polite" hidden></div>
+    <section role="tabpanel" id="panel-usage" aria-labelledby="tab-usage" tabindex="0"></section>
+    <section role="tabpanel" id="panel-credits" aria-labelledby="tab-credits" tabindex="0" hidden></section>
+    <section role="tabpanel" id="panel-agents" aria-labelledby="tab-agents" tabindex="0" hidden></section>
+  </div>
 </main>
-<script type="module">
-const $ = (id) => document.getElementById(id);
-const state = { tab: "usage" };
-const fmt = (n) => (n === null || n === undefined ? "unlimited" : Number(n).toLocaleString("en-US"));
-const when = (s) => (s ? new Date(s).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC" : "");
-const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-
-$("ws").value = localStorage.getItem("billing.ws") ?? new URLSearchParams(location.search).get("ws") ?? "";
-$("token").value = localStorage.getItem("billing.token") ?? "";
-
-function status(text, isError = false) { $("status").textContent = text; $("status").className = isError ? "error" : ""; }
-function notice(text, isError = false) {
-  const el = $("notice"); el.hidden = !text; el.textContent = text ?? ""; el.className = "notice" + (isError ? " error" : "");
-}
-
-async function api(method, path, body) {
-  const ws = $("ws").value.trim();
-  const headers = { authorization: "Bearer " + $("token").value.trim() };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch("/v1/workspaces/" + encodeURIComponent(ws) + path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error(json.error?.message ?? res.status + " " + res.statusText);
-  return json;
-}
-
-function meter(used, limit) {
-  const pct = limit ? Math.min(100, (used / limit) * 100) : 0;
-  const cls = limit === null ? "" : pct >= 100 ? "bad" : pct >= 80 ? "warn" : "";
-  return '<div class="meter ' + cls + '"><span style="width:' + pct.toFixed(1) + '%"></span></div>';
-}
-
-const USAGE_LABELS = {
-  credits: "AI credits this period", copilotQuestions: "Copilot Kommo questions", leads: "Leads",
-  contactsAndCompanies: "Contacts and companies", whatsapp: "WhatsApp numbers",
-  instagram: "Instagram accounts", agents: "Active AI agents",
-};
-
-async function loadUsage() {
-  const u = await api("GET", "/usage");
-  $("usage-grid").innerHTML = Object.entries(USAGE_LABELS).filter(([k]) => u[k]).map(([key, label]) => {
-    const x = u[key];
-    const stateTag = x.state && x.state !== "ok" ? ' <span class="pill ' + x.state + '">' + x.state + "</span>" : "";
-    const extra = [];
-    if (x.graceEndsAt) extra.push("Grace ends " + when(x.graceEndsAt));
-    if (x.blocked) extra.push(fmt(x.blocked) + " blocked");
-    if (key === "agents") extra.push(fmt(x.total) + " of " + fmt(x.totalLimit) + " agents created");
-    if (x.nextResetAt) extra.push("Resets " + when(x.nextResetAt));
-    return '<div class="card" data-usage="' + key + '"><h2>' + label + stateTag + '</h2><div class="figure">' +
-      fmt(x.used) + ' <span class="muted">/ ' + fmt(x.limit) + "</span></div>" + meter(x.used, x.limit) +
-      '<div class="muted">' + extra.map(esc).join(" · ") + "</div></div>";
-  }).join("");
-}
-
-async function loadCredits() {
-  const c = await api("GET", "/credits");
-  $("credits-percent").textContent = Number(c.percentUsed).toFixed(1) + "% used";
-  $("credits-meter").outerHTML = meter(c.used, c.monthlyBalance).replace('class="meter', 'id="credits-meter" class="meter');
-  $("credits-reset").textContent = fmt(c.used) + " used, " + fmt(c.held) + " held, " + fmt(c.remaining) + " remaining · Next reset " + when(c.nextResetAt);
-  const pkgs = (c.packages ?? []).map((p) => esc(p.id) + ": " + fmt(p.credits) + " until " + esc(when(p.expiresAt))).join("; ");
-  $("credits-balance").innerHTML = [
-    ["Monthly balance", fmt(c.monthlyBalance)], ["Included credits (per seat)", fmt(c.includedPerSeat)],
-    ["Number of seats", fmt(c.seats)], ["Credit add-on", fmt(c.addOnCredits) + (pkgs ? ' <span class="muted">(' + pkgs + ")</span>" : "")],
-  ].map(([k, v]) => "<tr><th>" + k + "</th><td>" + v + "</td></tr>").join("");
-  $("features").innerHTML = c.features.map((f) =>
-    '<tr data-feature="' + esc(f.feature) + '"><td>' + esc(f.feature) + "</td><td>" + fmt(f.creditsUsed) + "</td><td>" +
-    (f.estimatedRequests === null || f.estimatedRequests === undefined ? "–" : fmt(f.estimatedRequests)) +
-    '</td><td><input type="number" min="0" step="1" placeholder="no limit" value="' + (f.creditLimit ?? "") + '"></td>' +
-    '<td><button class="ghost" data-save="' + esc(f.feature) + '">Save</button></td></tr>').join("");
-}
-
-async function loadAgents() {
-  const { agents } = await api("GET", "/agents");
-  const active = agents.filter((a) => a.state === "active").length;
-  $("agents-count").textContent = "(" + active + " active, " + agents.length + " total)";
-  $("agents").innerHTML = agents.map((a) =>
-    '<tr data-agent="' + esc(a.id) + '"><td>' + esc(a.name) + ' <span class="muted">' + esc(a.id) + "</span></td>" +
-    '<td><span class="pill ' + esc(a.state) + '">' + esc(a.state) + "</span></td><td>" +
-    (a.state === "active"
-      ? '<button class="ghost" data-deactivate="' + esc(a.id) + '">Turn off</button>'
-      : '<button data-activate="' + esc(a.id) + '">Enable</button>') + "</td></tr>").join("");
-}
-
-const loaders = { usage: loadUsage, credits: loadCredits, agents: loadAgents };
-
-async function refresh() {
-  localStorage.setItem("billing.ws", $("ws").value.trim());
-  localStorage.setItem("billing.token", $("token").value.trim());
-  status("Loading…");
-  try { await loaders[state.tab](); status("Updated " + new Date().toLocaleTimeString()); }
-  catch (e) { status(e.message, true); }
-}
-
-document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
-  state.tab = b.dataset.tab;
-  document.querySelectorAll("nav button").forEach((x) => x.setAttribute("aria-selected", String(x === b)));
-  document.querySelectorAll("[data-panel]").forEach((p) => { p.hidden = p.dataset.panel !== state.tab; });
-  notice("");
-  refresh();
-}));
-$("load").addEventListener("click", refresh);
-
-$("features").addEventListener("click", async (e) => {
-  const feature = e.target.dataset?.save; if (!feature) return;
-  const raw = e.target.closest("tr").querySelector("input").value.trim();
-  try {
-    await api("PUT", "/credits/feature-limits/" + feature, { limit: raw === "" ? null : Number(raw) });
-    notice(""); await refresh();
-  } catch (err) { notice(err.message, true); }
-});
-
-$("agents").addEventListener("click", async (e) => {
-  const id = e.target.dataset?.activate ?? e.target.dataset?.deactivate; if (!id) return;
-  const action = e.target.dataset.activate ? "activate" : "deactivate";
-  try {
-    const decision = await api("POST", "/agents/" + encodeURIComponent(id) + "/" + action);
-    notice(decision.allowed ? "" : decision.message, !decision.allowed);
-    await refresh();
-  } catch (err) { notice(err.message, true); }
-});
-
-$("agent-form").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  try {
-    const decision = await api("POST", "/agents", { id: $("agent-id").value.trim(), name: $("agent-name").value.trim() });
-    notice(decision.allowed ? "" : decision.message, !decision.allowed);
-    $("agent-id").value = ""; $("agent-name").value = "";
-    await refresh();
-  } catch (err) { notice(err.message, true); }
-});
-
-if ($("ws").value && $("token").value) refresh();
-</script>
 </body>
 </html>`;
+
+export const BILLING_CSS = /* css */ `
+:root { --ink:#1d2433; --muted:#5d6577; --line:#e3e6ee; --bg:#f5f6fa; --card:#fff; --accent:#2450d8;
+  --accent-soft:#e8eeff; --warn:#b76e00; --warn-soft:#fff4dc; --bad:#b42318; --bad-soft:#fde8e6;
+  --good:#1f7a55; --good-soft:#e2f5ec; --radius:10px; }
+* { box-sizing:border-box; }
+html { -webkit-text-size-adjust:100%; }
+body { margin:0; font:15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--ink); background:var(--bg); overflow-wrap:anywhere; }
+h1, h2, h3 { line-height:1.25; }
+a { color:var(--accent); }
+button, input { font:inherit; color:inherit; }
+:focus-visible { outline:3px solid var(--accent); outline-offset:2px; }
+.sr-only { position:absolute; width:1px; height:1px; padding:0; margin:-1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; border:0; }
+.skip { position:absolute; left:-999px; top:0; } .skip:focus { left:8px; top:8px; background:#fff; padding:6px 10px; z-index:3; }
+[hidden] { display:none !important; }
+
+button { border:1px solid var(--accent); background:var(--accent); color:#fff; border-radius:8px; padding:7px 14px; cursor:pointer; min-height:36px; }
+button:hover { filter:brightness(1.08); }
+button.ghost { background:transparent; color:var(--accent); }
+button.quiet { background:transparent; border-color:transparent; color:var(--accent); padding:4px 8px; }
+button:disabled { opacity:.55; cursor:default; }
+input { border:1px solid #c9ced9; border-radius:8px; padding:7px 10px; min-height:36px; background:#fff; min-width:0; }
+label { font-weight:500; }
+
+.bar { display:flex; flex-wrap:wrap; align-items:center; gap:8px 16px; padding:10px 16px; background:var(--card); border-bottom:1px solid var(--line); }
+.brand { font-weight:700; font-size:17px; color:var(--ink); text-decoration:none; margin-right:auto; }
+.who { display:flex; flex-wrap:wrap; align-items:center; gap:8px; }
+.who-ws strong { font-weight:600; }
+.switch { display:flex; gap:6px; }
+.switch input { width:170px; }
+
+main { max-width:1040px; margin:0 auto; padding:16px; }
+main:focus { outline:none; }
+.card { background:var(--card); border:1px solid var(--line); border-radius:var(--radius); padding:16px; margin-bottom:14px; }
+.card > h2, .card > header h2 { font-size:16px; margin:0 0 10px; }
+.signin { max-width:480px; margin:32px auto; }
+.signin h1 { font-size:22px; margin:0 0 8px; }
+.signin form { display:grid; gap:6px; }
+.signin input { width:100%; }
+.signin button { justify-self:start; margin-top:8px; }
+.hint { color:var(--muted); font-size:13px; margin:0 0 6px; }
+.error { color:var(--bad); margin:4px 0 0; }
+.error:empty { display:none; }
+.muted { color:var(--muted); }
+
+.summary { display:flex; flex-wrap:wrap; gap:6px 22px; align-items:baseline; margin:4px 0 12px; }
+.summary .plan { font-size:20px; font-weight:700; }
+.summary .fact { color:var(--muted); }
+.summary .fact strong { color:var(--ink); font-weight:600; }
+
+.tabs { display:flex; gap:2px; border-bottom:1px solid var(--line); margin-bottom:14px; }
+.tabs [role="tab"] { background:none; border:0; border-bottom:3px solid transparent; border-radius:0; color:var(--muted); padding:10px 10px; min-height:44px; font-weight:500; flex:0 1 auto; white-space:nowrap; }
+.tabs [role="tab"][aria-selected="true"] { color:var(--ink); border-bottom-color:var(--accent); }
+[role="tabpanel"]:focus-visible { outline-offset:6px; }
+
+.notice { padding:12px 14px; border-radius:var(--radius); margin-bottom:14px; background:var(--accent-soft); }
+.notice.bad { background:var(--bad-soft); }
+.notice .actions { margin-top:8px; display:flex; flex-wrap:wrap; gap:8px; }
+.notice .upgrade { margin:8px 0 0; }
+.problem { border-color:#f2c4bf; background:var(--bad-soft); }
+.problem h2 { color:var(--bad); }
+.problem .actions { display:flex; flex-wrap:wrap; gap:8px; margin-top:10px; }
+.loading { color:var(--muted); padding:12px 0; }
+
+.limits { display:grid; grid-template-columns:repeat(auto-fill, minmax(300px, 1fr)); gap:14px; }
+.limit { margin:0; display:flex; flex-direction:column; gap:4px; }
+.limit h3 { font-size:15px; margin:0; display:flex; flex-wrap:wrap; gap:6px; align-items:center; }
+.figure { font-size:22px; font-weight:650; }
+.figure .of { font-size:15px; font-weight:400; color:var(--muted); }
+.meter { height:8px; background:#e7e9f0; border-radius:4px; overflow:hidden; margin:4px 0; }
+.meter > span { display:block; height:100%; width:0; background:var(--accent); border-radius:4px; }
+.meter.warn > span { background:#e09b00; } .meter.bad > span { background:var(--bad); } .meter.none > span { background:transparent; }
+.consequence { margin:6px 0 12px; padding:8px 10px; border-radius:8px; background:var(--warn-soft); }
+.consequence.bad { background:var(--bad-soft); }
+.consequence strong { font-weight:650; }
+.detail { color:var(--muted); font-size:14px; margin:0; }
+
+.pill { display:inline-block; padding:1px 9px; border-radius:999px; font-size:12px; font-weight:600; background:#eceef3; color:#39414f; white-space:nowrap; }
+.pill.grace { background:var(--warn-soft); color:#8a5300; } .pill.enforced, .pill.stopped { background:var(--bad-soft); color:var(--bad); }
+.pill.active, .pill.ok { background:var(--good-soft); color:var(--good); } .pill.draft { background:var(--accent-soft); color:#1f44b5; }
+.pill.offline, .pill.absent { background:#eceef3; color:#4a5262; }
+
+.usage-head { display:flex; flex-wrap:wrap; gap:4px 12px; align-items:baseline; }
+.usage-head .figure { font-size:30px; }
+.kv { display:grid; grid-template-columns:minmax(0, 1fr) auto; gap:0; margin:0; }
+.kv dt, .kv dd { padding:8px 0; border-bottom:1px solid var(--line); margin:0; }
+.kv dd { text-align:right; font-weight:600; }
+.kv dd.sub { grid-column:1 / -1; padding:0 0 8px; text-align:left; font-weight:400; color:var(--muted); font-size:14px; }
+.kv .sub ul { margin:0; padding:0; list-style:none; }
+.kv .sub li { padding:2px 0 2px 14px; }
+
+.features { width:100%; border-collapse:collapse; }
+.features th, .features td { text-align:left; padding:9px 6px; border-bottom:1px solid var(--line); vertical-align:middle; }
+.features th { color:var(--muted); font-weight:500; font-size:13px; }
+.features td.num, .features th.num { text-align:right; }
+.features tr.absent td { color:var(--muted); }
+.feature-name { font-weight:600; }
+.stop-why { display:block; font-size:13px; margin-top:2px; }
+.limit-cell { display:flex; justify-content:flex-end; align-items:center; gap:6px; flex-wrap:wrap; }
+.limit-edit { background:transparent; color:var(--ink); border:1px solid transparent; padding:4px 8px; min-height:32px; }
+.limit-edit:hover { border-color:var(--line); filter:none; }
+.limit-edit .pencil { color:var(--accent); margin-left:6px; }
+.limit-form { display:flex; flex-wrap:wrap; justify-content:flex-end; gap:6px; align-items:center; }
+.limit-form input { width:120px; }
+.limit-form .hint { flex-basis:100%; text-align:right; margin:0; }
+.limit-form .error { flex-basis:100%; text-align:right; }
+
+.chart { display:block; width:100%; height:150px; background:linear-gradient(#eef0f5 1px, transparent 1px) 0 0 / 100% 25%; border-bottom:1px solid #c9ced9; }
+.chart .slot { fill:#c9ced9; }
+.chart-axis { display:flex; justify-content:space-between; color:var(--muted); font-size:12px; margin-top:4px; gap:8px; }
+.chart-top { display:flex; justify-content:space-between; flex-wrap:wrap; gap:4px 12px; color:var(--muted); font-size:13px; margin-bottom:4px; }
+.legend { display:flex; flex-wrap:wrap; gap:6px 14px; list-style:none; padding:0; margin:10px 0 0; font-size:13px; }
+.legend li { display:flex; align-items:center; gap:6px; }
+.swatch { width:12px; height:12px; border-radius:3px; display:inline-block; }
+.scroll { overflow-x:auto; max-width:100%; }
+details.figures { margin-top:10px; font-size:14px; }
+details.figures summary { cursor:pointer; color:var(--accent); }
+details.figures table { border-collapse:collapse; margin-top:6px; }
+details.figures th, details.figures td { padding:4px 8px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
+details.figures th:first-child, details.figures td:first-child { text-align:left; }
+
+.f-ai_rewriter { fill:#2f6bff; background:#2f6bff; } .f-ai_summarize { fill:#0f9c9c; background:#0f9c9c; }
+.f-ai_reply_suggestions { fill:#8e5cf7; background:#8e5cf7; } .f-ai_task_suggestions { fill:#e07a1f; background:#e07a1f; }
+.f-ai_agent { fill:#d1457f; background:#d1457f; } .f-copilot { fill:#3a9d23; background:#3a9d23; }
+.f-copilot_analyst { fill:#7a5c3e; background:#7a5c3e; }
+
+.agent-form { display:flex; flex-wrap:wrap; gap:8px; align-items:flex-end; margin-bottom:14px; }
+.agent-form .field { display:flex; flex-direction:column; gap:4px; flex:1 1 200px; min-width:0; }
+.agent-form input { width:100%; }
+.agents { list-style:none; margin:0; padding:0; }
+.agents li { display:flex; flex-wrap:wrap; align-items:center; gap:8px 12px; padding:10px 0; border-bottom:1px solid var(--line); }
+.agents .name { font-weight:600; flex:1 1 160px; min-width:0; }
+.agents .name small { display:block; font-weight:400; color:var(--muted); }
+.agents .act { margin-left:auto; }
+
+@media (max-width: 640px) {
+  main { padding:12px 10px; }
+  .bar { padding:8px 10px; }
+  .card { padding:14px 12px; }
+  .limits { grid-template-columns:minmax(0, 1fr); }
+  .tabs [role="tab"] { padding:10px 8px; flex:1 1 0; white-space:normal; font-size:14px; }
+  .switch input { width:140px; }
+  .features thead { display:none; }
+  .features, .features tbody, .features tr, .features td { display:block; width:100%; }
+  .features tr { padding:8px 0; border-bottom:1px solid var(--line); }
+  .features td { border:0; padding:3px 0; display:flex; justify-content:space-between; gap:10px; text-align:right; }
+  .features td::before { content:attr(data-label); color:var(--muted); font-size:13px; text-align:left; flex:0 0 auto; white-space:nowrap; }
+  .features .limit-cell { flex:1 1 auto; min-width:0; }
+  .features td.name-cell::before { content:none; }
+  .features td.name-cell { justify-content:flex-start; flex-wrap:wrap; text-align:left; align-items:center; }
+  .stop-why { flex-basis:100%; }
+  .limit-cell, .limit-form { justify-content:flex-end; }
+}
+`;

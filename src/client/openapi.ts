@@ -3826,6 +3826,161 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/workspaces/{ws}/credits/daily": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Credits charged per day and feature this period (the billing page's chart)
+     * @description The credit ledger summed by day and AI feature for the current period, from its start through today: at most 31 days × 7 features, however busy the workspace. The days' sum is the period's `used`.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          ws: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description One entry per day of the period so far */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["DailyCredits"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/workspaces/{ws}/events": {
     parameters: {
       query?: never;
@@ -5513,6 +5668,46 @@ export interface components {
       periodStart: string;
       /** @description UTC ISO-8601 instant */
       nextResetAt: string;
+    };
+    /** @description Consumed credits and the actual cost of committed reservations, by day and feature; holds, releases and expiries charge nothing. */
+    DailyCredits: {
+      /** @description The current billing period's start; day 1 starts here */
+      periodStart: string;
+      /** @description The period's end: usage resets */
+      nextResetAt: string;
+      /** @description The workspace clock when this was read */
+      asOf: string;
+      /** @description Days in the whole period (28 to 31, fewer after an anchor change) */
+      daysInPeriod: number;
+      /** @description Credits charged this period: the sum of every day, equal to `used` of GET credits */
+      used: number;
+      /** @description The AI features, in the order of `features` of every day */
+      features: (
+        | "ai_rewriter"
+        | "ai_summarize"
+        | "ai_reply_suggestions"
+        | "ai_task_suggestions"
+        | "ai_agent"
+        | "copilot"
+        | "copilot_analyst"
+      )[];
+      /** @description One entry per day from the period start through today, oldest first: at most 31 days × 7 features */
+      days: {
+        /** @description Day d covers 24 hours from periodStart + d days */
+        startsAt: string;
+        /** @description Credits charged that day, all features */
+        credits: number;
+        /** @description Credits charged to each AI feature that day (every feature, 0 when unused) */
+        features: {
+          ai_rewriter: number;
+          ai_summarize: number;
+          ai_reply_suggestions: number;
+          ai_task_suggestions: number;
+          ai_agent: number;
+          copilot: number;
+          copilot_analyst: number;
+        };
+      }[];
     };
     EventsPage: {
       events: components["schemas"]["Event"][];

@@ -19,6 +19,7 @@ import {
   SpendDecision,
   SpendInput,
 } from "../schemas/credits";
+import { DailyCredits } from "../schemas/creditsDaily";
 import { operation } from "./operation";
 
 const tags = ["AI credits"];
@@ -51,6 +52,18 @@ export const creditLedger = operation({
   response: LedgerPage,
   answers: "Ledger entries after the cursor and the cursor of the next page",
   run: (stub, { query }) => stub.creditLedger(query.after, query.limit),
+});
+
+export const creditsDaily = operation({
+  name: "creditsDaily",
+  tags,
+  summary: "Credits charged per day and feature this period (the billing page's chart)",
+  description:
+    "The credit ledger summed by day and AI feature for the current period, from its start through today: at most 31 days × 7 features, however busy the workspace. The days' sum is the period's `used`.",
+  roles: CAN.read,
+  response: DailyCredits,
+  answers: "One entry per day of the period so far",
+  run: (stub) => stub.creditsDaily(),
 });
 
 export const setFeatureLimit = operation({

@@ -35,6 +35,7 @@ import {
   type SpendRequest,
   setFeatureLimit,
 } from "./credits";
+import { dailyCredits } from "./creditsDaily";
 import { cursorMigrations } from "./cursors";
 import { deliverDue, deliveryDeadline } from "./delivery";
 import { DOMAINS } from "./domains";
@@ -404,6 +405,11 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   credits() {
     return this.read((ctx) => ok(creditsView(ctx)));
+  }
+
+  /** The billing page's chart: the period's ledger summed by day and feature. */
+  creditsDaily() {
+    return this.read((ctx) => ok(dailyCredits(ctx)));
   }
 
   creditLedger(after: string | undefined, limit: number) {

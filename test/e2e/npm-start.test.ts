@@ -1,14 +1,20 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Spawned, spawnReady } from "./server";
 
-/** The README's path: `npm start` serves, and `npm run token` prints a token it accepts. */
+/**
+ * The README's path: `npm start` serves, and `npm run token` prints a token it accepts. It runs
+ * on what a fresh clone has (.dev.vars.example), not on the developer's own .dev.vars: the
+ * server is given that file with --env-file and the token its secret.
+ */
 let server: Spawned;
 let url: string;
 const state = mkdtempSync(join(tmpdir(), "quota-npm-start-"));
+const EXAMPLE = resolve(".dev.vars.example");
+const EXAMPLE_SECRET = /^AUTH_SECRET=(.*)$/m.exec(readFileSync(EXAMPLE, "utf8"))?.[1]?.trim();
 
 beforeAll(async () => {
   const port = await freePort();
@@ -22,6 +28,8 @@ beforeAll(async () => {
     state,
     "--inspector-port",
     String(await freePort()),
+    "--env-file",
+    EXAMPLE,
   ]);
 });
 
@@ -31,12 +39,21 @@ afterAll(async () => {
 });
 
 const token = (ws: string, role: string) =>
-  execFileSync("npm", ["run", "token", "--", ws, role], { encoding: "utf8" });
+  execFileSync("npm", ["run", "token", "--", ws, role], {
+    encoding: "utf8",
+    env: { ...process.env, AUTH_SECRET: EXAMPLE_SECRET },
+  });
 
 describe("npm start and npm run token", () => {
   it("prints a token alone on one line", () => {
     const out = token("acme", "platform");
     expect(out).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+  });
+
+  it("lets npm say what went wrong (a mistyped script)", () => {
+    const run = spawnSync("npm", ["run", "tset"], { encoding: "utf8" });
+    expect(run.status).not.toBe(0);
+    expect(`${run.stdout}${run.stderr}`).toMatch(/Missing script: "tset"/);
   });
 
   it("serves the API to a token from npm run token, with test clocks on", async () => {

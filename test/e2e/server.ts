@@ -1,7 +1,7 @@
 // Runs the Worker the way a user does (`wrangler dev` on workerd, state on disk) for e2e tests.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -89,6 +89,10 @@ export async function spawnReady(command: string, args: string[]): Promise<Spawn
 /** Starts `wrangler dev` on a free loopback port; `stateDir` lets a test restart on the same state. */
 export async function startDevServer(stateDir?: string): Promise<DevServer> {
   const dir = stateDir ?? mkdtempSync(join(tmpdir(), "quota-e2e-"));
+  // Given an env file, wrangler reads it instead of the developer's .dev.vars (or .env), so
+  // the bindings are exactly the --var flags below, whatever is in the checkout.
+  const noVars = join(dir, "no-vars.env");
+  writeFileSync(noVars, "");
   const port = await freePort();
   const { child, stop } = await spawnReady("node_modules/.bin/wrangler", [
     "dev",
@@ -102,6 +106,8 @@ export async function startDevServer(stateDir?: string): Promise<DevServer> {
     `AUTH_SECRET:${E2E_SECRET}`,
     "--var",
     "TEST_CLOCKS:on",
+    "--env-file",
+    noVars,
     "--inspector-port",
     String(await freePort()),
   ]);

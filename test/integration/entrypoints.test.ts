@@ -142,6 +142,12 @@ const STEPS: Step[] = [
   },
   { op: "credits", role: "service", http: (ws) => ["GET", p(ws, "/credits")], args: (ws) => [ws] },
   {
+    op: "creditsDaily",
+    role: "service",
+    http: (ws) => ["GET", p(ws, "/credits/daily")],
+    args: (ws) => [ws],
+  },
+  {
     op: "creditLedger",
     role: "service",
     http: (ws) => ["GET", p(ws, "/credits/ledger?limit=3")],
