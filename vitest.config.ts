@@ -6,6 +6,7 @@ import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
 import { workerUnderTest } from "./vitest.worker.ts";
 
 const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on" };
+const TEST_TIMEOUT_MS = 30_000;
 
 /** Exactly these bindings, never the developer's .dev.vars (see vitest.worker.ts). */
 const worker = (extra: Record<string, string> = {}) =>
@@ -60,8 +61,9 @@ export default defineConfig({
   test: {
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
     // Counted, never timed: a few tests run hundreds of calls, and a loaded 2-core CI machine
-    // took over 5 s on them. A hang still fails, just later.
-    testTimeout: 30_000,
+    // took over 5 s on them. A hang still fails, just later. (Each project sets it too: an
+    // inline project does not inherit the root's test options.)
+    testTimeout: TEST_TIMEOUT_MS,
     // Two Workers under test: the same code, with and without a webhook. Only test/webhooks/
     // runs with WEBHOOK_URL set (to a receiver started by its globalSetup), so every other test
     // records events as `disabled` and sends nothing.
@@ -70,6 +72,7 @@ export default defineConfig({
         plugins: [cloudflareTest(worker())],
         test: {
           name: "worker",
+          testTimeout: TEST_TIMEOUT_MS,
           include: ["test/**/*.test.ts"],
           // test/e2e runs in Node against wrangler dev (vitest.e2e.config.ts).
           // test/reliability runs with `npm run test:reliability` (vitest.reliability.config.ts).
@@ -104,6 +107,7 @@ export default defineConfig({
         test: {
           // Service bindings from other Workers, the AI-feature example and the typed client.
           name: "integration",
+          testTimeout: TEST_TIMEOUT_MS,
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/integration/setup.mjs"],
         },
@@ -119,6 +123,7 @@ export default defineConfig({
         ],
         test: {
           name: "webhooks",
+          testTimeout: TEST_TIMEOUT_MS,
           include: ["test/webhooks/**/*.test.ts"],
           globalSetup: ["test/webhooks/receiver.mjs"],
         },
