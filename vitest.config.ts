@@ -13,9 +13,6 @@ const worker = (extra: Record<string, string> = {}) =>
 export default defineConfig({
   test: {
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
-    // Counted, never timed: a few tests run hundreds of calls, and a loaded 2-core CI machine
-    // took over 5 s on them. A hang still fails, just later.
-    testTimeout: 30_000,
     // Two Workers under test: the same code, with and without a webhook. Only test/webhooks/
     // runs with WEBHOOK_URL set (to a receiver started by its globalSetup), so every other test
     // records events as `disabled` and sends nothing.
@@ -24,6 +21,10 @@ export default defineConfig({
         plugins: [cloudflareTest(worker())],
         test: {
           name: "worker",
+          // Counted, never timed: a few tests run hundreds of calls, and a loaded 2-core machine
+          // took over 5 s on them. A hang still fails, just later. (Projects inherit no root
+          // test options.)
+          testTimeout: 30_000,
           include: ["test/**/*.test.ts"],
           // test/e2e runs in Node against wrangler dev (vitest.e2e.config.ts).
           // test/reliability runs with `npm run test:reliability` (vitest.reliability.config.ts).
@@ -41,6 +42,7 @@ export default defineConfig({
         ],
         test: {
           name: "webhooks",
+          testTimeout: 30_000,
           include: ["test/webhooks/**/*.test.ts"],
           globalSetup: ["test/webhooks/receiver.mjs"],
         },
