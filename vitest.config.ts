@@ -60,10 +60,6 @@ function integrationWorkers(built: { aiFeature: string; caller: string; quotaDow
 export default defineConfig({
   test: {
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
-    // Counted, never timed: a few tests run hundreds of calls, and a loaded 2-core CI machine
-    // took over 5 s on them. A hang still fails, just later. (Each project sets it too: an
-    // inline project does not inherit the root's test options.)
-    testTimeout: TEST_TIMEOUT_MS,
     // Two Workers under test: the same code, with and without a webhook. Only test/webhooks/
     // runs with WEBHOOK_URL set (to a receiver started by its globalSetup), so every other test
     // records events as `disabled` and sends nothing.
@@ -72,6 +68,9 @@ export default defineConfig({
         plugins: [cloudflareTest(worker())],
         test: {
           name: "worker",
+          // Counted, never timed: a few tests run hundreds of calls, and a loaded 2-core machine
+          // took over 5 s on them. A hang still fails, just later. (Projects inherit no root
+          // test options.)
           testTimeout: TEST_TIMEOUT_MS,
           include: ["test/**/*.test.ts"],
           // test/e2e runs in Node against wrangler dev (vitest.e2e.config.ts).

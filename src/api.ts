@@ -28,6 +28,9 @@ import { testClockRoutes } from "./routes/testClock";
 import { usageRoutes } from "./routes/usage";
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** Batch and lookup calls carry up to 1,000 ids (or channels) of up to 128 characters each. */
+const MAX_BULK_BODY_BYTES = 256 * 1024;
+const BULK_PATH = /^\/v1\/workspaces\/[^/]+\/(?:entities|channels)\/[^/]+\/(?:batch|lookup)$/;
 
 const errorJson = (error: ApiErrorBody) => ({ error });
 
@@ -128,15 +131,16 @@ export function createApp() {
     }
     await next();
   });
-  app.use(
-    "/v1/*",
+  const limitBody = (maxSize: number, what: string) =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize,
       onError: () => {
-        throw new ApiError("payload_too_large", "The request body exceeds 64 KiB.");
+        throw new ApiError("payload_too_large", `The request body exceeds ${what}.`);
       },
-    }),
-  );
+    });
+  const bodyOf = limitBody(MAX_BODY_BYTES, "64 KiB");
+  const bulkBodyOf = limitBody(MAX_BULK_BODY_BYTES, "256 KiB (a batch or lookup call)");
+  app.use("/v1/*", (c, next) => (BULK_PATH.test(c.req.path) ? bulkBodyOf : bodyOf)(c, next));
   app.use("/v1/workspaces/:ws/*", authenticate);
   app.use("/v1/workspaces/:ws", authenticate);
 

@@ -124,6 +124,29 @@ export class QuotaService extends WorkerEntrypoint<Env> {
     return invoke(this.env, roleOf(this), ops.createEntity, { params, body }, options);
   }
 
+  /**
+   * Records up to 1,000 entities of a kind in order, in one transaction, as single creates
+   * would (`{ ids }`); a whole batch retried with the same key is recorded once.
+   */
+  createEntities(
+    ws: string,
+    kind: ParamOf<typeof ops.createEntities, "kind">,
+    body: BodyOf<typeof ops.createEntities>,
+    options?: CallOptions,
+  ): Answer<typeof ops.createEntities> {
+    const params = { ws, kind };
+    return invoke(this.env, roleOf(this), ops.createEntities, { params, body }, options);
+  }
+
+  /** The status of up to 1,000 entities at once (`{ ids }`); `unknown` for one never reported. */
+  lookupEntities(
+    ws: string,
+    kind: ParamOf<typeof ops.lookupEntities, "kind">,
+    body: BodyOf<typeof ops.lookupEntities>,
+  ): Answer<typeof ops.lookupEntities> {
+    return invoke(this.env, roleOf(this), ops.lookupEntities, { params: { ws, kind }, body });
+  }
+
   /** Closes a lead as won or lost: it stops counting. */
   closeLead(
     ws: string,
@@ -170,6 +193,20 @@ export class QuotaService extends WorkerEntrypoint<Env> {
   ): Answer<typeof ops.connectChannel> {
     const params = { ws, kind };
     return invoke(this.env, roleOf(this), ops.connectChannel, { params, body }, options);
+  }
+
+  /**
+   * Connects up to 1,000 channels of a kind in order, in one transaction (`{ channels }`); only
+   * QuotaPlatform may import them with a past `connectedAt`.
+   */
+  connectChannels(
+    ws: string,
+    kind: ParamOf<typeof ops.connectChannels, "kind">,
+    body: BodyOf<typeof ops.connectChannels>,
+    options?: CallOptions,
+  ): Answer<typeof ops.connectChannels> {
+    const params = { ws, kind };
+    return invoke(this.env, roleOf(this), ops.connectChannels, { params, body }, options);
   }
 
   /** Disconnects a channel; an active one frees its place at once. */

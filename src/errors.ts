@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   idempotency_conflict: 409,
   already_exists: 409,
+  entity_blocked: 409,
   reservation_not_found: 409,
   reservation_already_committed: 409,
   reservation_already_released: 409,
@@ -35,6 +36,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     "The path exists but not with this method; the `Allow` header lists the methods it takes.",
   idempotency_conflict: "The Idempotency-Key was already used with a different request.",
   already_exists: "A resource with this id already exists with different attributes.",
+  entity_blocked:
+    "The entity is blocked by its limit: its data is not accessible, so it cannot be closed or reopened (it can be deleted).",
   reservation_not_found:
     "No such credit reservation in this workspace (closed ones are forgotten after 24 hours).",
   reservation_already_committed:
@@ -42,7 +45,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   reservation_already_released: "The reservation was already released.",
   reservation_expired: "The reservation's TTL passed and its hold was freed; nothing was charged.",
   too_many_packages: "The workspace already has the maximum number of active credit packages.",
-  payload_too_large: "The request body exceeds 64 KiB.",
+  payload_too_large:
+    "The request body exceeds 64 KiB (256 KiB for entity and channel batch and lookup calls).",
   server_misconfigured: "The deployment is missing a required secret (AUTH_SECRET).",
   internal_error: "An unexpected server error.",
   unavailable:

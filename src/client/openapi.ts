@@ -1455,6 +1455,186 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/workspaces/{ws}/channels/{kind}/batch": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Connect up to 1,000 channels in one call (service; platform to import)
+     * @description As if each channel were connected in order, in one transaction, with the same decisions as single connects. The platform imports existing connections with their connectedAt (grandfathered when before 2026-06-01); a service may only connect at now (any connectedAt is a 403 and nothing is connected). Retry a whole batch with the same Idempotency-Key: it is applied once.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the call safe to retry for 24 hours: a replay answers the first answer byte for byte (with `Idempotent-Replayed: true`); the same key with another request is a 409. */
+          "idempotency-key"?: string;
+        };
+        path: {
+          ws: string;
+          /** @description `whatsapp` (numbers) or `instagram` (accounts): two independent limits. */
+          kind: "whatsapp" | "instagram";
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["ChannelBatchInput"];
+        };
+      };
+      responses: {
+        /** @description One answer per channel, in order, and the kind's usage after */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ChannelBatch"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description idempotency_conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "idempotency_conflict";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/workspaces/{ws}/channels/{kind}": {
     parameters: {
       query?: never;
@@ -1609,7 +1789,7 @@ export interface paths {
     put?: never;
     /**
      * Connect a WhatsApp number or an Instagram account (service; platform to import)
-     * @description Never refused: answers whether the kind is now over its limit and when its grace ends. A connection that makes a non-grandfathered channel not fit starts a 24-hour grace; at its end the excess non-grandfathered channels are disabled, earliest connected first. Reconnecting an active channel changes nothing; reconnecting a disabled one is a new connection.
+     * @description Never refused: answers whether the kind is now over its limit and when its grace ends. A connection that makes a non-grandfathered channel not fit starts a 24-hour grace; at its end the excess non-grandfathered channels are disabled, earliest connected first. No grace twice in a row: within 7 days of an episode that ended by disconnects or by its enforcement, a new one keeps that episode's grace end, so the excess is disabled at once if it has passed. Reconnecting an active channel changes nothing; reconnecting a disabled one is a new connection.
      */
     post: {
       parameters: {
@@ -4141,6 +4321,345 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/workspaces/{ws}/entities/{kind}/batch": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Record up to 1,000 leads, contacts or companies in one call (service)
+     * @description As if each id were created in order, one after the other, in one transaction: the same decisions as single creates (the id that reaches the limit starts the grace and is the one `limit.reached` names; ids after an enforcement are blocked). A repeated id, in the batch or already known, counts once. Answers one result per id, in order, and the limit after the batch. Retry a whole batch with the same Idempotency-Key: it is recorded once.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the call safe to retry for 24 hours: a replay answers the first answer byte for byte (with `Idempotent-Replayed: true`); the same key with another request is a 409. */
+          "idempotency-key"?: string;
+        };
+        path: {
+          ws: string;
+          kind: "leads" | "contacts" | "companies";
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["EntityBatchInput"];
+        };
+      };
+      responses: {
+        /** @description One answer per id, in order, and the limit after the batch */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["EntityBatch"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description idempotency_conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "idempotency_conflict";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/workspaces/{ws}/entities/{kind}/lookup": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The status of up to 1,000 entities at once (a read)
+     * @description Answers `{status, accessible}` per id, in order, as GET of each would; `unknown` for an id never reported. Changes nothing (a POST only to carry the ids).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          ws: string;
+          kind: "leads" | "contacts" | "companies";
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["EntityLookupInput"];
+        };
+      };
+      responses: {
+        /** @description One answer per id, in order */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["EntityLookup"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/workspaces/{ws}/entities/{kind}": {
     parameters: {
       query?: never;
@@ -4152,7 +4671,7 @@ export interface paths {
     put?: never;
     /**
      * Record a new lead, contact or company; answers its status (service)
-     * @description Never refused. Active and counted, or blocked (visible, not accessible, not counted) when its limit is enforced. The create that reaches the limit starts a 24-hour grace. A repeated id answers the entity as it is.
+     * @description Never refused. Active and counted, or blocked (visible, not accessible, not counted) when its limit is enforced. The create that reaches the limit starts a 24-hour grace, unless the limit's last episode ended by closes or deletes less than 7 days ago: then it keeps that episode's grace end (no grace twice in a row), enforced at once if past. When the grace ends over the limit, the newest entities beyond it are blocked. A repeated id answers the entity as it is.
      */
     post: {
       parameters: {
@@ -4331,7 +4850,7 @@ export interface paths {
     put?: never;
     /**
      * Close a lead as won or lost: it stops counting (service)
-     * @description The freed slot goes at once to the oldest blocked lead, if any.
+     * @description The freed slot goes at once to the oldest blocked lead, if any. A blocked lead cannot be closed (409 `entity_blocked`): its data is not accessible; it can be deleted.
      */
     post: {
       parameters: {
@@ -4426,7 +4945,7 @@ export interface paths {
             };
           };
         };
-        /** @description idempotency_conflict */
+        /** @description idempotency_conflict, entity_blocked */
         409: {
           headers: {
             [name: string]: unknown;
@@ -4435,7 +4954,7 @@ export interface paths {
             "application/json": {
               error: {
                 /** @enum {string} */
-                code: "idempotency_conflict";
+                code: "idempotency_conflict" | "entity_blocked";
                 message: string;
                 details?: unknown;
               };
@@ -4511,7 +5030,7 @@ export interface paths {
     put?: never;
     /**
      * Reopen a closed lead: it counts again, decided like a create (service)
-     * @description Reopening an open lead changes nothing and answers its status.
+     * @description Reopening an active lead changes nothing and answers its status. A blocked lead cannot be reopened (409 `entity_blocked`).
      */
     post: {
       parameters: {
@@ -4602,7 +5121,7 @@ export interface paths {
             };
           };
         };
-        /** @description idempotency_conflict */
+        /** @description idempotency_conflict, entity_blocked */
         409: {
           headers: {
             [name: string]: unknown;
@@ -4611,7 +5130,7 @@ export interface paths {
             "application/json": {
               error: {
                 /** @enum {string} */
-                code: "idempotency_conflict";
+                code: "idempotency_conflict" | "entity_blocked";
                 message: string;
                 details?: unknown;
               };
@@ -4825,7 +5344,7 @@ export interface paths {
     };
     put?: never;
     post?: never;
-    /** Delete a lead, contact or company: it stops counting (service) */
+    /** Delete a lead, contact or company, blocked ones included: it stops counting (service) */
     delete: {
       parameters: {
         query?: never;
@@ -5093,7 +5612,7 @@ export interface components {
       /** @description null = unlimited */
       limit: number | null;
       /**
-       * @description `grace`: a non-grandfathered channel does not fit and will be disabled at graceEndsAt unless the limit rises or channels disconnect. `enforced`: the excess was disabled and the kind is still at (or, with grandfathered channels, over) its limit; the next connection starts a new grace.
+       * @description `grace`: a non-grandfathered channel does not fit and will be disabled at graceEndsAt unless the limit rises or channels disconnect. `enforced`: the excess was disabled and the kind is still at (or, with grandfathered channels, over) its limit; a connection that does not fit within 7 days of the enforcement gets no new grace (the earliest connected is disabled at once), a later one a new 24-hour grace.
        * @enum {string}
        */
       state: "ok" | "grace" | "enforced";
@@ -5223,6 +5742,13 @@ export interface components {
       /** @description The most agents a workspace may hold in all states */
       totalLimit: number;
     };
+    ChannelBatch: {
+      /** @enum {string} */
+      kind: "whatsapp" | "instagram";
+      /** @description one answer per channel, in the order sent: what single connects would have answered */
+      channels: components["schemas"]["ConnectChannelAnswer"][];
+      usage: components["schemas"]["ChannelUsage"] & unknown;
+    };
     ConnectChannelAnswer: {
       /** @enum {string} */
       kind: "whatsapp" | "instagram";
@@ -5243,6 +5769,10 @@ export interface components {
       grace?: {
         endsAt: string;
       };
+    };
+    ChannelBatchInput: {
+      /** @description 1-1,000 channels, connected in this order. connectedAt is for the platform only (a service sending it gets 403 and nothing is connected). */
+      channels: components["schemas"]["ConnectChannelInput"][];
     };
     ConnectChannelInput: {
       /**
@@ -5280,7 +5810,7 @@ export interface components {
       /** @description null = unlimited */
       limit: number | null;
       /**
-       * @description `grace`: a non-grandfathered channel does not fit and will be disabled at graceEndsAt unless the limit rises or channels disconnect. `enforced`: the excess was disabled and the kind is still at (or, with grandfathered channels, over) its limit; the next connection starts a new grace.
+       * @description `grace`: a non-grandfathered channel does not fit and will be disabled at graceEndsAt unless the limit rises or channels disconnect. `enforced`: the excess was disabled and the kind is still at (or, with grandfathered channels, over) its limit; a connection that does not fit within 7 days of the enforcement gets no new grace (the earliest connected is disabled at once), a later one a new 24-hour grace.
        * @enum {string}
        */
       state: "ok" | "grace" | "enforced";
@@ -5753,6 +6283,71 @@ export interface components {
       nextAttemptAt: string | null;
       deliveredAt: string | null;
     };
+    EntityBatch: {
+      /** @enum {string} */
+      kind: "leads" | "contacts" | "companies";
+      /** @description one answer per id, in the order sent: what single creates would have answered */
+      entities: {
+        id: string;
+        /** @enum {string} */
+        status: "active" | "blocked" | "closed";
+        /** @description false while blocked: visible, but no data, chats, automations */
+        accessible: boolean;
+        /**
+         * @description a closed lead's outcome
+         * @enum {string|null}
+         */
+        outcome: "won" | "lost" | null;
+        updatedAt: string;
+        /** @description false for an id already known (or repeated in the batch) */
+        changed: boolean;
+        /** @description present when the limit was in its grace right after this id */
+        grace?: {
+          endsAt: string;
+        };
+      }[];
+      /** @description how many ids were new */
+      created: number;
+      usage: components["schemas"]["EntityLimitUsage"];
+    };
+    /** @description the limit after the whole batch */
+    EntityLimitUsage: {
+      /** @description entities that count: open leads, or contacts and companies */
+      used: number;
+      limit: number;
+      /** @description entities blocked by enforcement, waiting for capacity */
+      blocked: number;
+      /**
+       * @description `grace`: at or over the limit, nothing blocked until graceEndsAt. `enforced`: the grace ended; the entities beyond the limit were blocked, newest first, and every new or reopened one is blocked until the count falls below the limit.
+       * @enum {string}
+       */
+      state: "ok" | "grace" | "enforced";
+      /** @description the grace end of the current episode, if any */
+      graceEndsAt: string | null;
+    };
+    EntityBatchInput: {
+      /** @description 1-1,000 ids, created in this order; a repeated or known id counts once. */
+      ids: string[];
+    };
+    EntityLookup: {
+      /** @enum {string} */
+      kind: "leads" | "contacts" | "companies";
+      /** @description one answer per id, in the order sent */
+      entities: {
+        id: string;
+        /**
+         * @description `unknown`: never reported (or deleted)
+         * @enum {string}
+         */
+        status: "active" | "blocked" | "closed" | "unknown";
+        /** @description false only while blocked */
+        accessible: boolean;
+      }[];
+    };
+    EntityLookupInput: {
+      /** @description 1-1,000 ids, answered in this order. */
+      ids: string[];
+    };
     EntityChange: {
       /** @enum {string} */
       kind: "leads" | "contacts" | "companies";
@@ -5773,19 +6368,7 @@ export interface components {
       grace?: {
         endsAt: string;
       };
-      usage: components["schemas"]["EntityLimitUsage"];
-    };
-    /** @description the entity's limit after the call */
-    EntityLimitUsage: {
-      /** @description entities that count: open leads, or contacts and companies */
-      used: number;
-      limit: number;
-      /** @description entities blocked by enforcement, waiting for capacity */
-      blocked: number;
-      /** @enum {string} */
-      state: "ok" | "grace" | "enforced";
-      /** @description the grace end of the current episode, if any */
-      graceEndsAt: string | null;
+      usage: components["schemas"]["EntityLimitUsage"] & unknown;
     };
     CreateEntityInput: {
       /** @description The CRM's id of the entity (unique per kind). */

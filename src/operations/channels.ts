@@ -1,5 +1,7 @@
 import { CAN } from "../auth";
 import {
+  ChannelBatch,
+  ChannelBatchInput,
   ChannelList,
   ChannelParams,
   ConnectAnswer,
@@ -17,7 +19,7 @@ export const connectChannel = operation({
   tags,
   summary: "Connect a WhatsApp number or an Instagram account (service; platform to import)",
   description:
-    "Never refused: answers whether the kind is now over its limit and when its grace ends. A connection that makes a non-grandfathered channel not fit starts a 24-hour grace; at its end the excess non-grandfathered channels are disabled, earliest connected first. Reconnecting an active channel changes nothing; reconnecting a disabled one is a new connection.",
+    "Never refused: answers whether the kind is now over its limit and when its grace ends. A connection that makes a non-grandfathered channel not fit starts a 24-hour grace; at its end the excess non-grandfathered channels are disabled, earliest connected first. No grace twice in a row: within 7 days of an episode that ended by disconnects or by its enforcement, a new one keeps that episode's grace end, so the excess is disabled at once if it has passed. Reconnecting an active channel changes nothing; reconnecting a disabled one is a new connection.",
   roles: CAN.serve,
   params: KindParams,
   body: ConnectInput,
@@ -49,4 +51,19 @@ export const channels = operation({
   response: ChannelList,
   answers: "A page of channels",
   run: (stub, { params, query }) => stub.listChannels(params.kind, query),
+});
+
+export const connectChannels = operation({
+  name: "connectChannels",
+  tags,
+  summary: "Connect up to 1,000 channels in one call (service; platform to import)",
+  description:
+    "As if each channel were connected in order, in one transaction, with the same decisions as single connects. The platform imports existing connections with their connectedAt (grandfathered when before 2026-06-01); a service may only connect at now (any connectedAt is a 403 and nothing is connected). Retry a whole batch with the same Idempotency-Key: it is applied once.",
+  roles: CAN.serve,
+  params: KindParams,
+  body: ChannelBatchInput,
+  response: ChannelBatch,
+  answers: "One answer per channel, in order, and the kind's usage after",
+  idempotent: true,
+  run: (stub, { params, body }, meta) => stub.connectChannels(params.kind, body.channels, meta),
 });

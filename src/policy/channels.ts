@@ -1,4 +1,4 @@
-import { type Episode, OK, stepEpisode } from "./episode";
+import { type Episode, type EpisodeEventType, stepEpisode } from "./episode";
 import type { PolicyEvent } from "./events";
 import { CUTOVER_AT, type Instant, iso } from "./time";
 
@@ -30,25 +30,35 @@ export function excessOf(counts: ChannelCounts, limit: number | null): number {
 
 export interface ChannelStep {
   episode: Episode;
-  /** Episode events in order; `limit.enforced` comes after the `channel.disabled` events. */
+  /**
+   * Episode events in order. When channels are disabled, their `channel.disabled` events go
+   * right before `limit.enforced`, which reports the figures after the disabling.
+   */
   events: PolicyEvent[];
   /** How many non-grandfathered channels to disable now, earliest connected first. */
   disable: number;
-  /** The logical instant of the disabling: the end of the grace that expired. */
+  /** The logical instant of the disabling: the end of the grace that expired, or now. */
   disableAt: Instant | null;
 }
 
+const withLimit = (episode: Episode, limit: number | null): Episode =>
+  episode.phase === "ok" || episode.limit === limit ? episode : { ...episode, limit };
+
 /**
- * Advances one kind's episode to `now`.
+ * Advances one kind's episode to `now`. For channels the breach is an excess: a
+ * non-grandfathered channel that does not fit.
  *
- * - `ok` → `grace` when a non-grandfathered channel does not fit (`limit.reached`).
- * - `grace` → `ok` when it fits again (`limit.resolved`): a disconnect or a raised limit.
+ * - `ok` → `grace` when a channel does not fit (`limit.reached`): a fresh 24 hours, or the
+ *   grace end of the last episode when it ended less than 7 days ago by the count going down
+ *   ("no grace twice in a row"), enforced at once if that has passed.
+ * - `grace` → `ok` when it fits again (`limit.resolved`): a disconnect (which leaves the grace
+ *   end to the next episode) or a raised limit (which leaves nothing).
  * - `grace` → `enforced` at its end if it still does not fit: the excess is disabled, after
  *   which it fits again, so `enforced` means "the limit was enforced and the workspace is still
- *   at (or, with grandfathered channels, over) its limit".
+ *   at (or, with grandfathered channels, over) its limit". The disabling brought the count
+ *   down, so the episode's breach ended then: a new excess within 7 days of the enforcement is
+ *   a new episode with no fresh grace, so it is disabled at once.
  * - `enforced` → `ok` once there is room again (count < limit, or unlimited): `limit.resolved`.
- * - `enforced` → `grace` when a new excess appears (a connection, a lower limit): a fresh
- *   24-hour grace with its own `limit.reached`; the earlier enforcement stays done.
  */
 export function stepChannels(
   kind: ChannelKind,
@@ -59,26 +69,37 @@ export function stepChannels(
 ): ChannelStep {
   const excess = excessOf(counts, limit);
   const none = { disable: 0, disableAt: null };
+  const figures = (type: EpisodeEventType) =>
+    type === "limit.enforced"
+      ? { used: counts.active - excess, max: limit, disabled: excess }
+      : type === "limit.reached"
+        ? { used: counts.active, max: limit, excess }
+        : { used: counts.active, max: limit };
+  let from = episode;
   if (episode.phase === "enforced") {
-    if (excess > 0) {
-      const fresh = stepEpisode(OK, kind, true, now, { used: counts.active, max: limit, excess });
-      return { episode: fresh.episode, events: fresh.events, ...none };
+    const breachEndedAt = episode.enforcedAt ?? episode.graceEndsAt;
+    if (excess === 0) {
+      const room = limit === null || counts.active < limit;
+      if (!room) return { episode: withLimit(episode, limit), events: [], ...none };
+      const resolved = stepEpisode(episode, kind, { breached: false, limit, now, figures });
+      const next: Episode =
+        resolved.episode.phase === "ok" && resolved.episode.memory !== undefined
+          ? { phase: "ok", memory: { ...resolved.episode.memory, endedAt: breachEndedAt } }
+          : resolved.episode;
+      return { episode: next, events: resolved.events, ...none };
     }
-    const room = limit === null || counts.active < limit;
-    if (!room) return { episode, events: [], ...none };
-    const resolved = stepEpisode(episode, kind, false, now, { used: counts.active, max: limit });
-    return { episode: resolved.episode, events: resolved.events, ...none };
+    // A new excess (a connection, a lower limit) starts a new episode after one that ended by
+    // the disabling, so it inherits that grace end.
+    from = { phase: "ok", memory: { endedAt: breachEndedAt, graceEndsAt: episode.graceEndsAt } };
   }
-  const ending = episode.phase === "grace" && now >= episode.graceEndsAt && excess > 0;
-  const figures = ending
-    ? { used: counts.active - excess, max: limit, disabled: excess }
-    : excess > 0
-      ? { used: counts.active, max: limit, excess }
-      : { used: counts.active, max: limit };
-  const step = stepEpisode(episode, kind, excess > 0, now, figures);
-  const next = { episode: step.episode, events: step.events };
-  if (!step.enforcedNow || episode.phase !== "grace") return { ...next, ...none };
-  return { ...next, disable: excess, disableAt: episode.graceEndsAt };
+  const step = stepEpisode(from, kind, { breached: excess > 0, limit, now, figures });
+  if (!step.enforcedNow) return { episode: step.episode, events: step.events, ...none };
+  return {
+    episode: step.episode,
+    events: step.events,
+    disable: excess,
+    disableAt: step.enforcedAt,
+  };
 }
 
 /** The announcement of one channel disabled at the end of a grace. */

@@ -57,13 +57,22 @@ export interface Settlement {
   state: PoolState;
   /** How many blocked entities to unblock, oldest first, before anything else happens. */
   unblock: number;
+  /**
+   * How many active entities to block, the most recently created or reopened first: the ones
+   * beyond the limit once it is enforced. Already taken out of `counted` and into `blocked`.
+   */
+  block: number;
+  /** When enforcement began, if it began now: the instant the blocks are dated. */
+  enforcedAt: Instant | null;
   events: PolicyEvent[];
 }
 
 /**
  * Reconciles a pool with its current limit at `now`: blocked entities take freed capacity
  * (oldest first) while count < limit, then the episode advances (grace end → enforcement,
- * count < limit → resolved). Idempotent: settling a settled pool changes nothing.
+ * count < limit → resolved), and under enforcement the entities beyond the limit are blocked
+ * so the count equals the limit (PRODUCT.md §4: a flood during a grace does not stay
+ * accessible after it). Idempotent: settling a settled pool changes nothing.
  */
 export function settlePool(
   pool: EntityPool,
@@ -72,9 +81,35 @@ export function settlePool(
   now: Instant,
 ): Settlement {
   const unblock = Math.min(state.blocked, Math.max(0, limit - state.counted));
-  const next = { ...state, counted: state.counted + unblock, blocked: state.blocked - unblock };
-  const step = stepEpisode(next.episode, pool, next.counted >= limit, now, figures(next, limit));
-  return { state: { ...next, episode: step.episode }, unblock, events: step.events };
+  const freed = { ...state, counted: state.counted + unblock, blocked: state.blocked - unblock };
+  const step = stepEpisode(freed.episode, pool, {
+    breached: freed.counted >= limit,
+    limit,
+    now,
+    figures: (type) =>
+      type === "limit.enforced"
+        ? figures(
+            {
+              ...freed,
+              counted: Math.min(freed.counted, limit),
+              blocked: freed.blocked + Math.max(0, freed.counted - limit),
+            },
+            limit,
+          )
+        : figures(freed, limit),
+  });
+  const block = step.episode.phase === "enforced" ? Math.max(0, freed.counted - limit) : 0;
+  return {
+    state: {
+      counted: freed.counted - block,
+      blocked: freed.blocked + block,
+      episode: step.episode,
+    },
+    unblock,
+    block,
+    enforcedAt: step.enforcedAt,
+    events: step.events,
+  };
 }
 
 export interface Admission {
@@ -84,9 +119,11 @@ export interface Admission {
 }
 
 /**
- * Decides a new or reopened entity. Under enforcement (grace over, count still ≥ limit) it is
- * blocked and not counted; otherwise it is active and counted, and the create that brings the
- * count to the limit starts the grace. Expects a settled pool (no unblockable entities).
+ * Decides a new or reopened entity on a pool settled at `now`. Under enforcement it is blocked
+ * and not counted; otherwise it is active and counted, and the create that brings the count to
+ * the limit starts the episode: a 24-hour grace, or none when the last episode ended by the
+ * count going down less than a week ago (it is enforced at once if that grace end has passed;
+ * this entity, the one that reaches the limit, is within it and stays active).
  */
 export function admit(
   entity: { kind: EntityKind; id: string },
@@ -95,35 +132,25 @@ export function admit(
   now: Instant,
 ): Admission {
   const pool = poolOf(entity.kind);
-  // A grace that lapsed since the last settle is enforced before this entity is decided.
-  const before = stepEpisode(
-    state.episode,
-    pool,
-    state.counted >= limit,
-    now,
-    figures(state, limit),
-  );
-  if (before.episode.phase === "enforced") {
-    const next = { ...state, blocked: state.blocked + 1, episode: before.episode };
+  if (phaseAt(state.episode, now) === "enforced") {
+    const next = { ...state, blocked: state.blocked + 1 };
     return {
       status: "blocked",
       state: next,
-      events: [
-        ...before.events,
-        entityEvent("entity.blocked", entity, { used: next.counted, max: limit }),
-      ],
+      events: [entityEvent("entity.blocked", entity, { used: next.counted, max: limit })],
     };
   }
-  const counted = { ...state, counted: state.counted + 1, episode: before.episode };
-  const after = stepEpisode(counted.episode, pool, counted.counted >= limit, now, {
-    ...figures(counted, limit),
-    kind: entity.kind,
-    id: entity.id,
+  const counted = { ...state, counted: state.counted + 1 };
+  const after = stepEpisode(counted.episode, pool, {
+    breached: counted.counted >= limit,
+    limit,
+    now,
+    figures: () => ({ ...figures(counted, limit), kind: entity.kind, id: entity.id }),
   });
   return {
     status: "active",
     state: { ...counted, episode: after.episode },
-    events: [...before.events, ...after.events],
+    events: after.events,
   };
 }
 
@@ -134,28 +161,35 @@ export function release(state: PoolState, status: EntityStatus): PoolState {
   return state;
 }
 
+export const blockedEvent = (
+  entity: { kind: EntityKind; id: string },
+  figures: { used: number; max: number },
+  at: Instant,
+): PolicyEvent => ({ ...entityEvent("entity.blocked", entity, figures), at });
+
 export const unblockedEvent = (entity: { kind: EntityKind; id: string }): PolicyEvent =>
   entityEvent("entity.unblocked", entity);
 
 export type Transition =
   | { kind: "unchanged" }
   | { kind: "admit" }
-  | { kind: "close"; outcome: LeadOutcome };
+  | { kind: "close"; outcome: LeadOutcome }
+  /** A blocked lead's data is not accessible, so no stage change can be made on it (409). */
+  | { kind: "blocked" };
 
-/**
- * Closing stops a lead counting, whatever its status: a blocked lead that is closed leaves the
- * queue, since a closed lead never counts and so has nothing left to enforce. Closing a closed
- * lead only changes its outcome.
- */
+/** Closing stops a lead counting; closing a closed lead only changes its outcome. */
 export function closeTransition(entity: Entity, outcome: LeadOutcome): Transition {
+  if (entity.status === "blocked") return { kind: "blocked" };
   return entity.status === "closed" && entity.outcome === outcome
     ? { kind: "unchanged" }
     : { kind: "close", outcome };
 }
 
-/** Reopening counts again, decided like a create; an open lead (active or blocked) is left as is. */
-export const reopenTransition = (entity: Entity): Transition =>
-  entity.status === "closed" ? { kind: "admit" } : { kind: "unchanged" };
+/** Reopening counts again, decided like a create; an active lead is left as is. */
+export function reopenTransition(entity: Entity): Transition {
+  if (entity.status === "blocked") return { kind: "blocked" };
+  return entity.status === "closed" ? { kind: "admit" } : { kind: "unchanged" };
+}
 
 export type UsageState = "ok" | "grace" | "enforced";
 

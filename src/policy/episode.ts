@@ -1,4 +1,4 @@
-import type { PolicyEvent } from "./events";
+import type { EventType, PolicyEvent } from "./events";
 import { DAY_MS, type Instant, iso } from "./time";
 
 /** The limits that run a grace episode (PRODUCT.md §4, §5); `data.limit` of their events. */
@@ -7,67 +7,156 @@ export type EpisodeLimit = "leads" | "contactsAndCompanies" | "whatsapp" | "inst
 export const GRACE_MS = DAY_MS;
 
 /**
+ * "No grace twice in a row" (PRODUCT.md §4): an episode that ended because the count went down
+ * passes its grace end on to the next episode that starts less than this long after it ended.
+ */
+export const GRACE_MEMORY_MS = 7 * DAY_MS;
+
+/** A limit's value for an episode: a number, or null for unlimited (channels). */
+export type LimitValue = number | null;
+
+/** What an episode ended by the count going down leaves to the next one. */
+export interface GraceMemory {
+  endedAt: Instant;
+  graceEndsAt: Instant;
+}
+
+/**
  * One limit's episode: `ok` until the limit is breached, then a 24-hour `grace` during which
- * nothing is enforced, then `enforced` until the breach ends. Ending in either phase resolves
- * it; the next breach starts a fresh grace.
+ * nothing is enforced, then `enforced` until the breach ends. `limit` is the limit in force at
+ * the last step, so an ending can tell a raised limit (no memory) from a count that went down
+ * (memory). `enforcedAt` is when enforcement began: the grace end, or the start of an episode
+ * that inherited a grace end already past.
  */
 export type Episode =
-  | { phase: "ok" }
-  | { phase: "grace"; startedAt: Instant; graceEndsAt: Instant }
-  | { phase: "enforced"; startedAt: Instant; graceEndsAt: Instant };
+  | { phase: "ok"; memory?: GraceMemory }
+  | { phase: "grace"; startedAt: Instant; graceEndsAt: Instant; limit?: LimitValue }
+  | {
+      phase: "enforced";
+      startedAt: Instant;
+      graceEndsAt: Instant;
+      enforcedAt?: Instant;
+      limit?: LimitValue;
+    };
 
 export const OK: Episode = { phase: "ok" };
+
+export type EpisodeEventType = Extract<
+  EventType,
+  "limit.reached" | "limit.enforced" | "limit.resolved"
+>;
 
 export interface EpisodeStep {
   episode: Episode;
   events: PolicyEvent[];
   /** True exactly when this step moved the episode into enforcement. */
   enforcedNow: boolean;
+  /** When enforcement began, if it began in this step (the grace end, or now). */
+  enforcedAt: Instant | null;
+}
+
+export interface StepInput {
+  breached: boolean;
+  /** The limit in force now; compared with the episode's to tell why a breach ended. */
+  limit: LimitValue;
+  now: Instant;
+  /** The figures each event carries (used, max, ...), by event type. */
+  figures?: (type: EpisodeEventType) => Record<string, unknown>;
+}
+
+/** True when `now` is higher than `before` (null = unlimited); unknown `before` is not raised. */
+export function limitRaised(before: LimitValue | undefined, now: LimitValue): boolean {
+  if (before === undefined || before === null) return false;
+  return now === null || now > before;
+}
+
+/** The memory an `ok` episode holds that still applies at `now`, if any. */
+export function liveMemory(episode: Episode, now: Instant): GraceMemory | null {
+  if (episode.phase !== "ok" || episode.memory === undefined) return null;
+  return now - episode.memory.endedAt < GRACE_MEMORY_MS ? episode.memory : null;
 }
 
 /**
  * Advances an episode to `now`, given whether the limit is breached now. Pure and idempotent:
- * stepping twice with the same inputs changes nothing the second time. A grace that ended
- * before `now` is enforced as of its end, so its event carries that instant.
+ * stepping twice with the same inputs changes nothing the second time (but for recording a
+ * changed limit). A grace that ended before `now` is enforced as of its end, so its event
+ * carries that instant. A breach that starts within a week of an episode ended by the count
+ * going down inherits that episode's grace end, and is enforced at once if it has passed.
  */
-export function stepEpisode(
-  episode: Episode,
-  limit: EpisodeLimit,
-  breached: boolean,
-  now: Instant,
-  figures: Record<string, unknown> = {},
-): EpisodeStep {
-  const data = (extra: Record<string, unknown>) => ({ limit, ...figures, ...extra });
+export function stepEpisode(episode: Episode, name: EpisodeLimit, input: StepInput): EpisodeStep {
+  const { breached, limit, now } = input;
+  const data = (type: EpisodeEventType, extra: Record<string, unknown>) => ({
+    limit: name,
+    ...input.figures?.(type),
+    ...extra,
+  });
+  const none = { enforcedNow: false, enforcedAt: null };
   if (episode.phase === "ok") {
-    if (!breached) return { episode, events: [], enforcedNow: false };
-    const graceEndsAt = now + GRACE_MS;
-    return {
-      episode: { phase: "grace", startedAt: now, graceEndsAt },
-      events: [{ type: "limit.reached", data: data({ graceEndsAt: iso(graceEndsAt) }) }],
-      enforcedNow: false,
+    if (!breached) return { episode, events: [], ...none };
+    const memory = liveMemory(episode, now);
+    const graceEndsAt = memory?.graceEndsAt ?? now + GRACE_MS;
+    const reached: PolicyEvent = {
+      type: "limit.reached",
+      data: data("limit.reached", {
+        graceEndsAt: iso(graceEndsAt),
+        ...(memory !== null && { graceCarriedOver: true }),
+      }),
     };
-  }
-  if (!breached) {
+    if (now < graceEndsAt) {
+      return {
+        episode: { phase: "grace", startedAt: now, graceEndsAt, limit },
+        events: [reached],
+        ...none,
+      };
+    }
+    // No grace twice in a row: the inherited grace is over, so this episode is enforced now.
     return {
-      episode: OK,
-      events: [{ type: "limit.resolved", data: data({ startedAt: iso(episode.startedAt) }) }],
-      enforcedNow: false,
-    };
-  }
-  if (episode.phase === "grace" && now >= episode.graceEndsAt) {
-    return {
-      episode: { ...episode, phase: "enforced" },
+      episode: { phase: "enforced", startedAt: now, graceEndsAt, enforcedAt: now, limit },
       events: [
+        reached,
         {
           type: "limit.enforced",
-          data: data({ graceEndedAt: iso(episode.graceEndsAt) }),
-          at: episode.graceEndsAt,
+          data: data("limit.enforced", { graceEndedAt: iso(graceEndsAt) }),
         },
       ],
       enforcedNow: true,
+      enforcedAt: now,
     };
   }
-  return { episode, events: [], enforcedNow: false };
+  if (!breached) {
+    // A raised limit (plan, seats, overrides) leaves nothing; a count that went down (closes,
+    // deletes, disconnects) leaves the grace end, so leaving and coming back buys no new grace.
+    const next: Episode = limitRaised(episode.limit, limit)
+      ? OK
+      : { phase: "ok", memory: { endedAt: now, graceEndsAt: episode.graceEndsAt } };
+    return {
+      episode: next,
+      events: [
+        {
+          type: "limit.resolved",
+          data: data("limit.resolved", { startedAt: iso(episode.startedAt) }),
+        },
+      ],
+      ...none,
+    };
+  }
+  if (episode.phase === "grace" && now >= episode.graceEndsAt) {
+    const at = episode.graceEndsAt;
+    return {
+      episode: { ...episode, phase: "enforced", enforcedAt: at, limit },
+      events: [
+        {
+          type: "limit.enforced",
+          data: data("limit.enforced", { graceEndedAt: iso(at) }),
+          at,
+        },
+      ],
+      enforcedNow: true,
+      enforcedAt: at,
+    };
+  }
+  if (episode.limit === limit) return { episode, events: [], ...none };
+  return { episode: { ...episode, limit }, events: [], ...none };
 }
 
 /** The phase a reader should see at `now`, without applying anything (reads never write). */
@@ -78,3 +167,7 @@ export function phaseAt(episode: Episode, now: Instant): Episode["phase"] {
 /** The instant at which the episode needs attention without any traffic, if any. */
 export const episodeDeadline = (episode: Episode): Instant | null =>
   episode.phase === "grace" ? episode.graceEndsAt : null;
+
+/** True when two stored episodes differ (a step may only record the limit in force). */
+export const episodeChanged = (a: Episode, b: Episode): boolean =>
+  JSON.stringify(a) !== JSON.stringify(b);

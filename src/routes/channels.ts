@@ -6,6 +6,9 @@ import { answer, route } from "./shared";
 const base = "/v1/workspaces/{ws}/channels";
 
 export function channelRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(route(ops.connectChannels, "post", `${base}/{kind}/batch`), (c) =>
+    answer(c, ops.connectChannels, { params: c.req.valid("param"), body: c.req.valid("json") }),
+  );
   app.openapi(route(ops.connectChannel, "post", `${base}/{kind}`), (c) =>
     answer(c, ops.connectChannel, { params: c.req.valid("param"), body: c.req.valid("json") }),
   );

@@ -6,6 +6,12 @@ import { answer, route } from "./shared";
 const base = "/v1/workspaces/{ws}/entities";
 
 export function entitiesRoutes(app: OpenAPIHono<AppEnv>) {
+  app.openapi(route(ops.createEntities, "post", `${base}/{kind}/batch`), (c) =>
+    answer(c, ops.createEntities, { params: c.req.valid("param"), body: c.req.valid("json") }),
+  );
+  app.openapi(route(ops.lookupEntities, "post", `${base}/{kind}/lookup`), (c) =>
+    answer(c, ops.lookupEntities, { params: c.req.valid("param"), body: c.req.valid("json") }),
+  );
   app.openapi(route(ops.createEntity, "post", `${base}/{kind}`), (c) =>
     answer(c, ops.createEntity, { params: c.req.valid("param"), body: c.req.valid("json") }),
   );

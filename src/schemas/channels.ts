@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CHANNEL_KINDS } from "../policy/channels";
-import { MAX_PAGE_SIZE } from "../workspace/channels";
+import { MAX_BATCH_CHANNELS, MAX_PAGE_SIZE } from "../workspace/channels";
 import { ClientId, CursorParam, Instant, OPAQUE_CURSOR, WorkspaceParams } from "./common";
 
 const Kind = z.enum(CHANNEL_KINDS).openapi({
@@ -48,7 +48,7 @@ export const ChannelUsage = z
     used: z.number().int().describe("connected, enabled channels, grandfathered included"),
     limit,
     state: state.describe(
-      "`grace`: a non-grandfathered channel does not fit and will be disabled at graceEndsAt unless the limit rises or channels disconnect. `enforced`: the excess was disabled and the kind is still at (or, with grandfathered channels, over) its limit; the next connection starts a new grace.",
+      "`grace`: a non-grandfathered channel does not fit and will be disabled at graceEndsAt unless the limit rises or channels disconnect. `enforced`: the excess was disabled and the kind is still at (or, with grandfathered channels, over) its limit; a connection that does not fit within 7 days of the enforcement gets no new grace (the earliest connected is disabled at once), a later one a new 24-hour grace.",
     ),
     graceEndsAt: z
       .string()
@@ -109,3 +109,27 @@ export const ChannelList = z
     nextCursor: z.string().nullable().describe(`${OPAQUE_CURSOR} Null at the end.`),
   })
   .openapi("ChannelList");
+
+export const ChannelBatchInput = z
+  .strictObject({
+    channels: z
+      .array(ConnectInput)
+      .min(1)
+      .max(MAX_BATCH_CHANNELS)
+      .describe(
+        `1-${MAX_BATCH_CHANNELS.toLocaleString("en")} channels, connected in this order. connectedAt is for the platform only (a service sending it gets 403 and nothing is connected).`,
+      ),
+  })
+  .openapi("ChannelBatchInput");
+
+export const ChannelBatch = z
+  .object({
+    kind: z.enum(CHANNEL_KINDS),
+    channels: z
+      .array(ConnectAnswer)
+      .describe(
+        "one answer per channel, in the order sent: what single connects would have answered",
+      ),
+    usage: ChannelUsage.describe("the kind's usage after the whole batch"),
+  })
+  .openapi("ChannelBatch");

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ENTITY_KINDS, ENTITY_STATUSES, LEAD_OUTCOMES } from "../policy/entities";
+import { MAX_BULK_IDS } from "../workspace/entities";
 import { ClientId, WorkspaceParams } from "./common";
 
 const kind = z.enum(ENTITY_KINDS);
@@ -28,7 +29,11 @@ export const EntityLimitUsage = z
     used: z.number().int().describe("entities that count: open leads, or contacts and companies"),
     limit: z.number().int(),
     blocked: z.number().int().describe("entities blocked by enforcement, waiting for capacity"),
-    state: z.enum(["ok", "grace", "enforced"]),
+    state: z
+      .enum(["ok", "grace", "enforced"])
+      .describe(
+        "`grace`: at or over the limit, nothing blocked until graceEndsAt. `enforced`: the grace ended; the entities beyond the limit were blocked, newest first, and every new or reopened one is blocked until the count falls below the limit.",
+      ),
     graceEndsAt: z.string().nullable().describe("the grace end of the current episode, if any"),
   })
   .openapi("EntityLimitUsage");
@@ -59,3 +64,57 @@ export const EntityChange = z
 export const EntityDeletion = z
   .object({ kind, id: z.string(), deleted: z.literal(true), usage: EntityLimitUsage })
   .openapi("EntityDeletion");
+
+const bulkIds = (what: string) =>
+  z
+    .array(entityId)
+    .min(1)
+    .max(MAX_BULK_IDS)
+    .describe(`1-${MAX_BULK_IDS.toLocaleString("en")} ids, ${what}.`);
+
+export const EntityBatchInput = z
+  .strictObject({ ids: bulkIds("created in this order; a repeated or known id counts once") })
+  .openapi("EntityBatchInput");
+
+export const EntityLookupInput = z
+  .strictObject({ ids: bulkIds("answered in this order") })
+  .openapi("EntityLookupInput");
+
+const { kind: _kind, ...itemFields } = entityFields;
+
+export const EntityBatch = z
+  .object({
+    kind,
+    entities: z
+      .array(
+        z.object({
+          ...itemFields,
+          changed: z.boolean().describe("false for an id already known (or repeated in the batch)"),
+          grace: z
+            .object({ endsAt: z.string() })
+            .optional()
+            .describe("present when the limit was in its grace right after this id"),
+        }),
+      )
+      .describe("one answer per id, in the order sent: what single creates would have answered"),
+    created: z.number().int().describe("how many ids were new"),
+    usage: EntityLimitUsage.describe("the limit after the whole batch"),
+  })
+  .openapi("EntityBatch");
+
+export const EntityLookup = z
+  .object({
+    kind,
+    entities: z
+      .array(
+        z.object({
+          id: z.string(),
+          status: z
+            .enum([...ENTITY_STATUSES, "unknown"])
+            .describe("`unknown`: never reported (or deleted)"),
+          accessible: z.boolean().describe("false only while blocked"),
+        }),
+      )
+      .describe("one answer per id, in the order sent"),
+  })
+  .openapi("EntityLookup");

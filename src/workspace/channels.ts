@@ -9,7 +9,7 @@ import {
   stepChannels,
   viewChannels,
 } from "../policy/channels";
-import { type Episode, episodeDeadline, OK } from "../policy/episode";
+import { type Episode, episodeChanged, episodeDeadline, OK } from "../policy/episode";
 import { type Instant, iso, isoOrNull } from "../policy/time";
 import type { Role, WorkspaceContext } from "./context";
 import { issueCursor, readCursor } from "./cursors";
@@ -110,8 +110,13 @@ function settleKind(ctx: WorkspaceContext, kind: ChannelKind): KindState {
   const { store, now } = ctx;
   const state = loadKind(store, kind);
   const step = stepChannels(kind, state.episode, state, ctx.limits[kind], now);
-  if (step.events.length === 0 && step.disable === 0) return state;
+  const quiet = step.events.length === 0 && step.disable === 0;
+  if (quiet && !episodeChanged(state.episode, step.episode)) return state;
   const next: KindState = { ...state, episode: step.episode };
+  // The disabled channels are announced before limit.enforced, which gives the figures after.
+  const split = step.events.findIndex((e) => e.type === "limit.enforced");
+  const cut = split === -1 ? step.events.length : split;
+  recordEvents(store, step.events.slice(0, cut), now);
   if (step.disable > 0 && step.disableAt !== null) {
     const at = step.disableAt;
     const victims = firstDisableable(store, kind, step.disable);
@@ -131,7 +136,7 @@ function settleKind(ctx: WorkspaceContext, kind: ChannelKind): KindState {
     );
     next.disabled -= pruneDisabled(store, kind, next.disabled);
   }
-  recordEvents(store, step.events, now);
+  recordEvents(store, step.events.slice(cut), now);
   saveKind(store, kind, next);
   return next;
 }
@@ -269,20 +274,23 @@ export function connectChannel(
   kind: ChannelKind,
   input: ConnectInput,
   role: Role,
+  /** Where this input sits in the request body, for error paths (`channels.3.`). */
+  at = "",
 ): Outcome<ConnectAnswer> {
   const { store, now } = ctx;
   if (input.connectedAt !== undefined && role !== "platform") {
     return fail(
       "forbidden",
-      "Only the platform may set connectedAt (to import channels connected earlier); omit it to connect now.",
+      `Only the platform may set ${at}connectedAt (to import channels connected earlier); omit it to connect now.`,
     );
   }
   const connectedAt = input.connectedAt === undefined ? now : Date.parse(input.connectedAt);
   if (connectedAt > now) {
+    const path = `${at}connectedAt`;
     return fail(
       "invalid_request",
-      `Invalid request: connectedAt: must not be after now (${iso(now)})`,
-      [{ path: "connectedAt", message: `must not be after now (${iso(now)})` }],
+      `Invalid request: ${path}: must not be after now (${iso(now)})`,
+      [{ path, message: `must not be after now (${iso(now)})` }],
     );
   }
   const existing = findChannel(store, kind, input.id);
@@ -332,6 +340,37 @@ function connectAnswer(
     : answer;
 }
 export type ConnectAnswer = ReturnType<typeof connectAnswer>;
+
+/** The most channels one batch call takes. */
+export const MAX_BATCH_CHANNELS = 1_000;
+
+export interface ChannelBatch {
+  kind: ChannelKind;
+  /** One answer per channel, in the order sent: what a single connect would have answered. */
+  channels: ConnectAnswer[];
+  /** The kind's usage after the whole batch. */
+  usage: ChannelUsage;
+}
+
+/**
+ * Connects channels as if each were connected in order, in one transaction: how the platform
+ * imports a workspace's existing connections (grandfathered when connected before the
+ * cut-over). A service may batch-connect only at now; any refused item refuses the whole batch.
+ */
+export function connectChannels(
+  ctx: WorkspaceContext,
+  kind: ChannelKind,
+  inputs: readonly ConnectInput[],
+  role: Role,
+): Outcome<ChannelBatch> {
+  const channels: ConnectAnswer[] = [];
+  for (const [n, input] of inputs.entries()) {
+    const answer = connectChannel(ctx, kind, input, role, `channels.${n}.`);
+    if (!answer.ok) return answer;
+    channels.push(answer.value);
+  }
+  return ok({ kind, channels, usage: channelUsage(ctx, kind) });
+}
 
 /** Disconnects (forgets) a channel, active or disabled; an active one frees its place at once. */
 export function disconnectChannel(

@@ -41,11 +41,15 @@ import { deliverDue, deliveryDeadline } from "./delivery";
 import { DOMAINS } from "./domains";
 import {
   closeLead,
+  createEntities,
   createEntity,
   deleteEntity,
+  type EntityBatch,
   type EntityChange,
   type EntityDeletion,
+  type EntityLookup,
   type EntityView,
+  lookupEntities,
   readEntity,
   reopenLead,
 } from "./entities";
@@ -394,6 +398,17 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => channels.disconnectChannel(ctx, kind, id));
   }
 
+  /** Connects (or, for the platform, imports) up to 1,000 channels in order, in one transaction. */
+  connectChannels(
+    kind: ChannelKind,
+    inputs: channels.ConnectInput[],
+    meta: CallMeta,
+  ): Promise<Reply<channels.ChannelBatch>> {
+    return this.mutateWorkspace(meta, (ctx) =>
+      channels.connectChannels(ctx, kind, inputs, meta.role),
+    );
+  }
+
   listChannels(
     kind: ChannelKind,
     page: channels.ChannelPage,
@@ -481,5 +496,15 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   getEntity(kind: EntityKind, id: string): Reply<EntityView> {
     return this.read((ctx) => readEntity(ctx, kind, id));
+  }
+
+  /** Up to 1,000 creates in order, in one transaction (a repeated or known id counts once). */
+  createEntities(kind: EntityKind, ids: string[], meta: CallMeta): Promise<Reply<EntityBatch>> {
+    return this.mutateWorkspace(meta, (ctx) => createEntities(ctx, kind, ids));
+  }
+
+  /** Up to 1,000 entities' status at once; a read. */
+  lookupEntities(kind: EntityKind, ids: string[]): Reply<EntityLookup> {
+    return this.read((ctx) => lookupEntities(ctx, kind, ids));
   }
 }

@@ -167,6 +167,19 @@ const STEPS: Step[] = [
     args: (ws) => [ws, "contacts", { id: "c/1" }],
   },
   {
+    op: "createEntities",
+    role: "service",
+    http: (ws) => ["POST", p(ws, "/entities/leads/batch"), { ids: ["lead-2", "lead-1", "lead-3"] }],
+    args: (ws) => [ws, "leads", { ids: ["lead-2", "lead-1", "lead-3"] }],
+    key: "leads-batch-1",
+  },
+  {
+    op: "lookupEntities",
+    role: "service",
+    http: (ws) => ["POST", p(ws, "/entities/leads/lookup"), { ids: ["lead-3", "nobody"] }],
+    args: (ws) => [ws, "leads", { ids: ["lead-3", "nobody"] }],
+  },
+  {
     op: "closeLead",
     role: "service",
     http: (ws) => ["POST", p(ws, "/entities/leads/lead-1/close"), { outcome: "won" }],
@@ -222,6 +235,35 @@ const STEPS: Step[] = [
       { id: "insta", connectedAt: "2026-01-01T00:00:00Z" },
     ],
     args: (ws) => [ws, "instagram", { id: "insta", connectedAt: "2026-01-01T00:00:00Z" }],
+  },
+  {
+    op: "connectChannels",
+    role: "platform",
+    http: (ws) => [
+      "POST",
+      p(ws, "/channels/whatsapp/batch"),
+      { channels: [{ id: "+1", connectedAt: "2026-01-01T00:00:00Z" }, { id: "+2" }] },
+    ],
+    args: (ws) => [
+      ws,
+      "whatsapp",
+      { channels: [{ id: "+1", connectedAt: "2026-01-01T00:00:00Z" }, { id: "+2" }] },
+    ],
+    key: "wa-batch-1",
+  },
+  {
+    op: "connectChannels",
+    role: "service",
+    http: (ws) => [
+      "POST",
+      p(ws, "/channels/whatsapp/batch"),
+      { channels: [{ id: "+3", connectedAt: "2026-01-01T00:00:00Z" }] },
+    ],
+    args: (ws) => [
+      ws,
+      "whatsapp",
+      { channels: [{ id: "+3", connectedAt: "2026-01-01T00:00:00Z" }] },
+    ],
   },
   {
     op: "channels",

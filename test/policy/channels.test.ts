@@ -8,11 +8,11 @@ import {
   viewChannels,
 } from "../../src/policy/channels";
 import { type Episode, GRACE_MS, OK } from "../../src/policy/episode";
-import { CUTOVER_AT } from "../../src/policy/time";
+import { CUTOVER_AT, DAY_MS } from "../../src/policy/time";
 
 const T0 = Date.UTC(2026, 6, 1, 12);
-const grace: Episode = { phase: "grace", startedAt: T0, graceEndsAt: T0 + GRACE_MS };
-const enforced: Episode = { ...grace, phase: "enforced" };
+const grace: Episode = { phase: "grace", startedAt: T0, graceEndsAt: T0 + GRACE_MS, limit: 1 };
+const enforced: Episode = { ...grace, phase: "enforced", enforcedAt: T0 + GRACE_MS };
 
 function sub(plan: Plan, seats: number, overrides: Subscription["overrides"] = {}): Subscription {
   return {
@@ -142,7 +142,7 @@ describe("stepping a kind's episode", () => {
     ]);
   });
 
-  it("resolves a grace when the count fits again", () => {
+  it("resolves a grace when the count fits again; a raised limit leaves no memory", () => {
     const step = stepChannels("instagram", grace, { active: 2, grandfathered: 0 }, 2, T0 + 5);
     expect(step.episode).toEqual(OK);
     expect(step.events.map((e) => [e.type, e.data.limit])).toEqual([
@@ -152,7 +152,11 @@ describe("stepping a kind's episode", () => {
 
   it("resolves a grace whose excess is grandfathered only (the new one disconnected)", () => {
     const step = stepChannels("whatsapp", grace, { active: 3, grandfathered: 3 }, 1, T0 + 5);
-    expect(step.episode).toEqual(OK);
+    // The count went down: the grace end is left to the next episode.
+    expect(step.episode).toEqual({
+      phase: "ok",
+      memory: { endedAt: T0 + 5, graceEndsAt: T0 + GRACE_MS },
+    });
     expect(step.events.map((e) => e.type)).toEqual(["limit.resolved"]);
   });
 
@@ -163,14 +167,72 @@ describe("stepping a kind's episode", () => {
     ["enforced, a place frees", 0, 0, 1, "ok", ["limit.resolved"]],
     ["enforced, the limit is raised", 1, 0, 3, "ok", ["limit.resolved"]],
     ["enforced, the plan becomes unlimited", 4, 3, null, "ok", ["limit.resolved"]],
-    ["enforced, a new connection does not fit", 2, 0, 1, "grace", ["limit.reached"]],
   ] as const)("%s", (_, active, gf, limit, phase, types) => {
     const now = T0 + 2 * GRACE_MS;
     const step = stepChannels("whatsapp", enforced, { active, grandfathered: gf }, limit, now);
     expect(step.episode.phase).toBe(phase);
     expect(step.events.map((e) => e.type)).toEqual(types);
     expect(step.disable).toBe(0);
-    if (phase === "grace") expect(step.episode).toMatchObject({ graceEndsAt: now + GRACE_MS });
+  });
+
+  it("a place freed after enforcement leaves the enforcement as the memory; a raised limit none", () => {
+    const now = T0 + 2 * GRACE_MS;
+    const freed = stepChannels("whatsapp", enforced, { active: 0, grandfathered: 0 }, 1, now);
+    expect(freed.episode).toEqual({
+      phase: "ok",
+      memory: { endedAt: T0 + GRACE_MS, graceEndsAt: T0 + GRACE_MS },
+    });
+    const raised = stepChannels("whatsapp", enforced, { active: 1, grandfathered: 0 }, 3, now);
+    expect(raised.episode).toEqual(OK);
+  });
+
+  it("a new excess within 7 days of the enforcement gets no grace: disabled at once", () => {
+    const now = T0 + GRACE_MS + 6 * DAY_MS;
+    const step = stepChannels("whatsapp", enforced, { active: 2, grandfathered: 0 }, 1, now);
+    expect(step.episode).toEqual({
+      phase: "enforced",
+      startedAt: now,
+      graceEndsAt: T0 + GRACE_MS,
+      enforcedAt: now,
+      limit: 1,
+    });
+    expect(step).toMatchObject({ disable: 1, disableAt: now });
+    expect(step.events).toEqual([
+      {
+        type: "limit.reached",
+        data: {
+          limit: "whatsapp",
+          used: 2,
+          max: 1,
+          excess: 1,
+          graceEndsAt: "2026-07-02T12:00:00.000Z",
+          graceCarriedOver: true,
+        },
+      },
+      {
+        type: "limit.enforced",
+        data: {
+          limit: "whatsapp",
+          used: 1,
+          max: 1,
+          disabled: 1,
+          graceEndedAt: "2026-07-02T12:00:00.000Z",
+        },
+      },
+    ]);
+  });
+
+  it("a new excess 7 days or more after the enforcement gets a fresh grace", () => {
+    const now = T0 + GRACE_MS + 7 * DAY_MS;
+    const step = stepChannels("whatsapp", enforced, { active: 2, grandfathered: 0 }, 1, now);
+    expect(step.episode).toEqual({
+      phase: "grace",
+      startedAt: now,
+      graceEndsAt: now + GRACE_MS,
+      limit: 1,
+    });
+    expect(step.disable).toBe(0);
+    expect(step.events.map((e) => e.type)).toEqual(["limit.reached"]);
   });
 
   it("is idempotent: stepping the result again changes nothing", () => {

@@ -14,8 +14,8 @@ import {
 import { type Episode, GRACE_MS, OK } from "../../src/policy/episode";
 
 const T0 = Date.UTC(2026, 6, 1, 12);
-const grace: Episode = { phase: "grace", startedAt: T0, graceEndsAt: T0 + GRACE_MS };
-const enforced: Episode = { ...grace, phase: "enforced" };
+const grace: Episode = { phase: "grace", startedAt: T0, graceEndsAt: T0 + GRACE_MS, limit: 5 };
+const enforced: Episode = { ...grace, phase: "enforced", enforcedAt: T0 + GRACE_MS };
 const pool = (counted: number, blocked = 0, episode: Episode = OK): PoolState => ({
   counted,
   blocked,
@@ -51,14 +51,6 @@ describe("admitting a new or reopened entity (limit 5)", () => {
       ["limit.reached"],
     ],
     ["a create during grace", pool(5, 0, grace), GRACE_MS - 1, "active", pool(6, 0, grace), []],
-    [
-      "the first create after grace, not yet settled",
-      pool(6, 0, grace),
-      GRACE_MS,
-      "blocked",
-      pool(6, 1, enforced),
-      ["limit.enforced", "entity.blocked"],
-    ],
     [
       "a create under enforcement",
       pool(5, 2, enforced),
@@ -103,24 +95,55 @@ describe("admitting a new or reopened entity (limit 5)", () => {
     ]);
   });
 
+  it("reaches the limit within a week of an episode ended by closes: no fresh grace", () => {
+    const memory = { endedAt: T0 + 2 * GRACE_MS, graceEndsAt: T0 + GRACE_MS };
+    const now = T0 + 3 * GRACE_MS;
+    const admission = admit(lead, pool(4, 0, { phase: "ok", memory }), 5, now);
+    // The entity that reaches the limit is within it: active; the episode is enforced at once.
+    expect(admission.status).toBe("active");
+    expect(admission.state).toEqual(
+      pool(5, 0, {
+        phase: "enforced",
+        startedAt: now,
+        graceEndsAt: T0 + GRACE_MS,
+        enforcedAt: now,
+        limit: 5,
+      }),
+    );
+    expect(admission.events.map((e) => e.type)).toEqual(["limit.reached", "limit.enforced"]);
+    // The next one is blocked.
+    expect(admit(lead, admission.state, 5, now).status).toBe("blocked");
+  });
+
   it("starts a grace at once when the limit is 0", () => {
     const admission = admit(lead, pool(0), 0, T0);
     expect(admission.status).toBe("active");
-    expect(admission.state).toEqual(pool(1, 0, grace));
+    expect(admission.state).toEqual(pool(1, 0, { ...grace, limit: 0 }));
   });
 });
 
 describe("settling a pool", () => {
   it.each([
-    ["nothing to do below the limit", pool(3), 5, 0, 0, pool(3), []],
-    ["grace still running", pool(5, 0, grace), 5, GRACE_MS - 1, 0, pool(5, 0, grace), []],
+    ["nothing to do below the limit", pool(3), 5, 0, 0, 0, pool(3), []],
+    ["grace still running", pool(5, 0, grace), 5, GRACE_MS - 1, 0, 0, pool(5, 0, grace), []],
     [
-      "grace over, still at the limit",
+      "grace over, still at the limit: nothing beyond it to block",
       pool(5, 0, grace),
       5,
       GRACE_MS,
       0,
+      0,
       pool(5, 0, enforced),
+      ["limit.enforced"],
+    ],
+    [
+      "grace over, over the limit: the entities beyond it are blocked",
+      pool(205, 0, grace),
+      5,
+      GRACE_MS,
+      0,
+      200,
+      pool(5, 200, enforced),
       ["limit.enforced"],
     ],
     [
@@ -129,7 +152,8 @@ describe("settling a pool", () => {
       5,
       GRACE_MS,
       0,
-      pool(4),
+      0,
+      pool(4, 0, { phase: "ok", memory: { endedAt: T0 + GRACE_MS, graceEndsAt: T0 + GRACE_MS } }),
       ["limit.resolved"],
     ],
     [
@@ -138,15 +162,17 @@ describe("settling a pool", () => {
       5,
       2 * GRACE_MS,
       1,
+      0,
       pool(5, 2, enforced),
       [],
     ],
     [
-      "enforced, a seat added: all blocked fit, episode ends",
+      "enforced, a seat added: all blocked fit, episode ends without memory",
       pool(5, 3, enforced),
       10,
       2 * GRACE_MS,
       3,
+      0,
       pool(8),
       ["limit.resolved"],
     ],
@@ -156,7 +182,18 @@ describe("settling a pool", () => {
       7,
       2 * GRACE_MS,
       2,
-      pool(7, 1, enforced),
+      0,
+      pool(7, 1, { ...enforced, limit: 7 }),
+      [],
+    ],
+    [
+      "enforced, limit lowered: the newest beyond it are blocked",
+      pool(5, 1, enforced),
+      3,
+      2 * GRACE_MS,
+      0,
+      2,
+      pool(3, 3, { ...enforced, limit: 3 }),
       [],
     ],
     [
@@ -165,20 +202,46 @@ describe("settling a pool", () => {
       5,
       0,
       0,
+      0,
       pool(8, 0, grace),
       ["limit.reached"],
     ],
-  ] as const)("%s", (_, before, limit, after, unblock, state, types) => {
+  ] as const)("%s", (_, before, limit, after, unblock, block, state, types) => {
     const settled = settlePool("leads", before, limit, T0 + after);
     expect(settled.unblock).toBe(unblock);
+    expect(settled.block).toBe(block);
     expect(settled.state).toEqual(state);
     expect(settled.events.map((e) => e.type)).toEqual(types);
+  });
+
+  it("reports the figures after the blocks in limit.enforced, dated at the grace end", () => {
+    const settled = settlePool("leads", pool(12, 0, grace), 5, T0 + 2 * GRACE_MS);
+    expect(settled.enforcedAt).toBe(T0 + GRACE_MS);
+    expect(settled.events).toEqual([
+      {
+        type: "limit.enforced",
+        data: {
+          limit: "leads",
+          used: 5,
+          max: 5,
+          blocked: 7,
+          graceEndedAt: "2026-07-02T12:00:00.000Z",
+        },
+        at: T0 + GRACE_MS,
+      },
+    ]);
   });
 
   it("is idempotent", () => {
     const once = settlePool("leads", pool(5, 0, grace), 5, T0 + GRACE_MS);
     const twice = settlePool("leads", once.state, 5, T0 + GRACE_MS + 1);
-    expect(twice).toEqual({ state: once.state, unblock: 0, events: [] });
+    expect(twice).toEqual({
+      state: once.state,
+      unblock: 0,
+      block: 0,
+      enforcedAt: null,
+      events: [],
+    });
   });
 
   it("dates a lazily applied enforcement at the grace end", () => {
@@ -198,7 +261,12 @@ describe("closing, reopening, deleting", () => {
 
   it.each([
     ["an active lead", entity("active"), "won", { kind: "close", outcome: "won" }],
-    ["a blocked lead", entity("blocked"), "lost", { kind: "close", outcome: "lost" }],
+    [
+      "a blocked lead: refused, its data is not accessible",
+      entity("blocked"),
+      "lost",
+      { kind: "blocked" },
+    ],
     ["a closed lead, same outcome", entity("closed", "won"), "won", { kind: "unchanged" }],
     [
       "a closed lead, other outcome",
@@ -213,7 +281,7 @@ describe("closing, reopening, deleting", () => {
   it.each([
     ["a closed lead is admitted again", entity("closed", "lost"), { kind: "admit" }],
     ["an active lead is left as is", entity("active"), { kind: "unchanged" }],
-    ["a blocked lead is left as is", entity("blocked"), { kind: "unchanged" }],
+    ["a blocked lead is refused", entity("blocked"), { kind: "blocked" }],
   ] as const)("reopens: %s", (_, e, transition) => {
     expect(reopenTransition(e)).toEqual(transition);
   });

@@ -1,13 +1,37 @@
 import { describe, expect, it } from "vitest";
-import { type Episode, GRACE_MS, OK, phaseAt, stepEpisode } from "../../src/policy/episode";
+import {
+  type Episode,
+  GRACE_MEMORY_MS,
+  GRACE_MS,
+  limitRaised,
+  OK,
+  phaseAt,
+  stepEpisode,
+} from "../../src/policy/episode";
+import { DAY_MS } from "../../src/policy/time";
 
 const T0 = Date.UTC(2026, 6, 1, 12);
+const MINUTE = 60_000;
+
+/** A step at limit 5 unless told otherwise. */
+const step = (episode: Episode, breached: boolean, now: number, limit: number | null = 5) =>
+  stepEpisode(episode, "leads", { breached, limit, now });
 
 describe("limit episodes", () => {
   it("starts a 24-hour grace when breached, with limit.reached", () => {
-    const step = stepEpisode(OK, "leads", true, T0, { used: 5_000, max: 5_000 });
-    expect(step.episode).toEqual({ phase: "grace", startedAt: T0, graceEndsAt: T0 + GRACE_MS });
-    expect(step.events).toEqual([
+    const s = stepEpisode(OK, "leads", {
+      breached: true,
+      limit: 5_000,
+      now: T0,
+      figures: () => ({ used: 5_000, max: 5_000 }),
+    });
+    expect(s.episode).toEqual({
+      phase: "grace",
+      startedAt: T0,
+      graceEndsAt: T0 + GRACE_MS,
+      limit: 5_000,
+    });
+    expect(s.events).toEqual([
       {
         type: "limit.reached",
         data: { limit: "leads", used: 5_000, max: 5_000, graceEndsAt: "2026-07-02T12:00:00.000Z" },
@@ -15,7 +39,7 @@ describe("limit episodes", () => {
     ]);
   });
 
-  const grace: Episode = { phase: "grace", startedAt: T0, graceEndsAt: T0 + GRACE_MS };
+  const grace: Episode = { phase: "grace", startedAt: T0, graceEndsAt: T0 + GRACE_MS, limit: 5 };
 
   it.each([
     ["during grace, still breached", grace, true, T0 + GRACE_MS - 1, "grace", []],
@@ -24,39 +48,108 @@ describe("limit episodes", () => {
     ["during grace, no longer breached", grace, false, T0 + 1, "ok", ["limit.resolved"]],
     ["ok and not breached", OK, false, T0, "ok", []],
   ] as const)("%s", (_, episode, breached, now, phase, types) => {
-    const step = stepEpisode(episode, "whatsapp", breached, now);
-    expect(step.episode.phase).toBe(phase);
-    expect(step.events.map((e) => e.type)).toEqual(types);
-    expect(step.enforcedNow).toBe(phase === "enforced");
+    const s = stepEpisode(episode, "whatsapp", { breached, limit: 5, now });
+    expect(s.episode.phase).toBe(phase);
+    expect(s.events.map((e) => e.type)).toEqual(types);
+    expect(s.enforcedNow).toBe(phase === "enforced");
   });
 
   it("dates a lazily applied enforcement at the grace end", () => {
-    const step = stepEpisode(grace, "instagram", true, T0 + 3 * GRACE_MS);
-    expect(step.events[0]?.at).toBe(T0 + GRACE_MS);
+    const s = step(grace, true, T0 + 3 * GRACE_MS);
+    expect(s.events[0]?.at).toBe(T0 + GRACE_MS);
+    expect(s.enforcedAt).toBe(T0 + GRACE_MS);
+    expect(s.episode).toMatchObject({ phase: "enforced", enforcedAt: T0 + GRACE_MS });
   });
 
   it("is idempotent: stepping an enforced episode again changes nothing", () => {
-    const enforced = stepEpisode(grace, "leads", true, T0 + GRACE_MS).episode;
-    const again = stepEpisode(enforced, "leads", true, T0 + 2 * GRACE_MS);
-    expect(again).toEqual({ episode: enforced, events: [], enforcedNow: false });
+    const enforced = step(grace, true, T0 + GRACE_MS).episode;
+    const again = step(enforced, true, T0 + 2 * GRACE_MS);
+    expect(again).toEqual({ episode: enforced, events: [], enforcedNow: false, enforcedAt: null });
   });
 
-  it("resolves an enforced episode when the breach ends, and the next breach gets a fresh grace", () => {
-    const enforced = stepEpisode(grace, "leads", true, T0 + GRACE_MS).episode;
-    const resolved = stepEpisode(enforced, "leads", false, T0 + 2 * GRACE_MS);
-    expect(resolved.episode).toEqual(OK);
-    expect(resolved.events.map((e) => e.type)).toEqual(["limit.resolved"]);
-    const again = stepEpisode(resolved.episode, "leads", true, T0 + 3 * GRACE_MS);
-    expect(again.episode).toEqual({
-      phase: "grace",
-      startedAt: T0 + 3 * GRACE_MS,
-      graceEndsAt: T0 + 4 * GRACE_MS,
-    });
+  it("records a changed limit without an event, so a later ending can tell why it ended", () => {
+    const lowered = step(grace, true, T0 + 1, 3);
+    expect(lowered).toMatchObject({ events: [], episode: { phase: "grace", limit: 3 } });
   });
 
   it("reports a lapsed grace as enforced to readers without applying it", () => {
     expect(phaseAt(grace, T0)).toBe("grace");
     expect(phaseAt(grace, T0 + GRACE_MS)).toBe("enforced");
     expect(phaseAt(OK, T0)).toBe("ok");
+  });
+});
+
+describe("no grace twice in a row", () => {
+  const grace: Episode = { phase: "grace", startedAt: T0, graceEndsAt: T0 + GRACE_MS, limit: 5 };
+
+  it("an episode ended by the count going down leaves its grace end to the next one", () => {
+    const ended = step(grace, false, T0 + GRACE_MS - MINUTE);
+    expect(ended.episode).toEqual({
+      phase: "ok",
+      memory: { endedAt: T0 + GRACE_MS - MINUTE, graceEndsAt: T0 + GRACE_MS },
+    });
+    const again = step(ended.episode, true, T0 + GRACE_MS - MINUTE / 2);
+    expect(again.episode).toEqual({
+      phase: "grace",
+      startedAt: T0 + GRACE_MS - MINUTE / 2,
+      graceEndsAt: T0 + GRACE_MS,
+      limit: 5,
+    });
+    expect(again.events).toEqual([
+      {
+        type: "limit.reached",
+        data: { limit: "leads", graceEndsAt: "2026-07-02T12:00:00.000Z", graceCarriedOver: true },
+      },
+    ]);
+    // ... and the grace ends when the first one would have.
+    expect(step(again.episode, true, T0 + GRACE_MS).events.map((e) => e.type)).toEqual([
+      "limit.enforced",
+    ]);
+  });
+
+  it("a new episode whose inherited grace end has passed is enforced at once, dated now", () => {
+    const enforced = step(grace, true, T0 + GRACE_MS).episode;
+    const ended = step(enforced, false, T0 + 2 * DAY_MS);
+    const now = T0 + 3 * DAY_MS;
+    const again = step(ended.episode, true, now);
+    expect(again.episode).toEqual({
+      phase: "enforced",
+      startedAt: now,
+      graceEndsAt: T0 + GRACE_MS,
+      enforcedAt: now,
+      limit: 5,
+    });
+    expect(again.events.map((e) => [e.type, e.at])).toEqual([
+      ["limit.reached", undefined],
+      ["limit.enforced", undefined],
+    ]);
+    expect(again).toMatchObject({ enforcedNow: true, enforcedAt: now });
+  });
+
+  it("the memory lasts less than 7 days after the end: then a fresh 24 hours", () => {
+    const ended = step(grace, false, T0 + MINUTE).episode;
+    const last = T0 + MINUTE + GRACE_MEMORY_MS - 1;
+    expect(step(ended, true, last).episode).toMatchObject({ graceEndsAt: T0 + GRACE_MS });
+    const fresh = T0 + MINUTE + GRACE_MEMORY_MS;
+    expect(step(ended, true, fresh).episode).toMatchObject({ graceEndsAt: fresh + GRACE_MS });
+    expect(step(ended, true, fresh).events[0]?.data.graceCarriedOver).toBeUndefined();
+  });
+
+  it("an episode ended by a raised limit leaves nothing: the next one gets a fresh grace", () => {
+    const ended = step(grace, false, T0 + MINUTE, 6);
+    expect(ended.episode).toEqual(OK);
+    const again = step(ended.episode, true, T0 + 2 * MINUTE, 3);
+    expect(again.episode).toMatchObject({ graceEndsAt: T0 + 2 * MINUTE + GRACE_MS });
+  });
+
+  it.each([
+    [5, 6, true],
+    [5, null, true],
+    [5, 5, false],
+    [5, 4, false],
+    [null, 9, false],
+    [undefined, 9, false],
+  ] as const)("a limit from %s to %s is raised: %s", (before, now, raised) => {
+    expect(limitRaised(before, now)).toBe(raised);
   });
 });

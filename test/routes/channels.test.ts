@@ -407,7 +407,7 @@ describe("after enforcement", () => {
     return ws;
   }
 
-  it("reconnecting a disabled channel is a new connection and starts a fresh grace", async () => {
+  it("reconnecting a disabled channel within 7 days is a new episode with no grace: the earliest goes at once", async () => {
     const ws = await enforced();
     await setClock(ws, plus(NOW, 30 * HOUR));
     const again = await connect(ws, "whatsapp", "a");
@@ -417,15 +417,15 @@ describe("after enforcement", () => {
       connectedAt: plus(NOW, 30 * HOUR),
       disabledAt: null,
       alreadyConnected: false,
-      overLimit: true,
-      used: 2,
-      grace: { endsAt: plus(NOW, 54 * HOUR) },
+      overLimit: false,
+      used: 1,
     });
-    expect((await usage(ws)).whatsapp).toMatchObject({ state: "grace", disabled: 0, used: 2 });
-    // Now b is the earlier connection, so b goes at the end of this grace.
-    await setClock(ws, plus(NOW, 54 * HOUR));
+    expect(again.json.grace).toBeUndefined();
+    // Now b is the earlier connection, so b goes, at once.
     expect(await statuses(ws, "whatsapp")).toEqual({ b: "disabled", a: "active" });
-    expect((await events(ws)).map((e) => e.type)).toEqual([
+    expect((await usage(ws)).whatsapp).toMatchObject({ state: "enforced", disabled: 1, used: 1 });
+    const all = await events(ws);
+    expect(all.map((e) => e.type)).toEqual([
       "limit.reached",
       "channel.disabled",
       "limit.enforced",
@@ -433,6 +433,56 @@ describe("after enforcement", () => {
       "channel.disabled",
       "limit.enforced",
     ]);
+    expect(all.slice(3)).toEqual([
+      {
+        type: "limit.reached",
+        at: plus(NOW, 30 * HOUR),
+        data: {
+          limit: "whatsapp",
+          used: 2,
+          max: 1,
+          excess: 1,
+          graceEndsAt: plus(NOW, 24 * HOUR),
+          graceCarriedOver: true,
+        },
+      },
+      {
+        type: "channel.disabled",
+        at: plus(NOW, 30 * HOUR),
+        data: {
+          kind: "whatsapp",
+          channelId: "b",
+          connectedAt: NOW,
+          disabledAt: plus(NOW, 30 * HOUR),
+        },
+      },
+      {
+        type: "limit.enforced",
+        at: plus(NOW, 30 * HOUR),
+        data: {
+          limit: "whatsapp",
+          used: 1,
+          max: 1,
+          disabled: 1,
+          graceEndedAt: plus(NOW, 24 * HOUR),
+        },
+      },
+    ]);
+  });
+
+  it("a connection 7 days or more after the enforcement gets a fresh 24-hour grace", async () => {
+    const ws = await enforced();
+    const later = plus(NOW, 24 * HOUR + 7 * 24 * HOUR);
+    await setClock(ws, later);
+    const again = await connect(ws, "whatsapp", "a");
+    expect(again.json).toMatchObject({
+      overLimit: true,
+      used: 2,
+      grace: { endsAt: plus(later, 24 * HOUR) },
+    });
+    expect(await statuses(ws, "whatsapp")).toEqual({ b: "active", a: "active" });
+    await setClock(ws, plus(later, 24 * HOUR));
+    expect(await statuses(ws, "whatsapp")).toEqual({ b: "disabled", a: "active" });
   });
 
   it("stays enforced while at the limit, and resolves once a place frees", async () => {

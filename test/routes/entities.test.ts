@@ -152,17 +152,23 @@ describe("creating leads, contacts and companies", () => {
     expect(await types(ws)).toEqual(["limit.reached"]);
   });
 
-  it("enforces at the grace end: the first create after it is blocked, visible and not counted", async () => {
+  it("enforces at the grace end: the newest beyond the limit is blocked, then every new one", async () => {
     const ws = await workspace();
     await leads(ws, 1, 5);
     await setClock(ws, AFTER_GRACE);
-    expect((await usage(ws)).leads).toMatchObject({ used: 5, blocked: 0, state: "enforced" });
+    // L5, created during the grace, is beyond the limit of 4: blocked at the grace end.
+    expect((await usage(ws)).leads).toMatchObject({ used: 4, blocked: 1, state: "enforced" });
+    expect((await read(ws, "leads", "L5")).json).toMatchObject({
+      status: "blocked",
+      accessible: false,
+      updatedAt: GRACE_END,
+    });
     const first = await create(ws, "leads", "L6");
     expect(first.json).toMatchObject({
       status: "blocked",
       accessible: false,
       changed: true,
-      usage: { used: 5, limit: 4, blocked: 1, state: "enforced", graceEndsAt: GRACE_END },
+      usage: { used: 4, limit: 4, blocked: 2, state: "enforced", graceEndsAt: GRACE_END },
     });
     expect(first.json.grace).toBeUndefined();
     expect((await read(ws, "leads", "L6")).json).toMatchObject({
@@ -170,15 +176,26 @@ describe("creating leads, contacts and companies", () => {
       accessible: false,
     });
     const evs = await events(ws);
-    expect(evs.map((e) => e.type)).toEqual(["limit.reached", "limit.enforced", "entity.blocked"]);
-    expect(evs[1]).toMatchObject({
+    expect(evs.map((e) => [e.type, e.data.id])).toEqual([
+      ["limit.reached", "L4"],
+      ["limit.enforced", undefined],
+      ["entity.blocked", "L5"],
+      ["entity.blocked", "L6"],
+    ]);
+    expect(evs[1]).toEqual({
+      type: "limit.enforced",
       at: GRACE_END,
-      data: { limit: "leads", graceEndedAt: GRACE_END },
+      data: { limit: "leads", used: 4, max: 4, blocked: 1, graceEndedAt: GRACE_END },
     });
-    expect(evs[2]?.data).toEqual({ kind: "leads", id: "L6", limit: "leads", used: 5, max: 4 });
-    // A repeated create of a blocked lead stays blocked and is queued once.
+    expect(evs[2]).toEqual({
+      type: "entity.blocked",
+      at: GRACE_END,
+      data: { kind: "leads", id: "L5", limit: "leads", used: 4, max: 4 },
+    });
+    expect(evs[3]?.data).toEqual({ kind: "leads", id: "L6", limit: "leads", used: 4, max: 4 });
+    // A repeated create of a blocked lead stays blocked and is counted once.
     const again = await create(ws, "leads", "L6");
-    expect(again.json).toMatchObject({ status: "blocked", changed: false, usage: { blocked: 1 } });
+    expect(again.json).toMatchObject({ status: "blocked", changed: false, usage: { blocked: 2 } });
   });
 
   it("lets contacts and companies share one limit, apart from leads", async () => {
@@ -210,12 +227,16 @@ describe("creating leads, contacts and companies", () => {
       graceEndsAt: null,
     });
     await setClock(ws, AFTER_GRACE);
+    // The contact Co3, the newest, was the 7th on a shared limit of 6: blocked at the grace end.
+    expect((await read(ws, "contacts", "Co3")).json.status).toBe("blocked");
+    expect((await read(ws, "companies", "Co3")).json.status).toBe("active");
     expect((await create(ws, "contacts", "C9")).json.status).toBe("blocked");
     expect((await create(ws, "leads", "L1")).json.status).toBe("active");
-    expect((await events(ws)).map((e) => [e.type, e.data.limit])).toEqual([
-      ["limit.reached", "contactsAndCompanies"],
-      ["limit.enforced", "contactsAndCompanies"],
-      ["entity.blocked", "contactsAndCompanies"],
+    expect((await events(ws)).map((e) => [e.type, e.data.limit, e.data.kind])).toEqual([
+      ["limit.reached", "contactsAndCompanies", "companies"],
+      ["limit.enforced", "contactsAndCompanies", undefined],
+      ["entity.blocked", "contactsAndCompanies", "contacts"],
+      ["entity.blocked", "contactsAndCompanies", "contacts"],
     ]);
   });
 });
@@ -252,13 +273,73 @@ describe("freeing capacity", () => {
       ["entity.unblocked", "L6"],
       ["limit.resolved", undefined],
     ]);
-    // The next reach starts a fresh grace from now.
+    // The episode ended because the count went down, 4 days ago: no grace twice in a row.
+    // The next reach keeps the old grace end, long past, so it is enforced at once.
     await setClock(ws, "2026-07-20T00:00:00.000Z");
     const reach = await create(ws, "leads", "L7");
     expect(reach.json).toMatchObject({
       status: "active",
-      grace: { endsAt: "2026-07-21T00:00:00.000Z" },
+      usage: { used: 4, limit: 4, blocked: 0, state: "enforced", graceEndsAt: GRACE_END },
     });
+    expect(reach.json.grace).toBeUndefined();
+    expect((await create(ws, "leads", "L8")).json.status).toBe("blocked");
+    expect((await events(ws)).slice(-3)).toEqual([
+      {
+        type: "limit.reached",
+        at: "2026-07-20T00:00:00.000Z",
+        data: {
+          limit: "leads",
+          used: 4,
+          max: 4,
+          blocked: 0,
+          kind: "leads",
+          id: "L7",
+          graceEndsAt: GRACE_END,
+          graceCarriedOver: true,
+        },
+      },
+      {
+        type: "limit.enforced",
+        at: "2026-07-20T00:00:00.000Z",
+        data: {
+          limit: "leads",
+          used: 4,
+          max: 4,
+          blocked: 0,
+          kind: "leads",
+          id: "L7",
+          graceEndedAt: GRACE_END,
+        },
+      },
+      {
+        type: "entity.blocked",
+        at: "2026-07-20T00:00:00.000Z",
+        data: { kind: "leads", id: "L8", limit: "leads", used: 4, max: 4 },
+      },
+    ]);
+  });
+
+  it("gives a fresh 24 hours to an episode that starts 7 days or more after the last ended", async () => {
+    const ws = await enforcedWithTwoBlocked();
+    for (const id of ["L1", "L2", "L3"]) await close(ws, id);
+    expect((await usage(ws)).leads).toMatchObject({ used: 3, state: "ok" });
+    // Ended by the closes at AFTER_GRACE (2026-07-16); exactly a week later the memory is gone.
+    await setClock(ws, "2026-07-23T00:00:00.000Z");
+    const reach = await create(ws, "leads", "L7");
+    expect(reach.json).toMatchObject({
+      status: "active",
+      grace: { endsAt: "2026-07-24T00:00:00.000Z" },
+      usage: { used: 4, state: "grace" },
+    });
+    expect((await events(ws)).at(-1)?.data.graceCarriedOver).toBeUndefined();
+  });
+
+  it("counts the week from the last ending: one a millisecond short of it passes its grace end on", async () => {
+    const ws = await enforcedWithTwoBlocked();
+    for (const id of ["L1", "L2", "L3"]) await close(ws, id);
+    await setClock(ws, "2026-07-21T23:59:59.999Z");
+    const reach = await create(ws, "leads", "L7");
+    expect(reach.json.usage).toMatchObject({ used: 4, state: "enforced", graceEndsAt: GRACE_END });
   });
 
   it("unblocks oldest first when a seat is added during enforcement", async () => {
@@ -342,9 +423,12 @@ describe("closing and reopening leads", () => {
       usage: { used: 4, blocked: 1, state: "enforced" },
     });
     expect((await types(ws)).slice(-1)).toEqual(["entity.blocked"]);
-    // Reopening an open lead changes nothing.
+    // Reopening it again is refused: a blocked lead's stage cannot change.
     const again = await reopen(ws, "L5");
-    expect(again.json).toMatchObject({ status: "blocked", changed: false, usage: { blocked: 1 } });
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe("entity_blocked");
+    // Reopening an active lead changes nothing.
+    expect((await reopen(ws, "L1")).json).toMatchObject({ status: "active", changed: false });
     await close(ws, "L1");
     expect((await read(ws, "leads", "L5")).json).toMatchObject({
       status: "active",
@@ -352,39 +436,46 @@ describe("closing and reopening leads", () => {
     });
   });
 
-  it("admits a reopened lead like a create: it may reach the limit", async () => {
+  it("admits a reopened lead like a create: it may reach the limit, with no fresh grace", async () => {
     const ws = await workspace();
     await leads(ws, 1, 4);
     await close(ws, "L4");
     expect((await usage(ws)).leads).toMatchObject({ used: 3, state: "ok" });
     await setClock(ws, "2026-07-15T06:00:00.000Z");
     const back = await reopen(ws, "L4");
+    // Closing and reopening buys no new 24 hours: the grace ends when the first one would have.
     expect(back.json).toMatchObject({
       status: "active",
       changed: true,
-      grace: { endsAt: "2026-07-16T06:00:00.000Z" },
+      grace: { endsAt: GRACE_END },
     });
     expect(await types(ws)).toEqual(["limit.reached", "limit.resolved", "limit.reached"]);
   });
 
-  it("closes a blocked lead: it leaves the queue and, closed, is accessible", async () => {
+  it("refuses to close or reopen a blocked lead with 409 entity_blocked, changing nothing", async () => {
     const ws = await enforcedWithTwoBlocked();
-    const closed = await close(ws, "L6", "lost");
-    expect(closed.json).toMatchObject({
-      status: "closed",
-      outcome: "lost",
-      accessible: true,
-      usage: { used: 4, blocked: 1, state: "enforced" },
+    const before = await events(ws);
+    for (const r of [await close(ws, "L6", "lost"), await reopen(ws, "L6")]) {
+      expect(r.status).toBe(409);
+      expect(r.json.error.code).toBe("entity_blocked");
+      expect(r.json.error.message).toMatch(/L6/);
+    }
+    expect((await read(ws, "leads", "L6")).json).toMatchObject({
+      status: "blocked",
+      outcome: null,
     });
-    // Closing it again with the same outcome is a no-op; another outcome only changes the outcome.
-    expect((await close(ws, "L6", "lost")).json.changed).toBe(false);
-    expect((await close(ws, "L6", "won")).json).toMatchObject({
-      outcome: "won",
-      changed: true,
-      usage: { used: 4, blocked: 1 },
-    });
+    expect((await usage(ws)).leads).toMatchObject({ used: 4, blocked: 2 });
+    expect(await events(ws)).toEqual(before);
+    // Once a place frees it is unblocked, and then it can be closed.
     await close(ws, "L1");
-    expect(await statuses(ws, "leads", ["L5", "L6"])).toEqual(["active", "closed"]);
+    await close(ws, "L2");
+    expect((await close(ws, "L6", "won")).json).toMatchObject({ status: "closed", outcome: "won" });
+  });
+
+  it("deletes a blocked lead", async () => {
+    const ws = await enforcedWithTwoBlocked();
+    expect((await remove(ws, "leads", "L5")).json.usage).toMatchObject({ used: 4, blocked: 1 });
+    expect((await read(ws, "leads", "L5")).status).toBe(404);
   });
 });
 
@@ -525,10 +616,12 @@ describe("the seed example: Base, 2 seats", () => {
       usage: { used: 5_001 },
     });
     await setClock(ws, AFTER_GRACE);
+    // The lead created during the grace beyond the limit is blocked when it ends.
+    expect((await read(ws, "leads", "in-grace")).json.status).toBe("blocked");
     expect((await create(ws, "leads", "after-grace")).json).toMatchObject({
       status: "blocked",
       accessible: false,
-      usage: { used: 5_001, blocked: 1, state: "enforced" },
+      usage: { used: 5_000, blocked: 2, state: "enforced" },
     });
     expect((await create(ws, "contacts", "after-grace")).json).toMatchObject({
       status: "blocked",

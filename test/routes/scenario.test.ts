@@ -67,10 +67,11 @@ describe("a month in the life of a workspace", () => {
     const refused = await call("POST", path("/agents/a2/activate"), adm);
     expect(refused.json).toMatchObject({ allowed: false, reason: "active_agent_limit" });
 
-    // A day later both graces have ended: leads are enforced, the earliest number is disabled.
+    // A day later both graces have ended: leads are enforced (the 5th, beyond the limit, is
+    // blocked), the earliest number is disabled.
     await setClock(ws, "2026-07-16T10:00:00Z");
     const usage = (await call("GET", path("/usage"))).json;
-    expect(usage.leads).toMatchObject({ used: 5, limit: 4, state: "enforced" });
+    expect(usage.leads).toMatchObject({ used: 4, limit: 4, blocked: 1, state: "enforced" });
     expect(usage.whatsapp).toMatchObject({ used: 2, limit: 2 });
     const numbers = (await call("GET", path("/channels/whatsapp"))).json.channels;
     expect(numbers.map((c: { id: string; status: string }) => [c.id, c.status])).toEqual([

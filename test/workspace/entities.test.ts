@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DAY_MS, HOUR_MS } from "../../src/policy/time";
-import { LOOKUPS } from "../../src/workspace/entities";
+import { BLOCK_BATCH, LOOKUPS } from "../../src/workspace/entities";
 import type { WorkspaceObject } from "../../src/workspace/object";
 import {
   advanceTimeTo,
@@ -109,7 +109,9 @@ describe("entities in the workspace object", () => {
       const types = eventTypes(state);
       expect(types.filter((t) => t === "entity.unblocked")).toHaveLength(1_200);
       expect(types.at(-1)).toBe("limit.resolved");
-      const queued = state.storage.sql.exec("SELECT seq FROM entity_blocked").toArray();
+      const queued = state.storage.sql
+        .exec("SELECT seq FROM entities WHERE status = 'blocked'")
+        .toArray();
       expect(queued).toHaveLength(0);
     });
   });
@@ -163,8 +165,10 @@ describe("entities in the workspace object", () => {
       for (const t of ["entity.blocked", "entity.unblocked", "limit.resolved"]) {
         expect(types).toContain(t);
       }
-      const queue = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM entity_blocked").one().n;
-      expect(queue).toBe(stored.reduce((sum, p) => sum + p.blocked, 0));
+      const blocking = sql.exec<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM entity_pools WHERE blocking IS NOT NULL",
+      );
+      expect(blocking.one().n).toBe(0);
     });
   });
 
@@ -176,6 +180,10 @@ describe("entities in the workspace object", () => {
         entity: ["leads", "L1"],
         pool: ["leads"],
         oldestBlocked: ["leads", 10],
+        newestPending: ["contactsAndCompanies", 5, 10],
+        nthNewestActive: ["leads", 5, 10],
+        nthOldestActive: ["contactsAndCompanies", 5, 10],
+        nthOldestPending: ["leads", 5, 10],
       };
       for (const [name, query] of Object.entries(LOOKUPS)) {
         const plan = state.storage.sql
@@ -192,5 +200,120 @@ describe("entities in the workspace object", () => {
         }
       }
     });
+  });
+});
+
+describe("enforcing a large excess in bounded batches", () => {
+  freezeTime();
+  // Enough that the calls below find blocks still to apply (each call applies up to three).
+  const EXCESS = BLOCK_BATCH * 5 + 490;
+  const LIMIT = 10;
+
+  /** A pro workspace on a limit of 10 leads with 10 + EXCESS created during the grace. */
+  async function flooded(clock: boolean) {
+    const ws = freshWorkspace("flood");
+    if (clock) await setClock(ws, T0);
+    await subscribe(ws, plan(1, LIMIT));
+    const stub = env.WORKSPACE.getByName(ws);
+    await runInDurableObject(stub, async (instance: WorkspaceObject) => {
+      for (let n = 0; n < LIMIT + EXCESS; n++) {
+        const r = await instance.createEntity("leads", `F${n}`, service);
+        if (!r.ok || r.value.status !== "active") throw new Error(`not active at ${n}`);
+      }
+    });
+    return { ws, stub };
+  }
+
+  const stored = (stub: DurableObjectStub<WorkspaceObject>) =>
+    runInDurableObject(stub, (_: WorkspaceObject, state) => {
+      const sql = state.storage.sql;
+      return {
+        blockedRows: sql
+          .exec<{ n: number }>("SELECT COUNT(*) AS n FROM entities WHERE status = 'blocked'")
+          .one().n,
+        blockedEvents: sql
+          .exec<{ data: string }>("SELECT data FROM events WHERE type = 'entity.blocked'")
+          .toArray()
+          .map((e) => JSON.parse(e.data).id as string),
+        pending: sql
+          .exec<{ blocking: string | null }>(
+            "SELECT blocking FROM entity_pools WHERE pool = 'leads'",
+          )
+          .one().blocking,
+      };
+    });
+
+  const status = async (stub: DurableObjectStub<WorkspaceObject>, id: string) => {
+    const r = await stub.getEntity("leads", id);
+    return r.ok ? r.value.status : "missing";
+  };
+
+  it("answers exactly from the grace end while at most one batch per call is applied", {
+    timeout: 120_000,
+  }, async () => {
+    const { ws, stub } = await flooded(true);
+    await setClock(ws, "2026-07-16T00:00:00.000Z");
+    // Decided at once: the newest EXCESS leads are blocked ...
+    const usage = await stub.usage();
+    expect(usage.ok && usage.value.leads).toMatchObject({
+      used: LIMIT,
+      blocked: EXCESS,
+      state: "enforced",
+    });
+    expect(await status(stub, `F${LIMIT - 1}`)).toBe("active");
+    expect(await status(stub, `F${LIMIT}`)).toBe("blocked");
+    expect(await status(stub, `F${LIMIT + EXCESS - 1}`)).toBe("blocked");
+    // ... but stored one batch at a time, newest first (the test clock's due work ran one).
+    const first = await stored(stub);
+    expect(first.blockedRows).toBe(BLOCK_BATCH);
+    expect(first.blockedEvents[0]).toBe(`F${LIMIT + EXCESS - 1}`);
+    expect(first.pending).not.toBeNull();
+
+    // A blocked lead not stored as blocked yet is refused like any other.
+    const refused = await stub.closeLead(`F${LIMIT}`, "won", service);
+    expect(refused).toMatchObject({ ok: false, error: { code: "entity_blocked" } });
+    // A freed place goes to the oldest blocked lead: one whose block was never applied, so
+    // no event announces it either way.
+    const closed = await stub.closeLead("F0", "won", service);
+    expect(closed.ok && closed.value.usage).toMatchObject({ used: LIMIT, blocked: EXCESS - 1 });
+    expect(await status(stub, `F${LIMIT}`)).toBe("active");
+    // Deleting one that is still to be stored as blocked.
+    const deleted = await stub.deleteEntity("leads", `F${LIMIT + 1}`, service);
+    expect(deleted.ok && deleted.value.usage).toMatchObject({ blocked: EXCESS - 2 });
+
+    for (let run = 0; run < 5 && (await stored(stub)).pending !== null; run++) {
+      await stub.runDueWork();
+    }
+    const done = await stored(stub);
+    expect(done.pending).toBeNull();
+    expect(done.blockedRows).toBe(EXCESS - 2);
+    // Each blocked lead announced exactly once.
+    expect(done.blockedEvents).toHaveLength(EXCESS - 2);
+    expect(new Set(done.blockedEvents).size).toBe(EXCESS - 2);
+    expect(done.blockedEvents).not.toContain(`F${LIMIT}`);
+    expect(done.blockedEvents).not.toContain(`F${LIMIT + 1}`);
+    const after = await stub.usage();
+    expect(after.ok && after.value.leads).toMatchObject({ used: LIMIT, blocked: EXCESS - 2 });
+  });
+
+  it("is applied to the end by the alarm, batch after batch, with no traffic", {
+    timeout: 120_000,
+  }, async () => {
+    const { ws, stub } = await flooded(false);
+    const graceEndsAt = await settledAlarm(ws);
+    if (graceEndsAt === null) throw new Error("no alarm at the grace end");
+    // The grace lapses with no call arriving: only the alarm applies it.
+    advanceTimeTo(graceEndsAt + HOUR_MS);
+    // Each ring applies one batch and re-arms the alarm for now while blocks remain.
+    let rings = 0;
+    do {
+      expect(await runDurableObjectAlarm(stub)).toBe(true);
+      rings++;
+    } while ((await stored(stub)).pending !== null && rings < 20);
+    expect(rings).toBe(Math.ceil(EXCESS / BLOCK_BATCH));
+    const done = await stored(stub);
+    expect(done.pending).toBeNull();
+    expect(done.blockedRows).toBe(EXCESS);
+    expect(done.blockedEvents).toHaveLength(EXCESS);
   });
 });
