@@ -1,14 +1,61 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, getRunnerName } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
 import { TEST_AUTH_SECRET } from "./test/secret.ts";
 import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
 import { workerUnderTest } from "./vitest.worker.ts";
 
 const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on" };
+const TEST_TIMEOUT_MS = 30_000;
 
 /** Exactly these bindings, never the developer's .dev.vars (see vitest.worker.ts). */
 const worker = (extra: Record<string, string> = {}) =>
   workerUnderTest("./wrangler.toml", { ...bindings, ...extra });
+
+/**
+ * The Workers beside the quota service in the `integration` project, built by its globalSetup
+ * (test/integration/setup.mjs). The AI-feature example runs with its own wrangler.toml's vars
+ * and service bindings, pointed at the Worker under test (named after its project), so the
+ * example is tested exactly as it is configured.
+ */
+function integrationWorkers(built: { aiFeature: string; caller: string; quotaDown: string }) {
+  const quota = getRunnerName({ name: "integration" } as Parameters<typeof getRunnerName>[0]);
+  const example = unstable_readConfig({ config: "./examples/ai-feature/wrangler.toml" });
+  const exampleWorker = (name: string, quotaWorker: string) => ({
+    name,
+    modules: true as const,
+    scriptPath: built.aiFeature,
+    compatibilityDate: example.compatibility_date,
+    bindings: example.vars,
+    serviceBindings: Object.fromEntries(
+      example.services?.map((s: { binding: string; entrypoint?: string }) => [
+        s.binding,
+        { name: quotaWorker, entrypoint: s.entrypoint },
+      ]) ?? [],
+    ),
+  });
+  return [
+    {
+      name: "caller",
+      modules: true as const,
+      scriptPath: built.caller,
+      compatibilityDate: example.compatibility_date,
+      serviceBindings: {
+        SERVICE: { name: quota, entrypoint: "QuotaService" },
+        PLATFORM: { name: quota, entrypoint: "QuotaPlatform" },
+      },
+    },
+    exampleWorker("ai-feature", quota),
+    // The same example bound to a quota service that cannot answer: it must refuse.
+    exampleWorker("ai-feature-down", "quota-down"),
+    {
+      name: "quota-down",
+      modules: true as const,
+      scriptPath: built.quotaDown,
+      compatibilityDate: example.compatibility_date,
+    },
+  ];
+}
 
 export default defineConfig({
   test: {
@@ -24,11 +71,44 @@ export default defineConfig({
           // Counted, never timed: a few tests run hundreds of calls, and a loaded 2-core machine
           // took over 5 s on them. A hang still fails, just later. (Projects inherit no root
           // test options.)
-          testTimeout: 30_000,
+          testTimeout: TEST_TIMEOUT_MS,
           include: ["test/**/*.test.ts"],
           // test/e2e runs in Node against wrangler dev (vitest.e2e.config.ts).
           // test/reliability runs with `npm run test:reliability` (vitest.reliability.config.ts).
-          exclude: ["test/webhooks/**", "test/e2e/**", "test/reliability/**", "**/node_modules/**"],
+          exclude: [
+            "test/webhooks/**",
+            "test/e2e/**",
+            "test/reliability/**",
+            "test/integration/**",
+            "**/node_modules/**",
+          ],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => {
+            const base = worker();
+            return {
+              ...base,
+              miniflare: {
+                ...base.miniflare,
+                serviceBindings: {
+                  ...base.miniflare?.serviceBindings,
+                  CALLER: { name: "caller", entrypoint: "Caller" },
+                  AI_FEATURE: "ai-feature",
+                  AI_FEATURE_DOWN: "ai-feature-down",
+                },
+                workers: integrationWorkers(inject("auxiliaryWorkers")),
+              },
+            };
+          }),
+        ],
+        test: {
+          // Service bindings from other Workers, the AI-feature example and the typed client.
+          name: "integration",
+          testTimeout: TEST_TIMEOUT_MS,
+          include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["test/integration/setup.mjs"],
         },
       },
       {
@@ -42,7 +122,7 @@ export default defineConfig({
         ],
         test: {
           name: "webhooks",
-          testTimeout: 30_000,
+          testTimeout: TEST_TIMEOUT_MS,
           include: ["test/webhooks/**/*.test.ts"],
           globalSetup: ["test/webhooks/receiver.mjs"],
         },

@@ -10,12 +10,13 @@ import {
   ApiError,
   type ApiErrorBody,
   ERROR_STATUS,
-  type FieldIssue,
+  faultError,
   invalid,
   objectFault,
   RETRY_AFTER_SECONDS,
 } from "./errors";
 import type { AppEnv } from "./hono";
+import { fieldIssues } from "./operations/validate";
 import { agentsRoutes } from "./routes/agents";
 import { channelRoutes } from "./routes/channels";
 import { creditsRoutes } from "./routes/credits";
@@ -106,20 +107,12 @@ export function objectFaultResponse(error: unknown): Response | undefined {
   const fault = objectFault(error);
   if (fault === undefined) return undefined;
   console.error(`workspace object ${fault}`, error);
-  const seconds = RETRY_AFTER_SECONDS[fault];
-  const why =
-    fault === "overloaded"
-      ? "is overloaded"
-      : fault === "retryable"
-        ? "is briefly unreachable"
-        : "failed to answer";
-  const body = errorJson({
-    code: "unavailable",
-    message: `The workspace ${why}; nothing was decided. Retry in ${seconds} s (a mutating call with the same Idempotency-Key).`,
-  });
-  return new Response(JSON.stringify(body), {
+  return new Response(JSON.stringify(errorJson(faultError(fault))), {
     status: 503,
-    headers: { "content-type": "application/json", "retry-after": String(seconds) },
+    headers: {
+      "content-type": "application/json",
+      "retry-after": String(RETRY_AFTER_SECONDS[fault]),
+    },
   });
 }
 
@@ -128,18 +121,7 @@ export function createApp() {
     // Validation failures name every failing field, relative to where it was sent.
     defaultHook: (result) => {
       if (result.success) return;
-      const issues: FieldIssue[] = result.error.issues.flatMap((issue) => {
-        const path = issue.path.map(String);
-        // An unknown key is named by its own path, so the client sees which field to drop.
-        if (issue.code === "unrecognized_keys") {
-          return issue.keys.map((key) => ({
-            path: [...path, key].join("."),
-            message: "is not a known field",
-          }));
-        }
-        return [{ path: path.join("."), message: issue.message }];
-      });
-      throw invalid(issues);
+      throw invalid(fieldIssues(result.error));
     },
   });
 

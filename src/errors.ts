@@ -111,6 +111,24 @@ export function objectFault(error: unknown): ObjectFault | undefined {
   return undefined;
 }
 
+/**
+ * The `unavailable` answer to a faulted workspace call, the same over HTTP (a 503 with
+ * Retry-After) and over a service binding (an error value).
+ */
+export function faultError(fault: ObjectFault): ApiErrorBody {
+  const seconds = RETRY_AFTER_SECONDS[fault];
+  const why =
+    fault === "overloaded"
+      ? "is overloaded"
+      : fault === "retryable"
+        ? "is briefly unreachable"
+        : "failed to answer";
+  return {
+    code: "unavailable",
+    message: `The workspace ${why}; nothing was decided. Retry in ${seconds} s (a mutating call with the same Idempotency-Key).`,
+  };
+}
+
 export function invalid(issues: FieldIssue[]): ApiError {
   const named = issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ");
   return new ApiError("invalid_request", `Invalid request: ${named}`, issues);

@@ -1,19 +1,19 @@
 import { MAX_BODY_BYTES, objectFaultResponse } from "./api";
-import { bearerClaims, CAN, hasRole } from "./auth";
+import { bearerClaims } from "./auth";
 import type { Env } from "./env";
 import { ERROR_STATUS } from "./errors";
-import { SpendInput } from "./schemas/credits";
+import { check, consume } from "./operations/credits";
 import type { Reply } from "./workspace/object";
 
 /**
  * The preflight's two routes, POST credits/check and credits/consume, answered without the
- * router when the request is plainly valid: the same token check (`bearerClaims`), workspace
- * scope, roles (`CAN.serve`), body schema (`SpendInput`) and object call as the routes in
- * src/routes/credits.ts, and the same answer. Anything else (no or a bad token, another
- * workspace or role, an Idempotency-Key, another content type, a body the schema refuses, a
- * query string, a body without a length or over the limit) goes to the full app, which
- * answers it exactly as it always has. Every AI request waits for this call, so it skips the
- * router, the middleware chain and the second parse of the body.
+ * router when the request is plainly valid: the same operations (src/operations/credits.ts,
+ * whose roles, body schema and object call the routes and the bindings run), the same token
+ * check (`bearerClaims`) and workspace scope, and the same answer. Anything else (no or a bad
+ * token, another workspace or role, an Idempotency-Key, another content type, a body the
+ * schema refuses, a query string, a body without a length or over the limit) goes to the full
+ * app, which answers it exactly as it always has. Every AI request waits for this call, so it
+ * skips the router, the middleware chain and the second parse of the body.
  */
 
 const PATH = /^\/v1\/workspaces\/([A-Za-z0-9_-]{1,64})\/credits\/(check|consume)$/;
@@ -45,7 +45,7 @@ export async function preflight(request: Request, env: Env): Promise<Preflight> 
   if (request.method !== "POST") return request;
   const match = PATH.exec(pathOf(request.url) ?? "");
   const ws = match?.[1];
-  const action = match?.[2];
+  const op = match?.[2] === "check" ? check : consume;
   const headers = request.headers;
   const length = Number(headers.get("content-length") ?? Number.NaN);
   if (
@@ -53,7 +53,8 @@ export async function preflight(request: Request, env: Env): Promise<Preflight> 
     !env.AUTH_SECRET ||
     !JSON_CONTENT.test(headers.get("content-type") ?? "") ||
     !(length > 0 && length <= MAX_BODY_BYTES) ||
-    headers.has("idempotency-key")
+    headers.has("idempotency-key") ||
+    op.guard?.(env) !== undefined
   ) {
     return request;
   }
@@ -63,7 +64,7 @@ export async function preflight(request: Request, env: Env): Promise<Preflight> 
   } catch {
     return request;
   }
-  if ((claims.ws !== "*" && claims.ws !== ws) || !hasRole(claims, CAN.serve)) return request;
+  if ((claims.ws !== "*" && claims.ws !== ws) || !op.roles.includes(claims.role)) return request;
   const text = await request.text();
   const again = () => new Request(request, { body: text });
   let body: unknown;
@@ -72,18 +73,12 @@ export async function preflight(request: Request, env: Env): Promise<Preflight> 
   } catch {
     return again();
   }
-  const input = SpendInput.safeParse(body);
-  if (!input.success) return again();
-  const workspace = env.WORKSPACE.getByName(ws);
+  const input = op.body?.safeParse(body);
+  if (input === undefined || !input.success) return again();
+  const meta = { role: claims.role, idempotencyKey: undefined, fingerprint: undefined };
   try {
     return answer(
-      action === "check"
-        ? await workspace.checkCredits(input.data)
-        : await workspace.consumeCredits(input.data, {
-            role: claims.role,
-            idempotencyKey: undefined,
-            fingerprint: undefined,
-          }),
+      await op.run(env.WORKSPACE.getByName(ws), { params: { ws }, body: input.data }, meta),
     );
   } catch (error) {
     // The object failed or was unreachable: the app's 503 with Retry-After, as on every route.

@@ -2,6 +2,7 @@ import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare
 import { sign } from "hono/jwt";
 import { afterEach, beforeEach, vi } from "vitest";
 import type { Role } from "../src/workspace/context";
+import { checkAnswerAgainstOpenApi } from "./openapiCheck";
 import { TEST_AUTH_SECRET } from "./secret";
 
 let counter = 0;
@@ -46,6 +47,7 @@ export async function call(method: string, path: string, opts: CallOptions = {})
   } catch {
     json = undefined;
   }
+  if (json !== undefined) await checkAnswerAgainstOpenApi(method, path, response.status, json);
   return { status: response.status, headers: response.headers, text, json };
 }
 

@@ -1,3 +1,5 @@
+import { FEATURE_LABEL } from "../policy/credits";
+
 /**
  * The billing page's script, served at /app/app.js (same origin, so the CSP needs no inline
  * script). Plain browser JavaScript in a raw string: no template literals inside (the string's
@@ -11,15 +13,7 @@ export const BILLING_SCRIPT = String.raw`(function () {
 
 // ---- words for people ------------------------------------------------------------------------
 
-var FEATURES = {
-  ai_rewriter: "AI rewriter",
-  ai_summarize: "AI summarize",
-  ai_reply_suggestions: "AI reply suggestions",
-  ai_task_suggestions: "AI task suggestions",
-  ai_agent: "AI agent",
-  copilot: "Copilot",
-  copilot_analyst: "Copilot analyst mode"
-};
+var FEATURES = ${JSON.stringify(FEATURE_LABEL)};
 var PLANS = {
   trial: "Trial", base: "Base", advanced: "Advanced", pro: "Pro", enterprise: "Enterprise",
   partner: "Partner", shopify: "Shopify"

@@ -1,17 +1,12 @@
-import {
-  createRoute,
-  type OpenAPIHono,
-  type RouteConfig,
-  type RouteHandler,
-  type z,
-} from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { hasRole } from "../auth";
-import { ApiError, ERROR_STATUS, type ErrorCode, errorResponses, invalid } from "../errors";
+import { ApiError, errorResponses, invalid } from "../errors";
 import type { AppEnv } from "../hono";
-import { IDEMPOTENCY_KEY_PATTERN, IdempotencyHeader, WorkspaceParams } from "../schemas/common";
-import type { Role } from "../workspace/context";
-import type { Reply } from "../workspace/object";
+import { fingerprint } from "../operations/fingerprint";
+import type { ObjectSchema, Operation, OperationInput } from "../operations/operation";
+import { IDEMPOTENCY_KEY_PATTERN, IdempotencyHeader } from "../schemas/common";
+import type { CallMeta, Role } from "../workspace/context";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -45,24 +40,7 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
-/** JSON with object keys sorted, so equal bodies fingerprint equally whatever their key order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
-      a < b ? -1 : a > b ? 1 : 0,
-    );
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-/** Reads a mutating call's body once: it must be empty or JSON, and it feeds the fingerprint. */
+/** Reads a mutating call's body once: it must be empty or JSON. */
 async function readBody(c: Context<AppEnv>): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === "") return null;
@@ -87,7 +65,8 @@ async function readBody(c: Context<AppEnv>): Promise<unknown> {
 
 /**
  * The route-level gate: the caller's role, then, for a mutating call, its body and its
- * Idempotency-Key, which the workspace object uses to answer a retry exactly once.
+ * Idempotency-Key, which the workspace object uses to answer a retry exactly once (the key is
+ * bound to the validated request by `answer`).
  */
 export function allow(roles: readonly Role[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
@@ -99,35 +78,26 @@ export function allow(roles: readonly Role[]): MiddlewareHandler<AppEnv> {
       c.set("call", { role: claims.role });
       return next();
     }
-    const body = await readBody(c);
+    await readBody(c);
     const key = c.req.header("idempotency-key");
     if (key !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(key)) {
       throw invalid([
         { path: "Idempotency-Key", message: "must be 1-255 printable ASCII characters" },
       ]);
     }
-    // The route and its decoded path parameters name the call, not the raw URL: a retry that
-    // percent-encodes an id differently (`rsv%5F1` for `rsv_1`) is the same call, a replay.
-    const fingerprint =
-      key === undefined
-        ? undefined
-        : await sha256Hex(
-            `${c.req.method} ${c.req.routePath} ${canonical(c.req.param())}\n${canonical(body)}`,
-          );
-    c.set("call", { role: claims.role, idempotencyKey: key, fingerprint });
+    c.set("call", { role: claims.role, idempotencyKey: key });
     return next();
   };
 }
 
-export const workspaceOf = (c: Context<AppEnv>) =>
-  c.env.WORKSPACE.getByName(c.req.param("ws") ?? "");
-
-/** Maps an object's outcome to HTTP: the value with `status`, or the error shape. */
-export function reply<T>(c: Context<AppEnv>, outcome: Reply<T>, status: 200 | 201 = 200): Response {
-  if (outcome.replayed) c.header("Idempotent-Replayed", "true");
-  if (outcome.ok) return c.json(outcome.value as object, status);
-  return c.json({ error: outcome.error }, ERROR_STATUS[outcome.error.code]);
-}
+/** Refuses the call as the operation's guard says, before the role check. */
+const guarded =
+  (guard: NonNullable<Operation["guard"]>): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    const refused = guard(c.env);
+    if (refused !== undefined) throw new ApiError(refused.code, refused.message, refused.details);
+    await next();
+  };
 
 /** A required JSON request body: required, so a missing or non-JSON body fails validation. */
 const jsonBody = <S>(schema: S) => ({
@@ -142,42 +112,10 @@ const jsonResponse = <S>(schema: S, description: string) => ({
 
 const bearer = [{ bearer: [] }];
 
-/** What a route may take as its path or query parameters: an object schema. */
-type ParamsSchema = NonNullable<NonNullable<RouteConfig["request"]>["params"]>;
-
-interface WorkspaceRouteSpec<
-  M extends "get" | "post" | "put" | "delete",
-  P extends string,
-  Res extends z.ZodType,
-  Params extends ParamsSchema,
-  Query extends ParamsSchema | undefined,
-  Body extends z.ZodType | undefined,
-> {
-  method: M;
-  path: P;
-  tags: string[];
-  summary: string;
-  description?: string;
-  roles: readonly Role[];
-  /** Runs before the role check, e.g. to hide a route that is switched off. */
-  before?: MiddlewareHandler<AppEnv>[];
-  /** Defaults to the workspace alone. */
-  params?: Params;
-  query?: Query;
-  body?: Body;
-  response: readonly [schema: Res, description: string];
-  /** The route's own codes, beyond those every workspace route can answer. */
-  errors?: readonly ErrorCode[];
-  /** A mutating call that does not go through the idempotency ledger must not promise replays. */
-  idempotent?: false;
-  /** For the call that creates the workspace: it cannot answer "no such workspace". */
-  createsWorkspace?: true;
-}
-
 /** Absent parts are typed `undefined`, so the handler gets no `valid("query")` or `valid("json")`. */
-type WorkspaceRequest<
-  Params extends ParamsSchema,
-  Query extends ParamsSchema | undefined,
+type RouteRequest<
+  Params extends ObjectSchema,
+  Query extends ObjectSchema | undefined,
   Body extends z.ZodType | undefined,
 > = {
   params: Params;
@@ -187,29 +125,26 @@ type WorkspaceRequest<
 };
 
 /**
- * A workspace route's config for `serve`: bearer auth, the role check, the workspace in the
- * path, a required JSON body, the 200 answer and every error code the route can answer. A
- * mutating call also offers Idempotency-Key, which `allow` and the workspace object honour.
+ * An operation's HTTP route config: bearer auth, the operation's guard and role check, the
+ * workspace in the path, a required JSON body, the 200 answer and every error code the
+ * operation can answer. An idempotent operation offers Idempotency-Key.
  */
-export function workspaceRoute<
+export function route<
   const M extends "get" | "post" | "put" | "delete",
   const P extends string,
+  Name extends string,
   Res extends z.ZodType,
-  Params extends ParamsSchema = typeof WorkspaceParams,
-  Query extends ParamsSchema | undefined = undefined,
-  Body extends z.ZodType | undefined = undefined,
->(spec: WorkspaceRouteSpec<M, P, Res, Params, Query, Body>) {
-  const { method, path, tags, summary, description, roles, query, body, response } = spec;
-  const idempotent = method !== "get" && spec.idempotent !== false;
+  Params extends ObjectSchema,
+  Query extends ObjectSchema | undefined,
+  Body extends z.ZodType | undefined,
+>(op: Operation<Name, Res, Params, Query, Body>, method: M, path: P) {
+  const { tags, summary, description, query, body } = op;
   const request = {
-    params: spec.params ?? WorkspaceParams,
+    params: op.params,
     ...(query && { query }),
-    ...(idempotent && { headers: IdempotencyHeader }),
+    ...(op.idempotent && { headers: IdempotencyHeader }),
     ...(body && { body: jsonBody(body) }),
-  } as WorkspaceRequest<Params, Query, Body>;
-  const errors: ErrorCode[] = ["invalid_request", "forbidden"];
-  if (!spec.createsWorkspace) errors.push("not_found");
-  if (idempotent) errors.push("idempotency_conflict");
+  } as RouteRequest<Params, Query, Body>;
   return createRoute({
     method,
     path,
@@ -218,28 +153,44 @@ export function workspaceRoute<
     ...(description !== undefined && { description }),
     security: bearer,
     // Who may call it, in the document: the authorization tests are generated from it.
-    "x-roles": roles,
-    middleware: [...(spec.before ?? []), allow(roles)],
+    "x-roles": op.roles,
+    middleware: [...(op.guard ? [guarded(op.guard)] : []), allow(op.roles)],
     request,
     responses: {
-      200: jsonResponse(response[0], response[1]),
-      ...errorResponses(...errors, ...(spec.errors ?? [])),
+      200: jsonResponse(op.response, op.answers),
+      ...errorResponses(...op.errorCodes),
     },
   });
 }
 
-type RouteContext<R extends RouteConfig> = Parameters<RouteHandler<R, AppEnv>>[0];
-
 /**
- * Registers a route whose handler asks the workspace object and answers its outcome. The
- * request is typed and validated by the route's schemas; the answer is the object's value.
+ * Runs an operation for an HTTP request whose input its route validated, and answers the
+ * operation's value as the 200 body (typed: `app.openapi` checks it against the response
+ * schema). An error outcome is thrown to the app's onError, which answers the error shape.
  */
-export function serve<R extends RouteConfig>(
-  app: OpenAPIHono<AppEnv>,
-  route: R,
-  run: (c: RouteContext<R>) => Promise<Reply<unknown>> | Reply<unknown>,
-  status: 200 | 201 = 200,
-): void {
-  const handler = async (c: RouteContext<R>) => reply(c, await run(c), status);
-  app.openapi(route, handler as unknown as RouteHandler<R, AppEnv>);
+export async function answer<
+  Name extends string,
+  Res extends z.ZodType,
+  Params extends ObjectSchema,
+  Query extends ObjectSchema | undefined,
+  Body extends z.ZodType | undefined,
+>(
+  c: Context<AppEnv>,
+  op: Operation<Name, Res, Params, Query, Body>,
+  input: OperationInput<Params, Query, Body>,
+) {
+  const call = c.get("call");
+  const meta: CallMeta = { role: call.role };
+  if (op.idempotent && call.idempotencyKey !== undefined) {
+    meta.idempotencyKey = call.idempotencyKey;
+    meta.fingerprint = await fingerprint(op.name, input);
+  }
+  const stub = c.env.WORKSPACE.getByName(String(input.params.ws));
+  const outcome = await op.run(stub, input, meta);
+  if (!outcome.ok) {
+    const { code, message, details } = outcome.error;
+    throw new ApiError(code, message, details);
+  }
+  if (outcome.replayed) c.header("Idempotent-Replayed", "true");
+  return c.json(outcome.value, 200);
 }

@@ -1,33 +1,15 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { CAN } from "../auth";
 import type { AppEnv } from "../hono";
-import { Subscription, SubscriptionInput } from "../schemas/subscription";
-import { serve, workspaceOf, workspaceRoute } from "./shared";
+import * as ops from "../operations/workspace";
+import { answer, route } from "./shared";
 
-const put = workspaceRoute({
-  method: "put",
-  path: "/v1/workspaces/{ws}/subscription",
-  tags: ["Subscription"],
-  summary: "Set the workspace's plan, seats and billing anchor (platform)",
-  description: "Changes take effect at once. Answers the subscription with its effective limits.",
-  roles: CAN.bill,
-  body: SubscriptionInput,
-  response: [Subscription, "The subscription and its effective limits"],
-  createsWorkspace: true,
-});
-
-const get = workspaceRoute({
-  method: "get",
-  path: "/v1/workspaces/{ws}/subscription",
-  tags: ["Subscription"],
-  summary: "Read the subscription and its effective limits",
-  roles: CAN.read,
-  response: [Subscription, "The subscription and its effective limits"],
-});
+const path = "/v1/workspaces/{ws}/subscription";
 
 export function subscriptionRoutes(app: OpenAPIHono<AppEnv>) {
-  serve(app, put, (c) =>
-    workspaceOf(c).putSubscription(c.req.valid("param").ws, c.req.valid("json"), c.get("call")),
+  app.openapi(route(ops.putSubscription, "put", path), (c) =>
+    answer(c, ops.putSubscription, { params: c.req.valid("param"), body: c.req.valid("json") }),
   );
-  serve(app, get, (c) => workspaceOf(c).getSubscription());
+  app.openapi(route(ops.subscription, "get", path), (c) =>
+    answer(c, ops.subscription, { params: c.req.valid("param") }),
+  );
 }

@@ -54,7 +54,11 @@ export const AgentDecision = z
       .optional(),
     message: z.string().describe("A sentence a person can read, with the figures"),
     changed: z.boolean().describe("Whether this call changed anything"),
-    agent: Agent.nullable().describe("The agent after the call; null when a create is refused"),
+    // A union, not Agent.nullable(): that would make the registered Agent component nullable
+    // everywhere (an agent list or a deletion would document null agents).
+    agent: z
+      .union([Agent, z.null()])
+      .describe("The agent after the call; null when a create is refused"),
     ...figures,
     upgradeTo: z
       .enum(PLANS)

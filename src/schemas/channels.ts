@@ -1,7 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import { CHANNEL_KINDS } from "../policy/channels";
-import { MAX_BATCH_CHANNELS, MAX_PAGE_SIZE } from "../workspace/channels";
 import { ClientId, CursorParam, Instant, OPAQUE_CURSOR, WorkspaceParams } from "./common";
+
+/** The most channels one list page shows. */
+export const MAX_PAGE_SIZE = 500;
+/** The most channels one batch call takes: one bounded transaction per call. */
+export const MAX_BATCH_CHANNELS = 1_000;
 
 const Kind = z.enum(CHANNEL_KINDS).openapi({
   param: { name: "kind", in: "path" },

@@ -1,7 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { ENTITY_KINDS, ENTITY_STATUSES, LEAD_OUTCOMES } from "../policy/entities";
-import { MAX_BULK_IDS } from "../workspace/entities";
 import { ClientId, WorkspaceParams } from "./common";
+
+/** The most ids one batch or lookup call takes: one bounded transaction per call. */
+export const MAX_BULK_IDS = 1_000;
 
 const kind = z.enum(ENTITY_KINDS);
 const entityId = ClientId.describe("The CRM's id of the entity (unique per kind).");

@@ -23,7 +23,6 @@ import type { Store } from "./store";
  */
 export const MAX_DISABLED_KEPT = 1_000;
 export const DEFAULT_PAGE_SIZE = 100;
-export const MAX_PAGE_SIZE = 500;
 
 export const channelMigrations = [
   {
@@ -340,9 +339,6 @@ function connectAnswer(
     : answer;
 }
 export type ConnectAnswer = ReturnType<typeof connectAnswer>;
-
-/** The most channels one batch call takes. */
-export const MAX_BATCH_CHANNELS = 1_000;
 
 export interface ChannelBatch {
   kind: ChannelKind;

@@ -31,7 +31,7 @@ export interface DailyCredits {
   asOf: string;
   daysInPeriod: number;
   used: number;
-  features: readonly AiFeature[];
+  features: AiFeature[];
   days: CreditDay[];
 }
 
@@ -90,7 +90,7 @@ export function dailyCredits(ctx: WorkspaceContext): DailyCredits {
     asOf: iso(ctx.now),
     daysInPeriod,
     used,
-    features: AI_FEATURES,
+    features: [...AI_FEATURES],
     days,
   };
 }

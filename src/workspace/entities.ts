@@ -559,9 +559,6 @@ export const entitiesDomain: Domain = {
 
 // ---- bulk ------------------------------------------------------------------------------------
 
-/** The most ids one batch or lookup call takes. */
-export const MAX_BULK_IDS = 1_000;
-
 /** One id's answer in a batch: what a single create would have answered, without the usage. */
 export type BatchItem = Omit<EntityChange, "usage" | "kind">;
 

@@ -395,7 +395,7 @@ describe("a changed anchor ends the period in force at the change (item 4)", () 
   });
 });
 
-describe("the worked example of docs/_incoming/periods.md", () => {
+describe("the worked example of docs/credits.md", () => {
   it("goes as the docs say", async () => {
     const ws = freshWorkspace();
     const base = { plan: "base", seats: 1 };

@@ -2,8 +2,10 @@ import { Validator } from "@cfworker/json-schema";
 import { describe, expect, it } from "vitest";
 import openApi31Schema from "../../node_modules/@seriousme/openapi-schema-validator/schemas/v3.1/schema.json";
 import { createApp } from "../../src/api";
+import committedDocument from "../../src/client/openapi.json";
 import { ERROR_STATUS } from "../../src/errors";
-import { call } from "../helpers";
+import { call, freshWorkspace, subscribe } from "../helpers";
+import { checkAnswerAgainstOpenApi } from "../openapiCheck";
 
 type Operation = {
   responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
@@ -87,5 +89,55 @@ describe("OpenAPI document", () => {
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toMatch(/text\/html/);
     expect(r.text).toContain("/openapi.json");
+  });
+
+  it("is the document the typed client was generated from (else: npm run client:generate)", async () => {
+    const doc = await document();
+    expect(doc, "src/client/openapi.json is stale: run `npm run client:generate`").toEqual(
+      committedDocument,
+    );
+  });
+});
+
+describe("the 2xx check every route test runs (test/openapiCheck.ts)", () => {
+  const agent = {
+    id: "a1",
+    name: "A",
+    state: "draft",
+    createdAt: "2026-07-15T00:00:00.000Z",
+    updatedAt: "2026-07-15T00:00:00.000Z",
+    activatedAt: null,
+    offlineReason: null,
+  };
+  const list = { agents: [agent], active: 0, limit: 1, total: 1, totalLimit: 500 };
+  const agents = "/v1/workspaces/acme/agents";
+
+  it("passes what the document describes", async () => {
+    await checkAnswerAgainstOpenApi("GET", agents, 200, list);
+    const { agents: _, ...figures } = list;
+    const refused = { ...figures, allowed: false, message: "m", changed: false, agent: null };
+    await checkAnswerAgainstOpenApi("POST", agents, 200, refused);
+    // A real answer through call() is checked the same way (and passes).
+    const ws = freshWorkspace();
+    expect((await subscribe(ws)).status).toBe(200);
+  });
+
+  it("fails a wrong type, a missing field, an undeclared field and an undocumented answer", async () => {
+    const broken: [string, string, unknown][] = [
+      ["GET", agents, { ...list, total: "1" }],
+      ["GET", agents, { ...list, totalLimit: undefined }],
+      ["GET", agents, { ...list, agents: [{ ...agent, secret: 1 }] }],
+      ["GET", agents, { ...list, extra: true }],
+      // An agent in a list is never null (only a refused create answers `agent: null`).
+      ["GET", agents, { ...list, agents: [null] }],
+      ["GET", "/v1/workspaces/acme/nothing-here", {}],
+      ["PATCH", agents, list],
+    ];
+    for (const [method, path, body] of broken) {
+      await expect(
+        checkAnswerAgainstOpenApi(method, path, 200, body),
+        `${method} ${path} ${JSON.stringify(body)}`,
+      ).rejects.toThrow();
+    }
   });
 });

@@ -1,0 +1,185 @@
+// Binding vs HTTP bench: how long an AI feature's Worker waits for a credit check or consume
+// when it calls the quota service over its QuotaService binding, over HTTP through a service
+// binding's fetch, and over HTTP on a loopback socket. Miniflare in Node (workerd), c=1, a simple
+// sequential loop. Not a test: it prints a table; with --write it also writes
+// bench/results/binding.json.
+//
+//   npm run bench:binding [-- --write]      (BENCH_BINDING_N=2000 calls per figure)
+import { execFileSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const N = Number(process.env.BENCH_BINDING_N ?? 2000);
+const WARMUP = Math.min(200, N);
+const SECRET = "bench-secret-0123456789";
+const WS = "bench-binding";
+
+function token(ws, role) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ ws, role, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
+  return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
+}
+
+/** A loopback port nobody listens on right now. */
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function stats(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { n: s.length, p50Ms: +at(0.5).toFixed(3), p99Ms: +at(0.99).toFixed(3) };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "quota-bench-binding-"));
+let mf;
+try {
+  // The quota Worker exactly as `npm run deploy` would ship it; the caller bundled beside it.
+  execFileSync(
+    join(root, "node_modules/.bin/wrangler"),
+    [
+      "deploy",
+      "--dry-run",
+      "--outdir",
+      join(dir, "quota"),
+      "--config",
+      join(root, "wrangler.toml"),
+    ],
+    { cwd: root, stdio: "ignore" },
+  );
+  await build({
+    entryPoints: [join(root, "bench/binding-caller.ts")],
+    outfile: join(dir, "caller.js"),
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    logLevel: "warning",
+  });
+
+  const compatibilityDate = "2026-11-01";
+  const quota = {
+    name: "quota",
+    modules: true,
+    modulesRoot: join(dir, "quota"),
+    scriptPath: join(dir, "quota", "index.js"),
+    compatibilityDate,
+    bindings: { AUTH_SECRET: SECRET, TEST_CLOCKS: "off" },
+    durableObjects: {
+      WORKSPACE: { className: "WorkspaceObject", useSQLite: true },
+      DUE_INDEX: { className: "DueIndex", useSQLite: true },
+    },
+    // Its own socket, for the `network` mode (no Node proxy in the way).
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: await freePort() }],
+  };
+  const callerPort = await freePort();
+  mf = new Miniflare(
+    convertV4MiniflareOptions({
+      workers: [
+        quota,
+        {
+          name: "caller",
+          modules: true,
+          modulesRoot: dir,
+          scriptPath: join(dir, "caller.js"),
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: callerPort }],
+          compatibilityDate,
+          bindings: {
+            TOKEN: token(WS, "service"),
+            NETWORK_URL: `http://127.0.0.1:${quota.unsafeDirectSockets[0].port}`,
+          },
+          serviceBindings: {
+            QUOTA: { name: "quota", entrypoint: "QuotaService" },
+            QUOTA_HTTP: "quota",
+          },
+        },
+      ],
+    }),
+  );
+  await mf.ready;
+  const quotaWorker = await mf.getWorker("quota");
+  const put = await quotaWorker.fetch(`https://quota/v1/workspaces/${WS}/subscription`, {
+    method: "PUT",
+    headers: {
+      authorization: `Bearer ${token(WS, "platform")}`,
+      "content-type": "application/json",
+    },
+    // Enough credits that no consume of the run is refused.
+    body: JSON.stringify({
+      plan: "enterprise",
+      seats: 100_000,
+      periodAnchor: "2026-01-01T00:00:00Z",
+    }),
+  });
+  if (put.status !== 200) throw new Error(`subscription: HTTP ${put.status} ${await put.text()}`);
+
+  // Each call is timed in Node around one request to the caller Worker's own socket: the
+  // caller makes exactly one call to the quota service per request. Inside workerd the clock
+  // only moves in whole milliseconds, too coarse for these figures. `noop` (the caller asks
+  // nothing) is the cost of the Node → caller hop, the same in every row.
+  const callerUrl = `http://127.0.0.1:${callerPort}`;
+  const once = async (mode, op) => {
+    const started = performance.now();
+    const r = await fetch(`${callerUrl}/run?mode=${mode}&op=${op}&ws=${WS}&n=1`);
+    const text = await r.text();
+    if (r.status !== 200) throw new Error(`${mode} ${op}: HTTP ${r.status} ${text}`);
+    return performance.now() - started;
+  };
+
+  // The modes take turns call by call, so a load spike or the workspace's growing ledger
+  // weighs on every mode alike.
+  const MODES = ["noop", "binding", "fetcher", "network"];
+  const rows = [];
+  for (const op of ["check", "consume"]) {
+    const samples = Object.fromEntries(MODES.map((mode) => [mode, []]));
+    for (let i = 0; i < WARMUP + N; i++) {
+      for (const mode of MODES) {
+        const ms = await once(mode, op);
+        if (i >= WARMUP) samples[mode].push(ms);
+      }
+    }
+    for (const mode of MODES) {
+      rows.push({ op: mode === "noop" ? `(${op} run)` : op, mode, ...stats(samples[mode]) });
+    }
+  }
+  for (const row of rows) {
+    const run = rows.filter((r) => r.op === row.op || r.op === `(${row.op} run)`);
+    const noop = run.find((r) => r.mode === "noop");
+    const binding = run.find((r) => r.mode === "binding");
+    // What the call itself adds to the caller's request, beyond the Node → caller hop.
+    row.addedP50Ms = +(row.p50Ms - noop.p50Ms).toFixed(3);
+    row.vsBinding =
+      row.mode === "noop" ? "" : `${(row.addedP50Ms / (binding.p50Ms - noop.p50Ms)).toFixed(2)}×`;
+  }
+  console.log(
+    `\nBinding vs HTTP, c=1, ${N} sequential calls per row, timed in Node around one caller request each\n`,
+  );
+  console.table(rows);
+
+  if (process.argv.includes("--write")) {
+    const file = join(root, "bench/results/binding.json");
+    const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`;
+    writeFileSync(
+      file,
+      `${JSON.stringify({ machine, date: new Date().toISOString(), calls: N, rows }, null, 2)}\n`,
+    );
+    console.log(`written to ${file}`);
+  }
+} finally {
+  await mf?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+}

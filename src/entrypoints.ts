@@ -1,0 +1,322 @@
+import { WorkerEntrypoint } from "cloudflare:workers";
+import type { z } from "@hono/zod-openapi";
+import type { Env } from "./env";
+import * as ops from "./operations";
+import { type CallOptions, invoke, type Result } from "./operations/invoke";
+import type { AnswerOf, Operation } from "./operations/operation";
+import type { Role } from "./workspace/context";
+
+/**
+ * The service-binding ways in. A Worker in the same account binds one of them in its
+ * wrangler.toml (`[[services]] … entrypoint = "QuotaService"`) and calls its methods: the
+ * entrypoint it binds is its power, there is no token. Every method runs the same operation as
+ * the HTTP route of the same name (src/operations/): the same validation, decision,
+ * idempotency and JSON. A caller's mistake, or an unavailable workspace, is answered as
+ * `{ error: { code, message, details? } }`, never thrown.
+ *
+ * Methods take the workspace id first, then the path's other ids, then the body (or a list's
+ * query), then `{ idempotencyKey }` for a mutation. Nothing but these methods is defined on the
+ * classes: every method of an entrypoint is callable by its caller.
+ */
+
+type Answer<O> = Promise<Result<AnswerOf<O>>>;
+// biome-ignore lint/suspicious/noExplicitAny: matches any operation to extract one part's type
+type AnyOp = Operation<string, z.ZodType, any, any, any>;
+type BodyOf<O extends AnyOp> = z.input<NonNullable<O["body"]>>;
+type QueryOf<O extends AnyOp> = z.input<NonNullable<O["query"]>>;
+type ParamOf<O extends AnyOp, K extends string> = K extends keyof z.input<O["params"]>
+  ? z.input<O["params"]>[K]
+  : never;
+
+/** The role a binding acts as: the platform's entrypoint may do everything. */
+const roleOf = (entrypoint: QuotaService): Role =>
+  entrypoint instanceof QuotaPlatform ? "platform" : "service";
+
+/**
+ * What a product's Worker may do (the `service` role): spend and check credits, count Copilot
+ * questions, report leads, contacts, companies and channels, and read every figure.
+ */
+export class QuotaService extends WorkerEntrypoint<Env> {
+  // ---- credits -----------------------------------------------------------------------------
+
+  /** May this feature spend these credits now? Changes nothing. */
+  check(ws: string, body: BodyOf<typeof ops.check>): Answer<typeof ops.check> {
+    return invoke(this.env, roleOf(this), ops.check, { params: { ws }, body });
+  }
+
+  /** Spends the credits if allowed: check and debit in one atomic step. */
+  consume(
+    ws: string,
+    body: BodyOf<typeof ops.consume>,
+    options?: CallOptions,
+  ): Answer<typeof ops.consume> {
+    return invoke(this.env, roleOf(this), ops.consume, { params: { ws }, body }, options);
+  }
+
+  /** Holds an estimate for a call whose cost is known afterwards. */
+  reserve(
+    ws: string,
+    body: BodyOf<typeof ops.reserve>,
+    options?: CallOptions,
+  ): Answer<typeof ops.reserve> {
+    return invoke(this.env, roleOf(this), ops.reserve, { params: { ws }, body }, options);
+  }
+
+  /** Charges a reservation's actual cost, even above the estimate. */
+  commit(
+    ws: string,
+    reservationId: string,
+    body: BodyOf<typeof ops.commit>,
+    options?: CallOptions,
+  ): Answer<typeof ops.commit> {
+    const params = { ws, id: reservationId };
+    return invoke(this.env, roleOf(this), ops.commit, { params, body }, options);
+  }
+
+  /** Frees a reservation's hold without charging. */
+  release(ws: string, reservationId: string, options?: CallOptions): Answer<typeof ops.release> {
+    const params = { ws, id: reservationId };
+    return invoke(this.env, roleOf(this), ops.release, { params }, options);
+  }
+
+  /** A reservation and its state. */
+  reservation(ws: string, reservationId: string): Answer<typeof ops.reservation> {
+    return invoke(this.env, roleOf(this), ops.reservation, { params: { ws, id: reservationId } });
+  }
+
+  /** Counts one Copilot question if the monthly limit allows. */
+  consumeCopilotQuestion(
+    ws: string,
+    options?: CallOptions,
+  ): Answer<typeof ops.consumeCopilotQuestion> {
+    const op = ops.consumeCopilotQuestion;
+    return invoke(this.env, roleOf(this), op, { params: { ws } }, options);
+  }
+
+  /** The credit pool this period: balance, packages, use and every feature's cap. */
+  credits(ws: string): Answer<typeof ops.credits> {
+    return invoke(this.env, roleOf(this), ops.credits, { params: { ws } });
+  }
+
+  /** Credits charged per day and feature this period. */
+  creditsDaily(ws: string): Answer<typeof ops.creditsDaily> {
+    return invoke(this.env, roleOf(this), ops.creditsDaily, { params: { ws } });
+  }
+
+  /** A page of the credit ledger after a cursor (`{ after?, limit? }`). */
+  creditLedger(
+    ws: string,
+    query?: QueryOf<typeof ops.creditLedger>,
+  ): Answer<typeof ops.creditLedger> {
+    return invoke(this.env, roleOf(this), ops.creditLedger, { params: { ws }, query });
+  }
+
+  // ---- leads, contacts and companies -------------------------------------------------------
+
+  /** Records a new lead, contact or company and answers its status (never refused). */
+  createEntity(
+    ws: string,
+    kind: ParamOf<typeof ops.createEntity, "kind">,
+    body: BodyOf<typeof ops.createEntity>,
+    options?: CallOptions,
+  ): Answer<typeof ops.createEntity> {
+    const params = { ws, kind };
+    return invoke(this.env, roleOf(this), ops.createEntity, { params, body }, options);
+  }
+
+  /**
+   * Records up to 1,000 entities of a kind in order, in one transaction, as single creates
+   * would (`{ ids }`); a whole batch retried with the same key is recorded once.
+   */
+  createEntities(
+    ws: string,
+    kind: ParamOf<typeof ops.createEntities, "kind">,
+    body: BodyOf<typeof ops.createEntities>,
+    options?: CallOptions,
+  ): Answer<typeof ops.createEntities> {
+    const params = { ws, kind };
+    return invoke(this.env, roleOf(this), ops.createEntities, { params, body }, options);
+  }
+
+  /** The status of up to 1,000 entities at once (`{ ids }`); `unknown` for one never reported. */
+  lookupEntities(
+    ws: string,
+    kind: ParamOf<typeof ops.lookupEntities, "kind">,
+    body: BodyOf<typeof ops.lookupEntities>,
+  ): Answer<typeof ops.lookupEntities> {
+    return invoke(this.env, roleOf(this), ops.lookupEntities, { params: { ws, kind }, body });
+  }
+
+  /** Closes a lead as won or lost: it stops counting. */
+  closeLead(
+    ws: string,
+    id: string,
+    body: BodyOf<typeof ops.closeLead>,
+    options?: CallOptions,
+  ): Answer<typeof ops.closeLead> {
+    return invoke(this.env, roleOf(this), ops.closeLead, { params: { ws, id }, body }, options);
+  }
+
+  /** Reopens a closed lead: it counts again, decided like a create. */
+  reopenLead(ws: string, id: string, options?: CallOptions): Answer<typeof ops.reopenLead> {
+    return invoke(this.env, roleOf(this), ops.reopenLead, { params: { ws, id } }, options);
+  }
+
+  /** Deletes a lead, contact or company: it stops counting. */
+  deleteEntity(
+    ws: string,
+    kind: ParamOf<typeof ops.deleteEntity, "kind">,
+    id: string,
+    options?: CallOptions,
+  ): Answer<typeof ops.deleteEntity> {
+    const params = { ws, kind, id };
+    return invoke(this.env, roleOf(this), ops.deleteEntity, { params }, options);
+  }
+
+  /** An entity's status and whether its data is accessible. */
+  entity(
+    ws: string,
+    kind: ParamOf<typeof ops.entity, "kind">,
+    id: string,
+  ): Answer<typeof ops.entity> {
+    return invoke(this.env, roleOf(this), ops.entity, { params: { ws, kind, id } });
+  }
+
+  // ---- channels ----------------------------------------------------------------------------
+
+  /** Connects a WhatsApp number or an Instagram account (never refused). */
+  connectChannel(
+    ws: string,
+    kind: ParamOf<typeof ops.connectChannel, "kind">,
+    body: BodyOf<typeof ops.connectChannel>,
+    options?: CallOptions,
+  ): Answer<typeof ops.connectChannel> {
+    const params = { ws, kind };
+    return invoke(this.env, roleOf(this), ops.connectChannel, { params, body }, options);
+  }
+
+  /**
+   * Connects up to 1,000 channels of a kind in order, in one transaction (`{ channels }`); only
+   * QuotaPlatform may import them with a past `connectedAt`.
+   */
+  connectChannels(
+    ws: string,
+    kind: ParamOf<typeof ops.connectChannels, "kind">,
+    body: BodyOf<typeof ops.connectChannels>,
+    options?: CallOptions,
+  ): Answer<typeof ops.connectChannels> {
+    const params = { ws, kind };
+    return invoke(this.env, roleOf(this), ops.connectChannels, { params, body }, options);
+  }
+
+  /** Disconnects a channel; an active one frees its place at once. */
+  disconnectChannel(
+    ws: string,
+    kind: ParamOf<typeof ops.disconnectChannel, "kind">,
+    id: string,
+    options?: CallOptions,
+  ): Answer<typeof ops.disconnectChannel> {
+    const params = { ws, kind, id };
+    return invoke(this.env, roleOf(this), ops.disconnectChannel, { params }, options);
+  }
+
+  /** A page of the channels of a kind (`{ after?, pageSize? }`), with the kind's usage. */
+  channels(
+    ws: string,
+    kind: ParamOf<typeof ops.channels, "kind">,
+    query?: QueryOf<typeof ops.channels>,
+  ): Answer<typeof ops.channels> {
+    return invoke(this.env, roleOf(this), ops.channels, { params: { ws, kind }, query });
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  /** The subscription and its effective limits. */
+  subscription(ws: string): Answer<typeof ops.subscription> {
+    return invoke(this.env, roleOf(this), ops.subscription, { params: { ws } });
+  }
+
+  /** Every limit of the workspace with its current use. */
+  usage(ws: string): Answer<typeof ops.usage> {
+    return invoke(this.env, roleOf(this), ops.usage, { params: { ws } });
+  }
+
+  /** The AI agents with the active and total figures. */
+  agents(ws: string): Answer<typeof ops.agents> {
+    return invoke(this.env, roleOf(this), ops.agents, { params: { ws } });
+  }
+
+  /** A page of the workspace's events after a cursor (`{ after?, limit? }`). */
+  events(ws: string, query?: QueryOf<typeof ops.events>): Answer<typeof ops.events> {
+    return invoke(this.env, roleOf(this), ops.events, { params: { ws }, query });
+  }
+}
+
+/**
+ * Everything, as the platform (billing and the CRM's back office): all of QuotaService plus
+ * subscriptions, credit packages, feature limits, AI agents and, where on, test clocks.
+ */
+export class QuotaPlatform extends QuotaService {
+  /** Sets the workspace's plan, seats and billing anchor; creates the workspace. */
+  putSubscription(
+    ws: string,
+    body: BodyOf<typeof ops.putSubscription>,
+    options?: CallOptions,
+  ): Answer<typeof ops.putSubscription> {
+    return invoke(this.env, roleOf(this), ops.putSubscription, { params: { ws }, body }, options);
+  }
+
+  /** Adds or updates a credit package. */
+  putCreditPackage(
+    ws: string,
+    body: BodyOf<typeof ops.putCreditPackage>,
+    options?: CallOptions,
+  ): Answer<typeof ops.putCreditPackage> {
+    const op = ops.putCreditPackage;
+    return invoke(this.env, roleOf(this), op, { params: { ws }, body }, options);
+  }
+
+  /** Caps a feature's credits per period (`{ limit }`: 0 stops it, null uncaps it). */
+  setFeatureLimit(
+    ws: string,
+    feature: ParamOf<typeof ops.setFeatureLimit, "feature">,
+    body: BodyOf<typeof ops.setFeatureLimit>,
+    options?: CallOptions,
+  ): Answer<typeof ops.setFeatureLimit> {
+    const params = { ws, feature };
+    return invoke(this.env, roleOf(this), ops.setFeatureLimit, { params, body }, options);
+  }
+
+  /** Creates an AI agent as a draft. */
+  createAgent(
+    ws: string,
+    body: BodyOf<typeof ops.createAgent>,
+    options?: CallOptions,
+  ): Answer<typeof ops.createAgent> {
+    return invoke(this.env, roleOf(this), ops.createAgent, { params: { ws }, body }, options);
+  }
+
+  /** Activates an AI agent if the plan's active limit allows. */
+  activateAgent(ws: string, id: string, options?: CallOptions): Answer<typeof ops.activateAgent> {
+    return invoke(this.env, roleOf(this), ops.activateAgent, { params: { ws, id } }, options);
+  }
+
+  /** Deactivates an AI agent: it frees its active slot at once. */
+  deactivateAgent(
+    ws: string,
+    id: string,
+    options?: CallOptions,
+  ): Answer<typeof ops.deactivateAgent> {
+    return invoke(this.env, roleOf(this), ops.deactivateAgent, { params: { ws, id } }, options);
+  }
+
+  /** Deletes an AI agent. */
+  deleteAgent(ws: string, id: string, options?: CallOptions): Answer<typeof ops.deleteAgent> {
+    return invoke(this.env, roleOf(this), ops.deleteAgent, { params: { ws, id } }, options);
+  }
+
+  /** Freezes or advances the workspace's clock (only where TEST_CLOCKS=on). */
+  setTestClock(ws: string, body: BodyOf<typeof ops.setTestClock>): Answer<typeof ops.setTestClock> {
+    return invoke(this.env, roleOf(this), ops.setTestClock, { params: { ws }, body });
+  }
+}
