@@ -25,7 +25,6 @@ export const ERROR_STATUS = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
-export type ErrorStatus = (typeof ERROR_STATUS)[ErrorCode];
 
 export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   invalid_request: "The request failed validation; `details` lists each failing field path.",

@@ -1,4 +1,4 @@
-import type { Claims } from "./auth";
+import type { Claims } from "./claims";
 import type { Env } from "./env";
 import type { CallMeta } from "./workspace/context";
 

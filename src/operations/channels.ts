@@ -1,4 +1,4 @@
-import { CAN } from "../auth";
+import { CAN } from "../claims";
 import {
   ChannelBatch,
   ChannelBatchInput,

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { CAN } from "../auth";
+import { CAN } from "../claims";
 import { Instant, MAX_PAGE } from "../schemas/common";
 import { EventsPage, EventsQuery } from "../schemas/events";
 import { Subscription, SubscriptionInput } from "../schemas/subscription";

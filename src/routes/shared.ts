@@ -1,6 +1,6 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { hasRole } from "../auth";
+import { hasRole } from "../claims";
 import { ApiError, errorResponses, invalid } from "../errors";
 import type { AppEnv } from "../hono";
 import { fingerprint } from "../operations/fingerprint";
