@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import type { Instant } from "../policy/time";
-import { type Migration, migrate, Store } from "../workspace/store";
+import { type Migration, migrate, Store } from "../storage";
 
 /**
  * The due index: which workspaces have due work, and from when. Workspace objects report their

@@ -14,10 +14,10 @@ import {
 } from "../policy/agents";
 import type { Plan } from "../policy/catalogue";
 import { type Instant, iso, isoOrNull } from "../policy/time";
+import type { Migration, Store } from "../storage";
 import type { WorkspaceContext } from "./context";
 import type { Domain } from "./domain";
 import { recordEvents } from "./events";
-import type { Migration, Store } from "./store";
 
 export const agentMigrations: Migration[] = [
   {

@@ -11,11 +11,11 @@ import {
 } from "../policy/channels";
 import { type Episode, episodeChanged, episodeDeadline, OK } from "../policy/episode";
 import { earliest, iso, isoOrNull } from "../policy/time";
+import type { Store } from "../storage";
 import type { Role, WorkspaceContext } from "./context";
 import { issueCursor, readCursor } from "./cursors";
 import type { Domain } from "./domain";
 import { recordEvents } from "./events";
-import type { Store } from "./store";
 
 /**
  * Disabled channels are history (reconnecting one is a new connection), so each kind keeps at

@@ -1,7 +1,7 @@
 import type { EffectiveLimits, Subscription } from "../policy/catalogue";
 import type { Period } from "../policy/periods";
 import type { Instant } from "../policy/time";
-import type { Store } from "./store";
+import type { Store } from "../storage";
 
 /** Everything one call of the object works with: its storage, its plan, and the one clock read. */
 export interface WorkspaceContext {

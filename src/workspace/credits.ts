@@ -48,12 +48,12 @@ import {
   scheduleOf,
 } from "../policy/periods";
 import { DAY_MS, earliest, type Instant, iso } from "../policy/time";
+import type { Migration, Store } from "../storage";
 import type { CallMeta, CreditCounters, PackageRow, WorkspaceContext } from "./context";
 import { nextCursor, readCursor } from "./cursors";
 import type { Domain } from "./domain";
 import { recordEvents } from "./events";
 import { IDEMPOTENCY_RETENTION_MS } from "./idempotency";
-import type { Migration, Store } from "./store";
 
 /** At most this many packages count at once; more is a 409, so a balance stays a short sum. */
 export const MAX_ACTIVE_PACKAGES = 100;

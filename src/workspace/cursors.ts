@@ -9,7 +9,7 @@ import {
   parseCursor,
   START_CURSOR,
 } from "../policy/cursor";
-import type { Migration, Store } from "./store";
+import type { Migration, Store } from "../storage";
 
 const KEY_META = "cursorKey";
 

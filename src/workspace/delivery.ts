@@ -1,7 +1,7 @@
 import { afterAttempt, type Delivery, isDue } from "../policy/delivery";
 import type { Instant } from "../policy/time";
+import type { Store } from "../storage";
 import { deliveryOf, type EventRow, eventBody } from "./events";
-import type { Store } from "./store";
 import { sendWebhook, type WebhookConfig } from "./webhook";
 
 /**

@@ -1,6 +1,6 @@
 import type { Instant } from "../policy/time";
+import type { Migration, Store } from "../storage";
 import type { WorkspaceContext } from "./context";
-import type { Migration, Store } from "./store";
 
 /**
  * A capability of the workspace object (credits, entities, channels, agents). The object runs

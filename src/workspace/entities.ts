@@ -23,10 +23,10 @@ import {
 import { type Episode, episodeChanged, episodeDeadline, OK } from "../policy/episode";
 import type { PolicyEvent } from "../policy/events";
 import { earliest, type Instant, iso } from "../policy/time";
+import type { Migration, Store } from "../storage";
 import type { WorkspaceContext } from "./context";
 import type { Domain } from "./domain";
 import { recordEvents } from "./events";
-import type { Migration, Store } from "./store";
 
 /**
  * Built for a million entities in one object: one narrow row per entity keyed by (kind, id)

@@ -3,8 +3,8 @@ import type { Delivery, DeliveryStatus } from "../policy/delivery";
 import { EVENT_RETENTION_MS } from "../policy/delivery";
 import type { PolicyEvent } from "../policy/events";
 import { type Instant, iso, isoOrNull } from "../policy/time";
+import type { Migration, Store } from "../storage";
 import { nextCursor, readCursor } from "./cursors";
-import type { Migration, Store } from "./store";
 
 export const eventMigrations: Migration[] = [
   {

@@ -1,6 +1,6 @@
 import type { Outcome } from "../errors";
 import { DAY_MS, type Instant } from "../policy/time";
-import type { Migration, Store } from "./store";
+import type { Migration, Store } from "../storage";
 
 export const IDEMPOTENCY_RETENTION_MS = DAY_MS;
 /** Expired keys deleted per housekeeping run; a full batch has the alarm come back at once. */

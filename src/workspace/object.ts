@@ -13,6 +13,7 @@ import type { ChannelKind } from "../policy/channels";
 import type { SpendDecision } from "../policy/credits";
 import type { EntityKind, LeadOutcome } from "../policy/entities";
 import { earliest, HOUR_MS, type Instant, iso, MINUTE_MS } from "../policy/time";
+import { type Migration, migrate, Store } from "../storage";
 import {
   type AgentDecision,
   type AgentDeletion,
@@ -75,7 +76,6 @@ import {
   pruneIdempotency,
   remember,
 } from "./idempotency";
-import { type Migration, migrate, Store } from "./store";
 import {
   loadSubscription,
   type SubscriptionInput,

@@ -7,8 +7,8 @@ import {
   type Subscription,
 } from "../policy/catalogue";
 import { type Instant, iso } from "../policy/time";
+import type { Store } from "../storage";
 import { setPeriodAnchor } from "./credits";
-import type { Store } from "./store";
 
 export interface SubscriptionInput {
   plan: Plan;

@@ -1,8 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { type Instant, iso } from "../../src/policy/time";
+import { Store } from "../../src/storage";
 import { DOMAINS, type Domain } from "../../src/workspace/domains";
 import { recordEvents } from "../../src/workspace/events";
-import { Store } from "../../src/workspace/store";
 
 /**
  * A test-only Domain with one deadline, standing in for a grace end: once `ctx.now` reaches it,

@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import { cursorPayload, type Feed, formatCursor } from "../../src/policy/cursor";
 import type { PolicyEvent } from "../../src/policy/events";
 import { DAY_MS } from "../../src/policy/time";
+import { Store } from "../../src/storage";
 import { issueCursor } from "../../src/workspace/cursors";
 import { recordEvents } from "../../src/workspace/events";
-import { Store } from "../../src/workspace/store";
 import { call, freshWorkspace, setClock, subscribe } from "../helpers";
 
 /**

@@ -2,8 +2,8 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { PolicyEvent } from "../../src/policy/events";
 import { DAY_MS } from "../../src/policy/time";
+import { Store } from "../../src/storage";
 import { recordEvents } from "../../src/workspace/events";
-import { Store } from "../../src/workspace/store";
 import { call, freshWorkspace, setClock, subscribe, token } from "../helpers";
 
 const T0 = Date.UTC(2026, 6, 20);
