@@ -1,0 +1,116 @@
+import { effectiveLimits, type Subscription } from "../../policy/catalogue";
+import { type EndedPeriod, resetEvent } from "../../policy/credits";
+import {
+  changeAnchor,
+  renewalsSince,
+  type Schedule,
+  scheduleAt,
+  scheduleOf,
+} from "../../policy/periods";
+import type { Instant } from "../../policy/time";
+import type { Store } from "../../storage";
+import type { WorkspaceContext } from "../context";
+import { recordEvents } from "../events";
+import { loadSchedule, storedPeriod, storeSchedule } from "./period";
+import { storedQuestions } from "./questions";
+import { HISTORY_RETENTION_MS } from "./retention";
+import { loadCreditState, storedUsage, total, usedByFeature } from "./state";
+
+// Period renewals and anchor changes, each announced by a `credits.reset` event.
+
+/** An idle workspace that missed many renewals gets at most this many reset events. */
+const MAX_RESET_EVENTS = 12;
+
+/** The balance in force at a period's last instant: packages that existed and had not expired. */
+function balanceAtEnd(ctx: WorkspaceContext, end: Instant): number {
+  const row = ctx.store.one<{ n: number | null }>(
+    "SELECT SUM(credits) AS n FROM credit_packages WHERE expires_at >= ? AND created_at < ?",
+    end,
+    end,
+  );
+  return ctx.limits.includedCredits + (row?.n ?? 0);
+}
+
+function endedPeriod(ctx: WorkspaceContext, start: Instant, end: Instant): EndedPeriod {
+  return { start, used: total(usedByFeature(ctx.store, start)), balance: balanceAtEnd(ctx, end) };
+}
+
+/**
+ * Notices renewals: one `credits.reset` per period start passed since the last settle, at that
+ * instant, each with the figures of the period it closed. Counters need no reset: they are
+ * keyed by period start (a start two periods share is told apart by what it carries). A
+ * changed anchor is not a renewal: the subscription change announces it (setPeriodAnchor).
+ */
+export function applyRenewals(ctx: WorkspaceContext, schedule: Schedule): void {
+  const stored = storedPeriod(ctx.store);
+  const next = scheduleOf(schedule, ctx.now);
+  if (
+    stored !== undefined &&
+    "end" in stored &&
+    stored.anchor === next.anchor &&
+    stored.start === next.start &&
+    stored.end === next.end
+  ) {
+    return;
+  }
+  // The figures first: the closed periods' usage is read with what the stored record carries.
+  const events = renewalsSince(schedule, ctx.now, MAX_RESET_EVENTS).map(({ ended, started }) =>
+    resetEvent(started.start, started.end, endedPeriod(ctx, ended.start, ended.end)),
+  );
+  storeSchedule(ctx.store, next);
+  if (events.length === 0) return;
+  recordEvents(ctx.store, events, ctx.now);
+  const cutoff = ctx.now - HISTORY_RETENTION_MS;
+  ctx.store.run("DELETE FROM credit_usage WHERE period_start < ?", cutoff);
+  ctx.store.run("DELETE FROM credit_thresholds WHERE period_start < ?", cutoff);
+  ctx.store.run("DELETE FROM copilot_questions WHERE period_start < ?", cutoff);
+}
+
+/**
+ * PUT subscription's part in the periods, called before the new subscription is stored. A new
+ * subscription starts on its anchor's month containing now. A changed anchor (PRODUCT §3) ends
+ * the period in force now, announced by a `credits.reset` with that period's figures and the
+ * balance in force before the change (the previous plan, seats and packages), and starts a new
+ * one from now to the new anchor's next occurrence; or keeps the period in force when its
+ * bounds do not move (see changeAnchor).
+ */
+export function setPeriodAnchor(
+  store: Store,
+  previous: Subscription | undefined,
+  anchor: Instant,
+  now: Instant,
+): void {
+  if (previous === undefined) {
+    storeSchedule(store, scheduleAt(anchor, now));
+    return;
+  }
+  if (previous.periodAnchor === anchor) return;
+  const before: WorkspaceContext = {
+    store,
+    subscription: previous,
+    limits: effectiveLimits(previous),
+    now,
+  };
+  const change = changeAnchor(loadSchedule(before), anchor, now);
+  if (change.kind === "kept") {
+    storeSchedule(store, change.schedule);
+    return;
+  }
+  // Figures of the period in force (the one that ends), as they stand before the change.
+  const { pool } = loadCreditState(before);
+  const ended = { start: change.ended.start, used: pool.used, balance: pool.balance };
+  recordEvents(store, [resetEvent(change.schedule.start, change.schedule.end, ended)], now);
+  if (!change.sharesStart) {
+    storeSchedule(store, change.schedule);
+    return;
+  }
+  // The new period starts where the ended one did: everything counted under that start so far
+  // is the ended period's, and its 80/100 % announcements were its own.
+  const { start } = change.schedule;
+  store.run("DELETE FROM credit_thresholds WHERE period_start = ?", start);
+  storeSchedule(store, change.schedule, {
+    start,
+    used: Object.fromEntries(storedUsage(store, start)),
+    questions: storedQuestions(store, start),
+  });
+}

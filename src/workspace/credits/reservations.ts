@@ -1,0 +1,212 @@
+import { fail, ok } from "../../errors";
+import type { AiFeature } from "../../policy/catalogue";
+import {
+  closeProblem,
+  commitFigures,
+  commitMessage,
+  featureRemainingOf,
+  type Reservation,
+  type ReservationState,
+  releaseMessage,
+  remainingOf,
+  stateAt,
+} from "../../policy/credits";
+import { periodOf, type Schedule } from "../../policy/periods";
+import { type Instant, iso } from "../../policy/time";
+import type { Store } from "../../storage";
+import type { CallMeta, WorkspaceContext } from "../context";
+import { addHeld, addUsed, applyThresholds } from "./counters";
+import { appendLedger } from "./ledger";
+import { currentPeriod } from "./period";
+import { loadCreditState } from "./state";
+
+// Reservations (holds): commit, release, lookup, and expiry at their TTL.
+
+/** Settle does bounded work per call; anything left is due at once and done by the next. */
+const BATCH = 256;
+
+interface ReservationRow {
+  id: string;
+  feature: AiFeature;
+  credits: number;
+  state: ReservationState;
+  created_at: number;
+  expires_at: number;
+  charged: number | null;
+  closed_at: number | null;
+}
+
+function loadReservation(store: Store, id: string): Reservation | undefined {
+  const row = store.one<ReservationRow>("SELECT * FROM credit_reservations WHERE id = ?", id);
+  return row === undefined
+    ? undefined
+    : {
+        id: row.id,
+        feature: row.feature,
+        credits: row.credits,
+        state: row.state,
+        createdAt: row.created_at,
+        expiresAt: row.expires_at,
+        charged: row.charged,
+        closedAt: row.closed_at,
+      };
+}
+
+/** The pool and the reservation's feature after a commit or release, for its answer. */
+function figuresAfter(ctx: WorkspaceContext, feature: AiFeature) {
+  const state = loadCreditState(ctx);
+  const f = state.features[feature];
+  return {
+    pool: state.pool,
+    period: state.period,
+    figures: {
+      monthlyBalance: state.pool.balance,
+      used: state.pool.used,
+      held: state.pool.held,
+      remaining: remainingOf(state.pool),
+      featureLimit: f.limit,
+      featureUsed: f.used,
+      featureHeld: f.held,
+      featureRemaining: featureRemainingOf(f),
+      periodStart: iso(state.period.start),
+      nextResetAt: iso(state.period.end),
+    },
+  };
+}
+
+function closeReservation(
+  ctx: WorkspaceContext,
+  r: Reservation,
+  state: "committed" | "released",
+  charged: number | null,
+): void {
+  ctx.store.run(
+    "UPDATE credit_reservations SET state = ?, charged = ?, closed_at = ? WHERE id = ?",
+    state,
+    charged,
+    ctx.now,
+    r.id,
+  );
+  addHeld(ctx, r.feature, -r.credits);
+}
+
+function reservationView(r: Reservation, now: Instant) {
+  return {
+    reservationId: r.id,
+    feature: r.feature,
+    credits: r.credits,
+    state: stateAt(r, now),
+    createdAt: iso(r.createdAt),
+    expiresAt: iso(r.expiresAt),
+    charged: r.charged,
+    closedAt: r.closedAt === null ? null : iso(r.closedAt),
+  };
+}
+
+export function getReservation(ctx: WorkspaceContext, id: string) {
+  const r = loadReservation(ctx.store, id);
+  return r === undefined
+    ? fail("not_found", `No reservation ${id} in this workspace.`)
+    : ok(reservationView(r, ctx.now));
+}
+
+/**
+ * Charges the actual cost of a reserved call, whatever it is: the work was done. An overrun is
+ * charged too and may take remaining below zero, which refuses later spends. The charge lands
+ * in the period of the commit, the moment the cost became known.
+ */
+export function commitReservation(
+  ctx: WorkspaceContext,
+  id: string,
+  actual: number,
+  meta: CallMeta,
+) {
+  const r = loadReservation(ctx.store, id);
+  const problem = closeProblem(r, ctx.now);
+  if (problem !== undefined || r === undefined) {
+    return fail(problem?.code ?? "reservation_not_found", problem?.message ?? "");
+  }
+  const period = currentPeriod(ctx);
+  const { charged, overrun } = commitFigures(r.credits, actual);
+  closeReservation(ctx, r, "committed", charged);
+  if (charged > 0) addUsed(ctx, period.start, r.feature, charged);
+  appendLedger(ctx.store, {
+    at: ctx.now,
+    kind: "commit",
+    feature: r.feature,
+    credits: charged,
+    reservationId: r.id,
+    periodStart: period.start,
+    meta,
+  });
+  applyThresholds(ctx, period);
+  const after = figuresAfter(ctx, r.feature);
+  return ok({
+    reservationId: r.id,
+    state: "committed" as const,
+    feature: r.feature,
+    reserved: r.credits,
+    charged,
+    overrun,
+    committedAt: iso(ctx.now),
+    message: commitMessage(r, charged, overrun, after.pool, after.period),
+    ...after.figures,
+  });
+}
+
+export function releaseReservation(ctx: WorkspaceContext, id: string, meta: CallMeta) {
+  const r = loadReservation(ctx.store, id);
+  const problem = closeProblem(r, ctx.now);
+  if (problem !== undefined || r === undefined) {
+    return fail(problem?.code ?? "reservation_not_found", problem?.message ?? "");
+  }
+  closeReservation(ctx, r, "released", null);
+  appendLedger(ctx.store, {
+    at: ctx.now,
+    kind: "release",
+    feature: r.feature,
+    credits: r.credits,
+    reservationId: r.id,
+    periodStart: currentPeriod(ctx).start,
+    meta,
+  });
+  const after = figuresAfter(ctx, r.feature);
+  return ok({
+    reservationId: r.id,
+    state: "released" as const,
+    feature: r.feature,
+    reserved: r.credits,
+    released: r.credits,
+    releasedAt: iso(ctx.now),
+    message: releaseMessage(r, after.pool, after.period),
+    ...after.figures,
+  });
+}
+
+/**
+ * Frees holds whose TTL passed: the ledger says when (in the period in force then, from the
+ * schedule of the last settle), the counters stop holding them.
+ */
+export function expireReservations(ctx: WorkspaceContext, schedule: Schedule): void {
+  const due = ctx.store.all<ReservationRow>(
+    "SELECT * FROM credit_reservations WHERE state = 'open' AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+    ctx.now,
+    BATCH,
+  );
+  for (const r of due) {
+    ctx.store.run(
+      "UPDATE credit_reservations SET state = 'expired', closed_at = ? WHERE id = ?",
+      r.expires_at,
+      r.id,
+    );
+    addHeld(ctx, r.feature, -r.credits);
+    appendLedger(ctx.store, {
+      at: r.expires_at,
+      kind: "expire",
+      feature: r.feature,
+      credits: r.credits,
+      reservationId: r.id,
+      periodStart: periodOf(schedule, r.expires_at).start,
+    });
+  }
+}
