@@ -138,6 +138,17 @@ export interface Subscription {
   updatedAt: Instant;
 }
 
+/**
+ * When a subscription started: as given, else as stored, else (a new subscription) its period
+ * anchor, since a subscription cannot have started after its first billing period. It decides
+ * whether the legacy limits apply (isLegacy).
+ */
+export const subscribedAtOf = (
+  given: Instant | undefined,
+  stored: Instant | undefined,
+  periodAnchor: Instant,
+): Instant => given ?? stored ?? periodAnchor;
+
 export interface EffectiveLimits {
   leads: number;
   contactsAndCompanies: number;

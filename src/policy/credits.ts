@@ -1,4 +1,4 @@
-import type { ErrorCode } from "../errors";
+import { fail, type Outcome, ok } from "../errors";
 import {
   type AiFeature,
   AVERAGE_CREDIT_COST,
@@ -8,6 +8,7 @@ import {
   UPGRADE_ORDER,
 } from "./catalogue";
 import type { PolicyEvent } from "./events";
+import { type Renewal, renewalsSince, type Schedule, scheduleOf } from "./periods";
 import { type Instant, iso, SECOND_MS } from "./time";
 
 /** Bounds of one spend, reservation or commit (the issue's input bounds). */
@@ -264,40 +265,40 @@ export const stateAt = (
 ): ReservationState => (r.state === "open" && now >= r.expiresAt ? "expired" : r.state);
 
 /**
- * Why a commit or release cannot close this reservation, or undefined when it can. Closing
- * twice is refused rather than repeated, so a reservation is charged at most once.
+ * The reservation a commit or release may close, or why it cannot. Closing twice is refused
+ * rather than repeated, so a reservation is charged at most once.
  */
-export function closeProblem(
-  r: Reservation | undefined,
-  now: Instant,
-): { code: ErrorCode; message: string } | undefined {
+export function closable(r: Reservation | undefined, now: Instant): Outcome<Reservation> {
   if (r === undefined) {
-    return {
-      code: "reservation_not_found",
-      message:
-        "No such reservation in this workspace (closed reservations are forgotten after 24 hours).",
-    };
+    return fail(
+      "reservation_not_found",
+      "No such reservation in this workspace (closed reservations are forgotten after 24 hours).",
+    );
   }
   switch (stateAt(r, now)) {
     case "open":
-      return undefined;
+      return ok(r);
     case "committed":
-      return {
-        code: "reservation_already_committed",
-        message: `Reservation ${r.id} was already committed (${credits(r.charged ?? 0)} charged); it is not charged again.`,
-      };
+      return fail(
+        "reservation_already_committed",
+        `Reservation ${r.id} was already committed (${credits(r.charged ?? 0)} charged); it is not charged again.`,
+      );
     case "released":
-      return {
-        code: "reservation_already_released",
-        message: `Reservation ${r.id} was already released; reserve again to spend.`,
-      };
+      return fail(
+        "reservation_already_released",
+        `Reservation ${r.id} was already released; reserve again to spend.`,
+      );
     case "expired":
-      return {
-        code: "reservation_expired",
-        message: `Reservation ${r.id} expired at ${iso(r.expiresAt)} and its hold was freed; reserve again, or consume the actual cost.`,
-      };
+      return fail(
+        "reservation_expired",
+        `Reservation ${r.id} expired at ${iso(r.expiresAt)} and its hold was freed; reserve again, or consume the actual cost.`,
+      );
   }
 }
+
+/** A hold's answer tells the caller when it lapses if neither committed nor released. */
+export const holdMessage = (decisionMessage: string, expiresAt: Instant): string =>
+  `${decisionMessage} The hold expires at ${humanInstant(expiresAt)} unless committed or released.`;
 
 /** The actual cost is charged whatever the estimate; the overrun is how much it exceeded it. */
 export const commitFigures = (reserved: number, actual: number) => ({
@@ -329,6 +330,48 @@ export const releaseMessage = (
   period: PeriodBounds,
 ): string =>
   `Released the ${credits(r.credits)} held for ${FEATURE_LABEL[r.feature]}; nothing was charged. ${standing(after, period)}`;
+
+/** The pool and the reservation's feature after a commit or release, as its answer shows them. */
+export const closedFigures = (pool: Pool, f: FeatureUse, period: PeriodBounds) => ({
+  monthlyBalance: pool.balance,
+  used: pool.used,
+  held: pool.held,
+  remaining: remainingOf(pool),
+  featureLimit: f.limit,
+  featureUsed: f.used,
+  featureHeld: f.held,
+  featureRemaining: featureRemainingOf(f),
+  periodStart: iso(period.start),
+  nextResetAt: iso(period.end),
+});
+
+// ---- packages ------------------------------------------------------------------------------
+
+/** At most this many packages count at once; more is a 409, so a balance stays a short sum. */
+export const MAX_ACTIVE_PACKAGES = 100;
+
+/** A package counts while now < expiresAt. */
+export const packageActive = (expiresAt: Instant, now: Instant): boolean => expiresAt > now;
+
+/**
+ * Whether a package may be stored, given how many other packages (other ids) are active now.
+ * An expired one always may (it counts for nothing); an active one only below the cap, so
+ * updating one of the 100 (same id) is never refused.
+ */
+export function decidePackage(
+  expiresAt: Instant,
+  now: Instant,
+  otherActive: number,
+): Outcome<{ active: boolean }> {
+  const active = packageActive(expiresAt, now);
+  if (active && otherActive >= MAX_ACTIVE_PACKAGES) {
+    return fail(
+      "too_many_packages",
+      `This workspace already has ${MAX_ACTIVE_PACKAGES} active credit packages; update one (same id) or let one expire.`,
+    );
+  }
+  return ok({ active });
+}
 
 // ---- events --------------------------------------------------------------------------------
 
@@ -375,4 +418,37 @@ export function resetEvent(newStart: Instant, newEnd: Instant, ended: EndedPerio
       expired: Math.max(0, ended.balance - ended.used),
     },
   };
+}
+
+/** An idle workspace that missed many renewals gets at most this many reset events. */
+export const MAX_RESET_EVENTS = 12;
+
+/** What a settle at `now` does to the periods: the schedule to store and the renewals to announce. */
+export interface RenewalPlan {
+  next: Schedule;
+  renewals: Renewal[];
+}
+
+/**
+ * Plans the renewals since the stored schedule: null when the stored one is already the one in
+ * force (nothing to store or announce), else the schedule in force now and at most
+ * MAX_RESET_EVENTS renewals, oldest first, each to be announced by one `credits.reset`. `stored`
+ * is what storage holds (undefined before any, or a legacy record without an end); `schedule` is
+ * the one the last settle left in force.
+ */
+export function planRenewals(
+  stored: Schedule | undefined,
+  schedule: Schedule,
+  now: Instant,
+): RenewalPlan | null {
+  const next = scheduleOf(schedule, now);
+  if (
+    stored !== undefined &&
+    stored.anchor === next.anchor &&
+    stored.start === next.start &&
+    stored.end === next.end
+  ) {
+    return null;
+  }
+  return { next, renewals: renewalsSince(schedule, now, MAX_RESET_EVENTS) };
 }

@@ -12,6 +12,7 @@ import {
 import type { ChannelKind } from "../policy/channels";
 import type { SpendDecision } from "../policy/credits";
 import type { EntityKind, LeadOutcome } from "../policy/entities";
+import { moveTestClock } from "../policy/testClock";
 import { earliest, HOUR_MS, type Instant, iso, MINUTE_MS } from "../policy/time";
 import { type Migration, migrate, Store } from "../storage";
 import {
@@ -591,14 +592,8 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   /** Freezes the workspace clock (first call) or moves it forward, then runs due work. */
   async setTestClock(at: Instant): Promise<Reply<{ now: string; frozen: true }>> {
-    const current = this.testClock();
-    if (current !== undefined && at < current) {
-      return fail(
-        "invalid_request",
-        `Invalid request: now: test clocks only move forward (now is ${iso(current)})`,
-        [{ path: "now", message: `must not be before the current test clock ${iso(current)}` }],
-      );
-    }
+    const move = moveTestClock(this.testClock(), at);
+    if (!move.ok) return move;
     this.store.setMeta(TEST_CLOCK_KEY, at);
     await this.runDueWork();
     return ok({ now: iso(at), frozen: true });

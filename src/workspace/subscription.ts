@@ -5,6 +5,7 @@ import {
   type Overrides,
   type Plan,
   type Subscription,
+  subscribedAtOf,
 } from "../policy/catalogue";
 import { type Instant, iso } from "../policy/time";
 import type { Store } from "../storage";
@@ -45,10 +46,11 @@ export function saveSubscription(
     plan: input.plan,
     seats: input.seats,
     periodAnchor,
-    subscribedAt:
-      input.subscribedAt !== undefined
-        ? Date.parse(input.subscribedAt)
-        : (previous?.subscribedAt ?? periodAnchor),
+    subscribedAt: subscribedAtOf(
+      input.subscribedAt === undefined ? undefined : Date.parse(input.subscribedAt),
+      previous?.subscribedAt,
+      periodAnchor,
+    ),
     overrides: input.overrides ?? {},
     updatedAt: now,
   };

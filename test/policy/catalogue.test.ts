@@ -5,6 +5,7 @@ import {
   type Overrides,
   type Plan,
   type Subscription,
+  subscribedAtOf,
 } from "../../src/policy/catalogue";
 
 const AFTER_CUTOVER = Date.UTC(2026, 6, 15);
@@ -109,5 +110,18 @@ describe("plan catalogue: effective limits per plan and seat count", () => {
     expect(
       effectiveLimits(sub("pro", 1, { overrides: { activeAgents: 0 } })).features,
     ).not.toContain("ai_agent");
+  });
+});
+
+describe("subscribedAtOf: the start a subscription keeps", () => {
+  const anchor = Date.UTC(2026, 0, 15);
+  it.each([
+    // [given, stored, expected]
+    [Date.UTC(2025, 5, 1), undefined, Date.UTC(2025, 5, 1)],
+    [Date.UTC(2025, 5, 1), Date.UTC(2024, 0, 1), Date.UTC(2025, 5, 1)],
+    [undefined, Date.UTC(2024, 0, 1), Date.UTC(2024, 0, 1)],
+    [undefined, undefined, anchor],
+  ] as const)("given %s, stored %s → %s", (given, stored, expected) => {
+    expect(subscribedAtOf(given, stored, anchor)).toBe(expected);
   });
 });

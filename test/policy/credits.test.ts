@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Subscription } from "../../src/policy/catalogue";
 import {
-  closeProblem,
+  closable,
   commitFigures,
   decideQuestion,
   decideSpend,
@@ -273,8 +273,9 @@ describe("reservations", () => {
     [r({ state: "committed", charged: 30 }), 1, "reservation_already_committed"],
     [r({ state: "released" }), 1, "reservation_already_released"],
     [undefined, 1, "reservation_not_found"],
-  ] as const)("closeProblem %# → %s", (res, now, code) => {
-    expect(closeProblem(res, now)?.code).toBe(code);
+  ] as const)("closable %# → %s", (res, now, code) => {
+    const answer = closable(res, now);
+    expect(answer.ok ? undefined : answer.error.code).toBe(code);
   });
 
   it("treats a hold as expired from its expiry instant, before settle applies it", () => {

@@ -1,14 +1,16 @@
-import { fail, ok } from "../../errors";
+import { ok } from "../../errors";
 import { type AiFeature, AVERAGE_CREDIT_COST } from "../../policy/catalogue";
-import { estimatedRequests, type FeatureUse, featureRemainingOf } from "../../policy/credits";
+import {
+  decidePackage,
+  estimatedRequests,
+  type FeatureUse,
+  featureRemainingOf,
+} from "../../policy/credits";
 import { iso } from "../../policy/time";
 import type { PackageRow, WorkspaceContext } from "../context";
 import { activePackages, loadCreditState } from "./state";
 
 // Per-feature credit limits and add-on credit packages.
-
-/** At most this many packages count at once; more is a 409, so a balance stays a short sum. */
-export const MAX_ACTIVE_PACKAGES = 100;
 
 export function featureView(f: FeatureUse) {
   return {
@@ -57,16 +59,10 @@ export function putPackage(ctx: WorkspaceContext, input: PackageInput) {
     "SELECT * FROM credit_packages WHERE id = ?",
     input.id,
   );
-  const active = expiresAt > ctx.now;
-  if (active) {
-    const others = activePackages(ctx.store, ctx.now).filter((p) => p.id !== input.id).length;
-    if (others >= MAX_ACTIVE_PACKAGES) {
-      return fail(
-        "too_many_packages",
-        `This workspace already has ${MAX_ACTIVE_PACKAGES} active credit packages; update one (same id) or let one expire.`,
-      );
-    }
-  }
+  const others = activePackages(ctx.store, ctx.now).filter((p) => p.id !== input.id).length;
+  const decision = decidePackage(expiresAt, ctx.now, others);
+  if (!decision.ok) return decision;
+  const { active } = decision.value;
   ctx.store.run(
     `INSERT INTO credit_packages (id, credits, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET credits = excluded.credits, expires_at = excluded.expires_at,

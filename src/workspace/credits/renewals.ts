@@ -1,12 +1,6 @@
 import { effectiveLimits, type Subscription } from "../../policy/catalogue";
-import { type EndedPeriod, resetEvent } from "../../policy/credits";
-import {
-  changeAnchor,
-  renewalsSince,
-  type Schedule,
-  scheduleAt,
-  scheduleOf,
-} from "../../policy/periods";
+import { type EndedPeriod, planRenewals, resetEvent } from "../../policy/credits";
+import { changeAnchor, type Schedule, scheduleAt } from "../../policy/periods";
 import type { Instant } from "../../policy/time";
 import type { Store } from "../../storage";
 import type { WorkspaceContext } from "../context";
@@ -17,9 +11,6 @@ import { HISTORY_RETENTION_MS } from "./retention";
 import { loadCreditState, storedUsage, total, usedByFeature } from "./state";
 
 // Period renewals and anchor changes, each announced by a `credits.reset` event.
-
-/** An idle workspace that missed many renewals gets at most this many reset events. */
-const MAX_RESET_EVENTS = 12;
 
 /** The balance in force at a period's last instant: packages that existed and had not expired. */
 function balanceAtEnd(ctx: WorkspaceContext, end: Instant): number {
@@ -43,21 +34,17 @@ function endedPeriod(ctx: WorkspaceContext, start: Instant, end: Instant): Ended
  */
 export function applyRenewals(ctx: WorkspaceContext, schedule: Schedule): void {
   const stored = storedPeriod(ctx.store);
-  const next = scheduleOf(schedule, ctx.now);
-  if (
-    stored !== undefined &&
-    "end" in stored &&
-    stored.anchor === next.anchor &&
-    stored.start === next.start &&
-    stored.end === next.end
-  ) {
-    return;
-  }
+  const plan = planRenewals(
+    stored !== undefined && "end" in stored ? stored : undefined,
+    schedule,
+    ctx.now,
+  );
+  if (plan === null) return;
   // The figures first: the closed periods' usage is read with what the stored record carries.
-  const events = renewalsSince(schedule, ctx.now, MAX_RESET_EVENTS).map(({ ended, started }) =>
+  const events = plan.renewals.map(({ ended, started }) =>
     resetEvent(started.start, started.end, endedPeriod(ctx, ended.start, ended.end)),
   );
-  storeSchedule(ctx.store, next);
+  storeSchedule(ctx.store, plan.next);
   if (events.length === 0) return;
   recordEvents(ctx.store, events, ctx.now);
   const cutoff = ctx.now - HISTORY_RETENTION_MS;

@@ -1,14 +1,13 @@
 import { fail, ok } from "../../errors";
 import type { AiFeature } from "../../policy/catalogue";
 import {
-  closeProblem,
+  closable,
+  closedFigures,
   commitFigures,
   commitMessage,
-  featureRemainingOf,
   type Reservation,
   type ReservationState,
   releaseMessage,
-  remainingOf,
   stateAt,
 } from "../../policy/credits";
 import { periodOf, type Schedule } from "../../policy/periods";
@@ -54,24 +53,8 @@ function loadReservation(store: Store, id: string): Reservation | undefined {
 
 /** The pool and the reservation's feature after a commit or release, for its answer. */
 function figuresAfter(ctx: WorkspaceContext, feature: AiFeature) {
-  const state = loadCreditState(ctx);
-  const f = state.features[feature];
-  return {
-    pool: state.pool,
-    period: state.period,
-    figures: {
-      monthlyBalance: state.pool.balance,
-      used: state.pool.used,
-      held: state.pool.held,
-      remaining: remainingOf(state.pool),
-      featureLimit: f.limit,
-      featureUsed: f.used,
-      featureHeld: f.held,
-      featureRemaining: featureRemainingOf(f),
-      periodStart: iso(state.period.start),
-      nextResetAt: iso(state.period.end),
-    },
-  };
+  const { pool, period, features } = loadCreditState(ctx);
+  return { pool, period, figures: closedFigures(pool, features[feature], period) };
 }
 
 function closeReservation(
@@ -121,11 +104,9 @@ export function commitReservation(
   actual: number,
   meta: CallMeta,
 ) {
-  const r = loadReservation(ctx.store, id);
-  const problem = closeProblem(r, ctx.now);
-  if (problem !== undefined || r === undefined) {
-    return fail(problem?.code ?? "reservation_not_found", problem?.message ?? "");
-  }
+  const open = closable(loadReservation(ctx.store, id), ctx.now);
+  if (!open.ok) return open;
+  const r = open.value;
   const period = currentPeriod(ctx);
   const { charged, overrun } = commitFigures(r.credits, actual);
   closeReservation(ctx, r, "committed", charged);
@@ -155,11 +136,9 @@ export function commitReservation(
 }
 
 export function releaseReservation(ctx: WorkspaceContext, id: string, meta: CallMeta) {
-  const r = loadReservation(ctx.store, id);
-  const problem = closeProblem(r, ctx.now);
-  if (problem !== undefined || r === undefined) {
-    return fail(problem?.code ?? "reservation_not_found", problem?.message ?? "");
-  }
+  const open = closable(loadReservation(ctx.store, id), ctx.now);
+  if (!open.ok) return open;
+  const r = open.value;
   closeReservation(ctx, r, "released", null);
   appendLedger(ctx.store, {
     at: ctx.now,

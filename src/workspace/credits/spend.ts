@@ -2,7 +2,7 @@ import type { AiFeature } from "../../policy/catalogue";
 import {
   DEFAULT_TTL_SECONDS,
   decideSpend,
-  humanInstant,
+  holdMessage,
   planOffering,
   reservationExpiry,
   type SpendDecision,
@@ -110,7 +110,7 @@ export function reserveCredits(
   });
   return {
     ...decision,
-    message: `${decision.message} The hold expires at ${humanInstant(expiresAt)} unless committed or released.`,
+    message: holdMessage(decision.message, expiresAt),
     reservationId: id,
     expiresAt: iso(expiresAt),
     ttlSeconds,
