@@ -1,4 +1,4 @@
-import { fail, type Outcome, ok } from "../errors";
+import type { Outcome } from "../errors";
 import {
   type AiFeature,
   AVERAGE_CREDIT_COST,
@@ -8,6 +8,7 @@ import {
   UPGRADE_ORDER,
 } from "./catalogue";
 import type { PolicyEvent } from "./events";
+import { allow, refuse } from "./outcome";
 import { type Renewal, renewalsSince, type Schedule, scheduleOf } from "./periods";
 import { type Instant, iso, SECOND_MS } from "./time";
 
@@ -97,7 +98,7 @@ export interface SpendDecision {
 const fmt = (n: number): string => n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 const credits = (n: number): string => `${fmt(n)} credit${n === 1 ? "" : "s"}`;
 /** A date a person reads: `2026-08-15 00:00 UTC`. */
-export const humanInstant = (at: Instant): string =>
+const humanInstant = (at: Instant): string =>
   `${iso(at).slice(0, 10)} ${iso(at).slice(11, 16)} UTC`;
 
 /** The first plan in upgrade order, other than the current one, whose defaults include it. */
@@ -270,26 +271,26 @@ export const stateAt = (
  */
 export function closable(r: Reservation | undefined, now: Instant): Outcome<Reservation> {
   if (r === undefined) {
-    return fail(
+    return refuse(
       "reservation_not_found",
       "No such reservation in this workspace (closed reservations are forgotten after 24 hours).",
     );
   }
   switch (stateAt(r, now)) {
     case "open":
-      return ok(r);
+      return allow(r);
     case "committed":
-      return fail(
+      return refuse(
         "reservation_already_committed",
         `Reservation ${r.id} was already committed (${credits(r.charged ?? 0)} charged); it is not charged again.`,
       );
     case "released":
-      return fail(
+      return refuse(
         "reservation_already_released",
         `Reservation ${r.id} was already released; reserve again to spend.`,
       );
     case "expired":
-      return fail(
+      return refuse(
         "reservation_expired",
         `Reservation ${r.id} expired at ${iso(r.expiresAt)} and its hold was freed; reserve again, or consume the actual cost.`,
       );
@@ -351,7 +352,7 @@ export const closedFigures = (pool: Pool, f: FeatureUse, period: PeriodBounds) =
 export const MAX_ACTIVE_PACKAGES = 100;
 
 /** A package counts while now < expiresAt. */
-export const packageActive = (expiresAt: Instant, now: Instant): boolean => expiresAt > now;
+const packageActive = (expiresAt: Instant, now: Instant): boolean => expiresAt > now;
 
 /**
  * Whether a package may be stored, given how many other packages (other ids) are active now.
@@ -365,12 +366,12 @@ export function decidePackage(
 ): Outcome<{ active: boolean }> {
   const active = packageActive(expiresAt, now);
   if (active && otherActive >= MAX_ACTIVE_PACKAGES) {
-    return fail(
+    return refuse(
       "too_many_packages",
       `This workspace already has ${MAX_ACTIVE_PACKAGES} active credit packages; update one (same id) or let one expire.`,
     );
   }
-  return ok({ active });
+  return allow({ active });
 }
 
 // ---- events --------------------------------------------------------------------------------
@@ -424,7 +425,7 @@ export function resetEvent(newStart: Instant, newEnd: Instant, ended: EndedPerio
 export const MAX_RESET_EVENTS = 12;
 
 /** What a settle at `now` does to the periods: the schedule to store and the renewals to announce. */
-export interface RenewalPlan {
+interface RenewalPlan {
   next: Schedule;
   renewals: Renewal[];
 }

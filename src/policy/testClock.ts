@@ -1,4 +1,5 @@
-import { fail, type Outcome, ok } from "../errors";
+import type { Outcome } from "../errors";
+import { allow, refuse } from "./outcome";
 import { type Instant, iso } from "./time";
 
 /**
@@ -9,11 +10,11 @@ import { type Instant, iso } from "./time";
  */
 export function moveTestClock(current: Instant | undefined, at: Instant): Outcome<Instant> {
   if (current !== undefined && at < current) {
-    return fail(
+    return refuse(
       "invalid_request",
       `Invalid request: now: test clocks only move forward (now is ${iso(current)})`,
       [{ path: "now", message: `must not be before the current test clock ${iso(current)}` }],
     );
   }
-  return ok(at);
+  return allow(at);
 }

@@ -106,7 +106,7 @@ export const eventBody = (row: EventRow, workspaceId: string) => ({
   data: JSON.parse(row.data) as Record<string, unknown>,
 });
 
-export function eventView(row: EventRow, workspaceId: string) {
+function eventView(row: EventRow, workspaceId: string) {
   return {
     ...eventBody(row, workspaceId),
     delivery: {
@@ -119,7 +119,7 @@ export function eventView(row: EventRow, workspaceId: string) {
     },
   };
 }
-export type EventView = ReturnType<typeof eventView>;
+type EventView = ReturnType<typeof eventView>;
 
 /**
  * One page of the feed. The cursor names the sequence number of the last event seen: sequence

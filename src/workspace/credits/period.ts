@@ -13,7 +13,7 @@ import { PERIOD_KEY } from "./schema";
  * ended period, and is carried here so that the new period does not count it. The counters
  * and the ledger themselves are never rewritten (they stay each other's sums).
  */
-export interface Carried {
+interface Carried {
   start: Instant;
   used: Record<string, number>;
   questions: number;

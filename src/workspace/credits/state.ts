@@ -35,7 +35,7 @@ export function usedByFeature(store: Store, periodStart: Instant): Map<string, n
   return used;
 }
 
-export const storedHolds = (store: Store): Map<string, number> =>
+const storedHolds = (store: Store): Map<string, number> =>
   sumBy(store.all("SELECT feature, held AS n FROM credit_holds"));
 
 /**
