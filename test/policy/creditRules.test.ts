@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  closedFigures,
   decidePackage,
-  type FeatureUse,
   holdMessage,
   MAX_ACTIVE_PACKAGES,
   MAX_RESET_EVENTS,
@@ -103,36 +101,5 @@ describe("holdMessage", () => {
     ],
   ] as const)("%s until %s", (message, expiresAt, expected) => {
     expect(holdMessage(message, at(expiresAt))).toBe(expected);
-  });
-});
-
-describe("closedFigures", () => {
-  const period = { start: at("2026-07-15T00:00:00Z"), end: at("2026-08-15T00:00:00Z") };
-  const feature = (over: Partial<FeatureUse>): FeatureUse => ({
-    feature: "ai_rewriter",
-    used: 0,
-    held: 0,
-    limit: null,
-    inPlan: true,
-    ...over,
-  });
-  it.each([
-    // [pool, feature, remaining, featureRemaining]
-    [{ balance: 1_000, used: 300, held: 50 }, feature({ used: 40, held: 10 }), 650, null],
-    [{ balance: 1_000, used: 1_100, held: 0 }, feature({ used: 90, limit: 80 }), -100, -10],
-    [{ balance: 0, used: 0, held: 0 }, feature({ limit: 0 }), 0, 0],
-  ] as const)("pool %o, feature %o", (pool, f, remaining, featureRemaining) => {
-    expect(closedFigures(pool, f, period)).toEqual({
-      monthlyBalance: pool.balance,
-      used: pool.used,
-      held: pool.held,
-      remaining,
-      featureLimit: f.limit,
-      featureUsed: f.used,
-      featureHeld: f.held,
-      featureRemaining,
-      periodStart: "2026-07-15T00:00:00.000Z",
-      nextResetAt: "2026-08-15T00:00:00.000Z",
-    });
   });
 });
