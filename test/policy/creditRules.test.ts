@@ -37,6 +37,12 @@ describe("planRenewals", () => {
       ["2026-07-15T00:00:00.000Z", []],
     ],
     [
+      "the same start stored with another end: stored again, nothing announced",
+      { ...july, end: at("2026-08-20T00:00:00Z") },
+      "2026-08-01T00:00:00Z",
+      ["2026-07-15T00:00:00.000Z", []],
+    ],
+    [
       "another anchor stored: stored again, nothing announced",
       { ...july, anchor: at("2026-01-01T00:00:00Z") },
       "2026-08-01T00:00:00Z",
