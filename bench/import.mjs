@@ -2,7 +2,7 @@
 // HTTP, next to the per-entity route. The Worker runs on workerd through Miniflare's API (the
 // bundle built here with esbuild, SQLite-backed objects on disk in a temporary directory);
 // the client is this process, over loopback. Not a test: it prints figures and writes
-// bench/results/import.json.
+// bench/.out/import.json (with --write, bench/results/import.json).
 //
 //   npm run bench:import
 //   BENCH_IMPORT_LEADS=200000 npm run bench:import     (a smaller run)
@@ -217,8 +217,11 @@ async function main() {
       complete: imported === LEADS,
     };
     console.log(JSON.stringify(result, null, 2));
-    mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-    writeFileSync(join(ROOT, "bench/results/import.json"), `${JSON.stringify(result, null, 2)}\n`);
+    // Figures go to the ignored bench/.out/; the committed bench/results/ only when asked, so a
+    // run never dirties the work tree.
+    const dir = process.argv.includes("--write") ? "bench/results" : "bench/.out";
+    mkdirSync(join(ROOT, dir), { recursive: true });
+    writeFileSync(join(ROOT, dir, "import.json"), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     await mf.dispose();
     rmSync(dir, { recursive: true, force: true });
