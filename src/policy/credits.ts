@@ -1,4 +1,4 @@
-import type { Outcome } from "../errors";
+import { fail, type Outcome, ok } from "../errors";
 import {
   type AiFeature,
   AVERAGE_CREDIT_COST,
@@ -8,7 +8,6 @@ import {
   UPGRADE_ORDER,
 } from "./catalogue";
 import type { PolicyEvent } from "./events";
-import { allow, refuse } from "./outcome";
 import { type Renewal, renewalsSince, type Schedule, scheduleOf } from "./periods";
 import { type Instant, iso, SECOND_MS } from "./time";
 
@@ -271,26 +270,26 @@ export const stateAt = (
  */
 export function closable(r: Reservation | undefined, now: Instant): Outcome<Reservation> {
   if (r === undefined) {
-    return refuse(
+    return fail(
       "reservation_not_found",
       "No such reservation in this workspace (closed reservations are forgotten after 24 hours).",
     );
   }
   switch (stateAt(r, now)) {
     case "open":
-      return allow(r);
+      return ok(r);
     case "committed":
-      return refuse(
+      return fail(
         "reservation_already_committed",
         `Reservation ${r.id} was already committed (${credits(r.charged ?? 0)} charged); it is not charged again.`,
       );
     case "released":
-      return refuse(
+      return fail(
         "reservation_already_released",
         `Reservation ${r.id} was already released; reserve again to spend.`,
       );
     case "expired":
-      return refuse(
+      return fail(
         "reservation_expired",
         `Reservation ${r.id} expired at ${iso(r.expiresAt)} and its hold was freed; reserve again, or consume the actual cost.`,
       );
@@ -366,12 +365,12 @@ export function decidePackage(
 ): Outcome<{ active: boolean }> {
   const active = packageActive(expiresAt, now);
   if (active && otherActive >= MAX_ACTIVE_PACKAGES) {
-    return refuse(
+    return fail(
       "too_many_packages",
       `This workspace already has ${MAX_ACTIVE_PACKAGES} active credit packages; update one (same id) or let one expire.`,
     );
   }
-  return allow({ active });
+  return ok({ active });
 }
 
 // ---- events --------------------------------------------------------------------------------

@@ -1,5 +1,4 @@
-import type { Outcome } from "../errors";
-import { allow, refuse } from "./outcome";
+import { fail, type Outcome, ok } from "../errors";
 import { type Instant, iso } from "./time";
 
 /**
@@ -10,11 +9,11 @@ import { type Instant, iso } from "./time";
  */
 export function moveTestClock(current: Instant | undefined, at: Instant): Outcome<Instant> {
   if (current !== undefined && at < current) {
-    return refuse(
+    return fail(
       "invalid_request",
       `Invalid request: now: test clocks only move forward (now is ${iso(current)})`,
       [{ path: "now", message: `must not be before the current test clock ${iso(current)}` }],
     );
   }
-  return allow(at);
+  return ok(at);
 }
