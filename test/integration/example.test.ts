@@ -217,4 +217,14 @@ describe("examples/ai-feature: an answer whose charge did not land is never serv
       });
     }
   });
+
+  it("withholds the answer when the commit's outcome is unknown (the call threw)", async () => {
+    const r = await rewrite(env.AI_FEATURE_DOWN, "commit-lost", "hello");
+    expect(r.status).toBe(503);
+    expect(r.json).toEqual({
+      allowed: false,
+      reason: "service_unavailable",
+      message: expect.stringContaining("The charge could not be confirmed"),
+    });
+  });
 });
