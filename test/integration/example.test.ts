@@ -198,7 +198,7 @@ describe("examples/ai-feature: an answer whose charge did not land is never serv
     expect(r.json).toMatchObject({
       allowed: false,
       reason: "charge_refused",
-      message: expect.stringContaining("1000001 credits was refused"),
+      message: expect.stringContaining("The charge of 1,000,001 credits was refused"),
       error: { code: "invalid_request" },
     });
     expect(r.json.text).toBeUndefined();

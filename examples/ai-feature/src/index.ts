@@ -7,7 +7,8 @@
  * Every answer it serves has been charged (its commit landed); every other path refuses and
  * releases the hold. Fail-closed: when the quota service cannot answer, or its answer to the
  * commit is lost, the answer is withheld, never served for free (docs/rules.md, "Answers,
- * errors and callers"). `Env` comes from `wrangler types` (worker-configuration.d.ts).
+ * errors and callers"). `Env` comes from `wrangler types` (worker-configuration.d.ts). To run
+ * it by hand beside `npm start`: `npm run example` (docs/example-caller.md).
  *
  * POST /rewrite  {"workspace": "acme", "text": "..."}  (optional header `Request-Id`: a retry
  * of the same request, with the same text, continues it instead of spending again)
@@ -177,7 +178,7 @@ async function rewrite(env: Env, request: Request): Promise<Response> {
     return json(402, {
       allowed: false,
       reason: "charge_refused",
-      message: `The charge of ${answer.credits} credits was refused, so the answer is withheld: ${message}`,
+      message: `The charge of ${answer.credits.toLocaleString("en-US")} credits was refused, so the answer is withheld: ${message}`,
       error: committed.error,
     });
   }
