@@ -19,6 +19,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import os from "node:os";
 import { join } from "node:path";
 import { costPerMillion, PRICES } from "./lib/cost.mjs";
+import { call, pool } from "./lib/http.mjs";
 import { OUT, ROOT } from "./lib/paths.mjs";
 import { floorWorker, startPeer } from "./lib/peer.mjs";
 import { CLIENT_CPU, CPUS, have, PIN, SERVER_CPU, sleep, statusKb } from "./lib/proc.mjs";
@@ -60,30 +61,6 @@ function jwt(ws, role) {
 }
 
 // ---- the service through HTTP (setup and checks, not timed) ----------------------------------
-
-async function call(base, method, path, token, body) {
-  const res = await fetch(new URL(path, base), {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** Runs `tasks` with at most `width` in flight. */
-async function pool(count, width, task) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, count) }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
-}
 
 const BIG = { plan: "pro", seats: 1_000, overrides: { aiCreditsPerSeat: 10_000_000 } };
 
@@ -185,7 +162,10 @@ async function statementCounts(countingUrl) {
 
 async function memoryFigures(appBundle) {
   const state = mkdtempSync(join(os.tmpdir(), "quota-bench-mem-"));
-  const { mf, pid, url } = await startWorkerd([appWorker("app", appBundle, SECRET)], state);
+  const { mf, pid, url } = await startWorkerd([appWorker("app", appBundle, { secret: SECRET })], {
+    state,
+    pin: true,
+  });
   const base = await url("app");
   const figures = { baseline: statusKb(pid, "VmHWM") * 1024 };
   let touched = 0;
@@ -260,12 +240,11 @@ const state = mkdtempSync(join(os.tmpdir(), "quota-bench-"));
 const peerDir = mkdtempSync(join(os.tmpdir(), "quota-bench-redis-"));
 const workerd = await startWorkerd(
   [
-    appWorker("app", appBundle, SECRET),
-    appWorker("counting", countingBundle, SECRET),
+    appWorker("app", appBundle, { secret: SECRET }),
+    appWorker("counting", countingBundle, { secret: SECRET }),
     floorWorker(),
   ],
-  state,
-  PROFILE !== undefined,
+  { state, inspect: PROFILE !== undefined, pin: true },
 );
 let peer;
 const cleanup = async () => {
@@ -286,10 +265,12 @@ try {
   await subscribe(app, "bench-hot");
   await subscribe(app, "bench-rc");
   const spreadTokens = [];
-  await pool(SPREAD, 16, async (i) => {
-    await subscribe(app, `spread-${i}`);
-  });
-  for (let i = 0; i < SPREAD; i++) spreadTokens[i] = jwt(`spread-${i}`, "service");
+  if (selected("consume-spread")) {
+    await pool(SPREAD, 16, async (i) => {
+      await subscribe(app, `spread-${i}`);
+    });
+    for (let i = 0; i < SPREAD; i++) spreadTokens[i] = jwt(`spread-${i}`, "service");
+  }
 
   const plan = {
     floor: () => [`${floor}`, postScript("floor", spend)],
