@@ -12,8 +12,14 @@
 //   npm run bench -- --quick           2-second runs, one repeat, smaller memory figures
 //   npm run bench -- --only=check,consume-hot
 //   BENCH_SECONDS=10 BENCH_REPEATS=3 BENCH_WARMUP=3 BENCH_MEMORY=1000,10000
+//   BENCH_MEMORY=100 npm run bench -- --quick --only=floor     the smallest run (a smoke test)
 //
-// Needs wrk and redis-server on PATH (Debian: apt-get install wrk redis-server).
+// Needs wrk on PATH, and redis-server for the peer-redis run (Debian: apt-get install wrk
+// redis-server). It prints first how long it expects to take and what it needs, and stops with
+// the name of a missing tool before starting anything.
+//
+// This file is the orchestration; the parts are in bench/lib/: wrk.mjs (load and figures),
+// workerd.mjs (bundle and Miniflare), peer.mjs (floors and Redis peer), profile.mjs, cost.mjs.
 import { createHmac } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -213,12 +219,39 @@ const FLOOR_OF = {
   "reserve-commit": "floor-write",
 };
 const selected = (name) => ONLY === undefined || ONLY.includes(name);
+const unknown = [...(ONLY ?? []), ...(PROFILE === undefined ? [] : [PROFILE])].filter(
+  (name) => !RUNS.includes(name),
+);
+if (unknown.length > 0) {
+  console.error(`unknown run ${unknown.join(", ")}: the runs are ${RUNS.join(", ")}`);
+  process.exit(1);
+}
 
-for (const tool of ["wrk", "redis-server"]) {
-  if (!(await have(tool))) {
-    console.error(`${tool} is not on PATH: apt-get install wrk redis-server`);
-    process.exit(1);
-  }
+// ---- what the run takes, before anything starts ----------------------------------------------
+
+// wrk's time is exact; the rest (bundling twice, setup, the checks, the memory figures: about
+// 25 s per 1,000 workspaces touched) is what a full run took on an idle 2-core machine.
+const wrkSeconds =
+  RUNS.filter(selected).length * CONCURRENCIES.length * (WARMUP + REPEATS * SECONDS) +
+  (PROFILE === undefined ? 0 : SECONDS);
+const otherSeconds = 60 + (selected("consume-spread") ? 20 : 0) + 0.025 * Math.max(...MEMORY_SIZES);
+log(
+  `npm run bench: about ${Math.ceil((wrkSeconds + otherSeconds) / 60)} min on an idle 2-core machine (${wrkSeconds} s of it under wrk), longer on a busy one`,
+);
+const TOOLS = [
+  ["wrk", "the load of every run"],
+  ["redis-server", "the peer-redis run"],
+].filter(([tool]) => tool !== "redis-server" || selected("peer-redis"));
+log(
+  `needs on PATH: ${TOOLS.map(([tool, why]) => `${tool} (${why})`).join(", ")}; taskset (optional, pins the cores)\n`,
+);
+const missing = [];
+for (const [tool] of TOOLS) if (!(await have(tool))) missing.push(tool);
+if (missing.length > 0) {
+  console.error(
+    `cannot run: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not on PATH (Debian: apt-get install ${missing.join(" ")})`,
+  );
+  process.exit(1);
 }
 rmSync(join(OUT, "lua"), { recursive: true, force: true });
 mkdirSync(join(OUT, "lua"), { recursive: true });
