@@ -1,12 +1,12 @@
 // Binding vs HTTP bench: how long an AI feature's Worker waits for a credit check or consume
 // when it calls the quota service over its QuotaService binding, over HTTP through a service
 // binding's fetch, and over HTTP on a loopback socket. Miniflare in Node (workerd), c=1, a simple
-// sequential loop. Not a test: it prints a table; with --write it also writes
-// bench/results/binding.json.
+// sequential loop. Not a test: it prints a table and writes bench/.out/binding.json (with
+// --write, bench/results/binding.json).
 //
 //   npm run bench:binding [-- --write]      (BENCH_BINDING_N=2000 calls per figure)
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -142,15 +142,17 @@ try {
   );
   console.table(rows);
 
-  if (process.argv.includes("--write")) {
-    const file = join(ROOT, "bench/results/binding.json");
-    const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`;
-    writeFileSync(
-      file,
-      `${JSON.stringify({ machine, date: new Date().toISOString(), calls: N, rows }, null, 2)}\n`,
-    );
-    console.log(`written to ${file}`);
-  }
+  // Figures go to the ignored bench/.out/; the committed bench/results/ only when asked, so a
+  // run never dirties the work tree.
+  const out = process.argv.includes("--write") ? "bench/results" : "bench/.out";
+  mkdirSync(join(ROOT, out), { recursive: true });
+  const file = join(ROOT, out, "binding.json");
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`;
+  writeFileSync(
+    file,
+    `${JSON.stringify({ machine, date: new Date().toISOString(), calls: N, rows }, null, 2)}\n`,
+  );
+  console.log(`written to ${file}`);
 } finally {
   await mf?.dispose();
   rmSync(dir, { recursive: true, force: true });
