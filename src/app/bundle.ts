@@ -909,7 +909,7 @@ export const BILLING_SCRIPT = `"use strict";
       case "active_agent_limit":
         return [
           h("strong", null, "Not activated. "),
-          \`All \${decision.limit === null ? "" : \`\${num(decision.limit)} \`}active slots of the \${planName(plan)} plan are in use: deactivate an agent to free one. \`,
+          \`Active agents are at the \${planName(plan)} plan's limit (\${num(decision.active)} of \${decision.limit === null ? "unlimited" : num(decision.limit)}): deactivate one to free a slot. \`,
           ...upgrade
         ];
       case "feature_not_in_plan":
@@ -1347,7 +1347,7 @@ export const BILLING_SCRIPT = `"use strict";
       key: "feature",
       label: "Feature",
       numeric: false,
-      width: "30%",
+      width: "26%",
       cell: (f) => [
         h("span", { class: "feature-name" }, featureName(f.feature)),
         " ",
@@ -1364,14 +1364,14 @@ export const BILLING_SCRIPT = `"use strict";
       key: "used",
       label: "Credits used",
       numeric: true,
-      width: "14%",
+      width: "13%",
       cell: (f) => num(f.creditsUsed)
     },
     {
       key: "estimated",
       label: "Estimated requests",
       numeric: true,
-      width: "16%",
+      width: "15%",
       // What the limit allows in the whole period: floor(limit / average cost).
       cell: (f) => f.estimatedRequests === null ? noEstimate() : num(f.estimatedRequests)
     },
@@ -1379,7 +1379,7 @@ export const BILLING_SCRIPT = `"use strict";
       key: "left",
       label: "Requests left",
       numeric: true,
-      width: "15%",
+      width: "14%",
       // What is left of it now: floor(remaining / average cost), the remaining being the limit
       // less what was used and what calls in progress hold (never below 0).
       cell: (f) => f.creditsRemaining === null ? noEstimate() : num(Math.floor(Math.max(0, f.creditsRemaining) / f.averageCost))
@@ -1388,7 +1388,7 @@ export const BILLING_SCRIPT = `"use strict";
       key: "limit",
       label: "Credit limit",
       numeric: true,
-      width: "25%",
+      width: "32%",
       cell: (f) => h("div", { class: "limit-cell" }, limitCell(f))
     }
   ];
@@ -1462,7 +1462,7 @@ export const BILLING_SCRIPT = `"use strict";
   // src/app/client/problems.ts
   var TOKEN_REFUSED = {
     missing: "No token was sent. Paste your access token and press Enter.",
-    malformed: "The service couldn't read it as an access token: part of it may be missing. Copy the whole token again and paste it here.",
+    malformed: "It couldn't be read as an access token: part of it may be missing. Copy the whole token again and paste it here.",
     bad_signature: "It wasn't issued by this service (or was changed after it was issued). Ask for a token for this service.",
     expired: "It has expired. Ask whoever gave it to you for a new one.",
     not_yet_valid: "It isn't valid yet: the clock of the machine that made it may be ahead. Try again later or ask for a new one.",
@@ -1850,7 +1850,7 @@ export const BILLING_SCRIPT = `"use strict";
     if (claims === null) {
       forget();
       byId("signin").hidden = false;
-      return signInError(\`The service did not accept this token. \${tokenRefusal("malformed")}\`);
+      return signInError(\`This token was not accepted. \${tokenRefusal("malformed")}\`);
     }
     let ws = claims.ws;
     if (ws === "*") {
@@ -1870,7 +1870,7 @@ export const BILLING_SCRIPT = `"use strict";
         forget();
         byId("signin").hidden = false;
         byId("app").hidden = true;
-        return signInError(\`The service did not accept this token. \${tokenRefusal(p.reason)}\`);
+        return signInError(\`This token was not accepted. \${tokenRefusal(p.reason)}\`);
       }
     }
     if (generation !== state.generation) return;

@@ -56,7 +56,9 @@ export function refusal(decision: AgentDecision, plan: Subscription["plan"]): Ch
     case "active_agent_limit":
       return [
         h("strong", null, "Not activated. "),
-        `All ${decision.limit === null ? "" : `${num(decision.limit)} `}active slots of the ${planName(plan)} plan are in use: deactivate an agent to free one. `,
+        `Active agents are at the ${planName(plan)} plan's limit (${num(decision.active)} of ${
+          decision.limit === null ? "unlimited" : num(decision.limit)
+        }): deactivate one to free a slot. `,
         ...upgrade,
       ];
     case "feature_not_in_plan":

@@ -354,7 +354,7 @@ export const FEATURE_COLUMNS: readonly Column<FeatureCredits>[] = [
     key: "feature",
     label: "Feature",
     numeric: false,
-    width: "30%",
+    width: "26%",
     cell: (f) => [
       h("span", { class: "feature-name" }, featureName(f.feature)),
       " ",
@@ -373,14 +373,14 @@ export const FEATURE_COLUMNS: readonly Column<FeatureCredits>[] = [
     key: "used",
     label: "Credits used",
     numeric: true,
-    width: "14%",
+    width: "13%",
     cell: (f) => num(f.creditsUsed),
   },
   {
     key: "estimated",
     label: "Estimated requests",
     numeric: true,
-    width: "16%",
+    width: "15%",
     // What the limit allows in the whole period: floor(limit / average cost).
     cell: (f) => (f.estimatedRequests === null ? noEstimate() : num(f.estimatedRequests)),
   },
@@ -388,7 +388,7 @@ export const FEATURE_COLUMNS: readonly Column<FeatureCredits>[] = [
     key: "left",
     label: "Requests left",
     numeric: true,
-    width: "15%",
+    width: "14%",
     // What is left of it now: floor(remaining / average cost), the remaining being the limit
     // less what was used and what calls in progress hold (never below 0).
     cell: (f) =>
@@ -400,7 +400,7 @@ export const FEATURE_COLUMNS: readonly Column<FeatureCredits>[] = [
     key: "limit",
     label: "Credit limit",
     numeric: true,
-    width: "25%",
+    width: "32%",
     cell: (f) => h("div", { class: "limit-cell" }, limitCell(f)),
   },
 ];

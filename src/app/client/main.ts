@@ -206,7 +206,7 @@ async function signIn(token: string, wsWanted: string): Promise<void> {
   if (claims === null) {
     forget();
     byId("signin").hidden = false;
-    return signInError(`The service did not accept this token. ${tokenRefusal("malformed")}`);
+    return signInError(`This token was not accepted. ${tokenRefusal("malformed")}`);
   }
   let ws = claims.ws;
   if (ws === "*") {
@@ -226,7 +226,7 @@ async function signIn(token: string, wsWanted: string): Promise<void> {
       forget();
       byId("signin").hidden = false;
       byId("app").hidden = true;
-      return signInError(`The service did not accept this token. ${tokenRefusal(p.reason)}`);
+      return signInError(`This token was not accepted. ${tokenRefusal(p.reason)}`);
     }
     // Anything else (no plan yet, the service unreachable) is the open tab's to explain.
   }

@@ -20,7 +20,7 @@ export interface Explained {
 export const TOKEN_REFUSED: Record<TokenRefusal, string> = {
   missing: "No token was sent. Paste your access token and press Enter.",
   malformed:
-    "The service couldn't read it as an access token: part of it may be missing. Copy the whole token again and paste it here.",
+    "It couldn't be read as an access token: part of it may be missing. Copy the whole token again and paste it here.",
   bad_signature:
     "It wasn't issued by this service (or was changed after it was issued). Ask for a token for this service.",
   expired: "It has expired. Ask whoever gave it to you for a new one.",
