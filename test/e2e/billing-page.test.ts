@@ -291,6 +291,7 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     const colour = (selector: string) => page.$eval(selector, (el) => getComputedStyle(el).color);
     expect(await colour("#ws-hint")).toBe(await colour("#token-hint"));
     expect(await page.locator("#signin [role=alert]:not(:empty)").count()).toBe(0);
+    await shot(page, "signin-platform-desktop");
     await page.fill("#ws", "acme");
     await page.press("#ws", "Enter");
     await openTab(page, "credits");
