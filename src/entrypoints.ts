@@ -12,7 +12,8 @@ import type { Role } from "./workspace/context";
  * entrypoint it binds is its power, there is no token. Every method runs the same operation as
  * the HTTP route of the same name (src/operations/): the same validation, decision,
  * idempotency and JSON. A caller's mistake, or an unavailable workspace, is answered as
- * `{ error: { code, message, details? } }`, never thrown.
+ * `{ error: { code, message, details? } }`, never thrown. A mutation answered from its
+ * `idempotencyKey` (a replay) carries `replayed: true`, where HTTP sends `Idempotent-Replayed`.
  *
  * Methods take the workspace id first, then the path's other ids, then the body (or a list's
  * query), then `{ idempotencyKey }` for a mutation. Nothing but these methods is defined on the

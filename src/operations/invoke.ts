@@ -14,10 +14,20 @@ export interface ErrorResult {
 }
 
 /**
- * What a binding method answers: the HTTP 200 body, or the HTTP error body. Never thrown:
- * `if (result.error)` narrows one from the other.
+ * Marks an answer replayed from an Idempotency-Key: the call was already answered under this
+ * key, this is that first answer, and nothing changed now. HTTP says it with the
+ * `Idempotent-Replayed` header; a binding has no headers, so the answer carries it
+ * (docs/rules.md#answers-errors-and-callers: a replay answers the first answer).
  */
-export type Result<T> = (T & { error?: undefined }) | ErrorResult;
+export interface Replayed {
+  replayed?: true;
+}
+
+/**
+ * What a binding method answers: the HTTP 200 body (with `replayed: true` when it is a
+ * replay), or the HTTP error body. Never thrown: `if (result.error)` narrows one from the other.
+ */
+export type Result<T> = (T & Replayed & { error?: undefined }) | ErrorResult;
 
 /** The last argument of a mutating binding method. */
 export interface CallOptions {
@@ -94,6 +104,10 @@ export async function invoke<O extends AnyOperation>(
   }
   if (!outcome.ok) return { error: outcome.error };
   // Exactly the JSON an HTTP caller reads: no `undefined` members, no other types.
-  const answer: AnswerOf<O> & { error?: undefined } = JSON.parse(JSON.stringify(outcome.value));
+  const answer: AnswerOf<O> & Replayed & { error?: undefined } = JSON.parse(
+    JSON.stringify(outcome.value),
+  );
+  // Where HTTP adds its Idempotent-Replayed header; a first answer carries no such member.
+  if (outcome.replayed === true) answer.replayed = true;
   return answer;
 }

@@ -395,7 +395,12 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
     const body = { feature: "ai_rewriter", credits: 30 };
     const first = await service("consume", ws, body, { idempotencyKey: "spend-1" });
     expect(first).toMatchObject({ allowed: true, used: 30 });
-    expect(await service("consume", ws, body, { idempotencyKey: "spend-1" })).toEqual(first);
+    expect(first).not.toHaveProperty("replayed");
+    // The replay is the first answer, marked as one (HTTP marks it with its header instead).
+    expect(await service("consume", ws, body, { idempotencyKey: "spend-1" })).toEqual({
+      ...first,
+      replayed: true,
+    });
 
     // The same key and request over HTTP is a replay of the binding's call, byte for byte.
     const headers = { "idempotency-key": "spend-1" };
@@ -434,7 +439,7 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
         { feature: "ai_agent", credits: 10 },
         { idempotencyKey: "hold-1" },
       ),
-    ).toEqual(reserved.json);
+    ).toEqual({ ...reserved.json, replayed: true });
     const committed = await service("commit", ws, id, { credits: 12 }, { idempotencyKey: "pay-1" });
     expect(committed).toMatchObject({ state: "committed", charged: 12 });
     const encoded = id.replace("_", "%5F");
@@ -453,6 +458,37 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
 
     const credits = await service("credits", ws);
     expect(credits).toMatchObject({ used: 30 + 12, held: 0 });
+  });
+
+  it("marks every replay with replayed: true, and no first answer or error", async () => {
+    const ws = freshWorkspace("replays");
+    await setClock(ws, "2026-07-15T09:00:00Z");
+    const ctx: Ctx = { reservations: [] };
+    let replays = 0;
+    const idempotent = new Set<string>();
+    for (const [i, step] of STEPS.entries()) {
+      const op = OPERATIONS.get(step.op);
+      const binding = step.role === "service" ? "SERVICE" : "PLATFORM";
+      const args = step.args(ws, ctx);
+      // Only mutations take options; a key on the others would be an extra argument.
+      if (op?.idempotent) args.push({ idempotencyKey: step.key ?? `replay-${i}` });
+      const first = await viaBinding(binding, step.op, ...args);
+      noteReservation(first, ctx);
+      expect(first, `step ${i}: ${step.op}`).not.toHaveProperty("replayed");
+      const again = await viaBinding(binding, step.op, ...args);
+      if (!op?.idempotent || first.error !== undefined) {
+        // Reads run again; an error is never recorded under its key, so it runs again too.
+        expect(again, `step ${i}: ${step.op} again`).not.toHaveProperty("replayed");
+        continue;
+      }
+      expect(again, `step ${i}: ${step.op} again`).toEqual({ ...first, replayed: true });
+      replays++;
+      idempotent.add(step.op);
+    }
+    // Every mutation that answered was replayed at least once.
+    const mutations = [...OPERATIONS.values()].filter((op) => op.idempotent).map((op) => op.name);
+    expect([...idempotent].sort()).toEqual(mutations.sort());
+    expect(replays).toBeGreaterThanOrEqual(mutations.length);
   });
 
   it("answers a caller's mistake as an error value naming every field, and changes nothing", async () => {
