@@ -63,16 +63,25 @@ export function thrownError(error: unknown): ApiErrorBody {
 }
 
 /**
- * Runs an operation for a service-binding caller acting as `role`: the same guard, role check,
+ * Who calls over a binding: a role over every workspace (a binding is the account's own trust
+ * boundary), or a role held for one workspace only, as a token names one
+ * (docs/rules.md#answers-errors-and-callers). `workspace` undefined: the binding names none,
+ * and every call is refused rather than reaching them all.
+ */
+export type Caller = Role | { role: Role; workspace: string | undefined };
+
+/**
+ * Runs an operation for a service-binding caller: the same guard, role check, workspace scope,
  * validation, fingerprint and object call as the HTTP route, and the same JSON as its body.
  */
 export async function invoke<O extends AnyOperation>(
   env: Env,
-  role: Role,
+  caller: Caller,
   op: O,
   raw: { params: Record<string, unknown>; query?: unknown; body?: unknown },
   options?: unknown,
 ): Promise<Result<AnswerOf<O>>> {
+  const role = typeof caller === "string" ? caller : caller.role;
   const refused = op.guard?.(env);
   if (refused !== undefined) return { error: refused };
   if (!op.roles.includes(role)) {
@@ -82,6 +91,22 @@ export async function invoke<O extends AnyOperation>(
         message: `This call needs one of the roles: ${op.roles.join(", ")}.`,
       },
     };
+  }
+  // Like a token for another workspace over HTTP: refused before the input is even read.
+  if (typeof caller === "object") {
+    if (caller.workspace === undefined) {
+      return {
+        error: {
+          code: "forbidden",
+          message: 'This binding names no workspace: set props = { workspace = "…" } on it.',
+        },
+      };
+    }
+    if (raw.params.ws !== caller.workspace) {
+      return {
+        error: { code: "forbidden", message: "This binding belongs to another workspace." },
+      };
+    }
   }
   const parsedOptions = CallOptionsSchema.safeParse(options);
   const input = parseInput(op, raw);

@@ -1,5 +1,6 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { QuotaPlatform, QuotaService } from "../../src/entrypoints";
+import { QuotaPlatform, QuotaService, QuotaWorkspace } from "../../src/entrypoints";
 import { OPERATIONS } from "../../src/operations";
 import { call, freshWorkspace, setClock, subscribe } from "../helpers";
 import { platform, service, thrownBy, viaBinding } from "./bindings";
@@ -572,5 +573,59 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
     expect(await platform("connectChannel", ws, "whatsapp", old)).toMatchObject({
       grandfathered: true,
     });
+  });
+});
+
+describe("QuotaWorkspace: QuotaService for the one workspace its binding's props name", () => {
+  /**
+   * The entrypoint as workerd makes it for a binding with these `props` (`ctx.props`); its
+   * methods are called directly, since the test Workers' bindings carry no props.
+   */
+  const scoped = (props: unknown) =>
+    new QuotaWorkspace(
+      { props, waitUntil() {}, passThroughOnException() {} } as unknown as ExecutionContext,
+      env,
+    );
+  const spend = { feature: "ai_rewriter", credits: 10 } as const;
+
+  it("acts as the service role in its workspace and refuses every other, changing nothing there", async () => {
+    const mine = freshWorkspace("mine");
+    const other = freshWorkspace("other");
+    for (const ws of [mine, other]) await subscribe(ws);
+    const quota = scoped({ workspace: mine });
+
+    expect(await quota.consume(mine, spend, { idempotencyKey: "k" })).toMatchObject({
+      allowed: true,
+      used: 10,
+    });
+    const elsewhere = { error: { code: "forbidden", message: expect.stringContaining("another") } };
+    for (const [name, call] of [
+      ["consume", () => quota.consume(other, spend, { idempotencyKey: "k" })],
+      ["check", () => quota.check(other, spend)],
+      ["reserve", () => quota.reserve(other, spend)],
+      ["usage", () => quota.usage(other)],
+      ["createEntity", () => quota.createEntity(other, "leads", { id: "l1" })],
+      // A caller's mistake in another workspace's call is still the scope's refusal.
+      ["consume (bad body)", () => quota.consume(other, { feature: "nope", credits: -1 } as never)],
+    ] as const) {
+      expect(await call(), name).toEqual(elsewhere);
+    }
+    expect(await service("credits", other)).toMatchObject({ used: 0, held: 0 });
+    expect(await service("usage", other)).toMatchObject({ leads: { used: 0 } });
+
+    // The service role still: no platform method is there, and nothing else was added.
+    expect("putSubscription" in quota).toBe(false);
+    expect(Object.getOwnPropertyNames(QuotaWorkspace.prototype)).toEqual(["constructor"]);
+  });
+
+  it("refuses everything when its binding names no workspace, rather than reaching them all", async () => {
+    const ws = freshWorkspace();
+    await subscribe(ws);
+    for (const props of [undefined, {}, { workspace: 7 }, { workspace: "" }]) {
+      const answer = await scoped(props).check(ws, spend);
+      expect(answer, JSON.stringify(props)).toEqual({
+        error: { code: "forbidden", message: expect.any(String) },
+      });
+    }
   });
 });
