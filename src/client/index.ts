@@ -179,6 +179,10 @@ export function createQuotaClient(options: QuotaClientOptions) {
     }
     const { data, error, response } = answered;
     if (response.status >= 500) return unanswered(`HTTP ${response.status}`);
+    // Every try carries the same request, so a later try's 4xx is what an earlier one got too,
+    // except a 401: the token can expire between tries, and it is checked before the replay
+    // lookup, so it says nothing about whether an earlier try landed.
+    if (response.status === 401 && report.mayHaveReached) return unanswered("HTTP 401");
     if (data !== undefined && response.ok) {
       const replayed = response.headers.get("idempotent-replayed") === "true";
       return (replayed ? { ...data, replayed: true } : data) as Result<T>;

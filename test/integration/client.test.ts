@@ -55,7 +55,7 @@ const connectionRefused = () =>
     }),
   });
 
-type Step = "forward" | "lose-answer" | "503" | "refused" | "dropped";
+type Step = "forward" | "lose-answer" | "503" | "401" | "refused" | "dropped";
 
 /**
  * The service reached through a script: each try does what the next entry says.
@@ -63,6 +63,7 @@ type Step = "forward" | "lose-answer" | "503" | "refused" | "dropped";
  * - `lose-answer`: the request reaches the service and is decided in full, then the try's
  *   timeout rings before the answer is read: the try is aborted, its answer lost.
  * - `503`: an unavailable answer, as a workspace that cannot answer gives it.
+ * - `401`: the token was refused (it expired between two tries).
  * - `refused`: the connection is refused; nothing is sent.
  * - `dropped`: the connection drops, with no sign of whether the request was sent.
  */
@@ -73,6 +74,10 @@ function scriptedFetch(script: Step[], clock: () => Clock) {
     const step = script[tries.length - 1] ?? "forward";
     if (step === "refused") throw connectionRefused();
     if (step === "dropped") throw new TypeError("Network connection lost.");
+    if (step === "401") {
+      const body = { error: { code: "unauthenticated", message: "The token has expired." } };
+      return Response.json(body, { status: 401 });
+    }
     if (step === "503") {
       return new Response(JSON.stringify({ error: { code: "unavailable", message: "busy" } }), {
         status: 503,
@@ -356,16 +361,21 @@ describe("an outcome the client could not learn", () => {
       [["503"], "outcome_unknown"],
       [["lose-answer"], "outcome_unknown"],
       [["refused"], "service_unavailable"],
+      // The token expired between a try that landed and its retry: the 401 hides nothing.
+      [["lose-answer", "401"], "outcome_unknown"],
     ] as const) {
-      const { client } = await clientFor(ws, [...script], { maxAttempts: 1 });
-      const answer = await client.consume(ws, spend, { idempotencyKey: `k-${script[0]}` });
-      expect(answer, script[0]).toMatchObject({ allowed: false, reason: expected });
+      const { client } = await clientFor(ws, [...script], { maxAttempts: script.length });
+      const answer = await client.consume(ws, spend, { idempotencyKey: `k-${script.join("+")}` });
+      expect(answer, script.join("+")).toMatchObject({ allowed: false, reason: expected });
       if (expected === "outcome_unknown") {
-        expect(answer).toMatchObject({ idempotencyKey: `k-${script[0]}` });
+        expect(answer).toMatchObject({ idempotencyKey: `k-${script.join("+")}` });
       }
     }
-    // Only the lost answer was a decided spend.
-    expect(await used(ws)).toBe(25);
+    // Only the lost answers were decided spends.
+    expect(await used(ws)).toBe(50);
+    // A 401 that is the only answer is the caller's mistake, answered as such.
+    const { client } = await clientFor(ws, ["401"]);
+    expect(await client.consume(ws, spend)).toMatchObject({ error: { code: "unauthenticated" } });
   });
 });
 
