@@ -1,7 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-import { TEST_AUTH_SECRET } from "./test/secret.ts";
+import { TEST_AUTH_SECRET } from "./test/support/secret.ts";
 
 /**
  * Benchmarks: `npm run bench` (every bench/*.bench.ts) or `npm run bench -- bench/x.bench.ts`.

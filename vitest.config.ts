@@ -1,7 +1,7 @@
 import { cloudflareTest, getRunnerName } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
-import { TEST_AUTH_SECRET } from "./test/secret.ts";
+import { TEST_AUTH_SECRET } from "./test/support/secret.ts";
 import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
 import { workerUnderTest } from "./vitest.worker.ts";
 

@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { TEST_AUTH_SECRET } from "./test/secret.ts";
+import { TEST_AUTH_SECRET } from "./test/support/secret.ts";
 import { workerUnderTest } from "./vitest.worker.ts";
 
 /**

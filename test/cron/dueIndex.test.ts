@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DUE_SHARDS, shardName, shardOf } from "../../src/cron/dueIndex";
-import { freshWorkspace } from "../helpers";
+import { freshWorkspace } from "../support/helpers";
 
 /** A due index object of its own, so no other test's workspaces are in it. */
 const isolatedShard = () => env.DUE_INDEX.getByName(`test-${freshWorkspace("shard")}`);

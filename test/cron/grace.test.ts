@@ -9,7 +9,7 @@ import {
   freshWorkspace,
   settledAlarm,
   subscribe,
-} from "../helpers";
+} from "../support/helpers";
 import { deleteAlarm, runCron } from "./sweep";
 
 freezeTime();

@@ -10,7 +10,7 @@ import {
   setClock,
   settledAlarm,
   subscribe,
-} from "../helpers";
+} from "../support/helpers";
 import { armProbe, installProbe } from "./probe";
 import { alarmOf, deleteAlarm, indexed, runCron } from "./sweep";
 

@@ -7,7 +7,7 @@ import {
   type QuotaClient,
   retryingFetch,
 } from "../../src/client";
-import { call, freshWorkspace, subscribe, token } from "../helpers";
+import { call, freshWorkspace, subscribe, token } from "../support/helpers";
 
 /**
  * The typed client against the running Worker (its fetch is the Worker's own): a spend, a

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { QuotaPlatform, QuotaService, QuotaWorkspace } from "../../src/entrypoints";
 import { OPERATIONS } from "../../src/operations";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 import { platform, service, thrownBy, viaBinding } from "./bindings";
 
 /**

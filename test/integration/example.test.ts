@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, freshWorkspace, subscribe } from "../helpers";
+import { call, freshWorkspace, subscribe } from "../support/helpers";
 
 /**
  * examples/ai-feature runs here as its own Worker, configured by its own wrangler.toml, bound to

@@ -3,7 +3,7 @@ import { Validator } from "@cfworker/json-schema";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ERROR_STATUS } from "../../src/errors";
-import { freshWorkspace, token } from "../helpers";
+import { freshWorkspace, token } from "../support/helpers";
 import { reportFigures } from "./figures";
 import { seedFrom } from "./rng";
 import {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, freshWorkspace, token } from "../helpers";
+import { call, freshWorkspace, token } from "../support/helpers";
 import { reportFigures } from "./figures";
 import {
   type Change,

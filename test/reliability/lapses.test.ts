@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, freshWorkspace, token } from "../helpers";
+import { call, freshWorkspace, token } from "../support/helpers";
 import { reportFigures } from "./figures";
 import { checkHistory, countersAgainstLedger, type Observation, readLedger } from "./history";
 import { subscriptionBody } from "./workload";

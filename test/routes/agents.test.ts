@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 const ANCHOR = "2026-07-15T00:00:00.000Z";
 const LEGACY = "2026-03-01T00:00:00.000Z";

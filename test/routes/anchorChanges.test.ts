@@ -11,8 +11,8 @@ import {
   reserve,
   rows,
   setup,
-} from "../credits-helpers";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+} from "../support/credits";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 /** PRODUCT §3: a changed anchor ends the period in force at the change (issue 10, items 3-4). */
 

@@ -2,8 +2,8 @@ import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
 import { MAX_TOKEN_LIFETIME_SECONDS } from "../../src/auth";
 import type { Role } from "../../src/workspace/context";
-import { call, freshWorkspace, subscribe, token } from "../helpers";
-import { TEST_AUTH_SECRET } from "../secret";
+import { call, freshWorkspace, subscribe, token } from "../support/helpers";
+import { TEST_AUTH_SECRET } from "../support/secret";
 
 describe("auth matrix", () => {
   it("refuses a missing token with 401", async () => {
@@ -96,7 +96,7 @@ describe("auth matrix", () => {
   it("refuses a token whose claims are missing or of an unknown role with 401", async () => {
     const ws = freshWorkspace();
     const { sign } = await import("hono/jwt");
-    const { TEST_AUTH_SECRET } = await import("../secret");
+    const { TEST_AUTH_SECRET } = await import("../support/secret");
     const exp = Math.floor(Date.now() / 1000) + 60;
     for (const payload of [
       { ws, role: "owner", exp },

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 const NOW = "2026-07-01T00:00:00.000Z";
 const HOUR = 3_600_000;

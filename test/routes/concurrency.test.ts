@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 /** Concurrent calls against one workspace through the Worker: limits hold exactly, events once. */
 const eventTypes = (ws: string) =>

@@ -13,8 +13,8 @@ import {
   setLimit,
   setup,
   usage,
-} from "../credits-helpers";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+} from "../support/credits";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 describe("the seed examples", () => {
   it("Pro × 3 seats = 6,750 credits", async () => {

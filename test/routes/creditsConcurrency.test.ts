@@ -9,8 +9,8 @@ import {
   reserve,
   setLimit,
   setup,
-} from "../credits-helpers";
-import { freshWorkspace } from "../helpers";
+} from "../support/credits";
+import { freshWorkspace } from "../support/helpers";
 
 describe("atomicity through the Worker", () => {
   it("allows exactly what the feature limit and then the balance permit, under hundreds of concurrent calls", async () => {

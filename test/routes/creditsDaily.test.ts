@@ -10,8 +10,8 @@ import {
   release,
   reserve,
   rows,
-} from "../credits-helpers";
-import { call, freshWorkspace, setClock, subscribe, token } from "../helpers";
+} from "../support/credits";
+import { call, freshWorkspace, setClock, subscribe, token } from "../support/helpers";
 
 const daily = (ws: string, role: "viewer" | "service" | "admin" | "platform" = "viewer") =>
   call("GET", `${api(ws)}/credits/daily`, { role });

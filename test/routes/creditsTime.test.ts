@@ -11,8 +11,8 @@ import {
   rows,
   setup,
   usage,
-} from "../credits-helpers";
-import { freshWorkspace, setClock, subscribe } from "../helpers";
+} from "../support/credits";
+import { freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 const Z = (day: string) => `${day}T00:00:00.000Z`;
 

@@ -6,7 +6,7 @@ import { DAY_MS } from "../../src/policy/time";
 import { Store } from "../../src/storage";
 import { issueCursor } from "../../src/workspace/cursors";
 import { recordEvents } from "../../src/workspace/events";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 /**
  * PRODUCT.md §7: cursors of the event feed, the credit ledger and the channel lists are opaque

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { WorkspaceObject } from "../../src/workspace/object";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 const T0 = "2026-07-15T00:00:00.000Z";
 const GRACE_END = "2026-07-16T00:00:00.000Z";

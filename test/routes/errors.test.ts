@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, freshWorkspace, subscribe } from "../helpers";
+import { call, freshWorkspace, subscribe } from "../support/helpers";
 
 const VALID = { plan: "base", seats: 2, periodAnchor: "2026-07-15T00:00:00.000Z" };
 
@@ -68,7 +68,7 @@ describe("validation and error shapes", () => {
 
   it("answers an invalid workspace id with 400 naming ws", async () => {
     const r = await call("GET", "/v1/workspaces/bad.id!/usage", {
-      token: await (await import("../helpers")).token("*", "platform"),
+      token: await (await import("../support/helpers")).token("*", "platform"),
     });
     expect(r.status).toBe(400);
     expect(r.json.error.details[0].path).toBe("ws");

@@ -4,7 +4,7 @@ import type { PolicyEvent } from "../../src/policy/events";
 import { DAY_MS } from "../../src/policy/time";
 import { Store } from "../../src/storage";
 import { recordEvents } from "../../src/workspace/events";
-import { call, freshWorkspace, setClock, subscribe, token } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe, token } from "../support/helpers";
 
 const T0 = Date.UTC(2026, 6, 20);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, freshWorkspace, subscribe } from "../helpers";
+import { call, freshWorkspace, subscribe } from "../support/helpers";
 
 /** The largest feature cap, documented in the schema so it shows in the OpenAPI document. */
 const MAX = 1_000_000_000;

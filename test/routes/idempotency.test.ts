@@ -2,7 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ok } from "../../src/errors";
 import type { WorkspaceObject } from "../../src/workspace/object";
-import { advanceTimeTo, call, freezeTime, freshWorkspace } from "../helpers";
+import { advanceTimeTo, call, freezeTime, freshWorkspace } from "../support/helpers";
 
 const body = (seats: number) => ({ plan: "pro", seats, periodAnchor: "2026-07-15T00:00:00.000Z" });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, freshWorkspace, setClock, subscribe, token } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe, token } from "../support/helpers";
 
 /**
  * An Idempotency-Key names one call: the route and its decoded path parameters, not the bytes

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 interface Entry {
   id: number;

@@ -4,8 +4,8 @@ import openApi31Schema from "../../node_modules/@seriousme/openapi-schema-valida
 import { createApp } from "../../src/api";
 import committedDocument from "../../src/client/openapi.json";
 import { ERROR_STATUS } from "../../src/errors";
-import { call, freshWorkspace, subscribe } from "../helpers";
-import { checkAnswerAgainstOpenApi } from "../openapiCheck";
+import { call, freshWorkspace, subscribe } from "../support/helpers";
+import { checkAnswerAgainstOpenApi } from "../support/openapiCheck";
 
 type Operation = {
   responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
@@ -99,7 +99,7 @@ describe("OpenAPI document", () => {
   });
 });
 
-describe("the 2xx check every route test runs (test/openapiCheck.ts)", () => {
+describe("the 2xx check every route test runs (test/support/openapiCheck.ts)", () => {
   const agent = {
     id: "a1",
     name: "A",

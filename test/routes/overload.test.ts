@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { objectFault, RETRY_AFTER_SECONDS } from "../../src/errors";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 /**
  * PRODUCT.md §7 and the 503 contract: when the workspace object throws (overloaded, a transient

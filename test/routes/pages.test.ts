@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { EXAMPLE_ORIGIN, EXAMPLE_WORKSPACE } from "../../src/app/docs";
 import { ERROR_STATUS } from "../../src/errors";
 import type { Role } from "../../src/workspace/context";
-import { call, freshWorkspace, token } from "../helpers";
+import { call, freshWorkspace, token } from "../support/helpers";
 
 const get = (path: string, headers: Record<string, string> = {}) =>
   SELF.fetch(`https://quota.test${path}`, { headers });

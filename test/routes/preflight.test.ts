@@ -2,8 +2,8 @@ import { createExecutionContext, env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/api";
 import { preflight } from "../../src/preflight";
-import { setup } from "../credits-helpers";
-import { freshWorkspace, token } from "../helpers";
+import { setup } from "../support/credits";
+import { freshWorkspace, token } from "../support/helpers";
 
 /**
  * credits/check and credits/consume are answered before the router when plainly valid

@@ -11,8 +11,8 @@ import {
   rows,
   setLimit,
   setup,
-} from "../credits-helpers";
-import { call, freshWorkspace, setClock } from "../helpers";
+} from "../support/credits";
+import { call, freshWorkspace, setClock } from "../support/helpers";
 
 const ONE_SEAT_PRO = { plan: "pro", seats: 1, periodAnchor: "2026-07-15T00:00:00Z" };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/api";
 import { jsonDepthExceeds, MAX_BODY_DEPTH } from "../../src/routes/shared";
-import { call, freshWorkspace, subscribe } from "../helpers";
+import { call, freshWorkspace, subscribe } from "../support/helpers";
 
 /**
  * Hostile but bounded input against every route the Worker serves: no answer is a 5xx, every

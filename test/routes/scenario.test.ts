@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 /**
  * A month in the life of one workspace, across every capability, through the public API and a

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/api";
-import { call, freshWorkspace, setClock, subscribe, token } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe, token } from "../support/helpers";
 
 describe("test clocks", () => {
   it("freezes a workspace clock before its subscription exists, then moves forward only", async () => {

@@ -2,8 +2,8 @@ import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
 import { MAX_TOKEN_LIFETIME_SECONDS } from "../../src/auth";
 import { UNAUTHENTICATED_REASONS } from "../../src/errors";
-import { call, freshWorkspace, subscribe, token } from "../helpers";
-import { TEST_AUTH_SECRET } from "../secret";
+import { call, freshWorkspace, subscribe, token } from "../support/helpers";
+import { TEST_AUTH_SECRET } from "../support/secret";
 
 // Clients act on `details.reason`, never on the message (docs/api.md#tokens-and-roles): the
 // billing page says what went wrong from it.

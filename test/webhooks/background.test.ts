@@ -11,7 +11,7 @@ import {
   freshWorkspace,
   settledAlarm,
   subscribe,
-} from "../helpers";
+} from "../support/helpers";
 import { received, releaseHeld, scriptAnswers } from "./client";
 
 installProbe();

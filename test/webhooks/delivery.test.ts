@@ -6,7 +6,7 @@ import { Store } from "../../src/storage";
 import { deliverDue } from "../../src/workspace/delivery";
 import { recordEvents } from "../../src/workspace/events";
 import { armProbe, installProbe } from "../cron/probe";
-import { call, freshWorkspace, setClock, subscribe } from "../helpers";
+import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 import { postToReceiver, received, releaseHeld, scriptAnswers } from "./client";
 
 installProbe();

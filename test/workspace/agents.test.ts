@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SubscriptionInput } from "../../src/workspace/subscription";
-import { freshWorkspace } from "../helpers";
+import { freshWorkspace } from "../support/helpers";
 
 const ANCHOR = "2026-07-15T00:00:00.000Z";
 const ADMIN = { role: "admin" as const };

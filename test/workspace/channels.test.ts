@@ -11,7 +11,7 @@ import {
   setClock,
   settledAlarm,
   subscribe,
-} from "../helpers";
+} from "../support/helpers";
 
 const NOW = "2026-07-01T00:00:00.000Z";
 const T0 = Date.parse(NOW);

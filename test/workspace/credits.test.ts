@@ -16,7 +16,7 @@ import {
   reserve,
   rows,
   setup,
-} from "../credits-helpers";
+} from "../support/credits";
 import {
   advanceTimeTo,
   freezeTime,
@@ -24,7 +24,7 @@ import {
   setClock,
   settledAlarm,
   subscribe,
-} from "../helpers";
+} from "../support/helpers";
 
 const service: CallMeta = { role: "service" };
 const HOUR = 3_600_000;

@@ -10,7 +10,7 @@ import {
   setClock,
   settledAlarm,
   subscribe,
-} from "../helpers";
+} from "../support/helpers";
 
 const service = { role: "service" } as const;
 const T0 = "2026-07-15T00:00:00.000Z";

@@ -3,8 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { AiFeature } from "../../src/policy/catalogue";
 import type { CallMeta } from "../../src/workspace/context";
 import { WorkspaceObject } from "../../src/workspace/object";
-import { events, expectCountersMatchLedger, inObject, setup } from "../credits-helpers";
-import { freezeTime, freshWorkspace, setClock, settledAlarm } from "../helpers";
+import { events, expectCountersMatchLedger, inObject, setup } from "../support/credits";
+import { freezeTime, freshWorkspace, setClock, settledAlarm } from "../support/helpers";
 
 /**
  * What the object keeps in memory (subscription, credit counters, next deadline, alarm) must

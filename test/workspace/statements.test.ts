@@ -2,7 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { CallMeta } from "../../src/workspace/context";
 import type { WorkspaceObject } from "../../src/workspace/object";
-import { freezeTime, freshWorkspace, settledAlarm } from "../helpers";
+import { freezeTime, freshWorkspace, settledAlarm } from "../support/helpers";
 
 /**
  * The hot path's cost in SQL, counted (never timed): statements, rows read and rows written per

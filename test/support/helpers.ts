@@ -1,7 +1,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { sign } from "hono/jwt";
 import { afterEach, beforeEach, vi } from "vitest";
-import type { Role } from "../src/workspace/context";
+import type { Role } from "../../src/workspace/context";
 import { checkAnswerAgainstOpenApi } from "./openapiCheck";
 import { TEST_AUTH_SECRET } from "./secret";
 

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
-import type { WorkspaceObject } from "../src/workspace/object";
+import type { WorkspaceObject } from "../../src/workspace/object";
 import { type CallOptions, call, setClock, subscribe } from "./helpers";
 
 export const api = (ws: string) => `/v1/workspaces/${ws}`;
