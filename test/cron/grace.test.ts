@@ -2,6 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { dueShardFor } from "../../src/cron/dueIndex";
 import { GRACE_MS } from "../../src/policy/episode";
+import { eventsIn, storedEvents } from "../support/events";
 import {
   advanceTimeTo,
   call,
@@ -46,10 +47,7 @@ describe("a real grace end on a workspace left alone", () => {
       channels: state.storage.sql
         .exec<{ id: string; status: string }>("SELECT id, status FROM channels ORDER BY seq")
         .toArray(),
-      events: state.storage.sql
-        .exec<{ type: string }>("SELECT type FROM events ORDER BY seq")
-        .toArray()
-        .map((e) => e.type),
+      events: eventsIn(state.storage.sql).map((e) => e.type),
     }));
     expect(stored.channels).toEqual([
       { id: "a", status: "disabled" },
@@ -59,9 +57,6 @@ describe("a real grace end on a workspace left alone", () => {
 
     // A second and a concurrent sweep change nothing more.
     await Promise.all([runCron(), runCron()]);
-    const again = await runInDurableObject(stubOf(ws), (_instance, state) =>
-      state.storage.sql.exec("SELECT COUNT(*) AS n FROM events").one(),
-    );
-    expect(again.n).toBe(3);
+    expect(await storedEvents(ws)).toHaveLength(3);
   });
 });

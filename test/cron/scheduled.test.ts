@@ -1,8 +1,9 @@
-import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { EVENT_RETENTION_MS } from "../../src/policy/delivery";
 import { periodAt } from "../../src/policy/periods";
 import { HOUR_MS } from "../../src/policy/time";
+import { storedEvents } from "../support/events";
 import {
   advanceTimeTo,
   freezeTime,
@@ -26,16 +27,6 @@ const nextDue = (recordedAt: number) =>
   Math.min(
     recordedAt + EVENT_RETENTION_MS,
     periodAt(Date.parse("2026-07-15T00:00:00.000Z"), Date.now()).end,
-  );
-
-/** The workspace's events straight from its storage: reading them applies nothing. */
-const storedEvents = (ws: string) =>
-  runInDurableObject(env.WORKSPACE.getByName(ws), (_instance, state) =>
-    state.storage.sql
-      .exec<{ id: string; type: string; occurred_at: number; recorded_at: number }>(
-        "SELECT id, type, occurred_at, recorded_at FROM events ORDER BY seq",
-      )
-      .toArray(),
   );
 
 /**
@@ -94,11 +85,11 @@ describe("due work without traffic", () => {
     expect(await settledAlarm(ws)).toBe(dueAt);
     // No request after this point: only the alarm can record the enforcement.
     advanceTimeTo(dueAt + 20);
-    expect(await storedEvents(ws)).toEqual([]);
+    expect(await storedEvents(ws, { ms: true, recorded: true })).toEqual([]);
     expect(await runDurableObjectAlarm(env.WORKSPACE.getByName(ws))).toBe(true);
-    const events = await storedEvents(ws);
-    expect(events.map((e) => [e.type, e.occurred_at])).toEqual([["limit.enforced", dueAt]]);
-    expect(events[0]?.recorded_at).toBe(dueAt + 20);
+    const events = await storedEvents(ws, { ms: true, recorded: true });
+    expect(events.map((e) => [e.type, e.occurredAt])).toEqual([["limit.enforced", dueAt]]);
+    expect(events[0]?.recordedAt).toBe(dueAt + 20);
     // What is left due is the event's end of retention or the next credit renewal.
     const retentionEnd = nextDue(dueAt + 20);
     expect(await indexed(ws)).toBe(retentionEnd);
@@ -109,13 +100,13 @@ describe("due work without traffic", () => {
     const dueAt = Date.now() + 1_500;
     const ws = await missedAlarmWorkspace(dueAt);
     advanceTimeTo(dueAt + 50);
-    expect(await storedEvents(ws)).toEqual([]);
+    expect(await storedEvents(ws, { ms: true, recorded: true })).toEqual([]);
     await runCron();
-    const events = await storedEvents(ws);
-    expect(events.map((e) => [e.type, e.occurred_at])).toEqual([["limit.enforced", dueAt]]);
+    const events = await storedEvents(ws, { ms: true, recorded: true });
+    expect(events.map((e) => [e.type, e.occurredAt])).toEqual([["limit.enforced", dueAt]]);
     // Late, but dated when it was due; what is left due is the event's end of retention.
-    const retentionEnd = nextDue(events[0]?.recorded_at ?? 0);
-    expect(events[0]?.recorded_at).toBeGreaterThan(dueAt);
+    const retentionEnd = nextDue(events[0]?.recordedAt ?? 0);
+    expect(events[0]?.recordedAt).toBeGreaterThan(dueAt);
     expect(await indexed(ws)).toBe(retentionEnd);
     expect(await alarmOf(ws)).toBe(retentionEnd);
   });
@@ -133,9 +124,9 @@ describe("due work without traffic", () => {
     ]);
     await runCron();
     for (const ws of workspaces) {
-      const events = await storedEvents(ws);
-      expect(events.map((e) => [e.type, e.occurred_at])).toEqual([["limit.enforced", dueAt]]);
-      expect(await indexed(ws)).toBe(nextDue(events[0]?.recorded_at ?? 0));
+      const events = await storedEvents(ws, { ms: true, recorded: true });
+      expect(events.map((e) => [e.type, e.occurredAt])).toEqual([["limit.enforced", dueAt]]);
+      expect(await indexed(ws)).toBe(nextDue(events[0]?.recordedAt ?? 0));
     }
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, freshWorkspace, subscribe } from "../support/helpers";
+import type { LedgerEntry } from "../support/schemas";
 
 /**
  * examples/ai-feature runs here as its own Worker, configured by its own wrangler.toml, bound to
@@ -21,13 +22,6 @@ async function rewrite(worker: Fetcher, workspace: string, text: string, request
 
 const credits = async (ws: string) =>
   (await call("GET", `/v1/workspaces/${ws}/credits`, { role: "viewer" })).json;
-
-interface LedgerEntry {
-  kind: string;
-  credits: number;
-  reservationId: string | null;
-  idempotencyKey: string | null;
-}
 
 async function ledger(ws: string): Promise<LedgerEntry[]> {
   const r = await call("GET", `/v1/workspaces/${ws}/credits/ledger?limit=100`, { role: "viewer" });

@@ -7,10 +7,9 @@ import {
   phaseAt,
   stepEpisode,
 } from "../../src/policy/episode";
-import { DAY_MS } from "../../src/policy/time";
+import { DAY_MS, MINUTE_MS } from "../../src/policy/time";
 
 const T0 = Date.UTC(2026, 6, 1, 12);
-const MINUTE = 60_000;
 
 /** A step at limit 5 unless told otherwise. */
 const step = (episode: Episode, breached: boolean, now: number, limit: number | null = 5) =>
@@ -82,15 +81,15 @@ describe("no grace twice in a row", () => {
   const grace: Episode = { phase: "grace", startedAt: T0, graceEndsAt: T0 + GRACE_MS, limit: 5 };
 
   it("an episode ended by the count going down leaves its grace end to the next one", () => {
-    const ended = step(grace, false, T0 + GRACE_MS - MINUTE);
+    const ended = step(grace, false, T0 + GRACE_MS - MINUTE_MS);
     expect(ended.episode).toEqual({
       phase: "ok",
-      memory: { endedAt: T0 + GRACE_MS - MINUTE, graceEndsAt: T0 + GRACE_MS },
+      memory: { endedAt: T0 + GRACE_MS - MINUTE_MS, graceEndsAt: T0 + GRACE_MS },
     });
-    const again = step(ended.episode, true, T0 + GRACE_MS - MINUTE / 2);
+    const again = step(ended.episode, true, T0 + GRACE_MS - MINUTE_MS / 2);
     expect(again.episode).toEqual({
       phase: "grace",
-      startedAt: T0 + GRACE_MS - MINUTE / 2,
+      startedAt: T0 + GRACE_MS - MINUTE_MS / 2,
       graceEndsAt: T0 + GRACE_MS,
       limit: 5,
     });
@@ -126,25 +125,28 @@ describe("no grace twice in a row", () => {
   });
 
   it("the memory lasts less than 7 days after the end: then a fresh 24 hours", () => {
-    const ended = step(grace, false, T0 + MINUTE).episode;
-    const last = T0 + MINUTE + GRACE_MEMORY_MS - 1;
+    const ended = step(grace, false, T0 + MINUTE_MS).episode;
+    const last = T0 + MINUTE_MS + GRACE_MEMORY_MS - 1;
     expect(step(ended, true, last).episode).toMatchObject({ graceEndsAt: T0 + GRACE_MS });
-    const fresh = T0 + MINUTE + GRACE_MEMORY_MS;
+    const fresh = T0 + MINUTE_MS + GRACE_MEMORY_MS;
     expect(step(ended, true, fresh).episode).toMatchObject({ graceEndsAt: fresh + GRACE_MS });
     expect(step(ended, true, fresh).events[0]?.data.graceCarriedOver).toBeUndefined();
   });
 
   it("an episode ended by a raised limit leaves its grace end too: no fresh grace", () => {
     // Seats 1 → 2 a minute before the grace end (limit 5 → 10), then back to 1 (docs/rules.md).
-    const ended = step(grace, false, T0 + GRACE_MS - MINUTE, 10);
+    const ended = step(grace, false, T0 + GRACE_MS - MINUTE_MS, 10);
     expect(ended.episode).toEqual({
       phase: "ok",
-      memory: { endedAt: T0 + GRACE_MS - MINUTE, graceEndsAt: T0 + GRACE_MS },
+      memory: { endedAt: T0 + GRACE_MS - MINUTE_MS, graceEndsAt: T0 + GRACE_MS },
     });
-    const back = step(ended.episode, true, T0 + GRACE_MS - MINUTE + 1_000, 5);
+    const back = step(ended.episode, true, T0 + GRACE_MS - MINUTE_MS + 1_000, 5);
     expect(back.episode).toMatchObject({ phase: "grace", graceEndsAt: T0 + GRACE_MS });
     expect(back.events[0]?.data.graceCarriedOver).toBe(true);
-    const late = step(ended.episode, true, T0 + GRACE_MS + MINUTE, 5);
-    expect(late.episode).toMatchObject({ phase: "enforced", enforcedAt: T0 + GRACE_MS + MINUTE });
+    const late = step(ended.episode, true, T0 + GRACE_MS + MINUTE_MS, 5);
+    expect(late.episode).toMatchObject({
+      phase: "enforced",
+      enforcedAt: T0 + GRACE_MS + MINUTE_MS,
+    });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type Episode, GRACE_MEMORY_MS, GRACE_MS, OK, stepEpisode } from "../../src/policy/episode";
-import { DAY_MS, HOUR_MS } from "../../src/policy/time";
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from "../../src/policy/time";
 
 /**
  * How long can a workspace keep more than its limit accessible in 30 days, whatever it does?
@@ -12,20 +12,18 @@ import { DAY_MS, HOUR_MS } from "../../src/policy/time";
  */
 
 const T0 = Date.UTC(2026, 6, 1);
-const SECOND = 1_000;
-const MINUTE = 60 * SECOND;
 const HORIZON_MS = 30 * DAY_MS;
 const LIMIT = 3;
 
 /** Before the grace end, the workspace drops under the limit this long ahead. */
-const LEADS = [SECOND, MINUTE, HOUR_MS, 6 * HOUR_MS, 23 * HOUR_MS];
+const LEADS = [SECOND_MS, MINUTE_MS, HOUR_MS, 6 * HOUR_MS, 23 * HOUR_MS];
 /** ... and stays under this long before going over again (an hour at least: bounded steps). */
 const AWAYS = [
   HOUR_MS,
   6 * HOUR_MS,
   DAY_MS,
   3 * DAY_MS,
-  GRACE_MEMORY_MS - SECOND,
+  GRACE_MEMORY_MS - SECOND_MS,
   GRACE_MEMORY_MS,
   GRACE_MEMORY_MS + HOUR_MS,
   10 * DAY_MS,
@@ -76,8 +74,8 @@ describe("the best way around a limit in 30 days", () => {
   it("no strategy keeps the excess longer than four graces (96 h)", () => {
     expect(best.overMs).toBeLessThanOrEqual(4 * GRACE_MS);
     // The best one: leave a second before each grace end, come back when the memory lapses.
-    expect(best).toMatchObject({ lead: SECOND, away: GRACE_MEMORY_MS });
-    expect(best.overMs).toBe(4 * (GRACE_MS - SECOND));
+    expect(best).toMatchObject({ lead: SECOND_MS, away: GRACE_MEMORY_MS });
+    expect(best.overMs).toBe(4 * (GRACE_MS - SECOND_MS));
   });
 
   it("a raised limit buys exactly what a close buys, never a fresh grace", () => {

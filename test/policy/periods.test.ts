@@ -11,6 +11,7 @@ import {
   scheduleAt,
   scheduleOf,
 } from "../../src/policy/periods";
+import { DAY_MS } from "../../src/policy/time";
 
 const t = (s: string) => Date.parse(s);
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -402,7 +403,7 @@ describe("schedules, property-based", () => {
   const END = t("2100-01-01T00:00:00Z");
   const instant = fc.integer({ min: START, max: END });
   const step = fc.oneof(
-    fc.record({ advance: fc.integer({ min: 0, max: 120 * 86_400_000 }) }),
+    fc.record({ advance: fc.integer({ min: 0, max: 120 * DAY_MS }) }),
     fc.record({ anchor: instant }),
     fc.record({ wholeMonths: fc.integer({ min: -1_200, max: 1_200 }) }),
   );
@@ -426,7 +427,7 @@ describe("schedules, property-based", () => {
             }
             s = scheduleOf(s, now);
             // Settling changes nothing a later read would see (exact without a cron run).
-            const later = now + 400 * 86_400_000;
+            const later = now + 400 * DAY_MS;
             expect(periodOf(s, later)).toEqual(periodOf(before, later));
           } else {
             const anchor = "anchor" in st ? st.anchor : addMonths(s.anchor, st.wholeMonths);

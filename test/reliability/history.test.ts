@@ -187,7 +187,12 @@ describe("history checker", () => {
 
   it("accepts a change only when one split point fits every grant in its bracket", () => {
     const p = "2026-07-15T00:00:00.000Z";
-    const row = (id: number, kind: LedgerEntry["kind"], feature: string | null, credits: number) =>
+    const row = (
+      id: number,
+      kind: LedgerEntry["kind"],
+      feature: LedgerEntry["feature"],
+      credits: number,
+    ) =>
       ({
         id,
         at: p,

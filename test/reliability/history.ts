@@ -13,20 +13,11 @@
  * overlap.
  */
 
-export type LedgerKind = "debit" | "hold" | "commit" | "release" | "expire" | "question";
+import type { LedgerEntry, Schemas } from "../support/schemas";
 
-/** One row of GET credits/ledger. */
-export interface LedgerEntry {
-  id: number;
-  at: string;
-  kind: LedgerKind;
-  feature: string | null;
-  credits: number;
-  reservationId: string | null;
-  idempotencyKey: string | null;
-  role: string | null;
-  periodStart: string;
-}
+/** One row of GET credits/ledger, as the generated client types it. */
+export type { LedgerEntry };
+export type LedgerKind = LedgerEntry["kind"];
 
 /** The figures a grant is judged against: the monthly balance and every feature's cap. */
 export interface Limits {
@@ -320,7 +311,7 @@ export async function readLedger(
     const cursor = after === undefined ? "" : `&after=${encodeURIComponent(after)}`;
     const page = await get(`/credits/ledger?limit=100${cursor}`);
     if (page.status !== 200) throw new Error(`ledger page answered ${page.status}`);
-    const body = page.json as { entries: LedgerEntry[]; nextCursor: string; hasMore: boolean };
+    const body = page.json as Schemas["CreditLedgerPage"];
     rows.push(...body.entries);
     if (!body.hasMore) return rows;
     after = body.nextCursor;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { HOUR_MS } from "../../src/policy/time";
 import { call, freshWorkspace, token } from "../support/helpers";
+import type { ListedChannel } from "../support/schemas";
 import { reportFigures } from "./figures";
 import { checkHistory, countersAgainstLedger, type Observation, readLedger } from "./history";
 import { subscriptionBody } from "./workload";
@@ -144,7 +146,6 @@ describe("seats raised for a second before each grace end", () => {
       if (r.status >= 500) fiveHundreds++;
       return r;
     };
-    const HOUR = 3_600_000;
     let now = START;
     const clock = () => send("PUT", "/test-clock", platform, { now: iso(now) });
     const seats = (n: number) =>
@@ -161,11 +162,11 @@ describe("seats raised for a second before each grace end", () => {
     // Hour by hour for 30 days: whenever a grace is running, bump the seats to 4 and back to 1
     // a minute before it ends; whatever was disabled is connected again at once.
     let overHours = 0;
-    const end = START + 30 * 24 * HOUR;
+    const end = START + 30 * 24 * HOUR_MS;
     while (now < end) {
       const u = (await send("GET", "/usage", platform)).json.whatsapp;
       if (u.used > u.limit) overHours++;
-      if (u.state === "grace" && Date.parse(u.graceEndsAt) - now <= HOUR) {
+      if (u.state === "grace" && Date.parse(u.graceEndsAt) - now <= HOUR_MS) {
         now = Date.parse(u.graceEndsAt) - 60_000;
         await clock();
         await seats(4);
@@ -173,10 +174,10 @@ describe("seats raised for a second before each grace end", () => {
         await clock();
         await seats(1);
       }
-      now += HOUR;
+      now += HOUR_MS;
       await clock();
       const list = (await send("GET", "/channels/whatsapp", platform)).json;
-      for (const c of list.channels as { id: string; status: string }[]) {
+      for (const c of list.channels as ListedChannel[]) {
         if (c.status === "disabled")
           await send("POST", "/channels/whatsapp", service, { id: c.id });
       }

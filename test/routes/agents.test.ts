@@ -1,5 +1,6 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { storedEvents } from "../support/events";
 import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 const ANCHOR = "2026-07-15T00:00:00.000Z";
@@ -97,19 +98,12 @@ describe("AI agents (PRODUCT.md §6)", () => {
     for (const id of ["a", "b", "c", "d"]) await create(ws, id);
     for (const id of ["a", "b", "c", "d"]) await activate(ws, id);
     await activate(ws, "d");
-    const stub = env.WORKSPACE.getByName(ws);
-    const events = await runInDurableObject(stub, (_, state) =>
-      state.storage.sql
-        .exec<{ type: string; data: string; occurred_at: number }>(
-          "SELECT type, data, occurred_at FROM events ORDER BY seq",
-        )
-        .toArray(),
-    );
+    const events = await storedEvents(ws, { ms: true });
     expect(events.map((e) => e.type)).toEqual([
       "agent.activation_refused",
       "agent.activation_refused",
     ]);
-    expect(JSON.parse(events[0]?.data ?? "{}")).toEqual({
+    expect(events[0]?.data).toEqual({
       agentId: "d",
       name: "Agent d",
       reason: "active_agent_limit",
@@ -118,7 +112,7 @@ describe("AI agents (PRODUCT.md §6)", () => {
       limit: 3,
       upgradeTo: "pro",
     });
-    expect(events[0]?.occurred_at).toBe(Date.parse("2026-07-20T10:00:00.000Z"));
+    expect(events[0]?.occurredAt).toBe(Date.parse("2026-07-20T10:00:00.000Z"));
   });
 
   it("allows the 500th agent and refuses the 501st with workspace_agent_limit", async () => {

@@ -4,7 +4,6 @@ import {
   commit,
   consume,
   credits,
-  events,
   expectCountersMatchLedger,
   inObject,
   postPackage,
@@ -12,6 +11,7 @@ import {
   rows,
   setup,
 } from "../support/credits";
+import { storedEvents } from "../support/events";
 import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 /** PRODUCT §3: a changed anchor ends the period in force at the change (issue 10, items 3-4). */
@@ -28,12 +28,12 @@ interface ResetData {
 }
 
 const resets = async (ws: string) =>
-  (await events(ws))
+  (await storedEvents(ws))
     .filter((e) => e.type === "credits.reset")
     .map((e) => ({ at: e.occurredAt, ...(e.data as unknown as ResetData) }));
 
 const thresholds = async (ws: string) =>
-  (await events(ws))
+  (await storedEvents(ws))
     .filter((e) => e.type === "credits.threshold")
     .map((e) => [e.data.percent, e.data.periodStart, e.occurredAt]);
 

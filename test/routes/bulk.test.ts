@@ -1,13 +1,14 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { HOUR_MS } from "../../src/policy/time";
 import type { WorkspaceObject } from "../../src/workspace/object";
-import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
+import { storedEvents } from "../support/events";
+import { api, call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 /** The bulk path (PRODUCT.md §9): entity batches and lookups, channel batches. */
 
 const T0 = "2026-07-15T00:00:00.000Z";
 const GRACE_END = "2026-07-16T00:00:00.000Z";
-const api = (ws: string) => `/v1/workspaces/${ws}`;
 
 /** Base with 1 seat and a leads limit of `leads` (contacts and companies: 3). */
 async function workspace(leads = 4) {
@@ -40,17 +41,6 @@ const create = (ws: string, kind: string, id: string) =>
   call("POST", `${api(ws)}/entities/${kind}`, { role: "service", body: { id } });
 const usage = async (ws: string) =>
   (await call("GET", `${api(ws)}/usage`, { role: "viewer" })).json;
-
-async function events(ws: string) {
-  return runInDurableObject(env.WORKSPACE.getByName(ws), (_: WorkspaceObject, state) =>
-    state.storage.sql
-      .exec<{ type: string; occurred_at: number; data: string }>(
-        "SELECT type, occurred_at, data FROM events ORDER BY seq",
-      )
-      .toArray()
-      .map((e) => ({ type: e.type, at: e.occurred_at, data: JSON.parse(e.data) })),
-  );
-}
 
 const ids = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 
@@ -149,7 +139,7 @@ describe("entity batches", () => {
     const other = await batch(ws, "leads", ["a", "b"], { key: "import-1" });
     expect(other.status).toBe(409);
     expect((await usage(ws)).leads.used).toBe(5);
-    expect((await events(ws)).map((e) => e.type)).toEqual(["limit.reached"]);
+    expect((await storedEvents(ws)).map((e) => e.type)).toEqual(["limit.reached"]);
   });
 });
 
@@ -175,7 +165,7 @@ describe("a batch decides like single creates at the limit boundary", () => {
     expect(r.json.entities).toEqual(singles);
     expect(r.json.usage).toEqual((await usage(single)).leads);
     expect(await usage(bulk)).toEqual(await usage(single));
-    expect(await events(bulk)).toEqual(await events(single));
+    expect(await storedEvents(bulk)).toEqual(await storedEvents(single));
     return r.json;
   }
 
@@ -194,7 +184,7 @@ describe("a batch decides like single creates at the limit boundary", () => {
       true,
       true,
     ]);
-    const reached = (await events(bulk)).find((e) => e.type === "limit.reached");
+    const reached = (await storedEvents(bulk)).find((e) => e.type === "limit.reached");
     expect(reached?.data).toMatchObject({ id: "n2", used: 4, max: 4 });
   });
 
@@ -264,17 +254,17 @@ describe("entity lookups", () => {
     await runInDurableObject(env.WORKSPACE.getByName(ws), (_: WorkspaceObject, state) => {
       state.storage.sql.exec(
         "UPDATE meta SET value = ? WHERE key = 'testClock'",
-        JSON.stringify(Date.parse(GRACE_END) + 3_600_000),
+        JSON.stringify(Date.parse(GRACE_END) + HOUR_MS),
       );
     });
-    const before = await events(ws);
+    const before = await storedEvents(ws);
     const r = await lookup(ws, "leads", ["a", "b", "c"]);
     expect(r.json.entities.map((e: { status: string }) => e.status)).toEqual([
       "active",
       "active",
       "blocked",
     ]);
-    expect(await events(ws)).toEqual(before);
+    expect(await storedEvents(ws)).toEqual(before);
   });
 
   it("is open to every role, takes 1,000 ids and refuses 1,001", async () => {
@@ -393,7 +383,7 @@ describe("channel batches", () => {
     const again = await channelBatch(bulk, "whatsapp", sent, { key: "import" });
     expect(again.text).toBe(r.text);
     expect((await usage(bulk)).whatsapp.used).toBe(3);
-    expect(await events(bulk)).toEqual(await events(single));
+    expect(await storedEvents(bulk)).toEqual(await storedEvents(single));
     // 1,000 channels fit in one call (a body over 64 KiB with connectedAt).
     const many = ids("", 1_000).map((n) => ({
       id: `+55119${n.padStart(8, "0")}`,

@@ -1,9 +1,9 @@
-import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { HOUR_MS } from "../../src/policy/time";
+import { storedEvents } from "../support/events";
 import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 const NOW = "2026-07-01T00:00:00.000Z";
-const HOUR = 3_600_000;
 const at = (ms: number) => new Date(ms).toISOString();
 const plus = (instant: string, ms: number) => at(Date.parse(instant) + ms);
 
@@ -35,18 +35,6 @@ const statuses = async (ws: string, kind: string) =>
   );
 
 const usage = async (ws: string) => (await call("GET", `/v1/workspaces/${ws}/usage`)).json;
-
-/** The workspace's recorded events (the events route is another capability's). */
-async function events(ws: string) {
-  return runInDurableObject(env.WORKSPACE.getByName(ws), async (_, state) =>
-    state.storage.sql
-      .exec<{ type: string; occurred_at: number; data: string }>(
-        "SELECT type, occurred_at, data FROM events ORDER BY seq",
-      )
-      .toArray()
-      .map((e) => ({ type: e.type, at: at(e.occurred_at), data: JSON.parse(e.data) })),
-  );
-}
 
 describe("channel limits per plan and seat count (the seed table)", () => {
   it.each([
@@ -101,9 +89,9 @@ describe("channel limits per plan and seat count (the seed table)", () => {
       });
       expect(r.json.grace).toBeUndefined();
     }
-    await setClock(ws, plus(NOW, 48 * HOUR));
+    await setClock(ws, plus(NOW, 48 * HOUR_MS));
     expect((await usage(ws)).instagram).toMatchObject({ used: 6, state: "ok", disabled: 0 });
-    expect(await events(ws)).toEqual([]);
+    expect(await storedEvents(ws)).toEqual([]);
   });
 });
 
@@ -129,7 +117,7 @@ describe("grandfathered channels", () => {
       grandfathered: 3,
       overLimit: true,
     });
-    expect(await events(ws)).toEqual([]);
+    expect(await storedEvents(ws)).toEqual([]);
 
     const fresh = await connect(ws, "whatsapp", "new-1");
     expect(fresh.status).toBe(200);
@@ -181,10 +169,10 @@ describe("grandfathered channels", () => {
       },
     ]);
     expect(after).toMatchObject({ used: 3, state: "enforced", disabled: 1, grandfathered: 3 });
-    expect(await events(ws)).toEqual([
+    expect(await storedEvents(ws)).toEqual([
       {
         type: "limit.reached",
-        at: NOW,
+        occurredAt: NOW,
         data: {
           limit: "whatsapp",
           used: 4,
@@ -195,7 +183,7 @@ describe("grandfathered channels", () => {
       },
       {
         type: "channel.disabled",
-        at: "2026-07-02T00:00:00.000Z",
+        occurredAt: "2026-07-02T00:00:00.000Z",
         data: {
           kind: "whatsapp",
           channelId: "new-1",
@@ -205,7 +193,7 @@ describe("grandfathered channels", () => {
       },
       {
         type: "limit.enforced",
-        at: "2026-07-02T00:00:00.000Z",
+        occurredAt: "2026-07-02T00:00:00.000Z",
         data: {
           limit: "whatsapp",
           used: 3,
@@ -245,15 +233,15 @@ describe("earliest connected first", () => {
     const first = await connect(ws, "whatsapp", "early");
     expect(first.json).toMatchObject({ overLimit: false, used: 1 });
     expect(first.json.grace).toBeUndefined();
-    await setClock(ws, plus(NOW, 2 * HOUR));
+    await setClock(ws, plus(NOW, 2 * HOUR_MS));
     const second = await connect(ws, "whatsapp", "late");
     expect(second.json).toMatchObject({ overLimit: true, used: 2 });
-    const endsAt = plus(NOW, 26 * HOUR);
+    const endsAt = plus(NOW, 26 * HOUR_MS);
     expect(second.json.grace).toEqual({ endsAt });
 
     await setClock(ws, endsAt);
     expect(await statuses(ws, "whatsapp")).toEqual({ early: "disabled", late: "active" });
-    const disabled = (await events(ws)).filter((e) => e.type === "channel.disabled");
+    const disabled = (await storedEvents(ws)).filter((e) => e.type === "channel.disabled");
     expect(disabled.map((e) => e.data.channelId)).toEqual(["early"]);
   });
 
@@ -264,7 +252,7 @@ describe("earliest connected first", () => {
     await connect(ws, "instagram", "b");
     await importChannel(ws, "instagram", "imported", "2026-06-15T00:00:00Z");
     await connect(ws, "instagram", "c");
-    await setClock(ws, plus(NOW, 24 * HOUR));
+    await setClock(ws, plus(NOW, 24 * HOUR_MS));
     expect(await statuses(ws, "instagram")).toEqual({
       imported: "disabled",
       a: "disabled",
@@ -278,17 +266,17 @@ describe("earliest connected first", () => {
   it("a downgrade starts a grace and disables the earliest connected at its end", async () => {
     const ws = await workspace("pro", 2);
     for (const [i, id] of ["p1", "p2", "p3"].entries()) {
-      await setClock(ws, plus(NOW, i * HOUR));
+      await setClock(ws, plus(NOW, i * HOUR_MS));
       await connect(ws, "whatsapp", id);
     }
     const down = await subscribe(ws, { plan: "base", seats: 1, periodAnchor: NOW });
     expect(down.json.limits.whatsappNumbers).toBe(1);
     expect((await usage(ws)).whatsapp).toMatchObject({
       state: "grace",
-      graceEndsAt: plus(NOW, 26 * HOUR),
+      graceEndsAt: plus(NOW, 26 * HOUR_MS),
       toDisable: 2,
     });
-    await setClock(ws, plus(NOW, 26 * HOUR));
+    await setClock(ws, plus(NOW, 26 * HOUR_MS));
     expect(await statuses(ws, "whatsapp")).toEqual({
       p1: "disabled",
       p2: "disabled",
@@ -302,7 +290,7 @@ describe("ending a grace without disabling", () => {
     const ws = await workspace("base", 1);
     await connect(ws, "whatsapp", "a");
     await connect(ws, "whatsapp", "b");
-    await setClock(ws, plus(NOW, 5 * HOUR));
+    await setClock(ws, plus(NOW, 5 * HOUR_MS));
     const up = await subscribe(ws, { plan: "base", seats: 2, periodAnchor: NOW });
     expect(up.json.limits.whatsappNumbers).toBe(2);
     expect((await usage(ws)).whatsapp).toMatchObject({
@@ -312,13 +300,13 @@ describe("ending a grace without disabling", () => {
       graceEndsAt: null,
       overLimit: false,
     });
-    await setClock(ws, plus(NOW, 48 * HOUR));
+    await setClock(ws, plus(NOW, 48 * HOUR_MS));
     expect(await statuses(ws, "whatsapp")).toEqual({ a: "active", b: "active" });
-    const all = await events(ws);
+    const all = await storedEvents(ws);
     expect(all.map((e) => e.type)).toEqual(["limit.reached", "limit.resolved"]);
     expect(all[1]).toEqual({
       type: "limit.resolved",
-      at: plus(NOW, 5 * HOUR),
+      occurredAt: plus(NOW, 5 * HOUR_MS),
       data: { limit: "whatsapp", used: 2, max: 2, startedAt: NOW },
     });
   });
@@ -356,9 +344,12 @@ describe("ending a grace without disabling", () => {
       state: "ok",
       graceEndsAt: null,
     });
-    await setClock(ws, plus(NOW, 30 * HOUR));
+    await setClock(ws, plus(NOW, 30 * HOUR_MS));
     expect(await statuses(ws, "whatsapp")).toEqual({ b: "active" });
-    expect((await events(ws)).map((e) => e.type)).toEqual(["limit.reached", "limit.resolved"]);
+    expect((await storedEvents(ws)).map((e) => e.type)).toEqual([
+      "limit.reached",
+      "limit.resolved",
+    ]);
   });
 });
 
@@ -372,7 +363,7 @@ describe("instagram is counted apart from whatsapp", () => {
     expect(wa2.json.grace).toEqual({ endsAt: "2026-07-02T00:00:00.000Z" });
     expect((await usage(ws)).instagram).toMatchObject({ used: 1, state: "ok" });
 
-    await setClock(ws, plus(NOW, 12 * HOUR));
+    await setClock(ws, plus(NOW, 12 * HOUR_MS));
     const ig2 = await connect(ws, "instagram", "ig-2");
     expect(ig2.json.grace).toEqual({ endsAt: "2026-07-02T12:00:00.000Z" });
 
@@ -385,7 +376,7 @@ describe("instagram is counted apart from whatsapp", () => {
 
     await setClock(ws, "2026-07-02T12:00:00.000Z");
     expect(await statuses(ws, "instagram")).toEqual({ "same-id": "disabled", "ig-2": "active" });
-    const limits = (await events(ws)).map((e) => `${e.type}:${e.data.limit ?? e.data.kind}`);
+    const limits = (await storedEvents(ws)).map((e) => `${e.type}:${e.data.limit ?? e.data.kind}`);
     expect(limits).toEqual([
       "limit.reached:whatsapp",
       "limit.reached:instagram",
@@ -402,19 +393,19 @@ describe("after enforcement", () => {
     const ws = await workspace("base", 1);
     await connect(ws, "whatsapp", "a");
     await connect(ws, "whatsapp", "b");
-    await setClock(ws, plus(NOW, 24 * HOUR));
+    await setClock(ws, plus(NOW, 24 * HOUR_MS));
     expect(await statuses(ws, "whatsapp")).toEqual({ a: "disabled", b: "active" });
     return ws;
   }
 
   it("reconnecting a disabled channel within 7 days is a new episode with no grace: the earliest goes at once", async () => {
     const ws = await enforced();
-    await setClock(ws, plus(NOW, 30 * HOUR));
+    await setClock(ws, plus(NOW, 30 * HOUR_MS));
     const again = await connect(ws, "whatsapp", "a");
     expect(again.json).toMatchObject({
       id: "a",
       status: "active",
-      connectedAt: plus(NOW, 30 * HOUR),
+      connectedAt: plus(NOW, 30 * HOUR_MS),
       disabledAt: null,
       alreadyConnected: false,
       overLimit: false,
@@ -424,7 +415,7 @@ describe("after enforcement", () => {
     // Now b is the earlier connection, so b goes, at once.
     expect(await statuses(ws, "whatsapp")).toEqual({ b: "disabled", a: "active" });
     expect((await usage(ws)).whatsapp).toMatchObject({ state: "enforced", disabled: 1, used: 1 });
-    const all = await events(ws);
+    const all = await storedEvents(ws);
     expect(all.map((e) => e.type)).toEqual([
       "limit.reached",
       "channel.disabled",
@@ -436,35 +427,35 @@ describe("after enforcement", () => {
     expect(all.slice(3)).toEqual([
       {
         type: "limit.reached",
-        at: plus(NOW, 30 * HOUR),
+        occurredAt: plus(NOW, 30 * HOUR_MS),
         data: {
           limit: "whatsapp",
           used: 2,
           max: 1,
           excess: 1,
-          graceEndsAt: plus(NOW, 24 * HOUR),
+          graceEndsAt: plus(NOW, 24 * HOUR_MS),
           graceCarriedOver: true,
         },
       },
       {
         type: "channel.disabled",
-        at: plus(NOW, 30 * HOUR),
+        occurredAt: plus(NOW, 30 * HOUR_MS),
         data: {
           kind: "whatsapp",
           channelId: "b",
           connectedAt: NOW,
-          disabledAt: plus(NOW, 30 * HOUR),
+          disabledAt: plus(NOW, 30 * HOUR_MS),
         },
       },
       {
         type: "limit.enforced",
-        at: plus(NOW, 30 * HOUR),
+        occurredAt: plus(NOW, 30 * HOUR_MS),
         data: {
           limit: "whatsapp",
           used: 1,
           max: 1,
           disabled: 1,
-          graceEndedAt: plus(NOW, 24 * HOUR),
+          graceEndedAt: plus(NOW, 24 * HOUR_MS),
         },
       },
     ]);
@@ -472,16 +463,16 @@ describe("after enforcement", () => {
 
   it("a connection 7 days or more after the enforcement gets a fresh 24-hour grace", async () => {
     const ws = await enforced();
-    const later = plus(NOW, 24 * HOUR + 7 * 24 * HOUR);
+    const later = plus(NOW, 24 * HOUR_MS + 7 * 24 * HOUR_MS);
     await setClock(ws, later);
     const again = await connect(ws, "whatsapp", "a");
     expect(again.json).toMatchObject({
       overLimit: true,
       used: 2,
-      grace: { endsAt: plus(later, 24 * HOUR) },
+      grace: { endsAt: plus(later, 24 * HOUR_MS) },
     });
     expect(await statuses(ws, "whatsapp")).toEqual({ b: "active", a: "active" });
-    await setClock(ws, plus(later, 24 * HOUR));
+    await setClock(ws, plus(later, 24 * HOUR_MS));
     expect(await statuses(ws, "whatsapp")).toEqual({ b: "disabled", a: "active" });
   });
 
@@ -495,7 +486,7 @@ describe("after enforcement", () => {
       role: "service",
     });
     expect(freed.json).toMatchObject({ state: "ok", used: 0 });
-    expect((await events(ws)).map((e) => e.type)).toEqual([
+    expect((await storedEvents(ws)).map((e) => e.type)).toEqual([
       "limit.reached",
       "channel.disabled",
       "limit.enforced",
@@ -515,13 +506,13 @@ describe("connecting", () => {
   it("answers an already active channel idempotently, changing nothing", async () => {
     const ws = await workspace("base", 1);
     await connect(ws, "whatsapp", "a");
-    await setClock(ws, plus(NOW, HOUR));
+    await setClock(ws, plus(NOW, HOUR_MS));
     const again = await connect(ws, "whatsapp", "a");
     expect(again.json).toMatchObject({ connectedAt: NOW, alreadyConnected: true, used: 1 });
     const imported = await importChannel(ws, "whatsapp", "a", "2025-01-01T00:00:00Z");
     expect(imported.json).toMatchObject({ connectedAt: NOW, grandfathered: false, used: 1 });
     expect((await usage(ws)).whatsapp.used).toBe(1);
-    expect(await events(ws)).toEqual([]);
+    expect(await storedEvents(ws)).toEqual([]);
   });
 
   it("replays a retried connection with its Idempotency-Key", async () => {
@@ -635,7 +626,7 @@ describe("listing", () => {
     const ids = ["c0", "c1", "c2", "c3", "c4"];
     // Two at each instant, so a page boundary falls between channels connected together.
     for (const [i, id] of ids.entries()) {
-      await setClock(ws, plus(NOW, Math.floor(i / 2) * HOUR));
+      await setClock(ws, plus(NOW, Math.floor(i / 2) * HOUR_MS));
       await connect(ws, "instagram", id);
     }
     await importChannel(ws, "instagram", "legacy", "2026-01-01T00:00:00Z");

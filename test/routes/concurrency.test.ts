@@ -1,15 +1,9 @@
-import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { storedEvents } from "../support/events";
 import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 /** Concurrent calls against one workspace through the Worker: limits hold exactly, events once. */
-const eventTypes = (ws: string) =>
-  runInDurableObject(env.WORKSPACE.getByName(ws), (_instance, state) =>
-    state.storage.sql
-      .exec<{ type: string }>("SELECT type FROM events ORDER BY seq")
-      .toArray()
-      .map((e) => e.type),
-  );
+const eventTypes = async (ws: string) => (await storedEvents(ws)).map((e) => e.type);
 
 describe("concurrency", () => {
   it("counts concurrent duplicate and distinct leads exactly, with one limit.reached", async () => {

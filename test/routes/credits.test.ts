@@ -1,20 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { AI_FEATURES } from "../../src/policy/catalogue";
 import {
-  api,
   askQuestion,
   check,
   consume,
   countersAndLedger,
   credits,
-  events,
   expectCountersMatchLedger,
   postPackage,
   setLimit,
   setup,
   usage,
 } from "../support/credits";
-import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
+import { storedEvents } from "../support/events";
+import { api, call, freshWorkspace, setClock, subscribe } from "../support/helpers";
+import type { Schemas } from "../support/schemas";
 
 describe("the seed examples", () => {
   it("Pro × 3 seats = 6,750 credits", async () => {
@@ -95,9 +95,9 @@ describe("the seed examples", () => {
       used: 0,
       remaining: 2_250,
     });
-    const features = after.json.features as { feature: string; creditsUsed: number }[];
+    const features = after.json.features as Schemas["FeatureCredits"][];
     expect(features.find((f) => f.feature === "ai_agent")?.creditsUsed).toBe(0);
-    expect((await events(ws)).filter((e) => e.type === "credits.reset")).toEqual([
+    expect((await storedEvents(ws)).filter((e) => e.type === "credits.reset")).toEqual([
       {
         type: "credits.reset",
         occurredAt: "2026-08-15T00:00:00.000Z",
@@ -262,10 +262,7 @@ describe("feature limits", () => {
     });
     expect(missing.status).toBe(400);
     expect(missing.json.error.details[0].path).toBe("limit");
-    const features = (await credits(ws)).json.features as {
-      feature: string;
-      creditLimit: number;
-    }[];
+    const features = (await credits(ws)).json.features as Schemas["FeatureCredits"][];
     expect(features.find((f) => f.feature === "copilot")?.creditLimit).toBe(5);
   });
 });

@@ -3,13 +3,13 @@ import {
   commit,
   consume,
   credits,
-  events,
   expectCountersMatchLedger,
   release,
   reserve,
   setLimit,
   setup,
 } from "../support/credits";
+import { storedEvents } from "../support/events";
 import { freshWorkspace } from "../support/helpers";
 
 describe("atomicity through the Worker", () => {
@@ -74,7 +74,7 @@ describe("atomicity through the Worker", () => {
     const { counters } = await expectCountersMatchLedger(ws);
     expect(counters.held).toEqual([]);
     // Thresholds were announced once each, however many calls crossed them together.
-    const thresholds = (await events(ws)).filter((e) => e.type === "credits.threshold");
+    const thresholds = (await storedEvents(ws)).filter((e) => e.type === "credits.threshold");
     expect(thresholds.map((e) => e.data.percent)).toEqual([80, 100]);
   });
 

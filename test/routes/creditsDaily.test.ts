@@ -1,22 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { DailyCredits } from "../../src/schemas/creditsDaily";
 import { DAILY_CREDITS_SQL } from "../../src/workspace/creditsDaily";
-import {
-  api,
-  commit,
-  consume,
-  credits,
-  inObject,
-  release,
-  reserve,
-  rows,
-} from "../support/credits";
-import { call, freshWorkspace, setClock, subscribe, token } from "../support/helpers";
+import { commit, consume, credits, inObject, release, reserve, rows } from "../support/credits";
+import { api, call, freshWorkspace, setClock, subscribe, token } from "../support/helpers";
+import type { DailyCreditsDay } from "../support/schemas";
 
 const daily = (ws: string, role: "viewer" | "service" | "admin" | "platform" = "viewer") =>
   call("GET", `${api(ws)}/credits/daily`, { role });
-
-type Day = { startsAt: string; credits: number; features: Record<string, number> };
 
 /** A Pro × 1 workspace whose period runs Jul 15 – Aug 15 (31 days), clock at `now`. */
 async function workspace(now: string) {
@@ -55,7 +45,7 @@ describe("GET credits/daily", () => {
       daysInPeriod: 31,
       used: 57,
     });
-    const days: Day[] = r.json.days;
+    const days: DailyCreditsDay[] = r.json.days;
     // Jul 15 through today (Jul 20), oldest first, every feature on every day.
     expect(days.map((d) => d.startsAt.slice(0, 10))).toEqual([
       "2026-07-15",
@@ -88,7 +78,7 @@ describe("GET credits/daily", () => {
     const r = await daily(ws);
     expect(r.json.periodStart).toBe("2026-08-15T00:00:00.000Z");
     expect(r.json.daysInPeriod).toBe(31);
-    expect(r.json.days.map((d: Day) => [d.startsAt.slice(0, 10), d.credits])).toEqual([
+    expect(r.json.days.map((d: DailyCreditsDay) => [d.startsAt.slice(0, 10), d.credits])).toEqual([
       ["2026-08-15", 0],
       ["2026-08-16", 2],
     ]);
@@ -111,7 +101,9 @@ describe("GET credits/daily", () => {
       daysInPeriod: 7,
       used: 7,
     });
-    expect(r.json.days.map((d: Day) => [d.features.copilot, d.features.ai_rewriter])).toEqual([
+    expect(
+      r.json.days.map((d: DailyCreditsDay) => [d.features.copilot, d.features.ai_rewriter]),
+    ).toEqual([
       [5, 0],
       [0, 2],
     ]);

@@ -3,7 +3,6 @@ import {
   commit,
   consume,
   credits,
-  events,
   expectCountersMatchLedger,
   inObject,
   postPackage,
@@ -12,6 +11,7 @@ import {
   setup,
   usage,
 } from "../support/credits";
+import { storedEvents } from "../support/events";
 import { freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 const Z = (day: string) => `${day}T00:00:00.000Z`;
@@ -80,7 +80,7 @@ describe("billing periods through the API", () => {
       }
       expect((await usage(ws)).json.credits).toMatchObject({ used: 100, remaining: 650 });
     }
-    const resets = (await events(ws)).filter((e) => e.type === "credits.reset");
+    const resets = (await storedEvents(ws)).filter((e) => e.type === "credits.reset");
     const starts = [...new Set(steps.map(([, start]) => start))].filter((s) => s !== Z(anchor));
     expect(resets.map((e) => e.occurredAt)).toEqual(starts);
     expect(resets.map((e) => e.data.periodStart)).toEqual(starts);
@@ -91,7 +91,7 @@ describe("billing periods through the API", () => {
     await setup(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-31") }, Z("2026-08-01"));
     await consume(ws, "ai_rewriter", 300);
     await setClock(ws, "2026-11-05T00:00:00.000Z");
-    const resets = (await events(ws)).filter((e) => e.type === "credits.reset");
+    const resets = (await storedEvents(ws)).filter((e) => e.type === "credits.reset");
     expect(resets.map((e) => [e.occurredAt, e.data.previousUsed, e.data.expired])).toEqual([
       [Z("2026-08-31"), 300, 450],
       [Z("2026-09-30"), 0, 750],
@@ -99,7 +99,7 @@ describe("billing periods through the API", () => {
     ]);
     // Running due work again changes nothing.
     await setClock(ws, "2026-11-05T00:00:00.000Z");
-    expect((await events(ws)).filter((e) => e.type === "credits.reset")).toHaveLength(3);
+    expect((await storedEvents(ws)).filter((e) => e.type === "credits.reset")).toHaveLength(3);
   });
 
   it("starts a new period at once when the platform moves the anchor", async () => {
@@ -112,7 +112,7 @@ describe("billing periods through the API", () => {
       nextResetAt: Z("2026-08-20"),
       used: 0,
     });
-    const resets = (await events(ws)).filter((e) => e.type === "credits.reset");
+    const resets = (await storedEvents(ws)).filter((e) => e.type === "credits.reset");
     expect(resets).toEqual([
       expect.objectContaining({
         occurredAt: Z("2026-07-20"),
@@ -145,7 +145,7 @@ describe("a renewal while a reservation is open", () => {
       held: 1_000,
       remaining: 1_250,
     });
-    const reset = (await events(ws)).find((e) => e.type === "credits.reset");
+    const reset = (await storedEvents(ws)).find((e) => e.type === "credits.reset");
     // The hold was never charged to the old period: its unused credits expire with it.
     expect(reset?.data).toMatchObject({ previousUsed: 1_000, expired: 1_250 });
 
@@ -212,7 +212,7 @@ describe("a package expiring mid-period", () => {
     });
     expect((await credits(ws)).json).toMatchObject({ packages: [], percentUsed: 133.47 });
     // The balance crossing 100 % without a spend is announced when the package expires.
-    const thresholds = (await events(ws)).filter((e) => e.type === "credits.threshold");
+    const thresholds = (await storedEvents(ws)).filter((e) => e.type === "credits.threshold");
     expect(thresholds.map((e) => [e.data.percent, e.occurredAt])).toEqual([
       [80, "2026-07-16T00:00:00.000Z"],
       [100, "2026-07-25T12:00:00.000Z"],
@@ -230,7 +230,7 @@ describe("threshold events", () => {
     const ws = freshWorkspace();
     await setup(ws, { plan: "base", seats: 2, periodAnchor: Z("2026-07-15") });
     const thresholds = async () =>
-      (await events(ws))
+      (await storedEvents(ws))
         .filter((e) => e.type === "credits.threshold")
         .map((e) => ({ percent: e.data.percent, used: e.data.used, at: e.occurredAt }));
     await consume(ws, "copilot", 1_199);
@@ -243,7 +243,7 @@ describe("threshold events", () => {
     expect(await thresholds()).toHaveLength(1); // a hold is not a use
     await setClock(ws, "2026-07-21T00:30:00.000Z");
     await commit(ws, r.json.reservationId, 200); // 1,500 = 100 %
-    expect((await events(ws)).find((e) => e.data.percent === 100)).toEqual({
+    expect((await storedEvents(ws)).find((e) => e.data.percent === 100)).toEqual({
       type: "credits.threshold",
       occurredAt: "2026-07-21T00:30:00.000Z",
       data: {
@@ -274,6 +274,6 @@ describe("threshold events", () => {
     await setup(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-15") });
     await consume(ws, "copilot", 751);
     await consume(ws, "copilot", 599);
-    expect((await events(ws)).filter((e) => e.type === "credits.threshold")).toEqual([]);
+    expect((await storedEvents(ws)).filter((e) => e.type === "credits.threshold")).toEqual([]);
   });
 });

@@ -1,13 +1,12 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { WorkspaceObject } from "../../src/workspace/object";
-import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
+import { storedEvents } from "../support/events";
+import { api, call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 const T0 = "2026-07-15T00:00:00.000Z";
 const GRACE_END = "2026-07-16T00:00:00.000Z";
 const AFTER_GRACE = "2026-07-16T00:00:00.000Z";
-
-const api = (ws: string) => `/v1/workspaces/${ws}`;
 
 /** Base with small per-seat figures so limits are reached in a few calls: 4 leads, 6 contacts+companies. */
 async function workspace(
@@ -36,21 +35,7 @@ const usage = async (ws: string) =>
 const statuses = async (ws: string, kind: string, ids: string[]) =>
   Promise.all(ids.map(async (id) => (await read(ws, kind, id)).json.status));
 
-async function events(ws: string) {
-  return runInDurableObject(env.WORKSPACE.getByName(ws), (_: WorkspaceObject, state) =>
-    state.storage.sql
-      .exec<{ type: string; occurred_at: number; data: string }>(
-        "SELECT type, occurred_at, data FROM events ORDER BY seq",
-      )
-      .toArray()
-      .map((e) => ({
-        type: e.type,
-        at: new Date(e.occurred_at).toISOString(),
-        data: JSON.parse(e.data),
-      })),
-  );
-}
-const types = async (ws: string) => (await events(ws)).map((e) => e.type);
+const types = async (ws: string) => (await storedEvents(ws)).map((e) => e.type);
 
 /** Creates leads L1..Ln and answers the last answer. */
 async function leads(ws: string, from: number, to: number) {
@@ -121,11 +106,11 @@ describe("creating leads, contacts and companies", () => {
       grace: { endsAt: GRACE_END },
       usage: { used: 4, limit: 4, blocked: 0, state: "grace", graceEndsAt: GRACE_END },
     });
-    const evs = await events(ws);
+    const evs = await storedEvents(ws);
     expect(evs).toEqual([
       {
         type: "limit.reached",
-        at: T0,
+        occurredAt: T0,
         data: {
           limit: "leads",
           used: 4,
@@ -175,7 +160,7 @@ describe("creating leads, contacts and companies", () => {
       status: "blocked",
       accessible: false,
     });
-    const evs = await events(ws);
+    const evs = await storedEvents(ws);
     expect(evs.map((e) => [e.type, e.data.id])).toEqual([
       ["limit.reached", "L4"],
       ["limit.enforced", undefined],
@@ -184,12 +169,12 @@ describe("creating leads, contacts and companies", () => {
     ]);
     expect(evs[1]).toEqual({
       type: "limit.enforced",
-      at: GRACE_END,
+      occurredAt: GRACE_END,
       data: { limit: "leads", used: 4, max: 4, blocked: 1, graceEndedAt: GRACE_END },
     });
     expect(evs[2]).toEqual({
       type: "entity.blocked",
-      at: GRACE_END,
+      occurredAt: GRACE_END,
       data: { kind: "leads", id: "L5", limit: "leads", used: 4, max: 4 },
     });
     expect(evs[3]?.data).toEqual({ kind: "leads", id: "L6", limit: "leads", used: 4, max: 4 });
@@ -232,7 +217,7 @@ describe("creating leads, contacts and companies", () => {
     expect((await read(ws, "companies", "Co3")).json.status).toBe("active");
     expect((await create(ws, "contacts", "C9")).json.status).toBe("blocked");
     expect((await create(ws, "leads", "L1")).json.status).toBe("active");
-    expect((await events(ws)).map((e) => [e.type, e.data.limit, e.data.kind])).toEqual([
+    expect((await storedEvents(ws)).map((e) => [e.type, e.data.limit, e.data.kind])).toEqual([
       ["limit.reached", "contactsAndCompanies", "companies"],
       ["limit.enforced", "contactsAndCompanies", undefined],
       ["entity.blocked", "contactsAndCompanies", "contacts"],
@@ -264,7 +249,7 @@ describe("freeing capacity", () => {
       state: "ok",
       graceEndsAt: null,
     });
-    expect((await events(ws)).map((e) => [e.type, e.data.id])).toEqual([
+    expect((await storedEvents(ws)).map((e) => [e.type, e.data.id])).toEqual([
       ["limit.reached", "L4"],
       ["limit.enforced", undefined],
       ["entity.blocked", "L5"],
@@ -283,10 +268,10 @@ describe("freeing capacity", () => {
     });
     expect(reach.json.grace).toBeUndefined();
     expect((await create(ws, "leads", "L8")).json.status).toBe("blocked");
-    expect((await events(ws)).slice(-3)).toEqual([
+    expect((await storedEvents(ws)).slice(-3)).toEqual([
       {
         type: "limit.reached",
-        at: "2026-07-20T00:00:00.000Z",
+        occurredAt: "2026-07-20T00:00:00.000Z",
         data: {
           limit: "leads",
           used: 4,
@@ -300,7 +285,7 @@ describe("freeing capacity", () => {
       },
       {
         type: "limit.enforced",
-        at: "2026-07-20T00:00:00.000Z",
+        occurredAt: "2026-07-20T00:00:00.000Z",
         data: {
           limit: "leads",
           used: 4,
@@ -313,7 +298,7 @@ describe("freeing capacity", () => {
       },
       {
         type: "entity.blocked",
-        at: "2026-07-20T00:00:00.000Z",
+        occurredAt: "2026-07-20T00:00:00.000Z",
         data: { kind: "leads", id: "L8", limit: "leads", used: 4, max: 4 },
       },
     ]);
@@ -331,7 +316,7 @@ describe("freeing capacity", () => {
       grace: { endsAt: "2026-07-24T00:00:00.000Z" },
       usage: { used: 4, state: "grace" },
     });
-    expect((await events(ws)).at(-1)?.data.graceCarriedOver).toBeUndefined();
+    expect((await storedEvents(ws)).at(-1)?.data.graceCarriedOver).toBeUndefined();
   });
 
   it("counts the week from the last ending: one a millisecond short of it passes its grace end on", async () => {
@@ -454,7 +439,7 @@ describe("closing and reopening leads", () => {
 
   it("refuses to close or reopen a blocked lead with 409 entity_blocked, changing nothing", async () => {
     const ws = await enforcedWithTwoBlocked();
-    const before = await events(ws);
+    const before = await storedEvents(ws);
     for (const r of [await close(ws, "L6", "lost"), await reopen(ws, "L6")]) {
       expect(r.status).toBe(409);
       expect(r.json.error.code).toBe("entity_blocked");
@@ -465,7 +450,7 @@ describe("closing and reopening leads", () => {
       outcome: null,
     });
     expect((await usage(ws)).leads).toMatchObject({ used: 4, blocked: 2 });
-    expect(await events(ws)).toEqual(before);
+    expect(await storedEvents(ws)).toEqual(before);
     // Once a place frees it is unblocked, and then it can be closed.
     await close(ws, "L1");
     await close(ws, "L2");

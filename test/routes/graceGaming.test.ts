@@ -1,7 +1,10 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../src/policy/time";
 import type { WorkspaceObject } from "../../src/workspace/object";
-import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
+import { type StoredEvent, storedEvents } from "../support/events";
+import { api, call, freshWorkspace, setClock, subscribe } from "../support/helpers";
+import type { ListedChannel } from "../support/schemas";
 
 /**
  * "No grace twice in a row" and enforcement after a grace (PRODUCT.md §4, §5), driven the way a
@@ -9,20 +12,10 @@ import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
  */
 
 const T0 = "2026-07-01T00:00:00.000Z";
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 const at = (ms: number) => new Date(ms).toISOString();
 
-const api = (ws: string) => `/v1/workspaces/${ws}`;
 const usage = async (ws: string) =>
   (await call("GET", `${api(ws)}/usage`, { role: "viewer" })).json;
-
-interface Recorded {
-  type: string;
-  at: number;
-  data: Record<string, unknown>;
-}
 
 /** Each entity's status as the API answers it (read inside the object: many ids, one hop). */
 const statusesOf = (ws: string, ids: string[]) =>
@@ -33,23 +26,12 @@ const statusesOf = (ws: string, ids: string[]) =>
     }),
   );
 
-async function events(ws: string): Promise<Recorded[]> {
-  return runInDurableObject(env.WORKSPACE.getByName(ws), (_: WorkspaceObject, state) =>
-    state.storage.sql
-      .exec<{ type: string; occurred_at: number; data: string }>(
-        "SELECT type, occurred_at, data FROM events ORDER BY seq",
-      )
-      .toArray()
-      .map((e) => ({ type: e.type, at: e.occurred_at, data: JSON.parse(e.data) })),
-  );
-}
-
 /**
  * Events stay exactly once: per limit, episodes follow reached → (enforced)? → (resolved)?, and
  * (channels only) a new reached may follow an enforcement; an entity is blocked and unblocked
  * alternately, never twice in a row.
  */
-function expectEpisodesWellFormed(all: Recorded[]) {
+function expectEpisodesWellFormed(all: StoredEvent<{ ms: true }>[]) {
   const phase = new Map<string, string>();
   const entity = new Map<string, string>();
   for (const e of all) {
@@ -92,7 +74,7 @@ describe("disconnecting and reconnecting a number before each grace end", () => 
     expect(first.whatsapp).toMatchObject({ used: 4, limit: 3, state: "grace" });
     const firstGraceEnd = Date.parse(first.whatsapp.graceEndsAt);
 
-    const end = now + 30 * DAY;
+    const end = now + 30 * DAY_MS;
     let steps = 0;
     while (now < end) {
       steps++;
@@ -102,7 +84,7 @@ describe("disconnecting and reconnecting a number before each grace end", () => 
         expect(u.used, `at ${at(now)}`).toBeLessThanOrEqual(3);
         expect(u.state, `at ${at(now)}`).not.toBe("grace");
       }
-      const target = u.state === "grace" ? Date.parse(u.graceEndsAt) - MINUTE : 0;
+      const target = u.state === "grace" ? Date.parse(u.graceEndsAt) - MINUTE_MS : 0;
       if (target > now) {
         // A minute before the grace ends: drop a number and connect it again.
         now = target;
@@ -110,17 +92,17 @@ describe("disconnecting and reconnecting a number before each grace end", () => 
         await disconnect("n4");
         await connect("n4");
       } else {
-        now += 6 * HOUR;
+        now += 6 * HOUR_MS;
         await setClock(ws, at(now));
         // Whatever was disabled is connected again at once.
         const list = await call("GET", `${api(ws)}/channels/whatsapp`, { role: "viewer" });
-        for (const c of list.json.channels as { id: string; status: string }[]) {
+        for (const c of list.json.channels as ListedChannel[]) {
           if (c.status === "disabled") await connect(c.id);
         }
       }
     }
     expect(steps).toBeGreaterThan(100);
-    const all = await events(ws);
+    const all = await storedEvents(ws, { ms: true });
     expect(all.filter((e) => e.type === "channel.disabled").length).toBeGreaterThan(0);
     expectEpisodesWellFormed(all);
     // Only the first episode had a grace of its own: every later one inherited a past end.
@@ -158,7 +140,7 @@ describe("closing and reopening leads before each grace end", () => {
     const accessibleOpen = async () =>
       (await statusesOf(ws, ids)).filter((status) => status === "active").length;
 
-    const end = now + 30 * DAY;
+    const end = now + 30 * DAY_MS;
     let refused = 0;
     while (now < end) {
       const u = (await usage(ws)).leads;
@@ -166,7 +148,7 @@ describe("closing and reopening leads before each grace end", () => {
         expect(u.used, `at ${at(now)}`).toBeLessThanOrEqual(10);
         expect(await accessibleOpen(), `at ${at(now)}`).toBeLessThanOrEqual(10);
       }
-      const target = u.state === "grace" ? Date.parse(u.graceEndsAt) - MINUTE : 0;
+      const target = u.state === "grace" ? Date.parse(u.graceEndsAt) - MINUTE_MS : 0;
       if (target > now) {
         now = target;
         await setClock(ws, at(now));
@@ -174,7 +156,7 @@ describe("closing and reopening leads before each grace end", () => {
         for (const id of ["L1", "L2"]) expect((await lead("close", id)).status).toBe(200);
         for (const id of ["L1", "L2"]) expect((await lead("reopen", id)).status).toBe(200);
       } else {
-        now += 6 * HOUR;
+        now += 6 * HOUR_MS;
         await setClock(ws, at(now));
         // Try to close or reopen whatever is blocked now, and cycle two active leads.
         const statuses = await statusesOf(ws, ids);
@@ -193,7 +175,7 @@ describe("closing and reopening leads before each grace end", () => {
       }
     }
     expect(refused).toBeGreaterThan(0);
-    const all = await events(ws);
+    const all = await storedEvents(ws, { ms: true });
     expect(all.filter((e) => e.type === "entity.blocked").length).toBeGreaterThan(0);
     expectEpisodesWellFormed(all);
   });
@@ -229,7 +211,7 @@ describe("a flood of leads during a grace", () => {
     const statuses = await statusesOf(ws, ids);
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill("active"));
     expect(statuses.slice(10)).toEqual(Array(190).fill("blocked"));
-    const all = await events(ws);
+    const all = await storedEvents(ws, { ms: true });
     expect(all.map((e) => e.type).filter((t) => t.startsWith("limit."))).toEqual([
       "limit.reached",
       "limit.enforced",
@@ -237,10 +219,10 @@ describe("a flood of leads during a grace", () => {
     const blocked = all.filter((e) => e.type === "entity.blocked");
     // One each, newest first, dated at the grace end.
     expect(blocked.map((e) => e.data.id)).toEqual(ids.slice(10).reverse());
-    expect(new Set(blocked.map((e) => e.at))).toEqual(new Set([Date.parse(graceEnd)]));
+    expect(new Set(blocked.map((e) => e.occurredAt))).toEqual(new Set([Date.parse(graceEnd)]));
     // A second pass of due work changes nothing.
     await env.WORKSPACE.getByName(ws).runDueWork();
-    expect((await events(ws)).length).toBe(all.length);
+    expect((await storedEvents(ws, { ms: true })).length).toBe(all.length);
   });
 });
 
@@ -260,14 +242,14 @@ describe("raising the seats for a moment before each grace end", () => {
     expect(first).toMatchObject({ used: 4, limit: 3, state: "grace" });
     const firstGraceEnd = Date.parse(first.graceEndsAt);
     let working = 0;
-    const end = now + 30 * DAY;
+    const end = now + 30 * DAY_MS;
     while (now < end) {
       const u = (await usage(ws)).whatsapp;
       if (now >= firstGraceEnd) {
         expect(u.used, `at ${at(now)}`).toBeLessThanOrEqual(3);
         expect(u.state, `at ${at(now)}`).not.toBe("grace");
       } else working += u.used > 3 ? 1 : 0;
-      const target = u.state === "grace" ? Date.parse(u.graceEndsAt) - MINUTE : 0;
+      const target = u.state === "grace" ? Date.parse(u.graceEndsAt) - MINUTE_MS : 0;
       if (target > now) {
         // A minute before the grace ends: 4 seats (limit 4, resolved), a second later 1 again.
         now = target;
@@ -278,16 +260,16 @@ describe("raising the seats for a moment before each grace end", () => {
         await setClock(ws, at(now));
         await plan(1);
       } else {
-        now += 6 * HOUR;
+        now += 6 * HOUR_MS;
         await setClock(ws, at(now));
         const list = await call("GET", `${api(ws)}/channels/whatsapp`, { role: "viewer" });
-        for (const c of list.json.channels as { id: string; status: string }[]) {
+        for (const c of list.json.channels as ListedChannel[]) {
           if (c.status === "disabled") await connect(c.id);
         }
       }
     }
     expect(working).toBeGreaterThan(0);
-    const all = await events(ws);
+    const all = await storedEvents(ws, { ms: true });
     expect(all.filter((e) => e.type === "channel.disabled").length).toBeGreaterThan(0);
     expectEpisodesWellFormed(all);
     const reached = all.filter((e) => e.type === "limit.reached");
@@ -305,16 +287,16 @@ describe("raising the seats for a moment before each grace end", () => {
       await call("POST", `${api(ws)}/entities/leads`, { role: "service", body: { id } });
     }
     expect((await usage(ws)).leads).toMatchObject({ state: "grace" });
-    await setClock(ws, at(Date.parse(T0) + 23 * HOUR));
+    await setClock(ws, at(Date.parse(T0) + 23 * HOUR_MS));
     await plan(2);
     expect((await usage(ws)).leads).toMatchObject({ used: 3, limit: 4, state: "ok" });
-    await setClock(ws, at(Date.parse(T0) + 30 * HOUR));
+    await setClock(ws, at(Date.parse(T0) + 30 * HOUR_MS));
     await plan(1);
     expect((await usage(ws)).leads).toMatchObject({
       used: 2,
       blocked: 1,
       state: "enforced",
-      graceEndsAt: at(Date.parse(T0) + DAY),
+      graceEndsAt: at(Date.parse(T0) + DAY_MS),
     });
     expect(await statusesOf(ws, ["a", "b", "c"])).toEqual(["active", "active", "blocked"]);
   });
@@ -327,25 +309,25 @@ describe("raising the seats for a moment before each grace end", () => {
     const connect = (id: string) =>
       call("POST", `${api(ws)}/channels/instagram`, { role: "service", body: { id } });
     await connect("a");
-    expect((await connect("b")).json.grace).toEqual({ endsAt: at(Date.parse(T0) + DAY) });
-    await setClock(ws, at(Date.parse(T0) + 23 * HOUR));
+    expect((await connect("b")).json.grace).toEqual({ endsAt: at(Date.parse(T0) + DAY_MS) });
+    await setClock(ws, at(Date.parse(T0) + 23 * HOUR_MS));
     await plan(2);
     expect((await usage(ws)).instagram).toMatchObject({ state: "ok" });
     // Back to one seat within the old grace: the grace still ends when the first one would.
-    await setClock(ws, at(Date.parse(T0) + 23 * HOUR + MINUTE));
+    await setClock(ws, at(Date.parse(T0) + 23 * HOUR_MS + MINUTE_MS));
     await plan(1);
     expect((await usage(ws)).instagram).toMatchObject({
       state: "grace",
-      graceEndsAt: at(Date.parse(T0) + DAY),
+      graceEndsAt: at(Date.parse(T0) + DAY_MS),
     });
     // Eight days after that episode ended, a new one gets a fresh 24 hours.
     await plan(2);
-    const later = Date.parse(T0) + 23 * HOUR + MINUTE + 8 * DAY;
+    const later = Date.parse(T0) + 23 * HOUR_MS + MINUTE_MS + 8 * DAY_MS;
     await setClock(ws, at(later));
     await plan(1);
     expect((await usage(ws)).instagram).toMatchObject({
       state: "grace",
-      graceEndsAt: at(later + DAY),
+      graceEndsAt: at(later + DAY_MS),
     });
   });
 });

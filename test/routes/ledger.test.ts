@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
+import type { LedgerEntry } from "../support/schemas";
 
-interface Entry {
-  id: number;
-  kind: string;
-  feature: string | null;
-  credits: number;
-  reservationId: string | null;
-  idempotencyKey: string | null;
-  role: string | null;
-  periodStart: string;
-}
-
-async function ledger(ws: string, pageSize: number): Promise<Entry[]> {
-  const entries: Entry[] = [];
+async function ledger(ws: string, pageSize: number): Promise<LedgerEntry[]> {
+  const entries: LedgerEntry[] = [];
   let after = "0";
   for (let page = 0; page < 100; page++) {
     const r = await call(

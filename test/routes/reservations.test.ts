@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import {
-  api,
   commit,
   consume,
   credits,
@@ -12,7 +11,7 @@ import {
   setLimit,
   setup,
 } from "../support/credits";
-import { call, freshWorkspace, setClock } from "../support/helpers";
+import { api, call, freshWorkspace, setClock } from "../support/helpers";
 
 const ONE_SEAT_PRO = { plan: "pro", seats: 1, periodAnchor: "2026-07-15T00:00:00Z" };
 

@@ -1,9 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
 import type { WorkspaceObject } from "../../src/workspace/object";
-import { type CallOptions, call, setClock, subscribe } from "./helpers";
-
-export const api = (ws: string) => `/v1/workspaces/${ws}`;
+import { api, type CallOptions, call, setClock, subscribe } from "./helpers";
 
 /** A workspace with a frozen clock and a subscription (Pro × 3 on the 15th by default). */
 export async function setup(
@@ -78,15 +76,6 @@ export function inObject<T>(ws: string, fn: (sql: SqlStorage, instance: Workspac
 
 export const rows = (sql: SqlStorage, query: string, ...params: unknown[]): Row[] =>
   sql.exec(query, ...params).toArray() as Row[];
-
-export const events = (ws: string) =>
-  inObject(ws, (sql) =>
-    rows(sql, "SELECT type, occurred_at, data FROM events ORDER BY seq").map((e) => ({
-      type: e.type as string,
-      occurredAt: new Date(e.occurred_at as number).toISOString(),
-      data: JSON.parse(e.data as string) as Record<string, unknown>,
-    })),
-  );
 
 /**
  * The hot-path counters and the same figures summed from the ledger: used per period and

@@ -10,6 +10,9 @@ let counter = 0;
 export const freshWorkspace = (prefix = "ws") =>
   `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
+/** The path of workspace `ws`'s routes. */
+export const api = (ws: string) => `/v1/workspaces/${ws}`;
+
 export async function token(
   ws: string,
   role: Role,
@@ -58,10 +61,10 @@ export const subscribe = (
     seats: 3,
     periodAnchor: "2026-07-15T00:00:00.000Z",
   },
-) => call("PUT", `/v1/workspaces/${ws}/subscription`, { body: subscription });
+) => call("PUT", `${api(ws)}/subscription`, { body: subscription });
 
 export const setClock = (ws: string, now: string) =>
-  call("PUT", `/v1/workspaces/${ws}/test-clock`, { body: { now } });
+  call("PUT", `${api(ws)}/test-clock`, { body: { now } });
 
 /**
  * How far ahead of the real clock `freezeTime` sets Date: far enough that workerd never rings

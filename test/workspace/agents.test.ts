@@ -1,32 +1,24 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { SubscriptionInput } from "../../src/workspace/subscription";
+import { storedEvents } from "../support/events";
 import { freshWorkspace } from "../support/helpers";
+import { admin, platform } from "../support/roles";
 
 const ANCHOR = "2026-07-15T00:00:00.000Z";
-const ADMIN = { role: "admin" as const };
-const PLATFORM = { role: "platform" as const };
 
 async function setUp(input: SubscriptionInput) {
   const ws = freshWorkspace("agents-do");
   const stub = env.WORKSPACE.getByName(ws);
   await stub.setTestClock(Date.parse("2026-07-20T10:00:00.000Z"));
-  const put = await stub.putSubscription(ws, input, PLATFORM);
+  const put = await stub.putSubscription(ws, input, platform);
   expect(put.ok).toBe(true);
   return { ws, stub };
 }
 
 type Stub = Awaited<ReturnType<typeof setUp>>["stub"];
 
-const events = (stub: Stub) =>
-  runInDurableObject(stub, (_, state) =>
-    state.storage.sql
-      .exec<{ type: string; data: string; occurred_at: number }>(
-        "SELECT type, data, occurred_at FROM events ORDER BY seq",
-      )
-      .toArray()
-      .map((e) => ({ type: e.type, data: JSON.parse(e.data), occurredAt: e.occurred_at })),
-  );
+const events = (stub: Stub) => storedEvents(stub, { ms: true });
 
 /** The stored rows and the counters, to check that the counters never drift from the rows. */
 const stored = (stub: Stub) =>
@@ -49,9 +41,9 @@ const stored = (stub: Stub) =>
   });
 
 async function createAndActivate(stub: Stub, ids: string[]) {
-  for (const id of ids) await stub.createAgent({ id, name: id.toUpperCase() }, ADMIN);
+  for (const id of ids) await stub.createAgent({ id, name: id.toUpperCase() }, admin);
   for (const id of ids) {
-    const r = await stub.activateAgent(id, ADMIN);
+    const r = await stub.activateAgent(id, admin);
     expect(r.ok && r.value.allowed).toBe(true);
   }
 }
@@ -61,7 +53,7 @@ describe("agents in the workspace object", () => {
     const { ws, stub } = await setUp({ plan: "pro", seats: 2, periodAnchor: ANCHOR });
     await createAndActivate(stub, ["one", "two", "three", "four", "five"]);
     await stub.setTestClock(Date.parse("2026-07-21T08:00:00.000Z"));
-    await stub.putSubscription(ws, { plan: "advanced", seats: 2, periodAnchor: ANCHOR }, PLATFORM);
+    await stub.putSubscription(ws, { plan: "advanced", seats: 2, periodAnchor: ANCHOR }, platform);
 
     const after = await stored(stub);
     expect(after.states).toEqual({
@@ -102,7 +94,7 @@ describe("agents in the workspace object", () => {
 
     // Settling again (the alarm, the cron, another call) changes nothing and announces nothing.
     await stub.runDueWork();
-    await stub.putSubscription(ws, { plan: "advanced", seats: 3, periodAnchor: ANCHOR }, PLATFORM);
+    await stub.putSubscription(ws, { plan: "advanced", seats: 3, periodAnchor: ANCHOR }, platform);
     expect(await events(stub)).toHaveLength(2);
     expect((await stored(stub)).counters).toEqual({ active: 3, total: 5 });
   });
@@ -111,12 +103,12 @@ describe("agents in the workspace object", () => {
     const { ws, stub } = await setUp({ plan: "pro", seats: 1, periodAnchor: ANCHOR });
     await createAndActivate(stub, ["a", "b", "c"]);
     // Re-activating "a" makes it the most recently activated.
-    await stub.deactivateAgent("a", ADMIN);
-    await stub.activateAgent("a", ADMIN);
+    await stub.deactivateAgent("a", admin);
+    await stub.activateAgent("a", admin);
     await stub.putSubscription(
       ws,
       { plan: "pro", seats: 1, periodAnchor: ANCHOR, overrides: { activeAgents: 2 } },
-      PLATFORM,
+      platform,
     );
     expect((await stored(stub)).states).toEqual({ a: "offline", b: "active", c: "active" });
     expect((await events(stub)).map((e) => e.data.agentId)).toEqual(["a"]);
@@ -133,7 +125,7 @@ describe("agents in the workspace object", () => {
     await stub.putSubscription(
       ws,
       { plan: "base", seats: 1, periodAnchor: ANCHOR, subscribedAt: "2026-07-01T00:00:00.000Z" },
-      PLATFORM,
+      platform,
     );
     const after = await stored(stub);
     expect(after.states).toEqual({ only: "offline" });
@@ -144,15 +136,15 @@ describe("agents in the workspace object", () => {
   it("keeps the counters equal to the rows through every operation", async () => {
     const { stub } = await setUp({ plan: "advanced", seats: 1, periodAnchor: ANCHOR });
     await createAndActivate(stub, ["a", "b", "c"]);
-    await stub.createAgent({ id: "d", name: "D" }, ADMIN);
-    await stub.activateAgent("d", ADMIN); // refused: no change
-    await stub.activateAgent("a", ADMIN); // no-op
-    await stub.createAgent({ id: "a", name: "a".toUpperCase() }, ADMIN); // retry: no change
-    await stub.deleteAgent("b", ADMIN);
-    await stub.deactivateAgent("c", ADMIN);
-    await stub.deactivateAgent("c", ADMIN); // no-op
-    await stub.deleteAgent("c", ADMIN);
-    await stub.activateAgent("d", ADMIN);
+    await stub.createAgent({ id: "d", name: "D" }, admin);
+    await stub.activateAgent("d", admin); // refused: no change
+    await stub.activateAgent("a", admin); // no-op
+    await stub.createAgent({ id: "a", name: "a".toUpperCase() }, admin); // retry: no change
+    await stub.deleteAgent("b", admin);
+    await stub.deactivateAgent("c", admin);
+    await stub.deactivateAgent("c", admin); // no-op
+    await stub.deleteAgent("c", admin);
+    await stub.activateAgent("d", admin);
     const s = await stored(stub);
     expect(s.states).toEqual({ a: "active", d: "active" });
     expect(s.counters).toEqual({ active: 2, total: 2 });
@@ -161,8 +153,8 @@ describe("agents in the workspace object", () => {
 
   it("rolls back a conflicting create: nothing is written", async () => {
     const { stub } = await setUp({ plan: "advanced", seats: 1, periodAnchor: ANCHOR });
-    await stub.createAgent({ id: "a", name: "Sales" }, ADMIN);
-    const r = await stub.createAgent({ id: "a", name: "Support" }, ADMIN);
+    await stub.createAgent({ id: "a", name: "Sales" }, admin);
+    const r = await stub.createAgent({ id: "a", name: "Support" }, admin);
     expect(r).toMatchObject({ ok: false, error: { code: "already_exists" } });
     expect((await stored(stub)).counters).toEqual({ active: 0, total: 1 });
   });

@@ -3,6 +3,8 @@ import { describe, expect, it } from "vitest";
 import { excessOf } from "../../src/policy/channels";
 import { GRACE_MS } from "../../src/policy/episode";
 import { periodAt } from "../../src/policy/periods";
+import { HOUR_MS } from "../../src/policy/time";
+import { storedEvents } from "../support/events";
 import {
   advanceTimeTo,
   call,
@@ -15,7 +17,6 @@ import {
 
 const NOW = "2026-07-01T00:00:00.000Z";
 const T0 = Date.parse(NOW);
-const HOUR = 3_600_000;
 const at = (ms: number) => new Date(ms).toISOString();
 
 const stubOf = (ws: string) => env.WORKSPACE.getByName(ws);
@@ -33,12 +34,7 @@ const sql = <T extends Record<string, SqlStorageValue>>(
   );
 
 const eventTypes = async (ws: string) =>
-  (
-    await sql<{ type: string; occurred_at: number }>(
-      ws,
-      "SELECT type, occurred_at FROM events ORDER BY seq",
-    )
-  ).map((e) => `${e.type}@${at(e.occurred_at)}`);
+  (await storedEvents(ws)).map((e) => `${e.type}@${e.occurredAt}`);
 
 const statuses = async (ws: string, kind: string) => {
   const r = await call("GET", `/v1/workspaces/${ws}/channels/${kind}`);
@@ -118,7 +114,7 @@ describe("reads are lazy and never write", () => {
     await sql(
       ws,
       "UPDATE meta SET value = ? WHERE key = 'testClock'",
-      JSON.stringify(T0 + 25 * HOUR),
+      JSON.stringify(T0 + 25 * HOUR_MS),
     );
 
     const graceEnd = at(T0 + GRACE_MS);
@@ -164,7 +160,7 @@ describe("counters stay exact", () => {
       } else if (op < 7) {
         await call("DELETE", `/v1/workspaces/${ws}/channels/${kind}/${id}`, { role: "service" });
       } else if (op < 9) {
-        clock += (rand(20) + 1) * HOUR;
+        clock += (rand(20) + 1) * HOUR_MS;
         await setClock(ws, at(clock));
       } else {
         await subscribe(ws, { plan: "base", seats: rand(3) + 1, periodAnchor: NOW });

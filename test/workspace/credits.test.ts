@@ -1,6 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CallMeta } from "../../src/workspace/context";
+import { HOUR_MS } from "../../src/policy/time";
 import type { WorkspaceObject } from "../../src/workspace/object";
 import {
   check,
@@ -8,7 +8,6 @@ import {
   consume,
   countersAndLedger,
   credits,
-  events,
   expectCountersMatchLedger,
   inObject,
   postPackage,
@@ -17,6 +16,7 @@ import {
   rows,
   setup,
 } from "../support/credits";
+import { eventsIn, storedEvents } from "../support/events";
 import {
   advanceTimeTo,
   freezeTime,
@@ -25,9 +25,7 @@ import {
   settledAlarm,
   subscribe,
 } from "../support/helpers";
-
-const service: CallMeta = { role: "service" };
-const HOUR = 3_600_000;
+import { service } from "../support/roles";
 
 const TABLES = [
   "credit_ledger",
@@ -138,11 +136,11 @@ describe("consume", () => {
     );
     const after = await inObject(ws, (sql) => ({
       ledger: rows(sql, "SELECT kind, credits FROM credit_ledger"),
-      events: rows(sql, "SELECT type FROM events"),
+      events: eventsIn(sql).map((e) => e.type),
     }));
     expect(after).toEqual({
       ledger: [{ kind: "debit", credits: 700 }],
-      events: [{ type: "credits.threshold" }],
+      events: ["credits.threshold"],
     });
   });
 
@@ -161,7 +159,7 @@ describe("due work on an idle workspace (real time, the alarm)", () => {
   it("arms the alarm at the earliest hold expiry and frees the hold when it rings", async () => {
     const ws = freshWorkspace();
     const stub = env.WORKSPACE.getByName(ws);
-    const anchor = new Date(Date.now() - HOUR).toISOString();
+    const anchor = new Date(Date.now() - HOUR_MS).toISOString();
     await subscribe(ws, { plan: "base", seats: 1, periodAnchor: anchor });
     const r = await reserve(ws, "copilot", 700, 1);
     const expiresAt = Date.parse(r.json.expiresAt);
@@ -192,7 +190,7 @@ describe("due work on an idle workspace (real time, the alarm)", () => {
     expect(await settledAlarm(ws)).toBe(anchor);
     advanceTimeTo(anchor + 20);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
-    const resets = (await events(ws)).filter((e) => e.type === "credits.reset");
+    const resets = (await storedEvents(ws)).filter((e) => e.type === "credits.reset");
     expect(resets).toHaveLength(1);
     expect(resets[0]).toMatchObject({
       occurredAt: new Date(anchor).toISOString(),
@@ -200,7 +198,7 @@ describe("due work on an idle workspace (real time, the alarm)", () => {
     });
     // Due work twice changes nothing more.
     await runInDurableObject(stub, (instance: WorkspaceObject) => instance.runDueWork());
-    expect((await events(ws)).filter((e) => e.type === "credits.reset")).toHaveLength(1);
+    expect((await storedEvents(ws)).filter((e) => e.type === "credits.reset")).toHaveLength(1);
   });
 });
 

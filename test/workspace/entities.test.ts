@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { DAY_MS, HOUR_MS } from "../../src/policy/time";
 import { BLOCK_BATCH, LOOKUPS } from "../../src/workspace/entities";
 import type { WorkspaceObject } from "../../src/workspace/object";
+import { eventsIn } from "../support/events";
 import {
   advanceTimeTo,
   freezeTime,
@@ -11,8 +12,8 @@ import {
   settledAlarm,
   subscribe,
 } from "../support/helpers";
+import { service } from "../support/roles";
 
-const service = { role: "service" } as const;
 const T0 = "2026-07-15T00:00:00.000Z";
 
 const plan = (seats: number, leadsPerSeat: number) => ({
@@ -22,11 +23,7 @@ const plan = (seats: number, leadsPerSeat: number) => ({
   overrides: { leadsPerSeat, contactsAndCompaniesPerSeat: leadsPerSeat },
 });
 
-const eventTypes = (state: DurableObjectState) =>
-  state.storage.sql
-    .exec<{ type: string }>("SELECT type FROM events ORDER BY seq")
-    .toArray()
-    .map((e) => e.type);
+const eventTypes = (state: DurableObjectState) => eventsIn(state.storage.sql).map((e) => e.type);
 
 describe("entities in the workspace object", () => {
   freezeTime();
@@ -231,10 +228,9 @@ describe("enforcing a large excess in bounded batches", () => {
         blockedRows: sql
           .exec<{ n: number }>("SELECT COUNT(*) AS n FROM entities WHERE status = 'blocked'")
           .one().n,
-        blockedEvents: sql
-          .exec<{ data: string }>("SELECT data FROM events WHERE type = 'entity.blocked'")
-          .toArray()
-          .map((e) => JSON.parse(e.data).id as string),
+        blockedEvents: eventsIn(sql)
+          .filter((e) => e.type === "entity.blocked")
+          .map((e) => e.data.id as string),
         pending: sql
           .exec<{ blocking: string | null }>(
             "SELECT blocking FROM entity_pools WHERE pool = 'leads'",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { creditMigrations } from "../../src/workspace/credits";
-import { api, consume, inObject, rows, setup } from "../support/credits";
-import { call, freshWorkspace } from "../support/helpers";
+import { consume, inObject, rows, setup } from "../support/credits";
+import { api, call, freshWorkspace } from "../support/helpers";
 
 /**
  * A period's ledger entries are the ids after the bound stored with its schedule

@@ -1,10 +1,12 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AiFeature } from "../../src/policy/catalogue";
-import type { CallMeta } from "../../src/workspace/context";
+import { DAY_MS, HOUR_MS } from "../../src/policy/time";
 import { WorkspaceObject } from "../../src/workspace/object";
-import { events, expectCountersMatchLedger, inObject, setup } from "../support/credits";
+import { expectCountersMatchLedger, inObject, setup } from "../support/credits";
+import { storedEvents } from "../support/events";
 import { freezeTime, freshWorkspace, setClock, settledAlarm } from "../support/helpers";
+import { admin, platform, service } from "../support/roles";
 
 /**
  * What the object keeps in memory (subscription, credit counters, next deadline, alarm) must
@@ -12,9 +14,6 @@ import { freezeTime, freshWorkspace, setClock, settledAlarm } from "../support/h
  * half way.
  */
 
-const service: CallMeta = { role: "service" };
-const admin: CallMeta = { role: "admin" };
-const platform: CallMeta = { role: "platform" };
 const stubOf = (ws: string) => env.WORKSPACE.getByName(ws);
 
 /** Moves the frozen clock in storage without running due work (a missed alarm, a lazy read). */
@@ -104,7 +103,7 @@ describe("the object's memory", () => {
     expect(await stub.consumeCredits({ feature: "copilot", credits: 7 }, service)).toMatchObject({
       value: { allowed: true, used: 7, periodStart: "2026-08-15T00:00:00.000Z" },
     });
-    expect((await events(ws)).map((e) => e.type)).toEqual(["credits.reset"]);
+    expect((await storedEvents(ws)).map((e) => e.type)).toEqual(["credits.reset"]);
   });
 
   it("sets no alarm and asks for none while spends move no deadline", async () => {
@@ -112,7 +111,7 @@ describe("the object's memory", () => {
     const stub = stubOf(ws);
     await stub.putSubscription(
       ws,
-      { plan: "pro", seats: 10, periodAnchor: new Date(Date.now() - 86_400_000).toISOString() },
+      { plan: "pro", seats: 10, periodAnchor: new Date(Date.now() - DAY_MS).toISOString() },
       platform,
     );
     await stub.consumeCredits({ feature: "copilot", credits: 1 }, service);
@@ -191,16 +190,16 @@ describe("the object's memory", () => {
           {
             id: `pkg-${rand(4)}`,
             credits: 100 + rand(2_000),
-            expiresAt: new Date(now + rand(20) * 86_400_000).toISOString(),
+            expiresAt: new Date(now + rand(20) * DAY_MS).toISOString(),
           },
           platform,
         );
       } else if (kind === 7) {
         // Forward in storage only: the next call finds a deadline passed and nothing applied.
-        now += rand(4) * 86_400_000 + rand(3_600_000);
+        now += rand(4) * DAY_MS + rand(HOUR_MS);
         await tamperClock(ws, now);
       } else if (kind === 8) {
-        now += rand(3) * 86_400_000 + rand(3_600_000);
+        now += rand(3) * DAY_MS + rand(HOUR_MS);
         expect((await setClock(ws, new Date(now).toISOString())).status).toBe(200);
       } else {
         await stub.putSubscription(
@@ -340,7 +339,7 @@ describe("housekeeping", () => {
     const stub = stubOf(ws);
     await stub.putSubscription(
       ws,
-      { plan: "pro", seats: 10, periodAnchor: new Date(Date.now() - 86_400_000).toISOString() },
+      { plan: "pro", seats: 10, periodAnchor: new Date(Date.now() - DAY_MS).toISOString() },
       platform,
     );
     for (let i = 0; i < 3; i++) {
@@ -352,7 +351,7 @@ describe("housekeeping", () => {
     const alarmBefore = await settledAlarm(ws);
     // Two days old: past the 24 hours a key is kept.
     await inObject(ws, (sql) =>
-      sql.exec("UPDATE idempotency SET created_at = ?", Date.now() - 2 * 86_400_000),
+      sql.exec("UPDATE idempotency SET created_at = ?", Date.now() - 2 * DAY_MS),
     );
     const statements = await runInDurableObject(stub, async (instance: WorkspaceObject, state) => {
       const sql = state.storage.sql;

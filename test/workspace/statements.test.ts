@@ -1,8 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CallMeta } from "../../src/workspace/context";
+import { DAY_MS } from "../../src/policy/time";
 import type { WorkspaceObject } from "../../src/workspace/object";
 import { freezeTime, freshWorkspace, settledAlarm } from "../support/helpers";
+import { service } from "../support/roles";
 
 /**
  * The hot path's cost in SQL, counted (never timed): statements, rows read and rows written per
@@ -75,7 +76,6 @@ async function measure(
   });
 }
 
-const service: CallMeta = { role: "service" };
 const spend = { feature: "ai_rewriter" as const, credits: 1 };
 
 /** A subscribed workspace on the real clock, warmed by a few calls of every kind. */
@@ -87,7 +87,7 @@ async function warmWorkspace(): Promise<string> {
     {
       plan: "pro",
       seats: 100,
-      periodAnchor: new Date(Date.now() - 86_400_000).toISOString(),
+      periodAnchor: new Date(Date.now() - DAY_MS).toISOString(),
       overrides: { aiCreditsPerSeat: 1_000_000 },
     },
     { role: "platform" },
