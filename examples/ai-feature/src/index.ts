@@ -107,24 +107,26 @@ async function rewrite(env: Env, request: Request): Promise<Response> {
   }
   const reservationId = reserved.reservationId;
 
-  // A replayed reserve answers as it first did ("open"), and over a binding it is not marked
-  // as a replay: ask the reservation's state now, so that a request already answered (or
-  // ended) does not call the model again.
-  const current = await settle(() => env.QUOTA.reservation(ws, reservationId));
-  if (current.error) {
-    return serviceUnavailable(`The reservation could not be read: ${current.error.message}`);
-  }
-  if (current.state === "committed") {
-    return json(409, {
-      error: "already_answered",
-      message: `This request (same Request-Id and text) was already answered and charged ${current.charged} credits; this example keeps no copy of its answers. Send a new Request-Id to ask again.`,
-    });
-  }
-  if (current.state !== "open") {
-    return json(409, {
-      error: "request_closed",
-      message: `This request (same Request-Id and text) already ended without a charge (its hold was ${current.state}). Send a new Request-Id to ask again.`,
-    });
+  // A replayed reserve (a retry of this same request: `replayed: true`) answers as it first did
+  // ("open"): ask the reservation's state now, so that a request already answered (or ended)
+  // does not call the model again. A first answer needs no second call.
+  if (reserved.replayed === true) {
+    const current = await settle(() => env.QUOTA.reservation(ws, reservationId));
+    if (current.error) {
+      return serviceUnavailable(`The reservation could not be read: ${current.error.message}`);
+    }
+    if (current.state === "committed") {
+      return json(409, {
+        error: "already_answered",
+        message: `This request (same Request-Id and text) was already answered and charged ${current.charged} credits; this example keeps no copy of its answers. Send a new Request-Id to ask again.`,
+      });
+    }
+    if (current.state !== "open") {
+      return json(409, {
+        error: "request_closed",
+        message: `This request (same Request-Id and text) already ended without a charge (its hold was ${current.state}). Send a new Request-Id to ask again.`,
+      });
+    }
   }
 
   // Commit and release keys are this attempt's own: two attempts of the same request racing
