@@ -4,8 +4,8 @@ import { call, freshWorkspace, subscribe } from "../helpers";
 
 /**
  * examples/ai-feature runs here as its own Worker, configured by its own wrangler.toml, bound to
- * the Worker under test's QuotaService (and, as `AI_FEATURE_DOWN`, to a quota service that
- * cannot answer). Driving it end to end keeps the example true.
+ * the Worker under test's QuotaService (and, as `AI_FEATURE_DOWN` and `AI_FEATURE_GONE`, to a
+ * quota service that cannot answer). Driving it end to end keeps the example true.
  */
 
 async function rewrite(worker: Fetcher, workspace: string, text: string, requestId?: string) {
@@ -81,9 +81,12 @@ describe("examples/ai-feature: reserve, call the model, commit or release", () =
   });
 
   it("fails closed when the quota service cannot answer, whether it errs or throws", async () => {
-    for (const ws of ["busy", "throws"]) {
-      const r = await rewrite(env.AI_FEATURE_DOWN, ws, "hello");
-      expect(r.status, ws).toBe(503);
+    for (const [how, worker] of [
+      ["errs", env.AI_FEATURE_DOWN],
+      ["throws", env.AI_FEATURE_GONE],
+    ] as const) {
+      const r = await rewrite(worker, freshWorkspace(), "hello");
+      expect(r.status, how).toBe(503);
       expect(r.json).toEqual({
         allowed: false,
         reason: "service_unavailable",

@@ -1,28 +1,30 @@
 /**
- * A quota service that cannot answer, for the example's fail-closed tests: bound in place of
- * the real QuotaService. For workspace "throws" every call throws (the binding itself failed);
- * for any other workspace every call answers the `unavailable` error value.
+ * Quota services that cannot answer, for the example's fail-closed tests, bound in place of the
+ * real QuotaService. `QuotaService` answers every call with the `unavailable` error value (the
+ * workspace is overloaded). `QuotaGone` has no methods: every call throws at the caller ("The
+ * RPC receiver does not implement the method"), as a binding whose Worker lost the entrypoint
+ * does. It does not throw an error of its own: workerd logs an error an RPC method throws as an
+ * uncaught exception of this Worker, even though the caller catches it.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 
-const down = (ws: string) => {
-  if (ws === "throws") throw new Error("Network connection lost.");
-  return {
-    error: { code: "unavailable", message: "The workspace is overloaded; nothing was decided." },
-  };
-};
+const down = () => ({
+  error: { code: "unavailable", message: "The workspace is overloaded; nothing was decided." },
+});
 
 export class QuotaService extends WorkerEntrypoint {
-  async reserve(ws: string) {
-    return down(ws);
+  async reserve() {
+    return down();
   }
-  async commit(ws: string) {
-    return down(ws);
+  async commit() {
+    return down();
   }
-  async release(ws: string) {
-    return down(ws);
+  async release() {
+    return down();
   }
 }
+
+export class QuotaGone extends WorkerEntrypoint {}
 
 export default {
   fetch: () => new Response("quota-down", { status: 503 }),
