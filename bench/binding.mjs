@@ -6,7 +6,6 @@
 //
 //   npm run bench:binding [-- --write]      (BENCH_BINDING_N=2000 calls per figure)
 import { execFileSync } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
@@ -15,6 +14,7 @@ import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { mintToken } from "../scripts/lib/token.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const N = Number(process.env.BENCH_BINDING_N ?? 2000);
@@ -22,11 +22,7 @@ const WARMUP = Math.min(200, N);
 const SECRET = "bench-secret-0123456789";
 const WS = "bench-binding";
 
-function token(ws, role) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ ws, role, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
-  return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
-}
+const token = (ws, role) => mintToken(SECRET, ws, role, 3600);
 
 /** A loopback port nobody listens on right now. */
 function freePort() {

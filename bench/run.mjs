@@ -15,7 +15,6 @@
 //
 // Needs wrk and redis-server on PATH (Debian: apt-get install wrk redis-server).
 import { spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
 import {
   copyFileSync,
   existsSync,
@@ -28,6 +27,7 @@ import {
 import os from "node:os";
 import { join } from "node:path";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { mintToken } from "../scripts/lib/token.mjs";
 
 // ---- settings --------------------------------------------------------------------------------
 
@@ -90,12 +90,7 @@ const median = (xs) => {
 };
 const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
-function jwt(ws, role) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const exp = Math.floor(Date.now() / 1000) + 6 * 3600;
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ ws, role, exp })}`;
-  return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
-}
+const jwt = (ws, role) => mintToken(SECRET, ws, role, 6 * 3600);
 
 /** Runs a command to its end; answers its stdout (throws with stderr on failure). */
 function run(cmd, args, opts = {}) {
