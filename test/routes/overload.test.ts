@@ -14,9 +14,9 @@ import { objectFault, RETRY_AFTER_SECONDS } from "../../src/errors";
 import { call, freshWorkspace, setClock, subscribe } from "../helpers";
 
 /**
- * PRODUCT.md §7 and the 503 contract: when a call to the workspace object fails (overloaded, a
- * transient runtime fault, or an exception of the object's own), the Worker answers 503
- * `unavailable` with a Retry-After, never an allow. The faults are injected at the call site,
+ * docs/rules.md, "Answers, errors and callers" (a workspace that cannot answer is never an
+ * allow): when a call to the workspace object fails (overloaded, a transient runtime fault, or
+ * an exception of the object's own), the Worker answers 503 `unavailable` with a Retry-After. The faults are injected at the call site,
  * through the real Worker: the Worker's WORKSPACE namespace is wrapped (test only) so that one
  * workspace's stub throws what workerd throws there, with the flags workerd sets. Not inside
  * the object: workerd logs every error an object's method throws as an uncaught exception,
