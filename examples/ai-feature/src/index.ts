@@ -139,7 +139,9 @@ async function rewrite(env: Env, request: Request): Promise<Response> {
       env.QUOTA.release(ws, reservationId, { idempotencyKey: `${attempt}:release` }),
     );
     // Best effort: a hold that could not be freed frees itself when its TTL ends.
-    if (released.error) console.error(`release of ${reservationId} (${why})`, released.error);
+    if (released.error && env.LOG_FAILURES !== "off") {
+      console.error(`release of ${reservationId} (${why})`, released.error);
+    }
   };
 
   let answer: { text: string; credits: number };
@@ -171,7 +173,9 @@ async function rewrite(env: Env, request: Request): Promise<Response> {
     // The answer exists but is not paid for: withhold it, and free the hold (if the commit
     // did land after all, the release is refused and the charge stands, the answer withheld).
     await release(`commit failed: ${code}`);
-    console.error(`commit of ${reservationId} failed; the answer is withheld`, committed.error);
+    if (env.LOG_FAILURES !== "off") {
+      console.error(`commit of ${reservationId} failed; the answer is withheld`, committed.error);
+    }
     if (outcomeUnknown(code)) {
       return serviceUnavailable(
         `The charge could not be confirmed, so the answer is withheld: ${message}`,
