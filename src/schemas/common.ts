@@ -49,6 +49,27 @@ export const ClientId = z
   .max(128)
   .regex(/^[\x21-\x7e]+$/, "must be 1-128 printable ASCII characters without spaces");
 
+/**
+ * An id as a client creates it: a ClientId that a URL path can carry as one segment
+ * (docs/rules.md, "Answers, errors and callers"). Every printable character can, percent-encoded
+ * (`/` as `%2F`, `%` as `%25`, and so on), but `.` and `..` are dot-segments: URL parsers remove
+ * them, `%2E` and `%2E%2E` included, so no path could read, close or delete such an entity.
+ * Written as one pattern without a lookahead, so the OpenAPI document states it and a schema-driven
+ * generator can produce it: a first character other than `.`, or `.` and another, or `..` and
+ * at least one more.
+ */
+export const CREATED_ID_PATTERN =
+  /^(?:[\x21-\x2d\x2f-\x7e]|\.[\x21-\x2d\x2f-\x7e]|\.\.[\x21-\x7e])[\x21-\x7e]*$/;
+
+export const CreatedId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(
+    CREATED_ID_PATTERN,
+    "must be 1-128 printable ASCII characters without spaces, and not . or .. (no URL path can name them)",
+  );
+
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export const IdempotencyHeader = z.object({
