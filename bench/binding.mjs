@@ -1,22 +1,21 @@
 // Binding vs HTTP bench: how long an AI feature's Worker waits for a credit check or consume
 // when it calls the quota service over its QuotaService binding, over HTTP through a service
 // binding's fetch, and over HTTP on a loopback socket. Miniflare in Node (workerd), c=1, a simple
-// sequential loop. Not a test: it prints a table; with --write it also writes
-// bench/results/binding.json.
+// sequential loop. Not a test: it prints a table and writes bench/.out/binding.json (with
+// --write, bench/results/binding.json).
 //
 //   npm run bench:binding [-- --write]      (BENCH_BINDING_N=2000 calls per figure)
-import { execFileSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { ROOT } from "./lib/paths.mjs";
+import { summary } from "./lib/stats.mjs";
+import { appWorker, bundle, COMPAT_DATE, startWorkerd } from "./lib/workerd.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const N = Number(process.env.BENCH_BINDING_N ?? 2000);
 const WARMUP = Math.min(200, N);
 const SECRET = "bench-secret-0123456789";
@@ -41,29 +40,17 @@ function freePort() {
 }
 
 function stats(samples) {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
-  return { n: s.length, p50Ms: +at(0.5).toFixed(3), p99Ms: +at(0.99).toFixed(3) };
+  const { n, p50Ms, p99Ms } = summary(samples, 3);
+  return { n, p50Ms, p99Ms };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "quota-bench-binding-"));
 let mf;
 try {
   // The quota Worker exactly as `npm run deploy` would ship it; the caller bundled beside it.
-  execFileSync(
-    join(root, "node_modules/.bin/wrangler"),
-    [
-      "deploy",
-      "--dry-run",
-      "--outdir",
-      join(dir, "quota"),
-      "--config",
-      join(root, "wrangler.toml"),
-    ],
-    { cwd: root, stdio: "ignore" },
-  );
+  const quotaBundle = await bundle("binding-quota");
   await build({
-    entryPoints: [join(root, "bench/binding-caller.ts")],
+    entryPoints: [join(ROOT, "bench/binding-caller.ts")],
     outfile: join(dir, "caller.js"),
     bundle: true,
     format: "esm",
@@ -71,46 +58,31 @@ try {
     logLevel: "warning",
   });
 
-  const compatibilityDate = "2026-11-01";
   const quota = {
-    name: "quota",
-    modules: true,
-    modulesRoot: join(dir, "quota"),
-    scriptPath: join(dir, "quota", "index.js"),
-    compatibilityDate,
-    bindings: { AUTH_SECRET: SECRET, TEST_CLOCKS: "off" },
-    durableObjects: {
-      WORKSPACE: { className: "WorkspaceObject", useSQLite: true },
-      DUE_INDEX: { className: "DueIndex", useSQLite: true },
-    },
-    // Its own socket, for the `network` mode (no Node proxy in the way).
+    ...appWorker("quota", quotaBundle, { secret: SECRET }),
+    // Its own socket on a known port, for the `network` mode (no Node proxy in the way).
     unsafeDirectSockets: [{ host: "127.0.0.1", port: await freePort() }],
   };
   const callerPort = await freePort();
-  mf = new Miniflare(
-    convertV4MiniflareOptions({
-      workers: [
-        quota,
-        {
-          name: "caller",
-          modules: true,
-          modulesRoot: dir,
-          scriptPath: join(dir, "caller.js"),
-          unsafeDirectSockets: [{ host: "127.0.0.1", port: callerPort }],
-          compatibilityDate,
-          bindings: {
-            TOKEN: token(WS, "service"),
-            NETWORK_URL: `http://127.0.0.1:${quota.unsafeDirectSockets[0].port}`,
-          },
-          serviceBindings: {
-            QUOTA: { name: "quota", entrypoint: "QuotaService" },
-            QUOTA_HTTP: "quota",
-          },
-        },
-      ],
-    }),
-  );
-  await mf.ready;
+  ({ mf } = await startWorkerd([
+    quota,
+    {
+      name: "caller",
+      modules: true,
+      modulesRoot: dir,
+      scriptPath: join(dir, "caller.js"),
+      unsafeDirectSockets: [{ host: "127.0.0.1", port: callerPort }],
+      compatibilityDate: COMPAT_DATE,
+      bindings: {
+        TOKEN: token(WS, "service"),
+        NETWORK_URL: `http://127.0.0.1:${quota.unsafeDirectSockets[0].port}`,
+      },
+      serviceBindings: {
+        QUOTA: { name: "quota", entrypoint: "QuotaService" },
+        QUOTA_HTTP: "quota",
+      },
+    },
+  ]));
   const quotaWorker = await mf.getWorker("quota");
   const put = await quotaWorker.fetch(`https://quota/v1/workspaces/${WS}/subscription`, {
     method: "PUT",
@@ -170,15 +142,17 @@ try {
   );
   console.table(rows);
 
-  if (process.argv.includes("--write")) {
-    const file = join(root, "bench/results/binding.json");
-    const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`;
-    writeFileSync(
-      file,
-      `${JSON.stringify({ machine, date: new Date().toISOString(), calls: N, rows }, null, 2)}\n`,
-    );
-    console.log(`written to ${file}`);
-  }
+  // Figures go to the ignored bench/.out/; the committed bench/results/ only when asked, so a
+  // run never dirties the work tree.
+  const out = process.argv.includes("--write") ? "bench/results" : "bench/.out";
+  mkdirSync(join(ROOT, out), { recursive: true });
+  const file = join(ROOT, out, "binding.json");
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`;
+  writeFileSync(
+    file,
+    `${JSON.stringify({ machine, date: new Date().toISOString(), calls: N, rows }, null, 2)}\n`,
+  );
+  console.log(`written to ${file}`);
 } finally {
   await mf?.dispose();
   rmSync(dir, { recursive: true, force: true });

@@ -1,8 +1,8 @@
 // Bulk import benchmark: loading a million leads into one workspace by batches of 1,000 over
-// HTTP, next to the per-entity route. The Worker runs on workerd through Miniflare's API (the
-// bundle built here with esbuild, SQLite-backed objects on disk in a temporary directory);
-// the client is this process, over loopback. Not a test: it prints figures and writes
-// bench/.out/import.json (with --write, bench/results/import.json).
+// HTTP, next to the per-entity route. The Worker runs on workerd through Miniflare's API (bundled
+// by `wrangler deploy --dry-run` as deployed, SQLite-backed objects on disk in a temporary
+// directory, its direct socket); the client is this process, over loopback. Not a test: it
+// prints figures and writes bench/.out/import.json (with --write, bench/results/import.json).
 //
 //   npm run bench:import
 //   BENCH_IMPORT_LEADS=200000 npm run bench:import     (a smaller run)
@@ -12,13 +12,13 @@
 import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { call } from "./lib/http.mjs";
+import { ROOT } from "./lib/paths.mjs";
+import { summary as stats } from "./lib/stats.mjs";
+import { appWorker, bundle, startWorkerd } from "./lib/workerd.mjs";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const LEADS = Number(process.env.BENCH_IMPORT_LEADS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_IMPORT_BATCH ?? 1_000);
 const SINGLES = Number(process.env.BENCH_IMPORT_SINGLES ?? 5_000);
@@ -35,71 +35,17 @@ function token(ws, role) {
   return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
 }
 
-function stats(samplesMs) {
-  const s = [...samplesMs].sort((a, b) => a - b);
-  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
-  const mean = s.reduce((a, b) => a + b, 0) / s.length;
-  return {
-    n: s.length,
-    meanMs: +mean.toFixed(2),
-    p50Ms: +at(0.5).toFixed(2),
-    p99Ms: +at(0.99).toFixed(2),
-    maxMs: +s[s.length - 1].toFixed(2),
-  };
-}
-
-/** The Worker bundled as wrangler would (ES module, workerd conditions, cloudflare:* external). */
-async function bundle(dir) {
-  const outfile = join(dir, "worker.mjs");
-  await build({
-    entryPoints: [join(ROOT, "src/index.ts")],
-    outfile,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*", "node:*"],
-    logLevel: "warning",
-  });
-  return outfile;
-}
-
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "quota-import-"));
-  // Miniflare 5 takes its own option shape; the classic one (as in Miniflare's README) is
-  // converted by Miniflare itself.
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      modules: true,
-      // Module paths must lie under the root: the bundle's own directory.
-      rootPath: dir,
-      scriptPath: await bundle(dir),
-      compatibilityDate: "2026-11-01",
-      durableObjects: {
-        WORKSPACE: { className: "WorkspaceObject", useSQLite: true },
-        DUE_INDEX: { className: "DueIndex", useSQLite: true },
-      },
-      // Test clocks serve the enforcement section only; the other workspaces run on real time.
-      bindings: { AUTH_SECRET: SECRET, TEST_CLOCKS: "on" },
-      resourcePersistencePath: join(dir, "state"),
-      host: "127.0.0.1",
-      port: 0,
-    }),
+  const { mf, url: urlOf } = await startWorkerd(
+    // Test clocks serve the enforcement section only; the other workspaces run on real time.
+    [appWorker("app", await bundle("import"), { secret: SECRET, testClocks: "on" })],
+    { state: join(dir, "state") },
   );
   try {
-    const url = await mf.ready;
-    const send = async (ws, method, path, role, body) => {
-      const res = await fetch(new URL(`/v1/workspaces/${ws}${path}`, url), {
-        method,
-        headers: { authorization: `Bearer ${token(ws, role)}`, "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = await res.json();
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-      return json;
-    };
+    const url = await urlOf("app");
+    const send = (ws, method, path, role, body) =>
+      call(url, method, `/v1/workspaces/${ws}${path}`, token(ws, role), body);
     // Pro with 100 seats: 1,000,000 leads, so the last lead of the import reaches the limit.
     const subscription = { plan: "pro", seats: 100, periodAnchor: new Date().toISOString() };
 

@@ -12,22 +12,27 @@
 //   npm run bench -- --quick           2-second runs, one repeat, smaller memory figures
 //   npm run bench -- --only=check,consume-hot
 //   BENCH_SECONDS=10 BENCH_REPEATS=3 BENCH_WARMUP=3 BENCH_MEMORY=1000,10000
+//   BENCH_MEMORY=100 npm run bench -- --quick --only=floor     the smallest run (a smoke test)
 //
-// Needs wrk and redis-server on PATH (Debian: apt-get install wrk redis-server).
-import { spawn } from "node:child_process";
+// Needs wrk on PATH, and redis-server for the peer-redis run (Debian: apt-get install wrk
+// redis-server). It prints first how long it expects to take and what it needs, and stops with
+// the name of a missing tool before starting anything.
+//
+// This file is the orchestration; the parts are in bench/lib/: wrk.mjs (load and figures),
+// workerd.mjs (bundle and Miniflare), peer.mjs (floors and Redis peer), profile.mjs, cost.mjs.
 import { createHmac } from "node:crypto";
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { costPerMillion, PRICES } from "./lib/cost.mjs";
+import { call, pool } from "./lib/http.mjs";
+import { OUT, ROOT } from "./lib/paths.mjs";
+import { floorWorker, startPeer } from "./lib/peer.mjs";
+import { CLIENT_CPU, CPUS, have, PIN, SERVER_CPU, sleep, statusKb } from "./lib/proc.mjs";
+import { startProfile, summarize } from "./lib/profile.mjs";
+import { round } from "./lib/stats.mjs";
+import { appWorker, bundle, startWorkerd } from "./lib/workerd.mjs";
+import { measure, postScript, reserveCommitScript, spreadScript, wrk } from "./lib/wrk.mjs";
 
 // ---- settings --------------------------------------------------------------------------------
 
@@ -40,7 +45,6 @@ const ONLY = argv
   .split(",");
 /** --profile=<run>: a V8 CPU profile of workerd during that run at c=32 (bench/.out/<run>.cpuprofile). */
 const PROFILE = argv.find((a) => a.startsWith("--profile="))?.slice(10);
-const INSPECTOR_PORT = 9_339;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 10));
 const WARMUP = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 3));
 const REPEATS = Number(process.env.BENCH_REPEATS ?? (QUICK ? 1 : 3));
@@ -50,45 +54,10 @@ const MEMORY_SIZES = (process.env.BENCH_MEMORY ?? (QUICK ? "1000" : "1000,10000"
 const CONCURRENCIES = [1, 32];
 const SPREAD = 1_000;
 const SECRET = "bench-secret-0123456789abcdef";
-const ROOT = join(import.meta.dirname, "..");
-const OUT = join(ROOT, "bench", ".out");
-const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
-const COMPAT_DATE =
-  /compatibility_date\s*=\s*"([^"]+)"/.exec(
-    readFileSync(join(ROOT, "wrangler.toml"), "utf8"),
-  )?.[1] ?? "2026-11-01";
-
-/**
- * Cloudflare's published prices (Workers Paid plan), beyond the included monthly amounts, as
- * read from developers.cloudflare.com on 2026-11-21:
- *   https://developers.cloudflare.com/workers/platform/pricing/          (Workers Standard)
- *   https://developers.cloudflare.com/durable-objects/platform/pricing/  (compute and SQLite storage)
- */
-const PRICES = {
-  asOf: "2026-11-21",
-  sources: [
-    "https://developers.cloudflare.com/workers/platform/pricing/",
-    "https://developers.cloudflare.com/durable-objects/platform/pricing/",
-  ],
-  workerRequestsPerMillion: 0.3,
-  workerCpuPerMillionMs: 0.02,
-  doRequestsPerMillion: 0.15,
-  doDurationPerMillionGbS: 12.5,
-  doDurationGb: 0.125,
-  rowsReadPerMillion: 0.001,
-  rowsWrittenPerMillion: 1.0,
-};
 
 // ---- small helpers ---------------------------------------------------------------------------
 
 const log = (...a) => console.log(...a);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const round = (x, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 function jwt(ws, role) {
   const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
@@ -97,198 +66,7 @@ function jwt(ws, role) {
   return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
 }
 
-/** Runs a command to its end; answers its stdout (throws with stderr on failure). */
-function run(cmd, args, opts = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.stderr.on("data", (d) => {
-      err += d;
-    });
-    child.on("error", reject);
-    child.on("exit", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err || out}`)),
-    );
-  });
-}
-
-const have = async (cmd) =>
-  run("sh", ["-c", `command -v ${cmd}`]).then(
-    () => true,
-    () => false,
-  );
-
-const CPUS = os.cpus().length;
-const PIN = CPUS >= 2 && (await have("taskset"));
-const SERVER_CPU = "0";
-const CLIENT_CPU = "1";
-const pinned = (cmd, args, cpu) => (PIN ? ["taskset", ["-c", cpu, cmd, ...args]] : [cmd, args]);
-
-/** The workerd process Miniflare started (a child of this process). */
-async function workerdPid() {
-  const out = await run("ps", ["-o", "pid=,comm=", "--ppid", String(process.pid)]);
-  const line = out
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/))
-    .find(([, comm]) => comm === "workerd");
-  if (line === undefined) throw new Error("workerd process not found");
-  return Number(line[0]);
-}
-
-const procStatus = (pid) => readFileSync(`/proc/${pid}/status`, "utf8");
-const statusKb = (pid, key) =>
-  Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(procStatus(pid))?.[1]);
-/** User + system CPU time of a process, in ms (and the system part alone). */
-function cpuMs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  const [user, system] = [Number(fields[11]) * 10, Number(fields[12]) * 10];
-  return { total: user + system, system };
-}
-
-// ---- wrk -------------------------------------------------------------------------------------
-
-function luaString(s) {
-  return `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
-}
-
-/** A wrk script posting one JSON body with a bearer token (or none). */
-function postScript(name, body, token) {
-  const lines = [
-    'wrk.method = "POST"',
-    `wrk.body = ${luaString(JSON.stringify(body))}`,
-    'wrk.headers["Content-Type"] = "application/json"',
-  ];
-  if (token !== undefined) lines.push(`wrk.headers["Authorization"] = "Bearer ${token}"`);
-  const file = join(OUT, "lua", `${name}.lua`);
-  writeFileSync(file, `${lines.join("\n")}\n`);
-  return file;
-}
-
-/** Consumes spread over many workspaces, each with its own token, chosen at random. */
-function spreadScript(tokens) {
-  const file = join(OUT, "lua", "consume-spread.lua");
-  writeFileSync(
-    file,
-    `local tokens = {\n${tokens.map((t) => `  "${t}",`).join("\n")}\n}
-local body = ${luaString(JSON.stringify({ feature: "ai_rewriter", credits: 1 }))}
-request = function()
-  local i = math.random(#tokens)
-  return wrk.format("POST", "/v1/workspaces/spread-" .. (i - 1) .. "/credits/consume",
-    { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. tokens[i] }, body)
-end
-`,
-  );
-  return file;
-}
-
-/**
- * Reserve, then commit: each answer to a reservation queues its id, and the next request
- * commits a queued id when there is one, else reserves. Requests alternate (at c=1 strictly).
- */
-function reserveCommitScript(token) {
-  const file = join(OUT, "lua", "reserve-commit.lua");
-  writeFileSync(
-    file,
-    `local ids = {}
-local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer ${token}" }
-local base = "/v1/workspaces/bench-rc/credits/reservations"
-local reserve = ${luaString(JSON.stringify({ feature: "ai_rewriter", credits: 2, ttlSeconds: 3600 }))}
-local commit = ${luaString(JSON.stringify({ credits: 1 }))}
-request = function()
-  local id = table.remove(ids)
-  if id then return wrk.format("POST", base .. "/" .. id .. "/commit", headers, commit) end
-  return wrk.format("POST", base, headers, reserve)
-end
-response = function(status, hdrs, body)
-  if body:find('"ttlSeconds"', 1, true) then
-    local id = body:match('"reservationId":"(rsv_%w+)"')
-    if id then table.insert(ids, id) end
-  end
-end
-`,
-  );
-  return file;
-}
-
-const UNIT_MS = { us: 0.001, ms: 1, s: 1000 };
-const duration = (v) => {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v);
-  return m ? Number(m[1]) * UNIT_MS[m[2]] : Number.NaN;
-};
-
-/** One wrk run: requests per second, p50 and p99 in ms, errors. */
-async function wrk(url, script, connections, seconds) {
-  const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, url];
-  const [cmd, full] = pinned("wrk", args, CLIENT_CPU);
-  const out = await run(cmd, full);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const p50 = duration(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
-  const p99 = duration(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  const socketErrors = /Socket errors:.*/.exec(out)?.[0];
-  if (non2xx > 0 || socketErrors) {
-    throw new Error(`wrk ${url}: ${non2xx} non-2xx answers ${socketErrors ?? ""}\n${out}`);
-  }
-  return { rps, p50, p99, requests };
-}
-
-/** Warm-up, then the median of REPEATS runs; with `pid`, the server's CPU per request. */
-async function measure(name, url, script, connections, pid) {
-  await wrk(url, script, connections, WARMUP);
-  const runs = [];
-  for (let i = 0; i < REPEATS; i++) {
-    const before = pid === undefined ? undefined : cpuMs(pid);
-    const r = await wrk(url, script, connections, SECONDS);
-    const after = pid === undefined ? undefined : cpuMs(pid);
-    const cpu = after && before ? (after.total - before.total) / r.requests : Number.NaN;
-    const sys = after && before ? (after.system - before.system) / r.requests : Number.NaN;
-    runs.push({ ...r, cpu, sys });
-  }
-  const result = {
-    name,
-    concurrency: connections,
-    rps: Math.round(median(runs.map((r) => r.rps))),
-    p50_ms: round(median(runs.map((r) => r.p50))),
-    p99_ms: round(median(runs.map((r) => r.p99))),
-    cpu_ms_per_request: round(median(runs.map((r) => r.cpu)), 4),
-    system_cpu_ms_per_request: round(median(runs.map((r) => r.sys)), 4),
-  };
-  log(
-    `  ${name.padEnd(15)} c=${String(connections).padEnd(3)} ${String(result.rps).padStart(7)} req/s  p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  cpu ${result.cpu_ms_per_request} ms/req (system ${result.system_cpu_ms_per_request})`,
-  );
-  return result;
-}
-
 // ---- the service through HTTP (setup and checks, not timed) ----------------------------------
-
-async function call(base, method, path, token, body) {
-  const res = await fetch(new URL(path, base), {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** Runs `tasks` with at most `width` in flight. */
-async function pool(count, width, task) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, count) }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
-}
 
 const BIG = { plan: "pro", seats: 1_000, overrides: { aiCreditsPerSeat: 10_000_000 } };
 
@@ -388,117 +166,12 @@ async function statementCounts(countingUrl) {
   };
 }
 
-// ---- the peer --------------------------------------------------------------------------------
-
-async function startPeer(dir) {
-  const redisPort = 20_000 + Math.floor(Math.random() * 10_000);
-  const httpPort = redisPort + 1;
-  const [rcmd, rargs] = pinned(
-    "redis-server",
-    [
-      "--port",
-      String(redisPort),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "yes",
-      "--appendfsync",
-      "always",
-      "--dir",
-      dir,
-    ],
-    SERVER_CPU,
-  );
-  const redis = spawn(rcmd, rargs, { stdio: "ignore" });
-  await sleep(500);
-  const [pcmd, pargs] = pinned(
-    process.execPath,
-    [join(ROOT, "bench", "peer-server.mjs"), String(httpPort), String(redisPort), SECRET],
-    SERVER_CPU,
-  );
-  const peer = spawn(pcmd, pargs, { stdio: ["ignore", "pipe", "inherit"] });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("peer did not start")), 20_000);
-    peer.stdout.on("data", (d) => {
-      if (String(d).includes("ready")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  const { default: Redis } = await import("ioredis");
-  const client = new Redis({ port: redisPort, host: "127.0.0.1" });
-  await client.mset(
-    "peer:balance",
-    1e15,
-    "peer:used",
-    0,
-    "peer:cap:ai_rewriter",
-    1e15,
-    "peer:used:ai_rewriter",
-    0,
-  );
-  await client.quit();
-  return {
-    url: `http://127.0.0.1:${httpPort}/consume`,
-    stop: () => {
-      peer.kill("SIGTERM");
-      redis.kill("SIGTERM");
-    },
-  };
-}
-
-// ---- workerd ---------------------------------------------------------------------------------
-
-async function bundle(name, entry) {
-  const outdir = join(OUT, "build", name);
-  await run(WRANGLER, ["deploy", "--dry-run", "--outdir", outdir, ...(entry ? [entry] : [])], {
-    cwd: ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-  });
-  // wrangler names the bundle after its entry: index.js for src/index.ts.
-  const base = entry === undefined ? "index" : entry.split("/").at(-1).replace(/\.ts$/, "");
-  return join(outdir, `${base}.js`);
-}
-
-const directSocket = [{ host: "127.0.0.1", port: 0 }];
-
-function appWorker(name, scriptPath) {
-  return {
-    name,
-    modules: true,
-    scriptPath,
-    compatibilityDate: COMPAT_DATE,
-    durableObjects: {
-      WORKSPACE: { className: "WorkspaceObject", useSQLite: true },
-      DUE_INDEX: { className: "DueIndex", useSQLite: true },
-    },
-    bindings: { AUTH_SECRET: SECRET, TEST_CLOCKS: "off" },
-    unsafeDirectSockets: directSocket,
-  };
-}
-
-async function startWorkerd(workers, state, inspect = false) {
-  const mf = new Miniflare(
-    convertV4MiniflareOptions({
-      resourcePersistencePath: state,
-      workers,
-      ...(inspect ? { inspectorPort: INSPECTOR_PORT } : {}),
-    }),
-  );
-  await mf.ready;
-  const pid = await workerdPid();
-  if (PIN) await run("taskset", ["-a", "-p", "-c", SERVER_CPU, String(pid)]);
-  const url = async (name) => (await mf.unsafeGetDirectURL(name)).href;
-  return { mf, pid, url };
-}
-
-/** workerd's peak RSS after touching N workspaces (a subscription and a consume each). */
 async function memoryFigures(appBundle) {
   const state = mkdtempSync(join(os.tmpdir(), "quota-bench-mem-"));
-  const { mf, pid, url } = await startWorkerd([appWorker("app", appBundle)], state);
+  const { mf, pid, url } = await startWorkerd([appWorker("app", appBundle, { secret: SECRET })], {
+    state,
+    pin: true,
+  });
   const base = await url("app");
   const figures = { baseline: statusKb(pid, "VmHWM") * 1024 };
   let touched = 0;
@@ -525,127 +198,6 @@ async function memoryFigures(appBundle) {
   return figures;
 }
 
-// ---- profile ---------------------------------------------------------------------------------
-
-/** Starts V8's sampling profiler in a worker's isolate; answers a function that stops it. */
-async function startProfile(worker) {
-  const targets = await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json();
-  const target = targets.find((t) => t.webSocketDebuggerUrl?.endsWith(`core:user:${worker}`));
-  if (target === undefined) throw new Error(`no inspector target for the ${worker} worker`);
-  const socket = new WebSocket(target.webSocketDebuggerUrl);
-  await new Promise((resolve) => socket.addEventListener("open", resolve));
-  let id = 0;
-  const pending = new Map();
-  socket.addEventListener("message", (e) => {
-    const m = JSON.parse(String(e.data));
-    pending.get(m.id)?.(m.result);
-    pending.delete(m.id);
-  });
-  const send = (method, params = {}) =>
-    new Promise((resolve) => {
-      pending.set(++id, resolve);
-      socket.send(JSON.stringify({ id, method, params }));
-    });
-  await send("Profiler.enable");
-  await send("Profiler.setSamplingInterval", { interval: 100 });
-  await send("Profiler.start");
-  return async () => {
-    const { profile } = await send("Profiler.stop");
-    socket.close();
-    return profile;
-  };
-}
-
-/** For a line of the bundle, the source file it came from (esbuild's `// path` markers). */
-function sourceMap(bundlePath) {
-  const marks = [];
-  readFileSync(bundlePath, "utf8")
-    .split("\n")
-    .forEach((line, i) => {
-      const m = /^\/\/ (\S+\.(?:m?js|ts))$/.exec(line);
-      if (m) marks.push([i, m[1].replace(/^(\.\.\/)+main\//, "").replace(/^node_modules\//, "")]);
-    });
-  return (line) => {
-    let lo = 0;
-    let hi = marks.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (marks[mid][0] <= line) lo = mid;
-      else hi = mid - 1;
-    }
-    const file = marks[lo]?.[1] ?? "?";
-    // Group a package's files: hono, zod, @hono/zod-openapi ...; the service's own by file.
-    const pkg = /^(@[^/]+\/[^/]+|[^/]+)\//.exec(file)?.[1];
-    return file.startsWith("src/") ? file : (pkg ?? file);
-  };
-}
-
-/** Self time of the busy samples per source file or package, and per function (inclusive). */
-function summarize(profile, requests, bundlePath) {
-  const fileOf = sourceMap(bundlePath);
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const counts = new Map();
-  for (const s of profile.samples) counts.set(s, (counts.get(s) ?? 0) + 1);
-  const inclusive = new Map();
-  let busy = 0;
-  for (const [node, n] of counts) {
-    if (byId.get(node).callFrame.functionName === "(idle)") continue;
-    busy += n;
-    const seen = new Set();
-    for (let at = node; at !== undefined; at = parent.get(at)) {
-      const f = byId.get(at).callFrame;
-      const key = `${f.functionName || "(anonymous)"} ${f.url.split("/").at(-1)}:${f.lineNumber + 1}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      inclusive.set(key, (inclusive.get(key) ?? 0) + n);
-    }
-  }
-  const selfByFile = new Map();
-  for (const [node, n] of counts) {
-    const f = byId.get(node).callFrame;
-    if (f.functionName === "(idle)") continue;
-    const key =
-      f.url === "" ? `(runtime) ${f.functionName || "(anonymous)"}` : fileOf(f.lineNumber);
-    selfByFile.set(key, (selfByFile.get(key) ?? 0) + n);
-  }
-  const intervalMs = (profile.endTime - profile.startTime) / 1000 / profile.samples.length;
-  const perRequest = (n) => ((n * intervalMs * 1000) / requests).toFixed(1);
-  log(
-    `  JavaScript thread busy: ${perRequest(busy)} µs per request (${requests} requests); self time by source:`,
-  );
-  for (const [key, n] of [...selfByFile].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
-    log(
-      `  ${((100 * n) / busy).toFixed(1).padStart(5)} %  ${perRequest(n).padStart(6)} µs  ${key}`,
-    );
-  }
-  log("  inclusive, by function:");
-  for (const [key, n] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(1, 30)) {
-    log(`  ${((100 * n) / busy).toFixed(1).padStart(5)} %  ${key}`);
-  }
-}
-
-// ---- costs -----------------------------------------------------------------------------------
-
-/** USD per million calls beyond the included amounts: one Worker request and one object call. */
-function costPerMillion(sql, cpuMsPerRequest, activeMs) {
-  const p = PRICES;
-  const parts = {
-    workerRequests: p.workerRequestsPerMillion,
-    workerCpu: cpuMsPerRequest * p.workerCpuPerMillionMs,
-    objectRequests: p.doRequestsPerMillion,
-    objectDuration: (activeMs / 1000) * p.doDurationGb * p.doDurationPerMillionGbS,
-    rowsRead: sql.rowsRead * p.rowsReadPerMillion,
-    rowsWritten: sql.rowsWritten * p.rowsWrittenPerMillion,
-  };
-  const total = Object.values(parts).reduce((a, b) => a + b, 0);
-  return {
-    total: round(total, 4),
-    parts: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, round(v, 5)])),
-  };
-}
-
 // ---- the run ---------------------------------------------------------------------------------
 
 const RUNS = [
@@ -667,12 +219,39 @@ const FLOOR_OF = {
   "reserve-commit": "floor-write",
 };
 const selected = (name) => ONLY === undefined || ONLY.includes(name);
+const unknown = [...(ONLY ?? []), ...(PROFILE === undefined ? [] : [PROFILE])].filter(
+  (name) => !RUNS.includes(name),
+);
+if (unknown.length > 0) {
+  console.error(`unknown run ${unknown.join(", ")}: the runs are ${RUNS.join(", ")}`);
+  process.exit(1);
+}
 
-for (const tool of ["wrk", "redis-server"]) {
-  if (!(await have(tool))) {
-    console.error(`${tool} is not on PATH: apt-get install wrk redis-server`);
-    process.exit(1);
-  }
+// ---- what the run takes, before anything starts ----------------------------------------------
+
+// wrk's time is exact; the rest (bundling twice, setup, the checks, the memory figures: about
+// 25 s per 1,000 workspaces touched) is what a full run took on an idle 2-core machine.
+const wrkSeconds =
+  RUNS.filter(selected).length * CONCURRENCIES.length * (WARMUP + REPEATS * SECONDS) +
+  (PROFILE === undefined ? 0 : SECONDS);
+const otherSeconds = 60 + (selected("consume-spread") ? 20 : 0) + 0.025 * Math.max(...MEMORY_SIZES);
+log(
+  `npm run bench: about ${Math.ceil((wrkSeconds + otherSeconds) / 60)} min on an idle 2-core machine (${wrkSeconds} s of it under wrk), longer on a busy one`,
+);
+const TOOLS = [
+  ["wrk", "the load of every run"],
+  ["redis-server", "the peer-redis run"],
+].filter(([tool]) => tool !== "redis-server" || selected("peer-redis"));
+log(
+  `needs on PATH: ${TOOLS.map(([tool, why]) => `${tool} (${why})`).join(", ")}; taskset (optional, pins the cores)\n`,
+);
+const missing = [];
+for (const [tool] of TOOLS) if (!(await have(tool))) missing.push(tool);
+if (missing.length > 0) {
+  console.error(
+    `cannot run: ${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not on PATH (Debian: apt-get install ${missing.join(" ")})`,
+  );
+  process.exit(1);
 }
 rmSync(join(OUT, "lua"), { recursive: true, force: true });
 mkdirSync(join(OUT, "lua"), { recursive: true });
@@ -694,22 +273,11 @@ const state = mkdtempSync(join(os.tmpdir(), "quota-bench-"));
 const peerDir = mkdtempSync(join(os.tmpdir(), "quota-bench-redis-"));
 const workerd = await startWorkerd(
   [
-    appWorker("app", appBundle),
-    appWorker("counting", countingBundle),
-    {
-      name: "floor",
-      modules: true,
-      scriptPath: join(ROOT, "bench", "floor-worker.mjs"),
-      compatibilityDate: COMPAT_DATE,
-      durableObjects: {
-        NOOP: { className: "NoopObject", useSQLite: true },
-        WRITE: { className: "WriteObject", useSQLite: true },
-      },
-      unsafeDirectSockets: directSocket,
-    },
+    appWorker("app", appBundle, { secret: SECRET }),
+    appWorker("counting", countingBundle, { secret: SECRET }),
+    floorWorker(),
   ],
-  state,
-  PROFILE !== undefined,
+  { state, inspect: PROFILE !== undefined, pin: true },
 );
 let peer;
 const cleanup = async () => {
@@ -730,10 +298,12 @@ try {
   await subscribe(app, "bench-hot");
   await subscribe(app, "bench-rc");
   const spreadTokens = [];
-  await pool(SPREAD, 16, async (i) => {
-    await subscribe(app, `spread-${i}`);
-  });
-  for (let i = 0; i < SPREAD; i++) spreadTokens[i] = jwt(`spread-${i}`, "service");
+  if (selected("consume-spread")) {
+    await pool(SPREAD, 16, async (i) => {
+      await subscribe(app, `spread-${i}`);
+    });
+    for (let i = 0; i < SPREAD; i++) spreadTokens[i] = jwt(`spread-${i}`, "service");
+  }
 
   const plan = {
     floor: () => [`${floor}`, postScript("floor", spend)],
@@ -750,7 +320,7 @@ try {
     "consume-spread": () => [`${app}`, spreadScript(spreadTokens)],
     "reserve-commit": () => [`${app}`, reserveCommitScript(jwt("bench-rc", "service"))],
     "peer-redis": async () => {
-      peer = await startPeer(peerDir);
+      peer = await startPeer(peerDir, SECRET);
       return [peer.url, postScript("peer-redis", spend, jwt("peer", "service"))];
     },
   };
@@ -761,7 +331,13 @@ try {
     const [url, script] = await plan[name]();
     for (const c of CONCURRENCIES) {
       const pid = name === "peer-redis" ? undefined : workerd.pid;
-      results.runs.push(await measure(name, url, script, c, pid));
+      results.runs.push(
+        await measure(name, url, script, c, pid, {
+          warmup: WARMUP,
+          repeats: REPEATS,
+          seconds: SECONDS,
+        }),
+      );
     }
     if (name === PROFILE && name !== "peer-redis") {
       const stop = await startProfile(name.startsWith("floor") ? "floor" : "app");

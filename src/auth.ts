@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { verify } from "hono/jwt";
 import { type Claims, ClaimsSchema } from "./claims";
-import { ApiError } from "./errors";
+import { ApiError, type UnauthenticatedReason } from "./errors";
 import type { AppEnv } from "./hono";
 import { cachedClaims } from "./tokenCache";
 import type { Role } from "./workspace/context";
@@ -26,12 +26,29 @@ export const MAX_TOKEN_BYTES = 4 * 1024;
 /** The one role that may carry `ws: "*"` (every workspace). */
 const STAR_ROLE = "platform" satisfies Role;
 
+/** A 401 with the reason a client can act on (docs/api.md#tokens-and-roles). */
+const refused = (reason: UnauthenticatedReason, message: string) =>
+  new ApiError("unauthenticated", message, { reason });
+
+/** What hono/jwt's errors mean for the caller, by the error's name. */
+const JWT_REASONS: Record<string, UnauthenticatedReason> = {
+  JwtTokenExpired: "expired",
+  JwtTokenNotBefore: "not_yet_valid",
+  JwtTokenIssuedAt: "not_yet_valid",
+  JwtTokenSignatureMismatched: "bad_signature",
+  // Signed with another HMAC (HS512): not with this deployment's HS256 key either. (alg none
+  // is not an algorithm at all: JwtHeaderInvalid, malformed.)
+  JwtAlgorithmMismatch: "bad_signature",
+};
+
 /** Verifies the bearer token and that it may reach the workspace in the path. */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const claims = await bearerClaims(c.req.header("authorization"), c.env.AUTH_SECRET ?? "");
   const ws = c.req.param("ws");
   if (ws !== undefined && claims.ws !== "*" && claims.ws !== ws) {
-    throw new ApiError("forbidden", "This token belongs to another workspace.");
+    throw new ApiError("forbidden", "This token belongs to another workspace.", {
+      reason: "wrong_workspace",
+    });
   }
   c.set("claims", claims);
   await next();
@@ -45,7 +62,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
 export async function bearerClaims(header: string | undefined, secret: string): Promise<Claims> {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
   if (match?.[1] === undefined) {
-    throw new ApiError("unauthenticated", "Send an `Authorization: Bearer <token>` header.");
+    throw refused("missing", "Send an `Authorization: Bearer <token>` header.");
   }
   // Header values are bytes (one per character), so the length is the size on the wire.
   if (match[1].length > MAX_TOKEN_BYTES) {
@@ -63,27 +80,27 @@ async function verifyClaims(token: string, secret: string): Promise<Claims> {
   try {
     payload = await verify(token, secret, "HS256");
   } catch (error) {
-    const why = error instanceof Error && error.name === "JwtTokenExpired" ? "expired" : "invalid";
-    throw new ApiError("unauthenticated", `The bearer token is ${why}.`);
+    const reason = (error instanceof Error && JWT_REASONS[error.name]) || "malformed";
+    throw refused(reason, `The bearer token is ${reason === "expired" ? "expired" : "invalid"}.`);
   }
   const claims = ClaimsSchema.safeParse(payload);
   if (!claims.success) {
-    throw new ApiError(
-      "unauthenticated",
+    throw refused(
+      "malformed",
       "The bearer token needs the claims ws (a workspace id or *), role and exp (whole seconds).",
     );
   }
   // A star token reaches every workspace: only the platform may hold that power.
   if (claims.data.ws === "*" && claims.data.role !== STAR_ROLE) {
-    throw new ApiError(
-      "unauthenticated",
+    throw refused(
+      "star_not_allowed",
       `The bearer token is refused: only a ${STAR_ROLE} token may carry ws "*"; a token of role ${claims.data.role} must name its workspace.`,
     );
   }
   const lifetimeSeconds = claims.data.exp - Math.floor(Date.now() / 1000);
   if (lifetimeSeconds > MAX_TOKEN_LIFETIME_SECONDS + TOKEN_CLOCK_SKEW_SECONDS) {
-    throw new ApiError(
-      "unauthenticated",
+    throw refused(
+      "lifetime_too_long",
       `The bearer token is refused: its exp is more than ${MAX_TOKEN_LIFETIME_SECONDS} seconds (366 days) from now, longer than a token may live; mint a shorter-lived one.`,
     );
   }

@@ -2,9 +2,8 @@ import { WorkerEntrypoint } from "cloudflare:workers";
 import type { z } from "@hono/zod-openapi";
 import type { Env } from "./env";
 import * as ops from "./operations";
-import { type CallOptions, invoke, type Result } from "./operations/invoke";
+import { type Caller, type CallOptions, invoke, type Result } from "./operations/invoke";
 import type { AnswerOf, Operation } from "./operations/operation";
-import type { Role } from "./workspace/context";
 
 /**
  * The service-binding ways in. A Worker in the same account binds one of them in its
@@ -12,7 +11,8 @@ import type { Role } from "./workspace/context";
  * entrypoint it binds is its power, there is no token. Every method runs the same operation as
  * the HTTP route of the same name (src/operations/): the same validation, decision,
  * idempotency and JSON. A caller's mistake, or an unavailable workspace, is answered as
- * `{ error: { code, message, details? } }`, never thrown.
+ * `{ error: { code, message, details? } }`, never thrown. A mutation answered from its
+ * `idempotencyKey` (a replay) carries `replayed: true`, where HTTP sends `Idempotent-Replayed`.
  *
  * Methods take the workspace id first, then the path's other ids, then the body (or a list's
  * query), then `{ idempotencyKey }` for a mutation. Nothing but these methods is defined on the
@@ -28,9 +28,20 @@ type ParamOf<O extends AnyOp, K extends string> = K extends keyof z.input<O["par
   ? z.input<O["params"]>[K]
   : never;
 
-/** The role a binding acts as: the platform's entrypoint may do everything. */
-const roleOf = (entrypoint: QuotaService): Role =>
-  entrypoint instanceof QuotaPlatform ? "platform" : "service";
+/**
+ * Who a binding's caller is: the platform's entrypoint may do everything, QuotaService acts as
+ * `service` in every workspace, and QuotaWorkspace as `service` in the one workspace its
+ * binding's `props` name.
+ */
+const roleOf = (entrypoint: QuotaService): Caller => {
+  if (entrypoint instanceof QuotaPlatform) return "platform";
+  if (!(entrypoint instanceof QuotaWorkspace)) return "service";
+  // `ctx` is protected, and a helper method would be callable over RPC: read it from outside.
+  const { ctx } = entrypoint as unknown as { ctx: { props?: { workspace?: unknown } } };
+  const props = ctx.props;
+  const workspace = props?.workspace;
+  return { role: "service", workspace: typeof workspace === "string" ? workspace : undefined };
+};
 
 /**
  * What a product's Worker may do (the `service` role): spend and check credits, count Copilot
@@ -251,6 +262,15 @@ export class QuotaService extends WorkerEntrypoint<Env> {
     return invoke(this.env, roleOf(this), ops.events, { params: { ws }, query });
   }
 }
+
+/**
+ * QuotaService for one workspace: the same methods, acting as `service` only in the workspace
+ * named by its binding's `props` (`[[services]] … entrypoint = "QuotaWorkspace"`,
+ * `props = { workspace = "acme" }`); a call for any other workspace is `forbidden`, as a token
+ * for another workspace is over HTTP, and a binding without that prop is refused everything.
+ * For a caller that should not reach every workspace (docs/integration.md).
+ */
+export class QuotaWorkspace extends QuotaService {}
 
 /**
  * Everything, as the platform (billing and the CRM's back office): all of QuotaService plus

@@ -26,10 +26,30 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/**
+ * Why a bearer token was refused: every 401 carries one as `details.reason`, so a client (the
+ * billing page) can say what went wrong without reading the message, which is for people.
+ */
+export const UNAUTHENTICATED_REASONS = [
+  "missing",
+  "malformed",
+  "bad_signature",
+  "expired",
+  "not_yet_valid",
+  "star_not_allowed",
+  "lifetime_too_long",
+] as const;
+export type UnauthenticatedReason = (typeof UNAUTHENTICATED_REASONS)[number];
+
+/** Why a 403 was refused, where a client can act on it: a token for another workspace. */
+export const FORBIDDEN_REASONS = ["wrong_workspace"] as const;
+
 export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   invalid_request: "The request failed validation; `details` lists each failing field path.",
-  unauthenticated: "Missing, malformed, wrongly signed or expired bearer token.",
-  forbidden: "The token's role or workspace does not allow this call.",
+  unauthenticated:
+    'Missing, malformed, wrongly signed or expired bearer token. `details.reason` says which: `missing`, `malformed`, `bad_signature` (not signed with this deployment\'s secret, or not HS256), `expired`, `not_yet_valid` (`nbf` or `iat` in the future), `star_not_allowed` (`ws: "*"` on a role other than platform) or `lifetime_too_long`.',
+  forbidden:
+    "The token's role or workspace does not allow this call; a token for another workspace has `details.reason` `wrong_workspace`.",
   not_found: "No such workspace (no subscription yet), resource or route.",
   method_not_allowed:
     "The path exists but not with this method; the `Allow` header lists the methods it takes.",
@@ -141,13 +161,33 @@ const RETRY_AFTER_HEADER = {
   },
 };
 
+/**
+ * The `details` of the codes that carry a reason; any other code's details are free-form. Built
+ * on first use, not at import: the billing page's bundle imports this module (through
+ * src/policy) and must not pull zod in with it.
+ */
+let reasonDetails: Partial<Record<ErrorCode, z.ZodType>> | undefined;
+const detailsOf = (code: ErrorCode | undefined): z.ZodType | undefined => {
+  reasonDetails ??= {
+    unauthenticated: z
+      .object({ reason: z.enum(UNAUTHENTICATED_REASONS) })
+      .openapi("UnauthenticatedDetails"),
+    forbidden: z
+      .object({ reason: z.enum(FORBIDDEN_REASONS) })
+      .openapi("ForbiddenDetails")
+      .optional(),
+  };
+  return code === undefined ? undefined : reasonDetails[code];
+};
+
 const errorSchemaFor = (codes: readonly ErrorCode[]) =>
   z
     .object({
       error: z.object({
         code: z.enum(codes as [ErrorCode, ...ErrorCode[]]),
         message: z.string(),
-        details: z.unknown().optional(),
+        // A status shared by several codes (409) keeps free-form details.
+        details: (codes.length === 1 ? detailsOf(codes[0]) : undefined) ?? z.unknown().optional(),
       }),
     })
     .openapi({ description: codes.map((c) => `\`${c}\`: ${ERROR_DESCRIPTIONS[c]}`).join(" ") });

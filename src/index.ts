@@ -6,7 +6,7 @@ import { preflight } from "./preflight";
 export { DueIndex } from "./cron/dueIndex";
 // The service-binding ways in (src/entrypoints.ts): a Worker in the same account binds one with
 // `entrypoint = "QuotaService"` (or "QuotaPlatform") instead of calling over HTTP with a token.
-export { QuotaPlatform, QuotaService } from "./entrypoints";
+export { QuotaPlatform, QuotaService, QuotaWorkspace } from "./entrypoints";
 export { WorkspaceObject } from "./workspace/object";
 
 const app = createApp();

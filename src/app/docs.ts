@@ -42,6 +42,8 @@ interface Parameter {
 
 interface Operation {
   tags?: string[];
+  /** The roles that may call it, least powerful last (written from the role map, src/claims.ts). */
+  "x-roles"?: string[];
   summary?: string;
   description?: string;
   security?: Record<string, unknown>[];
@@ -146,6 +148,115 @@ function bodyHtml(s: Schema | undefined, doc: OpenApiDocument): string {
   }`;
 }
 
+// ---- example requests ------------------------------------------------------------------------
+
+/** Where `npm start` serves, and the workspace every example uses. */
+export const EXAMPLE_ORIGIN = "http://127.0.0.1:8787";
+export const EXAMPLE_WORKSPACE = "acme";
+/** Any instant in the contract's range, for a date-time without its own example. */
+const EXAMPLE_INSTANT = "2026-07-15T00:00:00.000Z";
+
+function deref(s: Schema, doc: OpenApiDocument): Schema {
+  let out = s;
+  for (let i = 0; out.$ref !== undefined && i < MAX_DEPTH; i++) {
+    out = doc.components?.schemas?.[refName(out.$ref)] ?? {};
+  }
+  return out;
+}
+
+const matches = (pattern: string | undefined, value: string) =>
+  pattern === undefined || new RegExp(pattern, "u").test(value);
+
+/** A string the schema accepts: its example if the pattern takes it, else a plain id. */
+function sampleString(s: Schema): string {
+  if (typeof s.example === "string" && matches(s.pattern, s.example)) return s.example;
+  if (s.format === "date-time") return EXAMPLE_INSTANT;
+  return ["example-1", "example1", "x"].find((c) => matches(s.pattern, c)) ?? "x";
+}
+
+/**
+ * A value the schema accepts, for an example request: the schema's own example where it has one,
+ * else built from its type (required fields only, so a field one role may not send is left out).
+ */
+export function sampleOf(schema: Schema, doc: OpenApiDocument, depth = 0): unknown {
+  const s = deref(schema, doc);
+  if (s.example !== undefined && (typeof s.example !== "string" || matches(s.pattern, s.example))) {
+    return s.example;
+  }
+  if (s.const !== undefined) return s.const;
+  if (s.default !== undefined) return s.default;
+  if (s.enum !== undefined) return s.enum.find((v) => v !== null) ?? null;
+  const choices = s.anyOf ?? s.oneOf;
+  if (choices !== undefined) {
+    const first = choices.find((c) => deref(c, doc).type !== "null") ?? choices[0];
+    return first === undefined ? null : sampleOf(first, doc, depth + 1);
+  }
+  const types = Array.isArray(s.type) ? s.type : [s.type];
+  const type = types.find((t) => t !== "null") ?? types[0];
+  if (depth > MAX_DEPTH) return null;
+  switch (type) {
+    case "object":
+      return Object.fromEntries(
+        (s.required ?? []).map((name) => [
+          name,
+          sampleOf(s.properties?.[name] ?? {}, doc, depth + 1),
+        ]),
+      );
+    case "array":
+      return Array.from({ length: Math.max(1, s.minItems ?? 1) }, () =>
+        sampleOf(s.items ?? {}, doc, depth + 1),
+      );
+    case "integer":
+    case "number":
+      return Math.min(Math.max(1, s.minimum ?? 1), s.maximum ?? Number.MAX_SAFE_INTEGER);
+    case "boolean":
+      return true;
+    case "null":
+      return null;
+    default:
+      return sampleString(s);
+  }
+}
+
+/** Quotes for a POSIX shell: single quotes, each inner one closed, escaped and reopened. */
+const shellQuote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * The operation as a curl command that runs against `npm start`: workspace `acme`, a token of
+ * the least powerful role that may call it from `npm run token`, and a body built from the
+ * request schema (its example where it has one).
+ */
+export function curlExample(
+  method: string,
+  path: string,
+  op: Operation,
+  doc: OpenApiDocument,
+): string {
+  const params = op.parameters ?? [];
+  const concrete = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const param = params.find((p) => p.in === "path" && p.name === name);
+    const value = name === "ws" ? EXAMPLE_WORKSPACE : sampleOf(param?.schema ?? {}, doc);
+    return encodeURIComponent(String(value));
+  });
+  const query = params
+    .filter((p) => p.in === "query" && p.required)
+    .map((p) => `${p.name}=${encodeURIComponent(String(sampleOf(p.schema ?? {}, doc)))}`);
+  const url = `${EXAMPLE_ORIGIN}${concrete}${query.length > 0 ? `?${query.join("&")}` : ""}`;
+  const lines = [
+    `curl -s${method === "get" ? "" : ` -X ${method.toUpperCase()}`} ${shellQuote(url)}`,
+  ];
+  if ((op.security ?? []).length > 0) {
+    const role = op["x-roles"]?.at(-1) ?? "platform";
+    lines.push(`-H "Authorization: Bearer $(npm run -s token -- ${EXAMPLE_WORKSPACE} ${role})"`);
+  }
+  const body = op.requestBody?.content?.["application/json"]?.schema;
+  if (body !== undefined) {
+    lines.push("-H 'Content-Type: application/json'");
+    lines.push(`-d ${shellQuote(JSON.stringify(sampleOf(body, doc)))}`);
+  }
+  return lines.join(" \\\n  ");
+}
+
 /** The error codes an error response's schema allows. */
 function errorCodes(s: Schema | undefined): string[] | undefined {
   const code = s?.properties?.error?.properties?.code;
@@ -198,6 +309,7 @@ ${op.description ? `<p>${prose(op.description)}</p>` : ""}
 ${secured ? '<p class="muted">Needs a bearer token (see <a href="#auth">Authentication</a>).</p>' : ""}
 ${parametersHtml(op.parameters ?? [])}
 ${body ? `<h4>Request body${op.requestBody?.required ? ' <span class="req">required</span>' : ""}</h4>${bodyHtml(body, doc)}` : ""}
+<h4>Example</h4><pre class="curl"><code>${esc(curlExample(method, path, op, doc))}</code></pre>
 ${responsesHtml(op, doc)}
 </section>`;
 }
@@ -280,6 +392,7 @@ export function renderDocs(doc: OpenApiDocument, stylesheet: string): string {
 <h1>${esc(doc.info.title)} API reference</h1>
 <p>${prose(doc.info.description)}</p>
 <p class="muted">Generated from <a href="/openapi.json">the OpenAPI document</a> that the routes are built from, so it matches what the service answers.</p>
+<p>Every operation has an example request for <code>npm start</code> (at <code>${esc(EXAMPLE_ORIGIN)}</code>), run from the project's directory: it mints its token with <code>npm run token</code> for workspace <code>${esc(EXAMPLE_WORKSPACE)}</code>. Give the workspace a plan first (the <code>PUT …/subscription</code> example), and use the ids your own calls created where an example names one.</p>
 <section id="auth"><h2>Authentication</h2>
 <p>Every <code>/v1</code> call sends <code>Authorization: Bearer &lt;token&gt;</code>. ${prose(bearer?.description)}</p>
 <p>Roles: <code>platform</code> (every workspace, every call), <code>admin</code> (its workspace: feature limits, agents, reads), <code>service</code> (its workspace: checks, spends, reservations, entity and channel events), <code>viewer</code> (its workspace: reads).</p></section>
@@ -324,6 +437,8 @@ h3 { font-size:16px; margin:0 0 6px; display:flex; flex-wrap:wrap; gap:6px; alig
 .scroll table { overflow-wrap:normal; }
 table { border-collapse:collapse; width:100%; font-size:14px; } th, td { text-align:left; vertical-align:top; padding:6px 8px; border-bottom:1px solid var(--line); }
 .errors { padding-left:18px; } .status { font-weight:600; }
+pre.curl { margin:6px 0; padding:10px 12px; background:#1d2433; color:#f2f4f8; border-radius:8px; overflow-x:auto; }
+pre.curl code { background:none; color:inherit; padding:0; white-space:pre; }
 :target { outline:2px solid var(--accent); outline-offset:2px; }
 @media (max-width: 800px) {
   .layout { grid-template-columns: minmax(0, 1fr); }

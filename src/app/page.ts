@@ -1,10 +1,11 @@
 /**
  * The billing page for people (/app): Usage, Manage credits and AI agents. A static page whose
- * script (script.ts, served at /app/app.js) calls the same public API as every other client,
- * with the bearer token the person pastes in. The page, its stylesheet and its script come from
- * this Worker alone; the CSP allows nothing else (no inline script or style, no other origin).
+ * script (TypeScript in src/app/client, bundled into bundle.ts by scripts/build-app.mjs and
+ * served at /app/app.js) calls the same public API as every other client, with the bearer token
+ * the person pastes in. The page, its stylesheet and its script come from this Worker alone; the
+ * CSP allows nothing else (no inline script or style, no other origin).
  */
-export { BILLING_SCRIPT } from "./script";
+export { BILLING_SCRIPT } from "./bundle";
 
 export const BILLING_PAGE = /* html */ `<!doctype html>
 <html lang="en">
@@ -50,7 +51,7 @@ export const BILLING_PAGE = /* html */ `<!doctype html>
   </section>
   <div id="app" hidden>
     <div id="summary" class="summary" aria-live="polite"></div>
-    <div class="tabs" role="tablist" aria-label="Billing">
+    <div class="tabs" id="tablist" role="tablist" aria-label="Billing">
       <button role="tab" id="tab-usage" aria-controls="panel-usage" aria-selected="true" tabindex="0">Usage</button>
       <button role="tab" id="tab-credits" aria-controls="panel-credits" aria-selected="false" tabindex="-1">Manage credits</button>
       <button role="tab" id="tab-agents" aria-controls="panel-agents" aria-selected="false" tabindex="-1">AI agents</button>
@@ -154,7 +155,9 @@ main:focus { outline:none; }
 .kv .sub ul { margin:0; padding:0; list-style:none; }
 .kv .sub li { padding:2px 0 2px 14px; }
 
-.features { width:100%; border-collapse:collapse; }
+/* Fixed layout with the columns' widths (FEATURE_COLUMNS): the limit editor opening in a cell
+   never moves the other columns. */
+.features { width:100%; border-collapse:collapse; table-layout:fixed; }
 .features th, .features td { text-align:left; padding:9px 6px; border-bottom:1px solid var(--line); vertical-align:middle; }
 .features th { color:var(--muted); font-weight:500; font-size:13px; }
 .features td.num, .features th.num { text-align:right; }
@@ -162,11 +165,11 @@ main:focus { outline:none; }
 .feature-name { font-weight:600; }
 .stop-why { display:block; font-size:13px; margin-top:2px; }
 .limit-cell { display:flex; justify-content:flex-end; align-items:center; gap:6px; flex-wrap:wrap; }
-.limit-edit { background:transparent; color:var(--ink); border:1px solid transparent; padding:4px 8px; min-height:32px; }
+.limit-edit { background:transparent; color:var(--ink); border:1px solid transparent; padding:4px 8px; min-height:44px; }
 .limit-edit:hover { border-color:var(--line); filter:none; }
 .limit-edit .pencil { color:var(--accent); margin-left:6px; }
 .limit-form { display:flex; flex-wrap:wrap; justify-content:flex-end; gap:6px; align-items:center; }
-.limit-form input { width:120px; }
+.limit-form input { width:120px; max-width:100%; }
 .limit-form .hint { flex-basis:100%; text-align:right; margin:0; }
 .limit-form .error { flex-basis:100%; text-align:right; }
 
@@ -205,14 +208,16 @@ details.figures th:first-child, details.figures td:first-child { text-align:left
   .limits { grid-template-columns:minmax(0, 1fr); }
   .tabs [role="tab"] { padding:10px 8px; flex:1 1 0; white-space:normal; font-size:14px; }
   .switch input { width:140px; }
-  .features thead { display:none; }
+  button, input, summary { min-height:44px; }
+  details.figures summary { display:flex; align-items:center; }
+  .features colgroup, .features thead { display:none; }
   .features, .features tbody, .features tr, .features td { display:block; width:100%; }
   .features tr { padding:8px 0; border-bottom:1px solid var(--line); }
   .features td { border:0; padding:3px 0; display:flex; justify-content:space-between; gap:10px; text-align:right; }
   .features td::before { content:attr(data-label); color:var(--muted); font-size:13px; text-align:left; flex:0 0 auto; white-space:nowrap; }
   .features .limit-cell { flex:1 1 auto; min-width:0; }
-  .features td.name-cell::before { content:none; }
-  .features td.name-cell { justify-content:flex-start; flex-wrap:wrap; text-align:left; align-items:center; }
+  .features td[data-column="feature"]::before { content:none; }
+  .features td[data-column="feature"] { justify-content:flex-start; flex-wrap:wrap; text-align:left; align-items:center; }
   .stop-why { flex-basis:100%; }
   .limit-cell, .limit-form { justify-content:flex-end; }
 }

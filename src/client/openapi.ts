@@ -59,7 +59,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -75,7 +75,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -206,7 +206,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -222,7 +222,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -357,7 +357,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -373,7 +373,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -517,7 +517,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -533,7 +533,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -668,7 +668,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -684,7 +684,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -816,7 +816,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -832,7 +832,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -992,7 +992,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -1008,7 +1008,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -1168,7 +1168,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -1184,7 +1184,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -1345,7 +1345,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -1361,7 +1361,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -1524,7 +1524,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -1540,7 +1540,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -1697,7 +1697,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -1713,7 +1713,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -1847,7 +1847,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -1863,7 +1863,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -2022,7 +2022,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -2038,7 +2038,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -2187,7 +2187,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -2203,7 +2203,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -2347,7 +2347,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -2363,7 +2363,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -2519,7 +2519,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -2535,7 +2535,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -2695,7 +2695,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -2711,7 +2711,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -2857,7 +2857,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -2873,7 +2873,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -3035,7 +3035,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -3051,7 +3051,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -3202,7 +3202,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -3218,7 +3218,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -3364,7 +3364,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -3380,7 +3380,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -3541,7 +3541,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -3557,7 +3557,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -3724,7 +3724,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -3740,7 +3740,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -3895,7 +3895,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -3911,7 +3911,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -4064,7 +4064,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -4080,7 +4080,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -4224,7 +4224,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -4240,7 +4240,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -4389,7 +4389,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -4405,7 +4405,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -4565,7 +4565,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -4581,7 +4581,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -4728,7 +4728,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -4744,7 +4744,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -4908,7 +4908,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -4924,7 +4924,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -5084,7 +5084,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -5100,7 +5100,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -5253,7 +5253,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -5269,7 +5269,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -5398,7 +5398,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "unauthenticated";
                 message: string;
-                details?: unknown;
+                details: components["schemas"]["UnauthenticatedDetails"];
               };
             };
           };
@@ -5414,7 +5414,7 @@ export interface paths {
                 /** @enum {string} */
                 code: "forbidden";
                 message: string;
-                details?: unknown;
+                details?: components["schemas"]["ForbiddenDetails"];
               };
             };
           };
@@ -5555,6 +5555,21 @@ export interface components {
       whatsappNumbers?: number | null;
       instagramAccounts?: number | null;
       copilotQuestions?: number | null;
+    };
+    UnauthenticatedDetails: {
+      /** @enum {string} */
+      reason:
+        | "missing"
+        | "malformed"
+        | "bad_signature"
+        | "expired"
+        | "not_yet_valid"
+        | "star_not_allowed"
+        | "lifetime_too_long";
+    };
+    ForbiddenDetails: {
+      /** @enum {string} */
+      reason: "wrong_workspace";
     };
     SubscriptionInput: {
       /** @enum {string} */

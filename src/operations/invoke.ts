@@ -14,10 +14,20 @@ export interface ErrorResult {
 }
 
 /**
- * What a binding method answers: the HTTP 200 body, or the HTTP error body. Never thrown:
- * `if (result.error)` narrows one from the other.
+ * Marks an answer replayed from an Idempotency-Key: the call was already answered under this
+ * key, this is that first answer, and nothing changed now. HTTP says it with the
+ * `Idempotent-Replayed` header; a binding has no headers, so the answer carries it
+ * (docs/rules.md#answers-errors-and-callers: a replay answers the first answer).
  */
-export type Result<T> = (T & { error?: undefined }) | ErrorResult;
+export interface Replayed {
+  replayed?: true;
+}
+
+/**
+ * What a binding method answers: the HTTP 200 body (with `replayed: true` when it is a
+ * replay), or the HTTP error body. Never thrown: `if (result.error)` narrows one from the other.
+ */
+export type Result<T> = (T & Replayed & { error?: undefined }) | ErrorResult;
 
 /** The last argument of a mutating binding method. */
 export interface CallOptions {
@@ -53,16 +63,25 @@ export function thrownError(error: unknown): ApiErrorBody {
 }
 
 /**
- * Runs an operation for a service-binding caller acting as `role`: the same guard, role check,
+ * Who calls over a binding: a role over every workspace (a binding is the account's own trust
+ * boundary), or a role held for one workspace only, as a token names one
+ * (docs/rules.md#answers-errors-and-callers). `workspace` undefined: the binding names none,
+ * and every call is refused rather than reaching them all.
+ */
+export type Caller = Role | { role: Role; workspace: string | undefined };
+
+/**
+ * Runs an operation for a service-binding caller: the same guard, role check, workspace scope,
  * validation, fingerprint and object call as the HTTP route, and the same JSON as its body.
  */
 export async function invoke<O extends AnyOperation>(
   env: Env,
-  role: Role,
+  caller: Caller,
   op: O,
   raw: { params: Record<string, unknown>; query?: unknown; body?: unknown },
   options?: unknown,
 ): Promise<Result<AnswerOf<O>>> {
+  const role = typeof caller === "string" ? caller : caller.role;
   const refused = op.guard?.(env);
   if (refused !== undefined) return { error: refused };
   if (!op.roles.includes(role)) {
@@ -72,6 +91,22 @@ export async function invoke<O extends AnyOperation>(
         message: `This call needs one of the roles: ${op.roles.join(", ")}.`,
       },
     };
+  }
+  // Like a token for another workspace over HTTP: refused before the input is even read.
+  if (typeof caller === "object") {
+    if (caller.workspace === undefined) {
+      return {
+        error: {
+          code: "forbidden",
+          message: 'This binding names no workspace: set props = { workspace = "…" } on it.',
+        },
+      };
+    }
+    if (raw.params.ws !== caller.workspace) {
+      return {
+        error: { code: "forbidden", message: "This binding belongs to another workspace." },
+      };
+    }
   }
   const parsedOptions = CallOptionsSchema.safeParse(options);
   const input = parseInput(op, raw);
@@ -94,6 +129,10 @@ export async function invoke<O extends AnyOperation>(
   }
   if (!outcome.ok) return { error: outcome.error };
   // Exactly the JSON an HTTP caller reads: no `undefined` members, no other types.
-  const answer: AnswerOf<O> & { error?: undefined } = JSON.parse(JSON.stringify(outcome.value));
+  const answer: AnswerOf<O> & Replayed & { error?: undefined } = JSON.parse(
+    JSON.stringify(outcome.value),
+  );
+  // Where HTTP adds its Idempotent-Replayed header; a first answer carries no such member.
+  if (outcome.replayed === true) answer.replayed = true;
   return answer;
 }

@@ -39,7 +39,8 @@ export function activeAgentLimit(limits: EffectiveLimits): number | null {
   return limits.features.includes("ai_agent") ? limits.activeAgents : 0;
 }
 
-const planName = (plan: Plan): string => plan.charAt(0).toUpperCase() + plan.slice(1);
+/** A plan as people read it ("Advanced"), in messages and on the billing page. */
+export const planName = (plan: Plan): string => plan.charAt(0).toUpperCase() + plan.slice(1);
 
 const activeFigure = (active: number, limit: number | null): string =>
   limit === null ? `${active} active (no limit)` : `${active} of ${limit} active`;

@@ -49,10 +49,10 @@ const withLimit = (episode: Episode, limit: number | null): Episode =>
  * non-grandfathered channel that does not fit.
  *
  * - `ok` → `grace` when a channel does not fit (`limit.reached`): a fresh 24 hours, or the
- *   grace end of the last episode when it ended less than 7 days ago by the count going down
- *   ("no grace twice in a row"), enforced at once if that has passed.
- * - `grace` → `ok` when it fits again (`limit.resolved`): a disconnect (which leaves the grace
- *   end to the next episode) or a raised limit (which leaves nothing).
+ *   grace end of the last episode when it ended less than 7 days ago, whatever ended it ("no
+ *   grace twice in a row", docs/rules.md), enforced at once if that has passed.
+ * - `grace` → `ok` when it fits again (`limit.resolved`): a disconnect or a raised limit, either
+ *   of which leaves the grace end to the next episode.
  * - `grace` → `enforced` at its end if it still does not fit: the excess is disabled, after
  *   which it fits again, so `enforced` means "the limit was enforced and the workspace is still
  *   at (or, with grandfathered channels, over) its limit". The disabling brought the count

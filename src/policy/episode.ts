@@ -7,15 +7,16 @@ export type EpisodeLimit = "leads" | "contactsAndCompanies" | "whatsapp" | "inst
 export const GRACE_MS = DAY_MS;
 
 /**
- * "No grace twice in a row" (PRODUCT.md §4): an episode that ended because the count went down
- * passes its grace end on to the next episode that starts less than this long after it ended.
+ * "No grace twice in a row" (docs/rules.md, "No grace twice in a row"): an episode passes its
+ * grace end on to the next episode of the same limit that starts less than this long after it
+ * ended, whatever ended it (a count that went down or a raised limit).
  */
 export const GRACE_MEMORY_MS = 7 * DAY_MS;
 
 /** A limit's value for an episode: a number, or null for unlimited (channels). */
 export type LimitValue = number | null;
 
-/** What an episode ended by the count going down leaves to the next one. */
+/** What an ended episode leaves to the next one of the same limit. */
 export interface GraceMemory {
   endedAt: Instant;
   graceEndsAt: Instant;
@@ -24,9 +25,8 @@ export interface GraceMemory {
 /**
  * One limit's episode: `ok` until the limit is breached, then a 24-hour `grace` during which
  * nothing is enforced, then `enforced` until the breach ends. `limit` is the limit in force at
- * the last step, so an ending can tell a raised limit (no memory) from a count that went down
- * (memory). `enforcedAt` is when enforcement began: the grace end, or the start of an episode
- * that inherited a grace end already past.
+ * the last step (what the figures of its events say). `enforcedAt` is when enforcement began:
+ * the grace end, or the start of an episode that inherited a grace end already past.
  */
 export type Episode =
   | { phase: "ok"; memory?: GraceMemory }
@@ -64,12 +64,6 @@ export interface StepInput {
   figures?: (type: EpisodeEventType) => Record<string, unknown>;
 }
 
-/** True when `now` is higher than `before` (null = unlimited); unknown `before` is not raised. */
-export function limitRaised(before: LimitValue | undefined, now: LimitValue): boolean {
-  if (before === undefined || before === null) return false;
-  return now === null || now > before;
-}
-
 /** The memory an `ok` episode holds that still applies at `now`, if any. */
 export function liveMemory(episode: Episode, now: Instant): GraceMemory | null {
   if (episode.phase !== "ok" || episode.memory === undefined) return null;
@@ -80,8 +74,8 @@ export function liveMemory(episode: Episode, now: Instant): GraceMemory | null {
  * Advances an episode to `now`, given whether the limit is breached now. Pure and idempotent:
  * stepping twice with the same inputs changes nothing the second time (but for recording a
  * changed limit). A grace that ended before `now` is enforced as of its end, so its event
- * carries that instant. A breach that starts within a week of an episode ended by the count
- * going down inherits that episode's grace end, and is enforced at once if it has passed.
+ * carries that instant. A breach that starts within a week of the end of the previous episode
+ * inherits that episode's grace end, and is enforced at once if it has passed.
  */
 export function stepEpisode(episode: Episode, name: EpisodeLimit, input: StepInput): EpisodeStep {
   const { breached, limit, now } = input;
@@ -124,11 +118,13 @@ export function stepEpisode(episode: Episode, name: EpisodeLimit, input: StepInp
     };
   }
   if (!breached) {
-    // A raised limit (plan, seats, overrides) leaves nothing; a count that went down (closes,
-    // deletes, disconnects) leaves the grace end, so leaving and coming back buys no new grace.
-    const next: Episode = limitRaised(episode.limit, limit)
-      ? OK
-      : { phase: "ok", memory: { endedAt: now, graceEndsAt: episode.graceEndsAt } };
+    // Whatever ended it (closes, deletes, disconnects, or a raised limit: plan, seats,
+    // overrides) leaves the grace end: raising the seats for a second before each grace end and
+    // lowering them again would otherwise hold a limit off forever (docs/rules.md).
+    const next: Episode = {
+      phase: "ok",
+      memory: { endedAt: now, graceEndsAt: episode.graceEndsAt },
+    };
     return {
       episode: next,
       events: [

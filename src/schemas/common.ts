@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { CURSOR_PATTERN, MAX_CURSOR_LENGTH, START_CURSOR } from "../policy/cursor";
+import { WORKSPACE_ID_PATTERN } from "./patterns";
 
-export const WORKSPACE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export { WORKSPACE_ID_PATTERN };
 
 export const WorkspaceId = z
   .string()

@@ -170,8 +170,10 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     await page.fill("#limit-input", "1000");
     await page.press("#limit-input", "Enter");
     await page.waitForSelector(`${row} [data-edit]`);
-    // 1,000 credits at an average of 2 a request: 500 estimated requests.
+    // 1,000 credits at an average of 2 a request: 500 estimated requests; 750 are used, so
+    // floor((1,000 − 750) / 2) = 125 are left.
     expect(await text(page, `${row} td[data-label="Estimated requests"]`)).toBe("500");
+    expect(await text(page, `${row} td[data-label="Requests left"]`)).toBe("125");
     expect(await text(page, `${row} td[data-label="Credit limit"]`)).toContain("1,000");
     const capOf = async () =>
       (
@@ -198,6 +200,7 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     await page.press("#limit-input", "Enter");
     await page.waitForSelector(`${row} [data-edit]`);
     expect(await text(page, `${row} td[data-label="Credit limit"]`)).toContain("No limit");
+    expect(await text(page, `${row} td[data-label="Requests left"]`)).toBe("—");
     expect(await text(page, row)).not.toContain("Stopped");
     expect(await capOf()).toBeNull();
     // A feature the plan lacks is marked and cannot be edited.
@@ -260,8 +263,12 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     const notice = page.locator("#notice");
     await expect.poll(() => notice.textContent()).toMatch(/Not activated/);
     expect(await notice.getAttribute("role")).toBe("alert");
-    expect(await notice.textContent()).toMatch(/active AI agent limit|limit/i);
+    const refusal = await text(page, "#notice");
+    expect(refusal).toMatch(/Active agents are at the Advanced plan.s limit \(1 of 1\)/);
     expect(await text(page, "#notice [data-upgrade]")).toMatch(/^Upgrade to \w+/);
+    // The way out is said once: one upgrade, one "deactivate".
+    expect(refusal.match(/upgrade/gi)).toHaveLength(1);
+    expect(refusal.match(/deactivate/gi)).toHaveLength(1);
     expect(await text(page, `[data-agent="${ids[1]}"] .pill`)).toBe("Draft");
     await shot(page, "agents-refused-desktop");
     // Deactivating one frees the slot at once.
@@ -275,8 +282,16 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
   it("a workspace with no plan after one with a plan shows no stale figures", async () => {
     const page = await newPage();
     await signIn(page, mintToken("*", "platform"));
-    // A platform token opens every workspace: the page asks which.
-    await expect.poll(() => text(page, "#signin-error")).toMatch(/enter the workspace id/);
+    // A platform token opens every workspace: the page asks which, once, as a question (in the
+    // field's own hint, not in red as if something were wrong).
+    await page.waitForSelector("#ws-field", { state: "visible" });
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("ws");
+    expect(await text(page, "#signin-error")).toBe("");
+    expect((await text(page, "#signin")).match(/opens every workspace/g)).toHaveLength(1);
+    const colour = (selector: string) => page.$eval(selector, (el) => getComputedStyle(el).color);
+    expect(await colour("#ws-hint")).toBe(await colour("#token-hint"));
+    expect(await page.locator("#signin [role=alert]:not(:empty)").count()).toBe(0);
+    await shot(page, "signin-platform-desktop");
     await page.fill("#ws", "acme");
     await page.press("#ws", "Enter");
     await openTab(page, "credits");
@@ -312,22 +327,41 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     expect(await text(page, "#app")).not.toMatch(/Advanced|WhatsApp/);
   });
 
-  it("says in words what to do about a bad token, and clears what was shown", async () => {
-    const page = await newPage();
-    await signIn(page, "not-a-token");
-    await expect
-      .poll(() => text(page, "#signin-error"))
-      .toMatch(/doesn't look like an access token/);
-    await signIn(page, mintToken("acme", "admin", -60));
-    await expect.poll(() => text(page, "#signin-error")).toMatch(/expired/);
-    // Well formed, but signed with another secret: the API refuses it.
+  it("says what went wrong with a refused token, from the service's reason", async () => {
+    const page = await newPage(PHONE);
+    const refusedFor = async (token: string) => {
+      await signIn(page, token);
+      await expect.poll(() => text(page, "#signin-error")).not.toBe("");
+      expect(await page.isHidden("#app")).toBe(true);
+      return text(page, "#signin-error");
+    };
+    // Each message says what went wrong, never what the pasted text looks like.
+    const cut = await refusedFor("not-a-token");
+    expect(cut).toMatch(
+      /^This token was not accepted\. It couldn't be read .*part of it may be missing/,
+    );
+    expect(cut).not.toMatch(/three parts|dots|looks? like/);
+    await shot(page, "signin-refused-phone");
+    expect(await refusedFor(mintToken("acme", "admin", -60))).toMatch(/It has expired\./);
+    // Well formed, but signed with another secret: the API refuses it as bad_signature.
     const forged = `${mintToken("acme", "admin").split(".").slice(0, 2).join(".")}.c2lnbmF0dXJl`;
-    await signIn(page, forged);
-    await page.waitForSelector("[data-problem]");
-    expect(await text(page, "[data-problem]")).toMatch(
-      /Your token was not accepted.*sign in with a new token/,
+    expect(await refusedFor(forged)).toMatch(/It wasn't issued by this service/);
+    expect(await text(page, "#summary")).toBe("");
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+  });
+
+  it("says why when the token is refused while the page is open, and clears the figures", async () => {
+    const page = await newPage();
+    await signIn(page, mintToken("acme", "admin", 3));
+    await page.waitForSelector('[data-usage="leads"]');
+    await new Promise((r) => setTimeout(r, 3_500));
+    await page.click("#tab-credits");
+    await page.waitForSelector("#panel-credits [data-problem]");
+    expect(await text(page, "#panel-credits [data-problem]")).toMatch(
+      /Your token was not accepted It has expired\..*sign in with the new token/,
     );
     expect(await text(page, "#summary")).toBe("");
+    expect(await page.locator("[data-usage], [data-feature]").count()).toBe(0);
   });
 
   it("shows viewers and services everything, read-only", async () => {
@@ -372,7 +406,56 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
         );
         expect(await page.getAttribute(`#tab-${tab}`, "aria-selected")).toBe("true");
         expect(await page.evaluate(() => document.activeElement?.id)).toBe(`tab-${tab}`);
-        if (tab === "credits") await page.click('#features [data-feature="copilot"] [data-edit]');
+        if (label === "phone") {
+          // Every control is a tap target of at least 44 px, the pencils included.
+          const small = await page.$$eval(
+            `#panel-${tab} button, #panel-${tab} input, #panel-${tab} summary, [role=tab], #who button`,
+            (els) =>
+              els
+                .filter((el) => (el as HTMLElement).offsetParent !== null)
+                .map(
+                  (el) => [el.outerHTML.slice(0, 60), el.getBoundingClientRect().height] as const,
+                )
+                .filter(([, height]) => height < 44),
+          );
+          expect(small, `${tab} on a ${label}`).toEqual([]);
+        }
+        if (tab === "credits") {
+          const pencil = page.locator('#features [data-feature="copilot"] [data-edit]');
+          expect((await pencil.boundingBox())?.height ?? 0).toBeGreaterThanOrEqual(44);
+          // Opening the editor moves no column: every cell keeps its left edge and width, and
+          // the rows above the edited one stay where they were.
+          const boxes = () =>
+            page.$$eval("#features td, .features th", (cells) =>
+              // The header row is not drawn on a phone (each cell carries its label).
+              cells
+                .filter((c) => c.getClientRects().length > 0)
+                .map((c) => {
+                  const r = c.getBoundingClientRect();
+                  const row = c.closest("tr")?.getAttribute("data-feature") ?? "head";
+                  // Page coordinates: clicking the pencil may scroll.
+                  return {
+                    row,
+                    x: Math.round(r.x + scrollX),
+                    width: Math.round(r.width),
+                    y: Math.round(r.y + scrollY),
+                  };
+                }),
+            );
+          const before = await boxes();
+          await pencil.click();
+          await page.waitForSelector("#limit-input");
+          const after = await boxes();
+          expect(after.map(({ row, x, width }) => ({ row, x, width }))).toEqual(
+            before.map(({ row, x, width }) => ({ row, x, width })),
+          );
+          const above = (list: typeof before) =>
+            list.slice(
+              0,
+              list.findIndex((b) => b.row === "copilot"),
+            );
+          expect(above(after)).toEqual(above(before));
+        }
         const width = await page.evaluate(() => document.documentElement.scrollWidth);
         expect(width, `${tab} on a ${label}`).toBeLessThanOrEqual(viewport.width);
         const unnamed = await page.evaluate(() =>

@@ -1,5 +1,6 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { QuotaPlatform, QuotaService } from "../../src/entrypoints";
+import { QuotaPlatform, QuotaService, QuotaWorkspace } from "../../src/entrypoints";
 import { OPERATIONS } from "../../src/operations";
 import { call, freshWorkspace, setClock, subscribe } from "../helpers";
 import { platform, service, thrownBy, viaBinding } from "./bindings";
@@ -395,7 +396,12 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
     const body = { feature: "ai_rewriter", credits: 30 };
     const first = await service("consume", ws, body, { idempotencyKey: "spend-1" });
     expect(first).toMatchObject({ allowed: true, used: 30 });
-    expect(await service("consume", ws, body, { idempotencyKey: "spend-1" })).toEqual(first);
+    expect(first).not.toHaveProperty("replayed");
+    // The replay is the first answer, marked as one (HTTP marks it with its header instead).
+    expect(await service("consume", ws, body, { idempotencyKey: "spend-1" })).toEqual({
+      ...first,
+      replayed: true,
+    });
 
     // The same key and request over HTTP is a replay of the binding's call, byte for byte.
     const headers = { "idempotency-key": "spend-1" };
@@ -434,7 +440,7 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
         { feature: "ai_agent", credits: 10 },
         { idempotencyKey: "hold-1" },
       ),
-    ).toEqual(reserved.json);
+    ).toEqual({ ...reserved.json, replayed: true });
     const committed = await service("commit", ws, id, { credits: 12 }, { idempotencyKey: "pay-1" });
     expect(committed).toMatchObject({ state: "committed", charged: 12 });
     const encoded = id.replace("_", "%5F");
@@ -453,6 +459,37 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
 
     const credits = await service("credits", ws);
     expect(credits).toMatchObject({ used: 30 + 12, held: 0 });
+  });
+
+  it("marks every replay with replayed: true, and no first answer or error", async () => {
+    const ws = freshWorkspace("replays");
+    await setClock(ws, "2026-07-15T09:00:00Z");
+    const ctx: Ctx = { reservations: [] };
+    let replays = 0;
+    const idempotent = new Set<string>();
+    for (const [i, step] of STEPS.entries()) {
+      const op = OPERATIONS.get(step.op);
+      const binding = step.role === "service" ? "SERVICE" : "PLATFORM";
+      const args = step.args(ws, ctx);
+      // Only mutations take options; a key on the others would be an extra argument.
+      if (op?.idempotent) args.push({ idempotencyKey: step.key ?? `replay-${i}` });
+      const first = await viaBinding(binding, step.op, ...args);
+      noteReservation(first, ctx);
+      expect(first, `step ${i}: ${step.op}`).not.toHaveProperty("replayed");
+      const again = await viaBinding(binding, step.op, ...args);
+      if (!op?.idempotent || first.error !== undefined) {
+        // Reads run again; an error is never recorded under its key, so it runs again too.
+        expect(again, `step ${i}: ${step.op} again`).not.toHaveProperty("replayed");
+        continue;
+      }
+      expect(again, `step ${i}: ${step.op} again`).toEqual({ ...first, replayed: true });
+      replays++;
+      idempotent.add(step.op);
+    }
+    // Every mutation that answered was replayed at least once.
+    const mutations = [...OPERATIONS.values()].filter((op) => op.idempotent).map((op) => op.name);
+    expect([...idempotent].sort()).toEqual(mutations.sort());
+    expect(replays).toBeGreaterThanOrEqual(mutations.length);
   });
 
   it("answers a caller's mistake as an error value naming every field, and changes nothing", async () => {
@@ -536,5 +573,59 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
     expect(await platform("connectChannel", ws, "whatsapp", old)).toMatchObject({
       grandfathered: true,
     });
+  });
+});
+
+describe("QuotaWorkspace: QuotaService for the one workspace its binding's props name", () => {
+  /**
+   * The entrypoint as workerd makes it for a binding with these `props` (`ctx.props`); its
+   * methods are called directly, since the test Workers' bindings carry no props.
+   */
+  const scoped = (props: unknown) =>
+    new QuotaWorkspace(
+      { props, waitUntil() {}, passThroughOnException() {} } as unknown as ExecutionContext,
+      env,
+    );
+  const spend = { feature: "ai_rewriter", credits: 10 } as const;
+
+  it("acts as the service role in its workspace and refuses every other, changing nothing there", async () => {
+    const mine = freshWorkspace("mine");
+    const other = freshWorkspace("other");
+    for (const ws of [mine, other]) await subscribe(ws);
+    const quota = scoped({ workspace: mine });
+
+    expect(await quota.consume(mine, spend, { idempotencyKey: "k" })).toMatchObject({
+      allowed: true,
+      used: 10,
+    });
+    const elsewhere = { error: { code: "forbidden", message: expect.stringContaining("another") } };
+    for (const [name, call] of [
+      ["consume", () => quota.consume(other, spend, { idempotencyKey: "k" })],
+      ["check", () => quota.check(other, spend)],
+      ["reserve", () => quota.reserve(other, spend)],
+      ["usage", () => quota.usage(other)],
+      ["createEntity", () => quota.createEntity(other, "leads", { id: "l1" })],
+      // A caller's mistake in another workspace's call is still the scope's refusal.
+      ["consume (bad body)", () => quota.consume(other, { feature: "nope", credits: -1 } as never)],
+    ] as const) {
+      expect(await call(), name).toEqual(elsewhere);
+    }
+    expect(await service("credits", other)).toMatchObject({ used: 0, held: 0 });
+    expect(await service("usage", other)).toMatchObject({ leads: { used: 0 } });
+
+    // The service role still: no platform method is there, and nothing else was added.
+    expect("putSubscription" in quota).toBe(false);
+    expect(Object.getOwnPropertyNames(QuotaWorkspace.prototype)).toEqual(["constructor"]);
+  });
+
+  it("refuses everything when its binding names no workspace, rather than reaching them all", async () => {
+    const ws = freshWorkspace();
+    await subscribe(ws);
+    for (const props of [undefined, {}, { workspace: 7 }, { workspace: "" }]) {
+      const answer = await scoped(props).check(ws, spend);
+      expect(answer, JSON.stringify(props)).toEqual({
+        error: { code: "forbidden", message: expect.any(String) },
+      });
+    }
   });
 });

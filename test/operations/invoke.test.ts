@@ -79,6 +79,34 @@ describe("invoke (the entrypoints' way to run an operation)", () => {
     expect(calls[1]?.args).toEqual([spend]);
   });
 
+  it("marks a replayed answer with replayed: true, and nothing else", async () => {
+    const value = { allowed: true, used: 1 };
+    for (const [reply, expected] of [
+      [
+        { ok: true, value, replayed: true },
+        { ...value, replayed: true },
+      ],
+      [{ ok: true, value, replayed: false }, value],
+      [{ ok: true, value }, value],
+      // An error is never recorded under a key, so it is never a replay: left as it is.
+      [
+        { ok: false, error: { code: "not_found", message: "x" }, replayed: true },
+        { error: { code: "not_found", message: "x" } },
+      ],
+    ] as const) {
+      const { env } = fakeEnv(() => reply);
+      const key = { idempotencyKey: "k-1" };
+      const answer = await invoke(
+        env,
+        "service",
+        ops.consume,
+        { params: { ws: "a" }, body: spend },
+        key,
+      );
+      expect(answer, JSON.stringify(reply)).toEqual(expected);
+    }
+  });
+
   it("answers the JSON an HTTP caller reads: undefined members are left out", async () => {
     const { env } = fakeEnv(() => ({ ok: true, value: { allowed: true, reason: undefined } }));
     const answer = await invoke(env, "service", ops.check, { params: { ws: "a" }, body: spend });

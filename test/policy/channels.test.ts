@@ -142,9 +142,12 @@ describe("stepping a kind's episode", () => {
     ]);
   });
 
-  it("resolves a grace when the count fits again; a raised limit leaves no memory", () => {
+  it("resolves a grace when the limit is raised; the grace end is still remembered", () => {
     const step = stepChannels("instagram", grace, { active: 2, grandfathered: 0 }, 2, T0 + 5);
-    expect(step.episode).toEqual(OK);
+    expect(step.episode).toEqual({
+      phase: "ok",
+      memory: { endedAt: T0 + 5, graceEndsAt: T0 + GRACE_MS },
+    });
     expect(step.events.map((e) => [e.type, e.data.limit])).toEqual([
       ["limit.resolved", "instagram"],
     ]);
@@ -175,7 +178,7 @@ describe("stepping a kind's episode", () => {
     expect(step.disable).toBe(0);
   });
 
-  it("a place freed after enforcement leaves the enforcement as the memory; a raised limit none", () => {
+  it("a place freed or a raised limit after enforcement leaves the enforcement as the memory", () => {
     const now = T0 + 2 * GRACE_MS;
     const freed = stepChannels("whatsapp", enforced, { active: 0, grandfathered: 0 }, 1, now);
     expect(freed.episode).toEqual({
@@ -183,7 +186,7 @@ describe("stepping a kind's episode", () => {
       memory: { endedAt: T0 + GRACE_MS, graceEndsAt: T0 + GRACE_MS },
     });
     const raised = stepChannels("whatsapp", enforced, { active: 1, grandfathered: 0 }, 3, now);
-    expect(raised.episode).toEqual(OK);
+    expect(raised.episode).toEqual(freed.episode);
   });
 
   it("a new excess within 7 days of the enforcement gets no grace: disabled at once", () => {

@@ -167,13 +167,16 @@ describe("settling a pool", () => {
       [],
     ],
     [
-      "enforced, a seat added: all blocked fit, episode ends without memory",
+      "enforced, a seat added: all blocked fit, the episode still leaves its grace end",
       pool(5, 3, enforced),
       10,
       2 * GRACE_MS,
       3,
       0,
-      pool(8),
+      pool(8, 0, {
+        phase: "ok",
+        memory: { endedAt: T0 + 2 * GRACE_MS, graceEndsAt: T0 + GRACE_MS },
+      }),
       ["limit.resolved"],
     ],
     [

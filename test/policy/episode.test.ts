@@ -3,7 +3,6 @@ import {
   type Episode,
   GRACE_MEMORY_MS,
   GRACE_MS,
-  limitRaised,
   OK,
   phaseAt,
   stepEpisode,
@@ -135,21 +134,17 @@ describe("no grace twice in a row", () => {
     expect(step(ended, true, fresh).events[0]?.data.graceCarriedOver).toBeUndefined();
   });
 
-  it("an episode ended by a raised limit leaves nothing: the next one gets a fresh grace", () => {
-    const ended = step(grace, false, T0 + MINUTE, 6);
-    expect(ended.episode).toEqual(OK);
-    const again = step(ended.episode, true, T0 + 2 * MINUTE, 3);
-    expect(again.episode).toMatchObject({ graceEndsAt: T0 + 2 * MINUTE + GRACE_MS });
-  });
-
-  it.each([
-    [5, 6, true],
-    [5, null, true],
-    [5, 5, false],
-    [5, 4, false],
-    [null, 9, false],
-    [undefined, 9, false],
-  ] as const)("a limit from %s to %s is raised: %s", (before, now, raised) => {
-    expect(limitRaised(before, now)).toBe(raised);
+  it("an episode ended by a raised limit leaves its grace end too: no fresh grace", () => {
+    // Seats 1 → 2 a minute before the grace end (limit 5 → 10), then back to 1 (docs/rules.md).
+    const ended = step(grace, false, T0 + GRACE_MS - MINUTE, 10);
+    expect(ended.episode).toEqual({
+      phase: "ok",
+      memory: { endedAt: T0 + GRACE_MS - MINUTE, graceEndsAt: T0 + GRACE_MS },
+    });
+    const back = step(ended.episode, true, T0 + GRACE_MS - MINUTE + 1_000, 5);
+    expect(back.episode).toMatchObject({ phase: "grace", graceEndsAt: T0 + GRACE_MS });
+    expect(back.events[0]?.data.graceCarriedOver).toBe(true);
+    const late = step(ended.episode, true, T0 + GRACE_MS + MINUTE, 5);
+    expect(late.episode).toMatchObject({ phase: "enforced", enforcedAt: T0 + GRACE_MS + MINUTE });
   });
 });

@@ -84,23 +84,19 @@ describe("the reset figures of a PUT that changes the plan or seats and the anch
     },
   );
 
-  it("on the very instant the period began, the change still closes it with the old figures", async () => {
+  it("on the very instant the period began, nothing has ended: the period takes the new end", async () => {
     const ws = freshWorkspace();
     await setup(ws, { plan: "pro", seats: 2, periodAnchor: Z("2026-07-15") }, Z("2026-07-15"));
     await consume(ws, "ai_rewriter", 1_000);
     await subscribe(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-22") });
-    expect(await resets(ws)).toEqual([
-      {
-        at: Z("2026-07-15"),
-        periodStart: Z("2026-07-15"),
-        nextResetAt: Z("2026-07-22"),
-        previousPeriodStart: Z("2026-07-15"),
-        previousUsed: 1_000,
-        previousBalance: 4_500,
-        expired: 3_500,
-      },
-    ]);
-    expect(await period(ws)).toMatchObject({ used: 0, monthlyBalance: 750 });
+    // A period that lasted no time is not closed: what it charged stays charged (docs/rules.md).
+    expect(await resets(ws)).toEqual([]);
+    expect(await period(ws)).toMatchObject({
+      periodStart: Z("2026-07-15"),
+      nextResetAt: Z("2026-07-22"),
+      used: 1_000,
+      monthlyBalance: 750,
+    });
     await expectCountersMatchLedger(ws);
   });
 
@@ -154,7 +150,7 @@ describe("a changed anchor ends the period in force at the change (item 4)", () 
     await expectCountersMatchLedger(ws);
   });
 
-  it("changes at one frozen instant each end their period, though the periods share a start", async () => {
+  it("changes at one frozen instant end one period; the ledger labels each entry with its period", async () => {
     const ws = freshWorkspace();
     await setup(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-15") }, Z("2026-07-20"));
     await consume(ws, "ai_rewriter", 700);
@@ -166,33 +162,47 @@ describe("a changed anchor ends the period in force at the change (item 4)", () 
       [Z("2026-07-27"), 0, Z("2026-07-27")],
       [Z("2026-07-15"), 5, Z("2026-08-15")],
     ];
+    let used = 0;
     for (const [anchor, spend, end] of steps) {
       await subscribe(ws, { plan: "base", seats: 1, periodAnchor: anchor });
+      // The first change ends the period in force; the later ones, at the instant the new
+      // period began, only move its end: two periods never share a start.
       expect(await period(ws)).toMatchObject({
         periodStart: Z("2026-07-20"),
         nextResetAt: end,
-        used: 0,
+        used,
       });
-      expect((await credits(ws)).json.copilotQuestions.used).toBe(0);
       if (spend > 0) await consume(ws, "ai_rewriter", spend);
+      used += spend;
       await askQuestion(ws);
     }
-    expect(await period(ws)).toMatchObject({ used: 5 });
-    expect((await credits(ws)).json.copilotQuestions.used).toBe(1);
+    expect(await period(ws)).toMatchObject({ used: 135 });
+    expect((await credits(ws)).json.copilotQuestions.used).toBe(4);
     expect(
       (await resets(ws)).map((r) => [r.previousPeriodStart, r.previousUsed, r.expired]),
-    ).toEqual([
-      [Z("2026-07-15"), 700, 50],
-      [Z("2026-07-20"), 100, 650],
-      [Z("2026-07-20"), 30, 720],
-      [Z("2026-07-20"), 0, 750],
+    ).toEqual([[Z("2026-07-15"), 700, 50]]);
+    // Every entry says the period it was charged in: summed by period, the ledger is `used`.
+    const byPeriod = await inObject(ws, (sql) =>
+      rows(
+        sql,
+        "SELECT period_start, SUM(credits) AS credits FROM credit_ledger WHERE kind = 'debit' GROUP BY period_start ORDER BY period_start",
+      ),
+    );
+    expect(byPeriod).toEqual([
+      { period_start: Date.parse(Z("2026-07-15")), credits: 700 },
+      { period_start: Date.parse(Z("2026-07-20")), credits: 135 },
     ]);
-    // A later renewal closes the last of them with its own figures only.
+    expect(
+      (await call("GET", `/v1/workspaces/${ws}/credits/daily`, { role: "viewer" })).json,
+    ).toMatchObject({
+      used: 135,
+    });
+    // A later renewal closes it with its own figures.
     await setClock(ws, Z("2026-08-15"));
     expect((await resets(ws)).at(-1)).toMatchObject({
       previousPeriodStart: Z("2026-07-20"),
-      previousUsed: 5,
-      expired: 745,
+      previousUsed: 135,
+      expired: 615,
     });
     await expectCountersMatchLedger(ws);
   });
@@ -316,10 +326,10 @@ describe("a changed anchor ends the period in force at the change (item 4)", () 
     await consume(ws, "copilot", 600); // 80 % of 750
     await subscribe(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-25") });
     await consume(ws, "copilot", 750); // 100 % of the new period
-    // A second change at the same instant starts another period (with the same start).
+    // A second change at the same instant ends nothing: the period that began then goes on,
+    // its 750 used and its announcements with it.
     await subscribe(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-27") });
-    await consume(ws, "copilot", 599);
-    await consume(ws, "copilot", 1);
+    expect((await consume(ws, "copilot", 1)).json.allowed).toBe(false);
     await setClock(ws, Z("2026-07-21"));
     await subscribe(ws, { plan: "base", seats: 1, periodAnchor: Z("2026-07-15") });
     await consume(ws, "copilot", 600);
@@ -327,7 +337,6 @@ describe("a changed anchor ends the period in force at the change (item 4)", () 
       [80, Z("2026-07-15"), Z("2026-07-20")],
       [80, Z("2026-07-20"), Z("2026-07-20")],
       [100, Z("2026-07-20"), Z("2026-07-20")],
-      [80, Z("2026-07-20"), Z("2026-07-20")],
       [80, Z("2026-07-21"), Z("2026-07-21")],
     ]);
   });

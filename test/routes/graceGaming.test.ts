@@ -244,29 +244,82 @@ describe("a flood of leads during a grace", () => {
   });
 });
 
-describe("an episode ended by a raised limit", () => {
-  it("leaves no memory for leads: a later reach gets a fresh 24 hours", async () => {
+describe("raising the seats for a moment before each grace end", () => {
+  it("keeps no 4th number on a 3-number limit for 30 days: seats 1 → 4 → 1 buy nothing", {
+    timeout: 120_000,
+  }, async () => {
+    const ws = freshWorkspace("seats");
+    let now = Date.parse(T0);
+    await setClock(ws, T0);
+    const plan = (seats: number) => subscribe(ws, { plan: "advanced", seats, periodAnchor: T0 });
+    await plan(1);
+    const connect = (id: string) =>
+      call("POST", `${api(ws)}/channels/whatsapp`, { role: "service", body: { id } });
+    for (const id of ["n1", "n2", "n3", "n4"]) await connect(id);
+    const first = (await usage(ws)).whatsapp;
+    expect(first).toMatchObject({ used: 4, limit: 3, state: "grace" });
+    const firstGraceEnd = Date.parse(first.graceEndsAt);
+    let working = 0;
+    const end = now + 30 * DAY;
+    while (now < end) {
+      const u = (await usage(ws)).whatsapp;
+      if (now >= firstGraceEnd) {
+        expect(u.used, `at ${at(now)}`).toBeLessThanOrEqual(3);
+        expect(u.state, `at ${at(now)}`).not.toBe("grace");
+      } else working += u.used > 3 ? 1 : 0;
+      const target = u.state === "grace" ? Date.parse(u.graceEndsAt) - MINUTE : 0;
+      if (target > now) {
+        // A minute before the grace ends: 4 seats (limit 4, resolved), a second later 1 again.
+        now = target;
+        await setClock(ws, at(now));
+        await plan(4);
+        expect((await usage(ws)).whatsapp).toMatchObject({ limit: 4, state: "ok" });
+        now += 1_000;
+        await setClock(ws, at(now));
+        await plan(1);
+      } else {
+        now += 6 * HOUR;
+        await setClock(ws, at(now));
+        const list = await call("GET", `${api(ws)}/channels/whatsapp`, { role: "viewer" });
+        for (const c of list.json.channels as { id: string; status: string }[]) {
+          if (c.status === "disabled") await connect(c.id);
+        }
+      }
+    }
+    expect(working).toBeGreaterThan(0);
+    const all = await events(ws);
+    expect(all.filter((e) => e.type === "channel.disabled").length).toBeGreaterThan(0);
+    expectEpisodesWellFormed(all);
+    const reached = all.filter((e) => e.type === "limit.reached");
+    expect(reached.length).toBeGreaterThan(1);
+    for (const e of reached.slice(1)) expect(e.data.graceCarriedOver).toBe(true);
+  });
+
+  it("keeps the grace end for leads: seats back down after it means enforced at once", async () => {
     const ws = freshWorkspace("raised");
     await setClock(ws, T0);
     const plan = (seats: number) =>
       subscribe(ws, { plan: "base", seats, periodAnchor: T0, overrides: { leadsPerSeat: 2 } });
     await plan(1);
-    for (const id of ["a", "b"]) {
+    for (const id of ["a", "b", "c"]) {
       await call("POST", `${api(ws)}/entities/leads`, { role: "service", body: { id } });
     }
     expect((await usage(ws)).leads).toMatchObject({ state: "grace" });
     await setClock(ws, at(Date.parse(T0) + 23 * HOUR));
     await plan(2);
-    expect((await usage(ws)).leads).toMatchObject({ used: 2, limit: 4, state: "ok" });
+    expect((await usage(ws)).leads).toMatchObject({ used: 3, limit: 4, state: "ok" });
     await setClock(ws, at(Date.parse(T0) + 30 * HOUR));
     await plan(1);
     expect((await usage(ws)).leads).toMatchObject({
-      state: "grace",
-      graceEndsAt: at(Date.parse(T0) + 54 * HOUR),
+      used: 2,
+      blocked: 1,
+      state: "enforced",
+      graceEndsAt: at(Date.parse(T0) + DAY),
     });
+    expect(await statusesOf(ws, ["a", "b", "c"])).toEqual(["active", "active", "blocked"]);
   });
 
-  it("leaves no memory for channels either, while a disconnect does", async () => {
+  it("keeps the grace end for channels: the same as a disconnect", async () => {
     const ws = freshWorkspace("raised");
     await setClock(ws, T0);
     const plan = (seats: number) => subscribe(ws, { plan: "base", seats, periodAnchor: T0 });
@@ -278,13 +331,21 @@ describe("an episode ended by a raised limit", () => {
     await setClock(ws, at(Date.parse(T0) + 23 * HOUR));
     await plan(2);
     expect((await usage(ws)).instagram).toMatchObject({ state: "ok" });
-    await setClock(ws, at(Date.parse(T0) + 30 * HOUR));
-    const c = await connect("c");
-    expect(c.json.grace).toEqual({ endsAt: at(Date.parse(T0) + 54 * HOUR) });
-    // This episode ends by a disconnect, so the next one inherits its grace end.
-    await setClock(ws, at(Date.parse(T0) + 31 * HOUR));
-    await call("DELETE", `${api(ws)}/channels/instagram/c`, { role: "service" });
-    await setClock(ws, at(Date.parse(T0) + 32 * HOUR));
-    expect((await connect("c")).json.grace).toEqual({ endsAt: at(Date.parse(T0) + 54 * HOUR) });
+    // Back to one seat within the old grace: the grace still ends when the first one would.
+    await setClock(ws, at(Date.parse(T0) + 23 * HOUR + MINUTE));
+    await plan(1);
+    expect((await usage(ws)).instagram).toMatchObject({
+      state: "grace",
+      graceEndsAt: at(Date.parse(T0) + DAY),
+    });
+    // Eight days after that episode ended, a new one gets a fresh 24 hours.
+    await plan(2);
+    const later = Date.parse(T0) + 23 * HOUR + MINUTE + 8 * DAY;
+    await setClock(ws, at(later));
+    await plan(1);
+    expect((await usage(ws)).instagram).toMatchObject({
+      state: "grace",
+      graceEndsAt: at(later + DAY),
+    });
   });
 });

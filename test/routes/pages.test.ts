@@ -1,7 +1,10 @@
 import { SELF } from "cloudflare:test";
+import { type Schema, Validator } from "@cfworker/json-schema";
 import { describe, expect, it } from "vitest";
+import { EXAMPLE_ORIGIN, EXAMPLE_WORKSPACE } from "../../src/app/docs";
 import { ERROR_STATUS } from "../../src/errors";
-import { call, freshWorkspace } from "../helpers";
+import type { Role } from "../../src/workspace/context";
+import { call, freshWorkspace, token } from "../helpers";
 
 const get = (path: string, headers: Record<string, string> = {}) =>
   SELF.fetch(`https://quota.test${path}`, { headers });
@@ -69,6 +72,91 @@ describe("GET /docs", () => {
     // The new route's schema is documented with its fields.
     expect(html).toContain("/v1/workspaces/{ws}/credits/daily");
     expect(html).toContain('id="schema-dailycredits"');
+  });
+
+  it("shows every operation a curl example whose body its schema accepts, and that the service takes", async () => {
+    const html = await (await get("/docs")).text();
+    const doc = (await (await get("/openapi.json")).json()) as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            "x-roles"?: string[];
+            requestBody?: { content: { "application/json": { schema: Schema } } };
+          }
+        >
+      >;
+      components: Record<string, unknown>;
+    };
+    const fromHtml = (text: string) =>
+      text
+        .replaceAll("&quot;", '"')
+        .replaceAll("&#39;", "'")
+        .replaceAll("&lt;", "<")
+        .replaceAll("&gt;", ">")
+        .replaceAll("&amp;", "&");
+    const slug = (text: string) =>
+      text
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, "-")
+        .replace(/^-|-$/g, "");
+    // The examples run against a workspace of this test's own, in the document's order (the
+    // subscription comes first, so the workspace has a plan for the rest).
+    const ws = freshWorkspace("curl");
+    let checked = 0;
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const what = `${method.toUpperCase()} ${path}`;
+        const section = new RegExp(
+          `id="op-${method}-${slug(path)}">[\\s\\S]*?<pre class="curl"><code>([\\s\\S]*?)</code></pre>`,
+        ).exec(html);
+        expect(section, what).not.toBeNull();
+        const curl = fromHtml(section?.[1] ?? "");
+        // What a shell would run: the method, the URL, the token's role, the body.
+        const shown = /^curl -s(?: -X (\w+))? '([^']+)'/.exec(curl);
+        expect(shown, `${what}: ${curl}`).not.toBeNull();
+        expect((shown?.[1] ?? "GET").toLowerCase(), what).toBe(method);
+        const url = new URL(shown?.[2] ?? "");
+        expect(url.origin, what).toBe(EXAMPLE_ORIGIN);
+        const template = new RegExp(
+          `^${path.replace(/\{ws\}/, EXAMPLE_WORKSPACE).replace(/\{\w+\}/g, "[^/]+")}$`,
+        );
+        expect(url.pathname, what).toMatch(template);
+        const role = new RegExp(
+          `-H "Authorization: Bearer \\$\\(npm run -s token -- ${EXAMPLE_WORKSPACE} (\\w+)\\)"`,
+        ).exec(curl)?.[1];
+        expect(op["x-roles"], what).toContain(role);
+        const quoted = /-d '((?:[^']|'\\'')*)'/.exec(curl)?.[1];
+        const schema = op.requestBody?.content["application/json"].schema;
+        expect(quoted !== undefined, `${what} has a body iff it takes one`).toBe(
+          schema !== undefined,
+        );
+        const body = quoted === undefined ? undefined : JSON.parse(quoted.replaceAll("'\\''", "'"));
+        if (schema !== undefined) {
+          const validator = new Validator(
+            { ...schema, components: doc.components } as Schema,
+            "2020-12",
+          );
+          const result = validator.validate(body);
+          expect(result.errors, `${what}: ${JSON.stringify(body)}`).toEqual([]);
+        }
+        // And the service takes it: past the token, the role and validation (an id no call
+        // created may still be a 404 or a 409).
+        const r = await call(
+          method.toUpperCase(),
+          url.pathname.replace(`/${EXAMPLE_WORKSPACE}/`, `/${ws}/`),
+          {
+            token: await token(ws, role as Role),
+            body,
+          },
+        );
+        expect([400, 401, 403, 405, 413], `${what}: ${r.status} ${r.text}`).not.toContain(r.status);
+        expect(r.status, `${what}: ${r.text}`).toBeLessThan(500);
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
   });
 
   it("serves its stylesheet from the Worker", async () => {

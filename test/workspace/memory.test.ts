@@ -216,6 +216,63 @@ describe("the object's memory", () => {
   }, 60_000);
 });
 
+describe("thousands of holds that lapse at one instant", () => {
+  /** Settle expires holds in batches; every answer between batches must be the same figure. */
+  const HOLDS = 3_000;
+  const HOLD_CREDITS = 2;
+  // Pro × 3: 6,750 credits; the holds take 6,000 of them for 60 seconds.
+  const SPEND = HOLDS * HOLD_CREDITS;
+
+  it.each([
+    ["a missed alarm (the clock moves in storage only)", "tamper"],
+    ["the test clock's own due work", "clock"],
+  ] as const)(
+    "check, consume and every view agree after %s",
+    async (_, move) => {
+      const ws = freshWorkspace("lapse");
+      await setup(ws);
+      const stub = stubOf(ws);
+      await runInDurableObject(stub, async (instance: WorkspaceObject) => {
+        for (let n = 0; n < HOLDS; n++) {
+          const r = await instance.reserveCredits(
+            { feature: "copilot", credits: HOLD_CREDITS, ttlSeconds: 60 },
+            service,
+          );
+          if (!r.ok || !r.value.allowed) throw new Error(`hold ${n} refused`);
+        }
+      });
+      const lapsed = Date.parse("2026-07-20T00:02:00Z");
+      if (move === "tamper") await tamperClock(ws, lapsed);
+      else expect((await setClock(ws, new Date(lapsed).toISOString())).status).toBe(200);
+
+      const view = await stub.credits();
+      expect(view).toMatchObject({ ok: true, value: { held: 0, remaining: 6_750 } });
+      const checked = await stub.checkCredits({ feature: "copilot", credits: SPEND });
+      expect(checked).toMatchObject({ ok: true, value: { allowed: true, held: 0 } });
+      // The consume decides from the same figures, though settle has not expired every hold yet.
+      const consumed = await stub.consumeCredits({ feature: "copilot", credits: SPEND }, service);
+      expect(consumed).toMatchObject({
+        ok: true,
+        value: { allowed: true, used: SPEND, held: 0, remaining: 750 },
+      });
+      // Calls after it (each settling one more batch) keep answering the same figures as storage.
+      for (let n = 0; n < 20; n++) {
+        const spent = await stub.consumeCredits({ feature: "ai_rewriter", credits: 1 }, service);
+        expect(spent, `spend ${n}`).toMatchObject({ ok: true, value: { allowed: true, held: 0 } });
+        const both = await compare(ws, "copilot");
+        expect(both.memory, `after spend ${n}`).toEqual(both.storage);
+      }
+      // Once every batch ran, storage's running sum holds nothing either.
+      await env.WORKSPACE.getByName(ws).runDueWork();
+      expect(
+        await inObject(ws, (sql) => sql.exec("SELECT SUM(held) AS held FROM credit_holds").one()),
+      ).toEqual({ held: 0 });
+      await expectCountersMatchLedger(ws);
+    },
+    120_000,
+  );
+});
+
 describe("a freshly started object", () => {
   /** SQL statements (and whether any wrote) per check of a new instance over the same storage. */
   const freshChecks = (ws: string, n: number) =>

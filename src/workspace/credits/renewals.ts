@@ -6,9 +6,8 @@ import type { Store } from "../../storage";
 import type { WorkspaceContext } from "../context";
 import { recordEvents } from "../events";
 import { loadSchedule, storedPeriod, storeSchedule } from "./period";
-import { storedQuestions } from "./questions";
 import { HISTORY_RETENTION_MS } from "./retention";
-import { loadCreditState, storedUsage, total, usedByFeature } from "./state";
+import { loadCreditState, total, usedByFeature } from "./state";
 
 // Period renewals and anchor changes, each announced by a `credits.reset` event.
 
@@ -55,11 +54,17 @@ export function applyRenewals(ctx: WorkspaceContext, schedule: Schedule): void {
 
 /**
  * PUT subscription's part in the periods, called before the new subscription is stored. A new
- * subscription starts on its anchor's month containing now. A changed anchor (PRODUCT §3) ends
- * the period in force now, announced by a `credits.reset` with that period's figures and the
- * balance in force before the change (the previous plan, seats and packages), and starts a new
- * one from now to the new anchor's next occurrence; or keeps the period in force when its
- * bounds do not move (see changeAnchor).
+ * subscription starts on its anchor's month containing now. A changed anchor (docs/rules.md,
+ * "A changed anchor") ends the period in force now, announced by a `credits.reset` with that
+ * period's figures and the balance in force before the change (the previous plan, seats and
+ * packages), and starts a new one from now to the new anchor's next occurrence; or keeps the
+ * period in force when its bounds do not move (see changeAnchor).
+ *
+ * A period that began at this very instant (a change right on a renewal, or a second change
+ * under one frozen test clock) has lasted no time, so nothing ends: it keeps its start and what
+ * was charged to it, and takes the new anchor's end. Ending it instead would start a second
+ * period at the same instant, and the ledger, whose entries say the start of the period they
+ * were charged in, could no longer tell the two apart (nor could a statement by period start).
  */
 export function setPeriodAnchor(
   store: Store,
@@ -79,7 +84,7 @@ export function setPeriodAnchor(
     now,
   };
   const change = changeAnchor(loadSchedule(before), anchor, now);
-  if (change.kind === "kept") {
+  if (change.kind === "kept" || change.sharesStart) {
     storeSchedule(store, change.schedule);
     return;
   }
@@ -87,17 +92,5 @@ export function setPeriodAnchor(
   const { pool } = loadCreditState(before);
   const ended = { start: change.ended.start, used: pool.used, balance: pool.balance };
   recordEvents(store, [resetEvent(change.schedule.start, change.schedule.end, ended)], now);
-  if (!change.sharesStart) {
-    storeSchedule(store, change.schedule);
-    return;
-  }
-  // The new period starts where the ended one did: everything counted under that start so far
-  // is the ended period's, and its 80/100 % announcements were its own.
-  const { start } = change.schedule;
-  store.run("DELETE FROM credit_thresholds WHERE period_start = ?", start);
-  storeSchedule(store, change.schedule, {
-    start,
-    used: Object.fromEntries(storedUsage(store, start)),
-    questions: storedQuestions(store, start),
-  });
+  storeSchedule(store, change.schedule);
 }

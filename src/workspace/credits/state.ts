@@ -68,8 +68,12 @@ export const announcedThresholds = (store: Store, periodStart: Instant): Set<num
 export const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
 /**
- * The counters as stored at ctx.now, for the object to keep in memory. Only exact while nothing
- * is due (the object reloads them after its next deadline), so holds are taken as stored.
+ * The counters at ctx.now, for the object to keep in memory: exactly what a view reads at the
+ * same instant. Holds are counted as the clock sees them, never as stored: settle expires
+ * lapsed holds in bounded batches, so after thousands lapse at once the stored running sum
+ * still includes the rest until later batches run, and deciding from it would refuse spends
+ * that the check and the views allow. The object reloads the counters after every settle (a
+ * full batch leaves the workspace due at once), so later batches never apply twice.
  */
 export function loadCreditCounters(ctx: WorkspaceContext): CreditCounters {
   const period = currentPeriod({ ...ctx, counters: undefined });
@@ -77,7 +81,7 @@ export function loadCreditCounters(ctx: WorkspaceContext): CreditCounters {
     period,
     packages: activePackages(ctx.store, ctx.now),
     used: usedByFeature(ctx.store, period.start),
-    held: storedHolds(ctx.store),
+    held: heldByFeature(ctx.store, ctx.now),
     featureLimits: featureLimits(ctx.store),
     announced: announcedThresholds(ctx.store, period.start),
     holdExpiry: null,
