@@ -64,10 +64,12 @@ export async function bearerClaims(header: string | undefined, secret: string): 
   if (match?.[1] === undefined) {
     throw refused("missing", "Send an `Authorization: Bearer <token>` header.");
   }
-  // Header values are bytes (one per character), so the length is the size on the wire.
+  // Header values are bytes (one per character), so the length is the size on the wire. Its
+  // reason is `malformed`: no token this service accepts is that long, and a reason of its own
+  // would be one more for every client to know (docs/api.md#tokens-and-roles).
   if (match[1].length > MAX_TOKEN_BYTES) {
-    throw new ApiError(
-      "unauthenticated",
+    throw refused(
+      "malformed",
       `The bearer token is refused: it is ${match[1].length} bytes, longer than the ${MAX_TOKEN_BYTES} bytes (4 KiB) a token may be; mint one with only the claims ws, role and exp.`,
     );
   }

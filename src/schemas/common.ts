@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CURSOR_PATTERN, MAX_CURSOR_LENGTH, START_CURSOR } from "../policy/cursor";
-import { WORKSPACE_ID_PATTERN } from "./patterns";
+import { CREATED_ID_PATTERN, WORKSPACE_ID_PATTERN } from "./patterns";
 
 export { WORKSPACE_ID_PATTERN };
 
@@ -81,16 +81,8 @@ export const ClientId = z
 
 /**
  * An id as a client creates it: a ClientId that a URL path can carry as one segment
- * (docs/rules.md, "Answers, errors and callers"). Every printable character can, percent-encoded
- * (`/` as `%2F`, `%` as `%25`, and so on), but `.` and `..` are dot-segments: URL parsers remove
- * them, `%2E` and `%2E%2E` included, so no path could read, close or delete such an entity.
- * Written as one pattern without a lookahead, so the OpenAPI document states it and a schema-driven
- * generator can produce it: a first character other than `.`, or `.` and another, or `..` and
- * at least one more.
+ * (CREATED_ID_PATTERN, src/schemas/patterns.ts).
  */
-export const CREATED_ID_PATTERN =
-  /^(?:[\x21-\x2d\x2f-\x7e]|\.[\x21-\x2d\x2f-\x7e]|\.\.[\x21-\x7e])[\x21-\x7e]*$/;
-
 export const CreatedId = z
   .string()
   .min(1)

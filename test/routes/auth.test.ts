@@ -244,6 +244,7 @@ describe("token size (docs/rules.md: bounded, 401 before any verification or cac
         expect(r.status, path).toBe(401);
         // The size is named, not the signature: nothing was verified.
         expect(r.json.error.message).toMatch(/is \d+ bytes, longer than the 4096 bytes/);
+        expect(r.json.error.details).toEqual({ reason: "malformed" });
       }
       expect((await call("GET", `/v1/workspaces/${ws}/credits`)).json.used).toBe(0);
     },
