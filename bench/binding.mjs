@@ -5,13 +5,13 @@
 // --write, bench/results/binding.json).
 //
 //   npm run bench:binding [-- --write]      (BENCH_BINDING_N=2000 calls per figure)
-import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { build } from "esbuild";
+import { mintToken } from "../scripts/lib/token.mjs";
 import { ROOT } from "./lib/paths.mjs";
 import { summary } from "./lib/stats.mjs";
 import { appWorker, bundle, COMPAT_DATE, startWorkerd } from "./lib/workerd.mjs";
@@ -21,11 +21,7 @@ const WARMUP = Math.min(200, N);
 const SECRET = "bench-secret-0123456789";
 const WS = "bench-binding";
 
-function token(ws, role) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ ws, role, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
-  return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
-}
+const token = (ws, role) => mintToken(SECRET, ws, role, 3600);
 
 /** A loopback port nobody listens on right now. */
 function freePort() {

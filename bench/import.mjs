@@ -9,11 +9,11 @@
 //
 // Bounded: every loop stops at its count or at the deadline (BENCH_IMPORT_MINUTES, default 20),
 // and the figures say how far it got.
-import { createHmac } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { mintToken } from "../scripts/lib/token.mjs";
 import { call } from "./lib/http.mjs";
 import { ROOT } from "./lib/paths.mjs";
 import { summary as stats } from "./lib/stats.mjs";
@@ -29,11 +29,7 @@ const ENFORCE_LIMIT = 5_000;
 const DEADLINE = Date.now() + Number(process.env.BENCH_IMPORT_MINUTES ?? 20) * 60_000;
 const SECRET = "bench-secret-0123456789";
 
-function token(ws, role) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ ws, role, exp: Math.floor(Date.now() / 1000) + 6 * 3600 })}`;
-  return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
-}
+const token = (ws, role) => mintToken(SECRET, ws, role, 6 * 3600);
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), "quota-import-"));

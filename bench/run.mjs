@@ -20,10 +20,10 @@
 //
 // This file is the orchestration; the parts are in bench/lib/: wrk.mjs (load and figures),
 // workerd.mjs (bundle and Miniflare), peer.mjs (floors and Redis peer), profile.mjs, cost.mjs.
-import { createHmac } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
+import { mintToken } from "../scripts/lib/token.mjs";
 import { costPerMillion, PRICES } from "./lib/cost.mjs";
 import { call, pool } from "./lib/http.mjs";
 import { OUT, ROOT } from "./lib/paths.mjs";
@@ -59,12 +59,7 @@ const SECRET = "bench-secret-0123456789abcdef";
 
 const log = (...a) => console.log(...a);
 
-function jwt(ws, role) {
-  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const exp = Math.floor(Date.now() / 1000) + 6 * 3600;
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ ws, role, exp })}`;
-  return `${body}.${createHmac("sha256", SECRET).update(body).digest("base64url")}`;
-}
+const jwt = (ws, role) => mintToken(SECRET, ws, role, 6 * 3600);
 
 // ---- the service through HTTP (setup and checks, not timed) ----------------------------------
 

@@ -1,12 +1,12 @@
-// Prints a bearer token the local server accepts: npm run token -- <ws or *> <role> [ttlSeconds]
-// The secret is AUTH_SECRET from the environment, else from .dev.vars, else .dev.vars.example.
-import { createHmac } from "node:crypto";
+// Prints a bearer token the local server accepts, alone on stdout:
+//   npm run -s token -- <ws or *> <role> [ttlSeconds]
+// (-s keeps npm's "> script" banner off stdout, so `$(npm run -s token -- acme admin)` is the
+// token.) The secret is AUTH_SECRET from the environment, else from .dev.vars, else
+// .dev.vars.example. A refusal is its reason and the usage on stderr, no token, exit status 2.
 import { existsSync, readFileSync } from "node:fs";
+import { MAX_TTL_SECONDS, mintToken, ROLES } from "./lib/token.mjs";
 
-const ROLES = ["platform", "admin", "service", "viewer"];
-// The Worker refuses a longer-lived token: MAX_TOKEN_LIFETIME_SECONDS in src/auth.ts (366 days).
-const MAX_TTL_SECONDS = 366 * 24 * 3600;
-const USAGE = `usage: npm run token -- <workspace id or *> <${ROLES.join("|")}> [ttlSeconds]
+const USAGE = `usage: npm run -s token -- <workspace id or *> <${ROLES.join("|")}> [ttlSeconds]
   <workspace id>  1-64 characters of A-Za-z0-9_-; * (every workspace) only with the platform role
   [ttlSeconds]    1-${MAX_TTL_SECONDS} (366 days); default 86400 (one day)`;
 const [ws, role, ttlArg] = process.argv.slice(2);
@@ -47,10 +47,4 @@ if (!secret) {
   process.exit(2);
 }
 
-const b64url = (data) => Buffer.from(data).toString("base64url");
-const header = b64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));
-const payload = b64url(
-  JSON.stringify({ ws, role, exp: Math.floor(Date.now() / 1000) + ttlSeconds }),
-);
-const signature = createHmac("sha256", secret).update(`${header}.${payload}`).digest("base64url");
-console.log(`${header}.${payload}.${signature}`);
+console.log(mintToken(secret, ws, role, ttlSeconds));

@@ -5,7 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import { DOCS_CSS, HOME_CSS, type OpenApiDocument, renderDocs } from "./app/docs";
 import { HOME_PAGE, LINKS } from "./app/home";
 import { BILLING_CSS, BILLING_PAGE, BILLING_SCRIPT } from "./app/page";
-import { authenticate, MAX_TOKEN_LIFETIME_SECONDS } from "./auth";
+import { authenticate, MAX_TOKEN_BYTES, MAX_TOKEN_LIFETIME_SECONDS } from "./auth";
 import {
   ApiError,
   type ApiErrorBody,
@@ -177,7 +177,7 @@ export function createApp() {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: `HS256 JWT signed with AUTH_SECRET; claims \`ws\` (a workspace id, or \`*\` for every workspace), \`role\` (\`platform\`, \`admin\`, \`service\` or \`viewer\`), \`exp\` (whole seconds since the epoch). Refused with 401 \`unauthenticated\`, saying why: a missing, malformed, wrongly signed or expired token; \`ws: "*"\` on any role but \`platform\`; an \`exp\` more than ${MAX_TOKEN_LIFETIME_SECONDS} seconds (366 days) from now.`,
+    description: `HS256 JWT signed with AUTH_SECRET; claims \`ws\` (a workspace id, or \`*\` for every workspace), \`role\` (\`platform\`, \`admin\`, \`service\` or \`viewer\`), \`exp\` (whole seconds since the epoch). Refused with 401 \`unauthenticated\`, saying why: a missing, malformed, wrongly signed or expired token; \`ws: "*"\` on any role but \`platform\`; an \`exp\` more than ${MAX_TOKEN_LIFETIME_SECONDS} seconds (366 days) from now; a token longer than ${MAX_TOKEN_BYTES} bytes (4 KiB), before its signature is checked.`,
   });
   app.doc31("/openapi.json", OPENAPI_CONFIG);
 

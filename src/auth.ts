@@ -15,6 +15,14 @@ export const MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600;
 /** Slack for the minting machine's clock running ahead of ours, so a maximal token is not refused. */
 export const TOKEN_CLOCK_SKEW_SECONDS = 300;
 
+/**
+ * The longest bearer token accepted, in bytes: 4 KiB, ten times a token this service mints (a
+ * header, three short claims and a signature are about 200). A longer one is refused before its
+ * signature is checked or anything of it is kept (docs/rules.md, "Answers, errors and callers"),
+ * so large tokens cannot fill the isolate's token cache nor cost an HMAC over kilobytes.
+ */
+export const MAX_TOKEN_BYTES = 4 * 1024;
+
 /** The one role that may carry `ws: "*"` (every workspace). */
 const STAR_ROLE = "platform" satisfies Role;
 
@@ -55,6 +63,15 @@ export async function bearerClaims(header: string | undefined, secret: string): 
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
   if (match?.[1] === undefined) {
     throw refused("missing", "Send an `Authorization: Bearer <token>` header.");
+  }
+  // Header values are bytes (one per character), so the length is the size on the wire. Its
+  // reason is `malformed`: no token this service accepts is that long, and a reason of its own
+  // would be one more for every client to know (docs/api.md#tokens-and-roles).
+  if (match[1].length > MAX_TOKEN_BYTES) {
+    throw refused(
+      "malformed",
+      `The bearer token is refused: it is ${match[1].length} bytes, longer than the ${MAX_TOKEN_BYTES} bytes (4 KiB) a token may be; mint one with only the claims ws, role and exp.`,
+    );
   }
   return cachedClaims(match[1], secret, verifyClaims);
 }

@@ -2,6 +2,7 @@ import { MAX_BODY_BYTES, objectFaultResponse } from "./api";
 import { bearerClaims } from "./auth";
 import type { Env } from "./env";
 import { ERROR_STATUS } from "./errors";
+import { isJsonMediaType } from "./mediaType";
 import { check, consume } from "./operations/credits";
 import type { Reply } from "./workspace/object";
 
@@ -17,7 +18,6 @@ import type { Reply } from "./workspace/object";
  */
 
 const PATH = /^\/v1\/workspaces\/([A-Za-z0-9_-]{1,64})\/credits\/(check|consume)$/;
-const JSON_CONTENT = /^application\/json\s*(?:;|$)/i;
 
 /** What to answer: a Response, or the request for the full app (rebuilt if its body was read). */
 export type Preflight = Response | Request;
@@ -51,7 +51,8 @@ export async function preflight(request: Request, env: Env): Promise<Preflight> 
   if (
     ws === undefined ||
     !env.AUTH_SECRET ||
-    !JSON_CONTENT.test(headers.get("content-type") ?? "") ||
+    // The app decides with the same function, so no spelling is answered here and refused there.
+    !isJsonMediaType(headers.get("content-type")) ||
     !(length > 0 && length <= MAX_BODY_BYTES) ||
     headers.has("idempotency-key") ||
     op.guard?.(env) !== undefined

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { cachedClaims, cachedTokenCount, MAX_TOKENS } from "../src/tokenCache";
+import {
+  cachedClaims,
+  cachedTokenBytes,
+  cachedTokenCount,
+  ENTRY_OVERHEAD_BYTES,
+  MAX_CACHE_BYTES,
+  MAX_TOKENS,
+} from "../src/tokenCache";
 
 const NOW = 1_800_000_000_000;
 const claims = (exp: number) => ({ ws: "w", role: "service", exp });
@@ -61,5 +68,62 @@ describe("the isolate's verified tokens", () => {
     const before = calls.length;
     await cachedClaims(first, "s", verify, NOW);
     expect(calls.length).toBe(before + 1);
+  });
+});
+
+describe("the cache's weight (docs/rules.md: tokens are bounded, and so is what is kept of them)", () => {
+  const sized = (bytes: number) => {
+    const name = fresh("big");
+    return `${name}${"x".repeat(bytes - name.length)}`;
+  };
+
+  it.each([
+    // [token bytes, tokens sent]: with a count-only bound, 2,000 tokens of 100 KB held ~400 MB.
+    [100 * 1024, 400],
+    [4 * 1024, 2_000],
+    [1024, 5_000],
+    [200, 6_000],
+  ])("keeps tokens of %i bytes (%i of them) within MAX_CACHE_BYTES", async (bytes, sent) => {
+    const { verify } = counting();
+    for (let i = 0; i < sent; i++) {
+      await cachedClaims(sized(bytes), "s", verify, NOW);
+      expect(cachedTokenBytes()).toBeLessThanOrEqual(MAX_CACHE_BYTES);
+    }
+    expect(cachedTokenCount()).toBeLessThanOrEqual(MAX_TOKENS);
+    const each = bytes + ENTRY_OVERHEAD_BYTES;
+    // Full to within one entry of the budget: eviction frees only what the newcomer needs.
+    const held = Math.min(MAX_TOKENS, Math.floor(MAX_CACHE_BYTES / each), sent);
+    expect(cachedTokenCount()).toBe(held);
+    expect(cachedTokenBytes()).toBe(cachedTokenCount() * each);
+  });
+
+  it("evicts the least recently used token, not the oldest verified", async () => {
+    const { calls, verify } = counting();
+    const bytes = 64 * 1024;
+    const room = Math.floor(MAX_CACHE_BYTES / (bytes + ENTRY_OVERHEAD_BYTES));
+    // Fill the cache with big tokens only, then keep the first one in use.
+    const first = sized(bytes);
+    const second = sized(bytes);
+    await cachedClaims(first, "s", verify, NOW);
+    await cachedClaims(second, "s", verify, NOW);
+    for (let i = 0; i < room; i++) {
+      await cachedClaims(first, "s", verify, NOW);
+      await cachedClaims(sized(bytes), "s", verify, NOW);
+    }
+    const before = calls.length;
+    await cachedClaims(first, "s", verify, NOW);
+    expect(calls.length).toBe(before); // still held: it was used all along
+    await cachedClaims(second, "s", verify, NOW);
+    expect(calls.length).toBe(before + 1); // evicted: unused since it came in
+  });
+
+  it("never keeps a token heavier than the whole budget", async () => {
+    const { calls, verify } = counting();
+    const huge = sized(MAX_CACHE_BYTES);
+    const count = cachedTokenCount();
+    await cachedClaims(huge, "s", verify, NOW);
+    await cachedClaims(huge, "s", verify, NOW);
+    expect(calls).toHaveLength(2);
+    expect(cachedTokenCount()).toBe(count);
   });
 });

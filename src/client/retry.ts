@@ -178,7 +178,7 @@ export function reportingFetch(options: RetryOptions = {}): ReportingFetch {
       }
       // A 5xx came from the service or a gateway in front of it: the request got there, and
       // even the service's own 503 may follow a debit recorded just before the object failed
-      // (docs/api.md#503-unavailable-nothing-was-decided).
+      // (docs/api.md#503-unavailable-never-an-allow).
       if (response !== undefined && response.status >= 500) report.mayHaveReached = true;
       if (response !== undefined && !RETRYABLE_STATUS.has(response.status)) return response;
       if (attempt === maxAttempts) {

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CAN } from "../claims";
-import { Instant, MAX_PAGE } from "../schemas/common";
+import { ClockInstant, MAX_PAGE } from "../schemas/common";
 import { EventsPage, EventsQuery } from "../schemas/events";
 import { Subscription, SubscriptionInput } from "../schemas/subscription";
 import { Usage } from "../schemas/usage";
@@ -52,7 +52,7 @@ export const events = operation({
   run: (stub, { query }) => stub.events(query.after, query.limit),
 });
 
-export const TestClockInput = z.strictObject({ now: Instant }).openapi("TestClockInput");
+export const TestClockInput = z.strictObject({ now: ClockInstant }).openapi("TestClockInput");
 const TestClock = z.object({ now: z.string(), frozen: z.literal(true) }).openapi("TestClock");
 
 export const setTestClock = operation({
@@ -60,7 +60,7 @@ export const setTestClock = operation({
   tags: ["Test clocks"],
   summary: "Freeze or advance this workspace's clock (platform; only where TEST_CLOCKS=on)",
   description:
-    "The first call freezes the workspace's clock at any instant; later calls move it forward only and run the due work as the cron would. 404 where test clocks are off.",
+    "The first call freezes the workspace's clock at any instant from 1970-02-01 to 9999-11-30 (so that every instant an answer computes lies within 1970-9999); later calls move it forward only and run the due work as the cron would. 404 where test clocks are off.",
   roles: CAN.bill,
   // Where test clocks are off the operation does not exist, whatever the caller.
   guard: (env) =>

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { hasRole } from "../claims";
 import { ApiError, errorResponses, invalid } from "../errors";
 import type { AppEnv } from "../hono";
+import { isJsonMediaType, NOT_JSON_MESSAGE } from "../mediaType";
 import { fingerprint } from "../operations/fingerprint";
 import type { ObjectSchema, Operation, OperationInput } from "../operations/operation";
 import { IDEMPOTENCY_KEY_PATTERN, IdempotencyHeader } from "../schemas/common";
@@ -40,14 +41,25 @@ export function jsonDepthExceeds(text: string, limit: number): boolean {
   return false;
 }
 
-/** Reads a mutating call's body once: it must be empty or JSON. */
+/**
+ * Reads a mutating call's body once: it must be empty or JSON. Whether its Content-Type is JSON
+ * is decided here by `isJsonMediaType`, the same function the preflight's fast lane asks
+ * (docs/rules.md, "Answers, errors and callers"). A spelling it accepts is then handed on as
+ * plain `application/json`, so the router's own media-type gate, which knows fewer spellings
+ * (no blank before `;`, no empty parameter), can never answer otherwise than the fast lane.
+ */
 async function readBody(c: Context<AppEnv>): Promise<unknown> {
   const text = await c.req.text();
-  if (text.trim() === "") return null;
-  const type = c.req.header("content-type") ?? "";
-  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
-    throw invalid([{ path: "Content-Type", message: "must be application/json" }]);
+  const type = c.req.header("content-type");
+  const json = isJsonMediaType(type);
+  if (json && type !== "application/json") {
+    const headers = new Headers(c.req.raw.headers);
+    headers.set("content-type", "application/json");
+    // The body was read (and is cached for the validator); the new request carries it again.
+    c.req.raw = new Request(c.req.raw, { headers, body: text });
   }
+  if (text.trim() === "") return null;
+  if (!json) throw invalid([{ path: "Content-Type", message: NOT_JSON_MESSAGE }]);
   if (jsonDepthExceeds(text, MAX_BODY_DEPTH)) {
     throw invalid([
       {

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { AGENT_NAME_MAX_CHARS, AGENT_STATES } from "../policy/agents";
 import { PLANS } from "../policy/catalogue";
-import { ClientId, WorkspaceParams } from "./common";
+import { ClientId, CreatedId, WorkspaceParams } from "./common";
 
 export const AgentId = ClientId.openapi({ example: "holiday-campaign" });
 
@@ -14,7 +14,9 @@ export const AgentParams = WorkspaceParams.extend({
 
 export const AgentInput = z
   .strictObject({
-    id: AgentId.describe("Chosen by the client; 1-128 printable ASCII characters, no spaces."),
+    id: CreatedId.openapi({ example: "holiday-campaign" }).describe(
+      "Chosen by the client; 1-128 printable ASCII characters, no spaces, not `.` or `..`.",
+    ),
     name: z
       .string()
       .min(1)

@@ -1,6 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import { CHANNEL_KINDS } from "../policy/channels";
-import { ClientId, CursorParam, Instant, OPAQUE_CURSOR, WorkspaceParams } from "./common";
+import {
+  ClientId,
+  CreatedId,
+  CursorParam,
+  Instant,
+  OPAQUE_CURSOR,
+  WorkspaceParams,
+} from "./common";
 
 /** The most channels one list page shows. */
 export const MAX_PAGE_SIZE = 500;
@@ -20,8 +27,8 @@ export const ChannelParams = KindParams.extend({
 
 export const ConnectInput = z
   .strictObject({
-    id: ClientId.openapi({ example: "+5511999990001" }).describe(
-      "The channel's id in the CRM (a phone number, an account id).",
+    id: CreatedId.openapi({ example: "+5511999990001" }).describe(
+      "The channel's id in the CRM (a phone number, an account id); not `.` or `..`.",
     ),
     connectedAt: Instant.optional().describe(
       "Platform only (a service sending it gets 403): when the channel was connected, to import existing ones; before 2026-06-01 it is grandfathered. Not after now. Defaults to now.",

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { CURSOR_PATTERN, MAX_CURSOR_LENGTH, START_CURSOR } from "../policy/cursor";
-import { WORKSPACE_ID_PATTERN } from "./patterns";
+import { CREATED_ID_PATTERN, WORKSPACE_ID_PATTERN } from "./patterns";
 
 export { WORKSPACE_ID_PATTERN };
 
@@ -43,12 +43,54 @@ export const Instant = z.iso
     description: `An ISO-8601 instant from ${MIN_INSTANT} to ${MAX_INSTANT}`,
   });
 
+/**
+ * The bounds of a workspace's test clock: 31 days inside the bounds of every instant. Every
+ * instant an answer computes is derived from the workspace clock and lies at most a month from
+ * it (a billing period, which contains now and lasts at most 31 days; a 24-hour grace; a
+ * reservation's hour; a webhook retry's 6 hours), so a clock in this range keeps every answer
+ * within 1970-9999 (docs/rules.md, "Time"). The real clock is always inside; an anchor, a
+ * package expiry or a `connectedAt` is only stored and answered back, so each of those may use
+ * the whole range.
+ */
+export const MIN_CLOCK = "1970-02-01T00:00:00.000Z";
+export const MAX_CLOCK = "9999-11-30T23:59:59.999Z";
+const MIN_CLOCK_MS = Date.parse(MIN_CLOCK);
+const MAX_CLOCK_MS = Date.parse(MAX_CLOCK);
+
+/** The test clock's `now`: an Instant, within MIN_CLOCK and MAX_CLOCK. */
+export const ClockInstant = Instant.refine(
+  (at) => {
+    const ms = Date.parse(at);
+    return ms >= MIN_CLOCK_MS && ms <= MAX_CLOCK_MS;
+  },
+  {
+    message: `must lie between ${MIN_CLOCK} and ${MAX_CLOCK}: a clock within 31 days of 1970 or 9999 would put a billing period's start or end, or a grace end, outside them`,
+    when: (payload) => payload.issues.length === 0,
+  },
+).openapi({
+  example: "2026-07-20T00:00:00.000Z",
+  description: `An ISO-8601 instant from ${MIN_CLOCK} to ${MAX_CLOCK}, so that every instant an answer computes from it lies between ${MIN_INSTANT} and ${MAX_INSTANT}`,
+});
+
 /** Ids chosen by clients (entities, channels, agents, packages): bounded and printable. */
 export const ClientId = z
   .string()
   .min(1)
   .max(128)
   .regex(/^[\x21-\x7e]+$/, "must be 1-128 printable ASCII characters without spaces");
+
+/**
+ * An id as a client creates it: a ClientId that a URL path can carry as one segment
+ * (CREATED_ID_PATTERN, src/schemas/patterns.ts).
+ */
+export const CreatedId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(
+    CREATED_ID_PATTERN,
+    "must be 1-128 printable ASCII characters without spaces, and not . or .. (no URL path can name them)",
+  );
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { AI_FEATURES, PLANS } from "../policy/catalogue";
 import { MAX_CREDITS_PER_CALL, MAX_TTL_SECONDS } from "../policy/credits";
-import { ClientId, Instant, OPAQUE_CURSOR, pageQuery, WorkspaceParams } from "./common";
+import { CreatedId, Instant, OPAQUE_CURSOR, pageQuery, WorkspaceParams } from "./common";
 
 const Feature = z.enum(AI_FEATURES).describe("An AI feature of the plan catalogue");
 const CreditAmount = z
@@ -78,7 +78,9 @@ export const FeatureLimitInput = z
 
 export const PackageInput = z
   .strictObject({
-    id: ClientId.describe("The billing system's id; posting it again updates the package"),
+    id: CreatedId.describe(
+      "The billing system's id (not `.` or `..`); posting it again updates the package",
+    ),
     credits: CreditAmount.describe("Credits the package adds to every period while it is active"),
     expiresAt: Instant.describe("The package counts while now < expiresAt"),
   })

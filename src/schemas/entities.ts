@@ -1,12 +1,16 @@
 import { z } from "@hono/zod-openapi";
 import { ENTITY_KINDS, ENTITY_STATUSES, LEAD_OUTCOMES } from "../policy/entities";
-import { ClientId, WorkspaceParams } from "./common";
+import { ClientId, CreatedId, WorkspaceParams } from "./common";
 
 /** The most ids one batch or lookup call takes: one bounded transaction per call. */
 export const MAX_BULK_IDS = 1_000;
 
 const kind = z.enum(ENTITY_KINDS);
 const entityId = ClientId.describe("The CRM's id of the entity (unique per kind).");
+/** What a create or a batch takes: an id a path can name (not `.` or `..`). */
+const newEntityId = CreatedId.describe(
+  "The CRM's id of the entity (unique per kind): 1-128 printable ASCII characters without spaces, not `.` or `..`.",
+);
 
 export const EntityKindParams = WorkspaceParams.extend({
   kind: kind.openapi({ param: { name: "kind", in: "path" } }),
@@ -20,7 +24,7 @@ export const LeadParams = WorkspaceParams.extend({
   id: entityId.openapi({ param: { name: "id", in: "path" } }),
 });
 
-export const CreateEntityInput = z.strictObject({ id: entityId }).openapi("CreateEntityInput");
+export const CreateEntityInput = z.strictObject({ id: newEntityId }).openapi("CreateEntityInput");
 
 export const CloseLeadInput = z
   .strictObject({ outcome: z.enum(LEAD_OUTCOMES).describe("Closed - Won or Closed - Lost") })
@@ -67,19 +71,21 @@ export const EntityDeletion = z
   .object({ kind, id: z.string(), deleted: z.literal(true), usage: EntityLimitUsage })
   .openapi("EntityDeletion");
 
-const bulkIds = (what: string) =>
+const bulkIds = (what: string, id: typeof entityId | typeof newEntityId) =>
   z
-    .array(entityId)
+    .array(id)
     .min(1)
     .max(MAX_BULK_IDS)
     .describe(`1-${MAX_BULK_IDS.toLocaleString("en")} ids, ${what}.`);
 
 export const EntityBatchInput = z
-  .strictObject({ ids: bulkIds("created in this order; a repeated or known id counts once") })
+  .strictObject({
+    ids: bulkIds("created in this order; a repeated or known id counts once", newEntityId),
+  })
   .openapi("EntityBatchInput");
 
 export const EntityLookupInput = z
-  .strictObject({ ids: bulkIds("answered in this order") })
+  .strictObject({ ids: bulkIds("answered in this order", entityId) })
   .openapi("EntityLookupInput");
 
 const { kind: _kind, ...itemFields } = entityFields;

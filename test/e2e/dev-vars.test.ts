@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { type PoolOptions, workerUnderTest } from "../../vitest.worker";
 
@@ -25,8 +25,12 @@ const bindingsOf = (options: PoolOptions) => options.miniflare?.bindings;
 
 describe("the test suite's Worker", () => {
   it("would otherwise see a developer's .dev.vars (what this guards against)", () => {
+    // wrangler says so on the console; asserted here rather than printed in the run.
+    const said = vi.spyOn(console, "log").mockImplementation(() => {});
     const plain = unstable_getMiniflareWorkerOptions(checkout(".dev.vars"));
     expect(plain.workerOptions.bindings).toMatchObject({ WEBHOOK_URL: "http://127.0.0.1:9/hooks" });
+    expect(said).toHaveBeenCalledWith(expect.stringContaining("Using secrets defined in"));
+    said.mockRestore();
   });
 
   for (const file of [".dev.vars", ".env"] as const) {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type Spawned, spawnReady } from "./server";
 
 /**
- * The README's path: `npm start` serves, and `npm run token` prints a token it accepts. It runs
+ * The README's path: `npm start` serves, and `npm run -s token` prints a token it accepts. It runs
  * on what a fresh clone has (.dev.vars.example), not on the developer's own .dev.vars: the
  * server is given that file with --env-file and the token its secret.
  */
@@ -38,8 +38,9 @@ afterAll(async () => {
   rmSync(state, { recursive: true, force: true });
 });
 
+/** The README's form: -s keeps npm's "> script" banner out, so stdout is the token alone. */
 const token = (ws: string, role: string) =>
-  execFileSync("npm", ["run", "token", "--", ws, role], {
+  execFileSync("npm", ["run", "-s", "token", "--", ws, role], {
     encoding: "utf8",
     env: { ...process.env, AUTH_SECRET: EXAMPLE_SECRET },
   });

@@ -1,10 +1,10 @@
 // Runs the Worker the way a user does (`wrangler dev` on workerd, state on disk) for e2e tests.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { mintToken as mint } from "../../scripts/lib/token.mjs";
 
 export const E2E_SECRET = "e2e-secret-0123456789abcdef";
 
@@ -22,15 +22,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export function mintToken(ws: string, role: string, ttlSeconds = 3600): string {
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({
-    ws,
-    role,
-    exp: Math.floor(Date.now() / 1000) + ttlSeconds,
-  })}`;
-  return `${body}.${createHmac("sha256", E2E_SECRET).update(body).digest("base64url")}`;
-}
+export const mintToken = (ws: string, role: string, ttlSeconds = 3600): string =>
+  mint(E2E_SECRET, ws, role, ttlSeconds);
 
 export interface DevServer {
   url: string;

@@ -1,13 +1,17 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 
-/** `npm run token` (scripts/token.mjs) mints only tokens the Worker accepts (PRODUCT.md §7). */
+/**
+ * `npm run token` (scripts/token.mjs) mints only tokens the Worker accepts (docs/rules.md,
+ * "Answers, errors and callers": tokens).
+ */
 const SECRET = "token-script-test-secret";
 /** MAX_TOKEN_LIFETIME_SECONDS of src/auth.ts, pinned to the same figure by test/routes/auth.test.ts. */
 const MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600;
 
+/** As the README runs it: `npm run -s token -- …`. */
 function run(...args: string[]) {
-  const r = spawnSync("npm", ["run", "--silent", "token", "--", ...args], {
+  const r = spawnSync("npm", ["run", "-s", "token", "--", ...args], {
     encoding: "utf8",
     env: { ...process.env, AUTH_SECRET: SECRET },
   });
@@ -22,14 +26,22 @@ describe("npm run token", () => {
     "refuses to mint a `*` %s token, with a usage",
     (role) => {
       const r = run("*", role);
-      expect(r.status).not.toBe(0);
-      // No token on stdout. (With .npmrc's json=true, npm reports the failed script there as
-      // a JSON error object; the reason and the usage are on stderr.)
-      expect(r.stdout).not.toMatch(/eyJ/);
+      // Nothing on stdout; the reason and the usage, in plain text, on stderr; exit status 2.
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe("");
       expect(r.stderr).toContain("Only a platform token may carry *");
-      expect(r.stderr).toContain("usage: npm run token --");
+      expect(r.stderr).toContain("usage: npm run -s token --");
+      expect(r.stderr).not.toContain("{");
     },
   );
+
+  it("says how to use it when given nothing, in plain text with exit status 2", () => {
+    const r = run();
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.split("\n")[0]).toBe("A workspace id (or *) and a role are required.");
+    expect(r.stderr).toContain("usage: npm run -s token --");
+  });
 
   it("mints a `*` platform token", () => {
     const r = run("*", "platform");

@@ -16,16 +16,6 @@ export async function viaBinding(
   return answer.value;
 }
 
-/** The message a call threw, or undefined when it answered. */
-export async function thrownBy(
-  binding: "SERVICE" | "PLATFORM",
-  method: string,
-  ...args: unknown[]
-): Promise<string | undefined> {
-  const answer = await env.CALLER.call(binding, method, args);
-  return "threw" in answer ? answer.threw : undefined;
-}
-
 export const service = (method: string, ...args: unknown[]) =>
   viaBinding("SERVICE", method, ...args);
 export const platform = (method: string, ...args: unknown[]) =>

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { QuotaPlatform, QuotaService, QuotaWorkspace } from "../../src/entrypoints";
 import { OPERATIONS } from "../../src/operations";
 import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
-import { platform, service, thrownBy, viaBinding } from "./bindings";
+import { platform, service, viaBinding } from "./bindings";
 
 /**
  * The service-binding entrypoints, called by a second Worker through real service bindings,
@@ -549,10 +549,14 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
       ].sort(),
     );
 
-    // Over the binding: a platform method is not there at all, so nothing can reach it.
+    // A platform method is not there at all, so nothing can reach it: workerd serves over RPC
+    // only what the entrypoint's prototype chain holds, and refuses any other name at the call
+    // site ("The RPC receiver does not implement the method"). Checked on the chain rather than
+    // by calling: under @cloudflare/vitest-plugin the entrypoint is a wrapper that throws that
+    // refusal from inside the Worker, which workerd then logs as an uncaught exception.
     for (const op of platformOnly) {
-      const threw = await thrownBy("SERVICE", op.name, ws, {});
-      expect(threw, op.name).toMatch(/does not implement/);
+      expect(Reflect.has(QuotaService.prototype, op.name), op.name).toBe(false);
+      expect(Reflect.has(QuotaPlatform.prototype, op.name), op.name).toBe(true);
     }
     expect(await service("subscription", ws)).toMatchObject({ plan: "pro", seats: 3 });
 

@@ -12,8 +12,10 @@ declare global {
       };
       /** examples/ai-feature, bound to the Worker under test's QuotaService. */
       AI_FEATURE: Fetcher;
-      /** examples/ai-feature, bound to a quota service that cannot answer. */
+      /** examples/ai-feature, bound to a quota service that answers `unavailable`. */
       AI_FEATURE_DOWN: Fetcher;
+      /** examples/ai-feature, bound to a quota service whose every call throws. */
+      AI_FEATURE_GONE: Fetcher;
     }
   }
 }

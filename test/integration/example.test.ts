@@ -5,9 +5,10 @@ import type { LedgerEntry } from "../support/schemas";
 
 /**
  * examples/ai-feature runs here as its own Worker, configured by its own wrangler.toml, bound to
- * the Worker under test's QuotaService (and, as `AI_FEATURE_DOWN`, to a quota service that
- * cannot answer). Driving it end to end keeps the example true. What must hold: every answer it
- * serves is charged (its commit is in the ledger), and every other request is refused.
+ * the Worker under test's QuotaService (and, as `AI_FEATURE_DOWN` and `AI_FEATURE_GONE`, to a
+ * quota service that cannot answer). Driving it end to end keeps the example true. What must
+ * hold: every answer it serves is charged (its commit is in the ledger), and every other request
+ * is refused.
  */
 
 async function rewrite(worker: Fetcher, workspace: string, text: string, requestId?: string) {
@@ -201,9 +202,12 @@ describe("examples/ai-feature: an answer whose charge did not land is never serv
   });
 
   it("fails closed when the quota service cannot answer, whether it errs or throws", async () => {
-    for (const ws of ["busy", "throws"]) {
-      const r = await rewrite(env.AI_FEATURE_DOWN, ws, "hello");
-      expect(r.status, ws).toBe(503);
+    for (const [how, worker] of [
+      ["errs", env.AI_FEATURE_DOWN],
+      ["throws", env.AI_FEATURE_GONE],
+    ] as const) {
+      const r = await rewrite(worker, freshWorkspace(), "hello");
+      expect(r.status, how).toBe(503);
       expect(r.json).toEqual({
         allowed: false,
         reason: "service_unavailable",
@@ -212,7 +216,7 @@ describe("examples/ai-feature: an answer whose charge did not land is never serv
     }
   });
 
-  it("withholds the answer when the commit's outcome is unknown (the call threw)", async () => {
+  it("withholds the answer when the commit's outcome is unknown (the service is unavailable)", async () => {
     const r = await rewrite(env.AI_FEATURE_DOWN, "commit-lost", "hello");
     expect(r.status).toBe(503);
     expect(r.json).toEqual({

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../../src/env";
 import * as ops from "../../src/operations";
 import { canonical, fingerprint } from "../../src/operations/fingerprint";
@@ -27,7 +27,12 @@ const spend = { feature: "ai_rewriter", credits: 1 };
 
 describe("invoke (the entrypoints' way to run an operation)", () => {
   it("answers an overloaded or unreachable workspace as `unavailable`, never throws", async () => {
-    for (const flags of [{ overloaded: true }, { retryable: true }]) {
+    // invoke logs each fault it answers (src/operations/invoke.ts): asserted, not printed.
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    for (const [fault, flags] of [
+      ["overloaded", { overloaded: true }],
+      ["retryable", { retryable: true }],
+    ] as const) {
       const { env } = fakeEnv(() => {
         throw Object.assign(new Error("Durable Object is overloaded."), flags);
       });
@@ -36,15 +41,20 @@ describe("invoke (the entrypoints' way to run an operation)", () => {
         body: spend,
       });
       expect(answer).toEqual({ error: { code: "unavailable", message: expect.any(String) } });
+      expect(logged).toHaveBeenLastCalledWith(`workspace object ${fault}`, expect.any(Error));
     }
+    logged.mockRestore();
   });
 
   it("answers any other thrown error as `internal_error`, never throws", async () => {
     const { env } = fakeEnv(() => {
       throw new TypeError("a bug");
     });
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const answer = await invoke(env, "service", ops.check, { params: { ws: "a" }, body: spend });
     expect(answer.error?.code).toBe("internal_error");
+    expect(logged).toHaveBeenCalledExactlyOnceWith("unhandled error", expect.any(TypeError));
+    logged.mockRestore();
   });
 
   it("refuses a role the operation does not allow before asking the object", async () => {

@@ -1,6 +1,6 @@
 import { sign } from "hono/jwt";
 import { describe, expect, it } from "vitest";
-import { MAX_TOKEN_LIFETIME_SECONDS } from "../../src/auth";
+import { MAX_TOKEN_BYTES, MAX_TOKEN_LIFETIME_SECONDS } from "../../src/auth";
 import type { Role } from "../../src/workspace/context";
 import { call, freshWorkspace, subscribe, token } from "../support/helpers";
 import { TEST_AUTH_SECRET } from "../support/secret";
@@ -190,5 +190,70 @@ describe("token lifetime (PRODUCT.md §7: bounded, documented)", () => {
     const description: string = doc.json.components.securitySchemes.bearer.description;
     expect(description).toContain('`ws: "*"` on any role but `platform`');
     expect(description).toContain(`${MAX_TOKEN_LIFETIME_SECONDS} seconds (366 days)`);
+  });
+});
+
+describe("token size (docs/rules.md: bounded, 401 before any verification or caching)", () => {
+  const exp = () => Math.floor(Date.now() / 1000) + 3600;
+  /** The longest token of at most `bytes`, validly signed, padded by an extra claim. */
+  async function signedOf(ws: string, atMost: number, secret = TEST_AUTH_SECRET) {
+    let best = "";
+    for (let pad = Math.max(0, Math.floor((atMost * 3) / 4) - 200); pad < atMost; pad++) {
+      const t = await sign({ ws, role: "viewer", exp: exp(), pad: "x".repeat(pad) }, secret);
+      if (t.length > atMost) return { fits: best, over: t };
+      best = t;
+    }
+    throw new Error(`no token of at most ${atMost} bytes`);
+  }
+
+  it("documents the maximum as 4 KiB", () => {
+    expect(MAX_TOKEN_BYTES).toBe(4096);
+  });
+
+  it.each([
+    ["the largest token that fits", "fits", 200],
+    ["one a few bytes over", "over", 401],
+  ] as const)("answers %s (%s) with %i", async (_, which, status) => {
+    const ws = freshWorkspace();
+    await subscribe(ws);
+    const token = (await signedOf(ws, 4096))[which];
+    expect(token.length <= MAX_TOKEN_BYTES).toBe(which === "fits");
+    const r = await call("GET", `/v1/workspaces/${ws}/usage`, { token });
+    expect(r.status).toBe(status);
+    if (status === 401) {
+      expect(r.json.error.code).toBe("unauthenticated");
+      expect(r.json.error.message).toContain(`longer than the ${MAX_TOKEN_BYTES} bytes (4 KiB)`);
+    }
+  });
+
+  it.each([
+    ["validly signed, 100 KB", TEST_AUTH_SECRET],
+    ["wrongly signed, 100 KB", "not-the-secret"],
+  ])(
+    "refuses a token %s for its size, on every way in, before checking its signature",
+    async (_, secret) => {
+      const ws = freshWorkspace();
+      await subscribe(ws);
+      const big = await sign({ ws, role: "service", exp: exp(), pad: "x".repeat(100_000) }, secret);
+      for (const [method, path, body] of [
+        ["GET", `/v1/workspaces/${ws}/usage`, undefined],
+        // credits/consume is answered by the preflight's fast lane when the token is good.
+        ["POST", `/v1/workspaces/${ws}/credits/consume`, { feature: "copilot", credits: 1 }],
+      ] as const) {
+        const r = await call(method, path, { token: big, body });
+        expect(r.status, path).toBe(401);
+        // The size is named, not the signature: nothing was verified.
+        expect(r.json.error.message).toMatch(/is \d+ bytes, longer than the 4096 bytes/);
+        expect(r.json.error.details).toEqual({ reason: "malformed" });
+      }
+      expect((await call("GET", `/v1/workspaces/${ws}/credits`)).json.used).toBe(0);
+    },
+  );
+
+  it("states the maximum in the bearer scheme of the OpenAPI document", async () => {
+    const doc = await call("GET", "/openapi.json", { token: "" });
+    expect(doc.json.components.securitySchemes.bearer.description).toContain(
+      `longer than ${MAX_TOKEN_BYTES} bytes (4 KiB)`,
+    );
   });
 });

@@ -85,13 +85,13 @@ describe("GET credits/daily", () => {
     expect(r.json.used).toBe(2);
   });
 
-  it("counts only this period after two anchor changes at one instant", async () => {
+  it("counts only this period after two anchor changes at one instant (the second moves its end)", async () => {
     const ws = await workspace("2026-07-20T00:00:00.000Z");
     await consume(ws, "copilot", 600); // the period from Jul 15
     await subscribe(ws, { plan: "pro", seats: 1, periodAnchor: "2026-07-25T00:00:00.000Z" });
     await consume(ws, "copilot", 750); // a period from Jul 20 00:00 …
     await subscribe(ws, { plan: "pro", seats: 1, periodAnchor: "2026-07-27T00:00:00.000Z" });
-    await consume(ws, "copilot", 5); // … and another from the same instant
+    await consume(ws, "copilot", 5); // … which goes on to Jul 27: it began at this instant
     await setClock(ws, "2026-07-21T12:00:00.000Z");
     await consume(ws, "ai_rewriter", 2);
     const r = await daily(ws);
@@ -99,15 +99,15 @@ describe("GET credits/daily", () => {
       periodStart: "2026-07-20T00:00:00.000Z",
       nextResetAt: "2026-07-27T00:00:00.000Z",
       daysInPeriod: 7,
-      used: 7,
+      used: 757,
     });
     expect(
       r.json.days.map((d: DailyCreditsDay) => [d.features.copilot, d.features.ai_rewriter]),
     ).toEqual([
-      [5, 0],
+      [755, 0],
       [0, 2],
     ]);
-    expect((await credits(ws)).json.used).toBe(7);
+    expect((await credits(ws)).json.used).toBe(757);
   });
 
   it("answers at most one entry per day of the period, each with the seven features", async () => {

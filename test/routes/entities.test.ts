@@ -368,10 +368,11 @@ describe("freeing capacity", () => {
       "entity.unblocked",
       "limit.resolved",
     ]);
-    // The episode is over: the next reach starts a fresh grace.
+    // The episode is over, but it ended less than 7 days ago: a raised limit leaves its grace
+    // end too, so the next reach is enforced at once (docs/rules.md, "No grace twice in a row").
     expect((await create(ws, "leads", "L9")).json).toMatchObject({
       status: "active",
-      usage: { state: "grace" },
+      usage: { state: "enforced", graceEndsAt: GRACE_END },
     });
   });
 

@@ -116,3 +116,67 @@ describe("the preflight's fast path", () => {
     expect(await preflight(get(), env)).toBeInstanceOf(Request);
   });
 });
+
+/**
+ * Content-Type spellings (docs/api.md, "Requests"): the fast lane and the full app decide with
+ * one function (src/mediaType.ts), RFC 9110's media-type grammar. Add any new spelling here: the
+ * test holds both ways in to the same answer, and a refused spelling to no debit.
+ */
+const SPELLINGS: [spelling: string, accepted: boolean][] = [
+  ["application/json", true],
+  ["Application/JSON", true],
+  ["application/json; charset=utf-8", true],
+  ["application/json;charset=UTF-8", true],
+  ['application/json; charset="utf-8"', true],
+  ["application/vnd.acme+json", true],
+  // Blanks (SP or HTAB) around `;` are OWS; an empty parameter is allowed (RFC 9110 §5.6.6).
+  ["application/json ; charset=utf-8", true],
+  ["application/json\t;charset=utf-8", true],
+  ["application/json;", true],
+  ["application/json;;", true],
+  ["application/json;charset=utf-8;", true],
+  ["application/json ;  ; charset=utf-8 ;", true],
+  // A parameter needs a name, `=` and a value (a token or a quoted string).
+  ["application/json;charset", false],
+  ["application/json; charset=", false],
+  ["application/json;=utf-8", false],
+  ['application/json; charset="utf-8', false],
+  ["application/json charset=utf-8", false],
+  ["application/json, text/plain", false],
+  ["application/jsonx", false],
+  ["application/+json", false],
+  ["text/json", false],
+  ["text/plain", false],
+];
+
+describe("Content-Type: one decision for the fast lane and the full app", () => {
+  it.each(SPELLINGS)("%j (accepted: %s)", async (spelling, accepted) => {
+    // Two workspaces alike, one per way in, so each answer can be compared with the other.
+    const fastWs = freshWorkspace("pf-ct");
+    const appWs = freshWorkspace("pf-ct");
+    await setup(fastWs);
+    await setup(appWs);
+    const headers = { "content-type": spelling };
+    const viaFastLane = await request(fastWs, "consume", { headers });
+    const lane = await preflight(viaFastLane(), env);
+    const fast = await json(lane instanceof Response ? lane : await viaApp(lane));
+    const full = await json(await viaApp((await request(appWs, "consume", { headers }))()));
+
+    expect(fast).toEqual(full);
+    expect(fast.status).toBe(accepted ? 200 : 400);
+    if (!accepted)
+      expect(fast.body.error.details).toEqual([expect.objectContaining({ path: "Content-Type" })]);
+    // The fast lane answers what it accepts itself; anything else is the app's to refuse.
+    expect(lane instanceof Response).toBe(accepted);
+    for (const ws of [fastWs, appWs]) {
+      const { body } = await json(
+        await viaApp(
+          new Request(`https://quota.test/v1/workspaces/${ws}/credits`, {
+            headers: { authorization: `Bearer ${await token(ws, "viewer")}` },
+          }),
+        ),
+      );
+      expect(body.used, ws).toBe(accepted ? 3 : 0);
+    }
+  });
+});

@@ -107,24 +107,26 @@ async function rewrite(env: Env, request: Request): Promise<Response> {
   }
   const reservationId = reserved.reservationId;
 
-  // A replayed reserve answers as it first did ("open"), and over a binding it is not marked
-  // as a replay: ask the reservation's state now, so that a request already answered (or
-  // ended) does not call the model again.
-  const current = await settle(() => env.QUOTA.reservation(ws, reservationId));
-  if (current.error) {
-    return serviceUnavailable(`The reservation could not be read: ${current.error.message}`);
-  }
-  if (current.state === "committed") {
-    return json(409, {
-      error: "already_answered",
-      message: `This request (same Request-Id and text) was already answered and charged ${current.charged} credits; this example keeps no copy of its answers. Send a new Request-Id to ask again.`,
-    });
-  }
-  if (current.state !== "open") {
-    return json(409, {
-      error: "request_closed",
-      message: `This request (same Request-Id and text) already ended without a charge (its hold was ${current.state}). Send a new Request-Id to ask again.`,
-    });
+  // A replayed reserve (a retry of this same request: `replayed: true`) answers as it first did
+  // ("open"): ask the reservation's state now, so that a request already answered (or ended)
+  // does not call the model again. A first answer needs no second call.
+  if (reserved.replayed === true) {
+    const current = await settle(() => env.QUOTA.reservation(ws, reservationId));
+    if (current.error) {
+      return serviceUnavailable(`The reservation could not be read: ${current.error.message}`);
+    }
+    if (current.state === "committed") {
+      return json(409, {
+        error: "already_answered",
+        message: `This request (same Request-Id and text) was already answered and charged ${current.charged} credits; this example keeps no copy of its answers. Send a new Request-Id to ask again.`,
+      });
+    }
+    if (current.state !== "open") {
+      return json(409, {
+        error: "request_closed",
+        message: `This request (same Request-Id and text) already ended without a charge (its hold was ${current.state}). Send a new Request-Id to ask again.`,
+      });
+    }
   }
 
   // Commit and release keys are this attempt's own: two attempts of the same request racing
@@ -137,7 +139,9 @@ async function rewrite(env: Env, request: Request): Promise<Response> {
       env.QUOTA.release(ws, reservationId, { idempotencyKey: `${attempt}:release` }),
     );
     // Best effort: a hold that could not be freed frees itself when its TTL ends.
-    if (released.error) console.error(`release of ${reservationId} (${why})`, released.error);
+    if (released.error && env.LOG_FAILURES !== "off") {
+      console.error(`release of ${reservationId} (${why})`, released.error);
+    }
   };
 
   let answer: { text: string; credits: number };
@@ -169,7 +173,9 @@ async function rewrite(env: Env, request: Request): Promise<Response> {
     // The answer exists but is not paid for: withhold it, and free the hold (if the commit
     // did land after all, the release is refused and the charge stands, the answer withheld).
     await release(`commit failed: ${code}`);
-    console.error(`commit of ${reservationId} failed; the answer is withheld`, committed.error);
+    if (env.LOG_FAILURES !== "off") {
+      console.error(`commit of ${reservationId} failed; the answer is withheld`, committed.error);
+    }
     if (outcomeUnknown(code)) {
       return serviceUnavailable(
         `The charge could not be confirmed, so the answer is withheld: ${message}`,

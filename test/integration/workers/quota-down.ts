@@ -1,18 +1,18 @@
 /**
- * A quota service that cannot answer, for the example's fail-closed tests: bound in place of
- * the real QuotaService. For workspace "throws" every call throws (the binding itself failed);
- * for workspace "commit-lost" the reservation is granted and open, then the commit throws (its
- * outcome is unknown) and the release answers `unavailable`; for any other workspace every
- * call answers the `unavailable` error value.
+ * Quota services that cannot answer, for the example's fail-closed tests, bound in place of the
+ * real QuotaService. `QuotaService` answers every call with the `unavailable` error value (the
+ * workspace is overloaded), except for workspace "commit-lost": there the reservation is granted
+ * and open, then the commit and the release answer `unavailable` (the commit's outcome is
+ * unknown). `QuotaGone` has no methods: every call throws at the caller ("The RPC receiver does
+ * not implement the method"), as a binding whose Worker lost the entrypoint does. Neither throws
+ * an error of its own: workerd logs an error an RPC method throws as an uncaught exception of
+ * this Worker, even though the caller catches it.
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
 
-const down = (ws: string) => {
-  if (ws === "throws") throw new Error("Network connection lost.");
-  return {
-    error: { code: "unavailable", message: "The workspace is overloaded; nothing was decided." },
-  };
-};
+const down = () => ({
+  error: { code: "unavailable", message: "The workspace is overloaded; nothing was decided." },
+});
 
 const COMMIT_LOST = "commit-lost";
 const HELD = { reservationId: "rsv_commit_lost", feature: "ai_rewriter", credits: 10 };
@@ -20,20 +20,21 @@ const HELD = { reservationId: "rsv_commit_lost", feature: "ai_rewriter", credits
 export class QuotaService extends WorkerEntrypoint {
   async reserve(ws: string) {
     if (ws === COMMIT_LOST) return { ...HELD, allowed: true, message: "Reserved." };
-    return down(ws);
+    return down();
   }
   async reservation(ws: string) {
     if (ws === COMMIT_LOST) return { ...HELD, state: "open", charged: null };
-    return down(ws);
+    return down();
   }
-  async commit(ws: string) {
-    if (ws === COMMIT_LOST) throw new Error("Network connection lost.");
-    return down(ws);
+  async commit() {
+    return down();
   }
-  async release(ws: string) {
-    return down(ws);
+  async release() {
+    return down();
   }
 }
+
+export class QuotaGone extends WorkerEntrypoint {}
 
 export default {
   fetch: () => new Response("quota-down", { status: 503 }),
