@@ -464,7 +464,7 @@ export interface paths {
     get?: never;
     /**
      * Freeze or advance this workspace's clock (platform; only where TEST_CLOCKS=on)
-     * @description The first call freezes the workspace's clock at any instant; later calls move it forward only and run the due work as the cron would. 404 where test clocks are off.
+     * @description The first call freezes the workspace's clock at any instant from 1970-02-01 to 9999-11-30 (so that every instant an answer computes lies within 1970-9999); later calls move it forward only and run the due work as the cron would. 404 where test clocks are off.
      */
     put: {
       parameters: {
@@ -5671,8 +5671,8 @@ export interface components {
     TestClockInput: {
       /**
        * Format: date-time
-       * @description An ISO-8601 instant from 1970-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z
-       * @example 2026-07-15T00:00:00.000Z
+       * @description An ISO-8601 instant from 1970-02-01T00:00:00.000Z to 9999-11-30T23:59:59.999Z, so that every instant an answer computes from it lies between 1970-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z
+       * @example 2026-07-20T00:00:00.000Z
        */
       now: string;
     };
@@ -5725,7 +5725,7 @@ export interface components {
     };
     AgentInput: {
       /**
-       * @description Chosen by the client; 1-128 printable ASCII characters, no spaces.
+       * @description Chosen by the client; 1-128 printable ASCII characters, no spaces, not `.` or `..`.
        * @example holiday-campaign
        */
       id: string;
@@ -5791,7 +5791,7 @@ export interface components {
     };
     ConnectChannelInput: {
       /**
-       * @description The channel's id in the CRM (a phone number, an account id).
+       * @description The channel's id in the CRM (a phone number, an account id); not `.` or `..`.
        * @example +5511999990001
        */
       id: string;
@@ -6188,7 +6188,7 @@ export interface components {
      *     }
      */
     CreditPackageInput: {
-      /** @description The billing system's id; posting it again updates the package */
+      /** @description The billing system's id (not `.` or `..`); posting it again updates the package */
       id: string;
       /** @description Credits the package adds to every period while it is active */
       credits: number;
@@ -6386,7 +6386,7 @@ export interface components {
       usage: components["schemas"]["EntityLimitUsage"] & unknown;
     };
     CreateEntityInput: {
-      /** @description The CRM's id of the entity (unique per kind). */
+      /** @description The CRM's id of the entity (unique per kind): 1-128 printable ASCII characters without spaces, not `.` or `..`. */
       id: string;
     };
     CloseLeadInput: {

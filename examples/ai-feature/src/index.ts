@@ -61,6 +61,9 @@ async function settle<T>(call: () => Promise<T>): Promise<T | ServiceError> {
   }
 }
 
+/** `LOG_FAILURES` is "on" in wrangler.toml (so typed as that literal); the tests set "off". */
+const logsFailures = (env: Env): boolean => (env.LOG_FAILURES as string) !== "off";
+
 /** Errors after which nobody knows what the service decided (docs/rules.md, "Answers, …"). */
 const outcomeUnknown = (code: string) => code === "unavailable" || code === "internal_error";
 
@@ -139,7 +142,7 @@ async function rewrite(env: Env, request: Request): Promise<Response> {
       env.QUOTA.release(ws, reservationId, { idempotencyKey: `${attempt}:release` }),
     );
     // Best effort: a hold that could not be freed frees itself when its TTL ends.
-    if (released.error && env.LOG_FAILURES !== "off") {
+    if (released.error && logsFailures(env)) {
       console.error(`release of ${reservationId} (${why})`, released.error);
     }
   };
@@ -173,7 +176,7 @@ async function rewrite(env: Env, request: Request): Promise<Response> {
     // The answer exists but is not paid for: withhold it, and free the hold (if the commit
     // did land after all, the release is refused and the charge stands, the answer withheld).
     await release(`commit failed: ${code}`);
-    if (env.LOG_FAILURES !== "off") {
+    if (logsFailures(env)) {
       console.error(`commit of ${reservationId} failed; the answer is withheld`, committed.error);
     }
     if (outcomeUnknown(code)) {
