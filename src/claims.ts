@@ -10,7 +10,10 @@ import type { Role } from "./workspace/context";
 
 export const ROLES = ["platform", "admin", "service", "viewer"] as const satisfies Role[];
 
-/** Who may do what (PRODUCT.md §7). The platform may do everything. */
+/**
+ * Who may do what (docs/rules.md, "Answers, errors and callers"). The platform may do
+ * everything.
+ */
 export const CAN = {
   read: ["platform", "admin", "service", "viewer"],
   administer: ["platform", "admin"],

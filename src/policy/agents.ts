@@ -8,7 +8,10 @@ import {
 } from "./catalogue";
 import type { PolicyEvent } from "./events";
 
-/** PRODUCT.md §6: an agent is created as a draft, and moves between active and offline. */
+/**
+ * An agent is created as a draft, and moves between active and offline
+ * (docs/rules.md, "AI agents").
+ */
 export const AGENT_STATES = ["draft", "active", "offline"] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
 
@@ -206,9 +209,10 @@ export function excessActive(active: number, limit: number | null): number {
 }
 
 /**
- * PRODUCT.md §6 decision: after a downgrade (or an override) below the active count, the
- * agents activated last go offline until the count fits. `lastActivatedFirst` are the active
- * agents, most recently activated first; the answer names those to turn off, with an event each.
+ * After a downgrade (or an override) below the active count, the agents activated last go
+ * offline until the count fits (docs/rules.md, "AI agents", a decision). `lastActivatedFirst` are
+ * the active agents, most recently activated first; the answer names those to turn off, with
+ * an event each.
  */
 export function fitToLimit(
   lastActivatedFirst: readonly AgentRef[],

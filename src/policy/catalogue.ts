@@ -22,7 +22,10 @@ export const AI_FEATURES = [
 ] as const;
 export type AiFeature = (typeof AI_FEATURES)[number];
 
-/** Platform configuration, not editable by workspace admins (PRODUCT.md §2 decision). */
+/**
+ * Platform configuration, not editable by workspace admins: a decision of
+ * docs/rules.md, "Plans".
+ */
 export const AVERAGE_CREDIT_COST: Record<AiFeature, number> = {
   ai_rewriter: 1,
   ai_summarize: 2,

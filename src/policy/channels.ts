@@ -2,7 +2,10 @@ import { type Episode, type EpisodeEventType, stepEpisode } from "./episode";
 import type { PolicyEvent } from "./events";
 import { CUTOVER_AT, type Instant, iso } from "./time";
 
-/** The two channel limits (PRODUCT.md §5); also `data.limit` of their episode events. */
+/**
+ * The two channel limits (docs/rules.md, "WhatsApp numbers and Instagram accounts"); also
+ * `data.limit` of their episode events.
+ */
 export const CHANNEL_KINDS = ["whatsapp", "instagram"] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 

@@ -150,10 +150,10 @@ export interface SpendInput {
 }
 
 /**
- * PRODUCT.md §3: a spend of c on f is allowed iff f is on the plan, c ≤ remaining, and, if f is
- * capped, c ≤ cap − f's used − f's held. Refusals are checked in that order, so the reason
- * names the first thing that would have to change. The figures answer the state after the
- * call: a debit or hold that is allowed is already counted in them.
+ * A spend of c on f is allowed iff f is on the plan, c ≤ remaining, and, if f is capped,
+ * c ≤ cap − f's used − f's held (docs/rules.md, "The pool and spending"). Refusals are checked in
+ * that order, so the reason names the first thing that would have to change. The figures
+ * answer the state after the call: a debit or hold that is allowed is already counted in them.
  */
 export function decideSpend(input: SpendInput, mode: SpendMode): SpendDecision {
   const { feature: f, pool, credits: c, period } = input;

@@ -1,6 +1,9 @@
 import { DAY_MS, HOUR_MS, type Instant, SECOND_MS } from "./time";
 
-/** Webhook delivery rules (PRODUCT.md §8): at least once, in order, backoff, give up after 3 days. */
+/**
+ * Webhook delivery rules (docs/rules.md, "Events and due work"): at least once, in order, backoff,
+ * give up after 3 days.
+ */
 
 /** The first retry comes this long after the first failure ("within 10 s"). */
 export const FIRST_RETRY_DELAY_MS = 5 * SECOND_MS;

@@ -3,8 +3,9 @@ import type { PolicyEvent } from "./events";
 import { type Instant, iso } from "./time";
 
 /**
- * Leads, contacts and companies (PRODUCT.md §4). Two independent limits ("pools"): leads, and
- * contacts and companies together. Incoming entities are never refused: each gets a status.
+ * Leads, contacts and companies (docs/rules.md, "Leads, contacts and companies"). Two independent
+ * limits ("pools"): leads, and contacts and companies together. Incoming entities are never
+ * refused: each gets a status.
  */
 export const ENTITY_KINDS = ["leads", "contacts", "companies"] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
@@ -71,8 +72,9 @@ export interface Settlement {
  * Reconciles a pool with its current limit at `now`: blocked entities take freed capacity
  * (oldest first) while count < limit, then the episode advances (grace end → enforcement,
  * count < limit → resolved), and under enforcement the entities beyond the limit are blocked
- * so the count equals the limit (PRODUCT.md §4: a flood during a grace does not stay
- * accessible after it). Idempotent: settling a settled pool changes nothing.
+ * so the count equals the limit: a flood during a grace does not stay accessible after it
+ * (docs/rules.md, "Leads, contacts and companies"). Idempotent: settling a settled pool changes
+ * nothing.
  */
 export function settlePool(
   pool: EntityPool,

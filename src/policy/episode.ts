@@ -1,7 +1,10 @@
 import type { EventType, PolicyEvent } from "./events";
 import { DAY_MS, type Instant, iso } from "./time";
 
-/** The limits that run a grace episode (PRODUCT.md §4, §5); `data.limit` of their events. */
+/**
+ * The limits that run a grace episode (docs/rules.md, "Leads, contacts and companies" and
+ * "WhatsApp numbers and Instagram accounts"); `data.limit` of their events.
+ */
 export type EpisodeLimit = "leads" | "contactsAndCompanies" | "whatsapp" | "instagram";
 
 export const GRACE_MS = DAY_MS;

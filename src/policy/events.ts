@@ -1,4 +1,4 @@
-/** Event types of PRODUCT.md §8. */
+/** Event types (docs/rules.md, "Events and due work"). */
 export const EVENT_TYPES = [
   "limit.reached",
   "limit.enforced",

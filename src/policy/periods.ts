@@ -132,7 +132,8 @@ export function renewalsSince(schedule: Schedule, now: Instant, max: number): Re
 }
 
 /**
- * What setting the anchor to `anchor` at `now` does (PRODUCT §3):
+ * What setting the anchor to `anchor` at `now` does
+ * (docs/rules.md, "Billing periods and anchor changes"):
  * - `kept`: the period in force keeps both bounds (the new anchor's next occurrence is its
  *   end, e.g. an anchor a whole number of months away); later periods follow the new anchor.
  * - `restarted`: the period in force ends at `now` and a new one runs from `now` to the new

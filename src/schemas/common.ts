@@ -13,7 +13,7 @@ export const WorkspaceParams = z.object({
   ws: WorkspaceId.openapi({ param: { name: "ws", in: "path" } }),
 });
 
-/** The first and last instants the service accepts (PRODUCT §3): 1970 to 9999, in UTC. */
+/** The first and last instants the service accepts (docs/rules.md, "Time"): 1970 to 9999, UTC. */
 export const MIN_INSTANT = "1970-01-01T00:00:00.000Z";
 export const MAX_INSTANT = "9999-12-31T23:59:59.999Z";
 const MIN_MS = Date.parse(MIN_INSTANT);

@@ -97,7 +97,7 @@ export const deliveryOf = (row: EventRow): Delivery => ({
   deliveredAt: row.delivered_at,
 });
 
-/** An event as receivers and the feed see it (PRODUCT.md §8). */
+/** An event as receivers and the feed see it (docs/rules.md, "Events and due work"). */
 export const eventBody = (row: EventRow, workspaceId: string) => ({
   id: row.id,
   type: row.type,

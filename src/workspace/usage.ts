@@ -4,7 +4,10 @@ import type { WorkspaceContext } from "./context";
 import { copilotQuestionsUsage, creditsUsage } from "./credits";
 import { entityUsage } from "./entities";
 
-/** Every limit of the workspace with its use (PRODUCT.md §9 `GET usage`). */
+/**
+ * Every limit of the workspace with its use: `GET usage`
+ * (docs/rules.md, "Answers, errors and callers").
+ */
 export function usageView(ctx: WorkspaceContext) {
   return {
     leads: entityUsage(ctx, "leads"),

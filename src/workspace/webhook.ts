@@ -3,9 +3,10 @@ import type { Env } from "../env";
 import { ATTEMPT_TIMEOUT_MS, type AttemptResult } from "../policy/delivery";
 
 /**
- * The deployment's webhook (PRODUCT.md §8): `off` without WEBHOOK_URL; `broken` when the URL or
- * the secret is unusable, in which case every attempt fails with the reason, visibly in the
- * feed, until the configuration is fixed (events are never sent unsigned).
+ * The deployment's webhook (docs/rules.md, "Events and due work"): `off` without WEBHOOK_URL;
+ * `broken` when the URL or the secret is unusable, in which case every attempt fails with the
+ * reason, visibly in the feed, until the configuration is fixed (events are never sent
+ * unsigned).
  */
 export type WebhookConfig =
   | { kind: "off" }

@@ -37,7 +37,8 @@ function sub(
 
 const agent = (state: AgentState) => ({ id: "a7", name: "Launch", state });
 
-describe("active agent limit by plan (PRODUCT.md §2)", () => {
+// docs/rules.md, "Plans"
+describe("active agent limit by plan", () => {
   it.each([
     ["trial", false, 50],
     ["base", false, 0],

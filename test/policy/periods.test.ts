@@ -202,7 +202,8 @@ describe("renewalsBetween", () => {
   });
 });
 
-// ---- schedules: the period in force and the anchor later ones follow (PRODUCT §3) -----------
+// ---- schedules: the period in force and the anchor later ones follow ----------------------
+// (docs/rules.md, "Billing periods and anchor changes")
 
 const Z = (day: string) => t(`${day}T00:00:00Z`);
 const bounds = (p: { start: number; end: number }) => [iso(p.start), iso(p.end)];

@@ -13,7 +13,8 @@ import { type Answer, errorShapeProblem, send, servedDocument } from "./worker";
  * The authorization matrix, generated: every route of the served OpenAPI document (with the
  * roles its `x-roles` names, which the route builder writes from the code's own role map) ×
  * every role × its own workspace, another one and `*` × every kind of bad token, each with its
- * exact expected status (PRODUCT §7). A new route is covered without editing this file.
+ * exact expected status (docs/rules.md, "Answers, errors and callers"). A new route is covered
+ * without editing this file.
  *
  * The request is the same for every token: valid path values and, for a mutating call, a body
  * that is not JSON. So an authorized caller gets exactly what the route answers after the

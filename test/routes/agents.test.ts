@@ -36,7 +36,8 @@ async function workspace(plan: string, subscribedAt?: string, seats = 2) {
   return ws;
 }
 
-describe("AI agents (PRODUCT.md §6)", () => {
+// docs/rules.md, "AI agents"
+describe("AI agents", () => {
   it("runs the seed example: advanced, six created, three active, the fourth refused, one swapped", async () => {
     const ws = await workspace("advanced");
     for (const id of ["sales-ig", "support-wa", "spanish", "holiday", "launch", "b2b"]) {

@@ -14,7 +14,10 @@ import {
 import { storedEvents } from "../support/events";
 import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
-/** PRODUCT §3: a changed anchor ends the period in force at the change (issue 10, items 3-4). */
+/**
+ * A changed anchor ends the period in force at the change (issue 10, items 3-4):
+ * docs/rules.md, "Billing periods and anchor changes".
+ */
 
 const Z = (day: string) => `${day}T00:00:00.000Z`;
 

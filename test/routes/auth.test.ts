@@ -109,7 +109,8 @@ describe("auth matrix", () => {
   });
 });
 
-describe("star tokens (PRODUCT.md §7: only the platform may carry ws `*`)", () => {
+// docs/rules.md, "Answers, errors and callers"
+describe("star tokens (only the platform may carry ws `*`)", () => {
   it.each(["admin", "service", "viewer"] as const)(
     "refuses a `*` %s token with 401 saying why, on every kind of call",
     async (role) => {
@@ -143,7 +144,8 @@ describe("star tokens (PRODUCT.md §7: only the platform may carry ws `*`)", () 
   });
 });
 
-describe("token lifetime (PRODUCT.md §7: bounded, documented)", () => {
+// docs/rules.md, "Answers, errors and callers"
+describe("token lifetime (bounded, documented)", () => {
   const now = () => Math.floor(Date.now() / 1000);
   const withExp = async (ws: string, exp: number, role: Role = "viewer") =>
     sign({ ws, role, exp }, TEST_AUTH_SECRET, "HS256");

@@ -5,7 +5,11 @@ import type { WorkspaceObject } from "../../src/workspace/object";
 import { storedEvents } from "../support/events";
 import { api, call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
-/** The bulk path (PRODUCT.md §9): entity batches and lookups, channel batches. */
+/**
+ * The bulk path: entity batches and lookups, channel batches ("Batches" in
+ * docs/rules.md, "Leads, contacts and companies" and "WhatsApp numbers and Instagram
+ * accounts").
+ */
 
 const T0 = "2026-07-15T00:00:00.000Z";
 const GRACE_END = "2026-07-16T00:00:00.000Z";

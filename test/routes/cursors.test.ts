@@ -9,9 +9,10 @@ import { recordEvents } from "../../src/workspace/events";
 import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 /**
- * PRODUCT.md §7: cursors of the event feed, the credit ledger and the channel lists are opaque
- * and bound to their feed and workspace. A cursor the feed never issued, or one of another feed
- * or workspace, is a 400 naming `after`, never a 200 with an empty page a poller waits on forever.
+ * Cursors of the event feed, the credit ledger and the channel lists are opaque and bound to
+ * their feed and workspace (docs/rules.md, "Answers, errors and callers"). A cursor the feed never
+ * issued, or one of another feed or workspace, is a 400 naming `after`, never a 200 with an
+ * empty page a poller waits on forever.
  */
 const T0 = Date.UTC(2026, 6, 20);
 

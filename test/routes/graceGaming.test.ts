@@ -7,8 +7,10 @@ import { api, call, freshWorkspace, setClock, subscribe } from "../support/helpe
 import type { ListedChannel } from "../support/schemas";
 
 /**
- * "No grace twice in a row" and enforcement after a grace (PRODUCT.md §4, §5), driven the way a
- * workspace trying to avoid its limits would: through the HTTP routes, on a test clock.
+ * "No grace twice in a row" and enforcement after a grace, driven the way a workspace trying to
+ * avoid its limits would: through the HTTP routes, on a test clock. The rules:
+ * docs/rules.md, "No grace twice in a row", "Leads, contacts and companies",
+ * "WhatsApp numbers and Instagram accounts".
  */
 
 const T0 = "2026-07-01T00:00:00.000Z";

@@ -98,7 +98,8 @@ function mutatingRoutes(): { method: string; path: string }[] {
 const nested = (levels: number, open: string, close: string, inner = "1") =>
   `${open.repeat(levels)}${inner}${close.repeat(levels)}`;
 
-describe("nesting depth (PRODUCT.md §7: bounded before anything walks the body)", () => {
+// docs/rules.md, "Answers, errors and callers"
+describe("nesting depth (bounded before anything walks the body)", () => {
   it(`names the limit of ${MAX_BODY_DEPTH} levels`, () => {
     expect(MAX_BODY_DEPTH).toBe(32);
   });
