@@ -1,10 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import { verify } from "hono/jwt";
-import { type Claims, ClaimsSchema } from "./claims";
+import { type Claims, ClaimsSchema, type Role } from "./claims";
 import { ApiError, type UnauthenticatedReason } from "./errors";
 import type { AppEnv } from "./hono";
 import { cachedClaims } from "./tokenCache";
-import type { Role } from "./workspace/context";
 
 /**
  * The longest a token may live: its `exp` may be at most this far from now (a year and a day, so

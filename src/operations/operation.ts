@@ -1,8 +1,9 @@
 import type { z } from "@hono/zod-openapi";
+import type { Role } from "../claims";
 import type { Env } from "../env";
 import type { ApiErrorBody, ErrorCode } from "../errors";
 import { WorkspaceParams } from "../schemas/common";
-import type { CallMeta, Role } from "../workspace/context";
+import type { CallMeta } from "../workspace/context";
 import type { Reply, WorkspaceObject } from "../workspace/object";
 
 /**

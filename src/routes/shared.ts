@@ -1,12 +1,12 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { hasRole } from "../claims";
+import { hasRole, type Role } from "../claims";
 import { ApiError, errorResponses, invalid } from "../errors";
 import type { AppEnv } from "../hono";
 import { fingerprint } from "../operations/fingerprint";
 import type { ObjectSchema, Operation, OperationInput } from "../operations/operation";
 import { IDEMPOTENCY_KEY_PATTERN, IdempotencyHeader } from "../schemas/common";
-import type { CallMeta, Role } from "../workspace/context";
+import type { CallMeta } from "../workspace/context";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 

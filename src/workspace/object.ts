@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { dueShardFor } from "../cron/dueIndex";
-import type { Env } from "../env";
-import { fail, type Outcome, ok } from "../errors";
+import { dueShardFor } from "../dueIndex";
+import { fail, type Outcome, ok } from "../outcome";
 import type { AgentRef } from "../policy/agents";
 import {
   type AiFeature,
@@ -62,6 +61,7 @@ import {
   readEntity,
   reopenLead,
 } from "./entities";
+import type { WorkspaceEnv as Env } from "./env";
 import {
   type EventsPage,
   eventMigrations,

@@ -1,6 +1,6 @@
 import { Webhook } from "standardwebhooks";
-import type { Env } from "../env";
 import { ATTEMPT_TIMEOUT_MS, type AttemptResult } from "../policy/delivery";
+import type { WorkspaceEnv as Env } from "./env";
 
 /**
  * The deployment's webhook (PRODUCT.md §8): `off` without WEBHOOK_URL; `broken` when the URL or
