@@ -5,7 +5,9 @@ import { TEST_AUTH_SECRET } from "./test/secret.ts";
 import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
 import { workerUnderTest } from "./vitest.worker.ts";
 
-const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on" };
+// LOG_REQUESTS off: one JSON line per request would bury the test output (test/routes/requestLog
+// turns it on for its own requests).
+const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on", LOG_REQUESTS: "off" };
 const TEST_TIMEOUT_MS = 30_000;
 
 /** Exactly these bindings, never the developer's .dev.vars (see vitest.worker.ts). */

@@ -32,11 +32,19 @@ const JWT_REASONS: Record<string, UnauthenticatedReason> = {
   JwtAlgorithmMismatch: "bad_signature",
 };
 
+/**
+ * Whether a token may reach a workspace: its own, or every one for `*` (held by the platform
+ * only: `verifyClaims` refuses it on any other role). The one scope rule of the router and the
+ * fast lane (src/preflight.ts).
+ */
+export const mayReach = (claims: Claims, ws: string): boolean =>
+  claims.ws === "*" || claims.ws === ws;
+
 /** Verifies the bearer token and that it may reach the workspace in the path. */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const claims = await bearerClaims(c.req.header("authorization"), c.env.AUTH_SECRET ?? "");
   const ws = c.req.param("ws");
-  if (ws !== undefined && claims.ws !== "*" && claims.ws !== ws) {
+  if (ws !== undefined && !mayReach(claims, ws)) {
     throw new ApiError("forbidden", "This token belongs to another workspace.", {
       reason: "wrong_workspace",
     });

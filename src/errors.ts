@@ -179,6 +179,11 @@ const errorSchemaFor = (codes: readonly ErrorCode[]) =>
         message: z.string(),
         // A status shared by several codes (409) keeps free-form details.
         details: (codes.length === 1 ? detailsOf(codes[0]) : undefined) ?? z.unknown().optional(),
+        requestId: z.string().openapi({
+          description:
+            "The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.",
+          example: "8e0f6f3b5c1a2d4e-AMS",
+        }),
       }),
     })
     .openapi({ description: codes.map((c) => `\`${c}\`: ${ERROR_DESCRIPTIONS[c]}`).join(" ") });

@@ -62,6 +62,16 @@ export interface OperationSpec<
     input: OperationInput<Params, Query, Body>,
     meta: CallMeta,
   ) => Promise<Reply<z.output<Res>>>;
+  /**
+   * The same call answered with its 200 body already serialized by the object, for the HTTP
+   * fast lane (src/preflight.ts), which forwards the bytes; the body must be `run`'s value as
+   * JSON. Only where carrying the answer is a measured cost (docs/benchmarks.md).
+   */
+  json?: (
+    stub: WorkspaceStub,
+    input: OperationInput<Params, Query, Body>,
+    meta: CallMeta,
+  ) => Promise<Reply<string>>;
 }
 
 export interface Operation<

@@ -758,4 +758,16 @@ export class WorkspaceObject extends DurableObject<Env> {
   lookupEntities(kind: EntityKind, ids: string[]): Reply<EntityLookup> {
     return this.read((ctx) => lookupEntities(ctx, kind, ids));
   }
+
+  // ---- answers already serialized ----------------------------------------------------------
+
+  /**
+   * The hot path's check with its 200 body already JSON, for the fast lane (src/preflight.ts):
+   * carrying the decision back over RPC and serializing it in the Worker was the check's last
+   * cost (docs/benchmarks.md, the hot path). The same decision as `checkCredits`, no SQL.
+   */
+  checkCreditsJson(input: SpendRequest): Reply<string> {
+    const reply = this.checkCredits(input);
+    return reply.ok ? ok(JSON.stringify(reply.value)) : reply;
+  }
 }
