@@ -16,6 +16,7 @@ export default defineConfig({
         bindings: {
           AUTH_SECRET: TEST_AUTH_SECRET,
           TEST_CLOCKS: "on",
+          LOG_REQUESTS: "off",
           // A smaller fill for a quick look (BENCH_LEADS=20000 npm run bench); results are
           // only written for the full size.
           BENCH_LEADS: process.env.BENCH_LEADS ?? "1000000",

@@ -6,7 +6,9 @@ import { TEST_AUTH_SECRET } from "./test/support/secret.ts";
 import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
 import { workerUnderTest } from "./vitest.worker.ts";
 
-const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on" };
+// LOG_REQUESTS off: one JSON line per request would bury the test output (test/routes/requestLog
+// turns it on for its own requests).
+const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on", LOG_REQUESTS: "off" };
 
 /**
  * standardwebhooks ships dist/*.js.map files that name its src/ files, which it does not ship,

@@ -22,6 +22,8 @@ export default defineConfig({
             workerUnderTest("./wrangler.toml", {
               AUTH_SECRET: TEST_AUTH_SECRET,
               TEST_CLOCKS: "on",
+              // Thousands of requests: their log lines would bury the run's figures.
+              LOG_REQUESTS: "off",
               RELIABILITY_SEED: seed,
             }),
           ),

@@ -1,4 +1,4 @@
-// `npm run bench`: the preflight on workerd, beside the runtime's own floors and a Redis peer.
+// `npm run bench`: the hot path on workerd, beside the runtime's own floors and a Redis peer.
 //
 // The Worker is bundled as deployed (`wrangler deploy --dry-run`) and served by workerd through
 // Miniflare's API on a direct socket: no `wrangler dev` proxy, no Node in the request path. The

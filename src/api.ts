@@ -6,33 +6,26 @@ import { DOCS_CSS, HOME_CSS, type OpenApiDocument, renderDocs } from "./app/docs
 import { HOME_PAGE, LINKS } from "./app/home";
 import { BILLING_CSS, BILLING_PAGE, BILLING_SCRIPT } from "./app/page";
 import { authenticate, MAX_TOKEN_BYTES, MAX_TOKEN_LIFETIME_SECONDS } from "./auth";
-import {
-  ApiError,
-  type ApiErrorBody,
-  ERROR_STATUS,
-  faultError,
-  invalid,
-  objectFault,
-  RETRY_AFTER_SECONDS,
-} from "./errors";
+import { ApiError, type ApiErrorBody, ERROR_STATUS, invalid } from "./errors";
 import type { AppEnv } from "./hono";
 import { fieldIssues } from "./operations/validate";
-import { agentsRoutes } from "./routes/agents";
-import { channelRoutes } from "./routes/channels";
-import { creditsRoutes } from "./routes/credits";
-import { creditsDailyRoutes } from "./routes/creditsDaily";
-import { entitiesRoutes } from "./routes/entities";
-import { eventsRoutes } from "./routes/events";
-import { subscriptionRoutes } from "./routes/subscription";
-import { testClockRoutes } from "./routes/testClock";
-import { usageRoutes } from "./routes/usage";
+import { logRequest, logsRequests } from "./requestLog";
+import { errorText, faultResponse, requestIdOf } from "./respond";
+import { register } from "./routes/shared";
+import { ROUTES } from "./routes/table";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Batch and lookup calls carry up to 1,000 ids (or channels) of up to 128 characters each. */
 const MAX_BULK_BODY_BYTES = 256 * 1024;
 const BULK_PATH = /^\/v1\/workspaces\/[^/]+\/(?:entities|channels)\/[^/]+\/(?:batch|lookup)$/;
 
-const errorJson = (error: ApiErrorBody) => ({ error });
+/** The error shape with the request's id, keeping headers set before the error (`Allow`). */
+const errorOf = (c: Context<AppEnv>, error: ApiErrorBody, status: number) => {
+  c.set("reason", error.code);
+  return c.body(errorText(error, c.get("requestId")), status as 400, {
+    "content-type": "application/json",
+  });
+};
 
 /**
  * Pages for people (/, /docs, /app) load nothing from elsewhere: their own stylesheet and, for
@@ -97,25 +90,6 @@ function methodTable(app: OpenAPIHono<AppEnv>) {
   return [...byPath].map(([path, methods]) => ({ pattern: patternOf(path), methods }));
 }
 
-/**
- * The workspace object failed or could not be reached: the call was not decided, so it is
- * never an allow. A 503 tells the caller to retry later (a mutation with its Idempotency-Key:
- * the object may have applied it before failing, and the key replays that answer). Undefined
- * for any other error. Shared with the preflight's fast path (src/preflight.ts).
- */
-export function objectFaultResponse(error: unknown): Response | undefined {
-  const fault = objectFault(error);
-  if (fault === undefined) return undefined;
-  console.error(`workspace object ${fault}`, error);
-  return new Response(JSON.stringify(errorJson(faultError(fault))), {
-    status: 503,
-    headers: {
-      "content-type": "application/json",
-      "retry-after": String(RETRY_AFTER_SECONDS[fault]),
-    },
-  });
-}
-
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({
     // Validation failures name every failing field, relative to where it was sent.
@@ -125,6 +99,19 @@ export function createApp() {
     },
   });
 
+  // Every response carries the request's id, and every request writes its log line once
+  // answered (src/requestLog.ts).
+  app.use("*", async (c, next) => {
+    const startedAt = Date.now();
+    const requestId = requestIdOf(c.req.raw);
+    c.set("requestId", requestId);
+    c.set("reason", null);
+    await next();
+    c.res.headers.set("x-request-id", requestId);
+    if (logsRequests(c.env)) {
+      logRequest(c.req.raw, c.res, { requestId, startedAt, reason: c.get("reason") });
+    }
+  });
   // A wrong method on a known path is a 405 before anything else (no token needed to learn it).
   let methods: ReturnType<typeof methodTable> | undefined;
   app.use("*", async (c, next) => {
@@ -163,15 +150,7 @@ export function createApp() {
   app.use("/v1/workspaces/:ws/*", authenticate);
   app.use("/v1/workspaces/:ws", authenticate);
 
-  subscriptionRoutes(app);
-  usageRoutes(app);
-  testClockRoutes(app);
-  agentsRoutes(app);
-  channelRoutes(app);
-  creditsRoutes(app);
-  creditsDailyRoutes(app);
-  eventsRoutes(app);
-  entitiesRoutes(app);
+  for (const entry of ROUTES) register(app, entry);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
@@ -205,25 +184,29 @@ export function createApp() {
   app.get("/app/app.css", (c) => asset(c, BILLING_CSS, "text/css"));
   app.get("/app/app.js", (c) => asset(c, BILLING_SCRIPT, "text/javascript"));
 
-  app.notFound((c) => c.json(errorJson({ code: "not_found", message: "No such route." }), 404));
+  app.notFound((c) => errorOf(c, { code: "not_found", message: "No such route." }, 404));
   app.onError((error, c) => {
     if (error instanceof ApiError) {
       const body: ApiErrorBody = { code: error.code, message: error.message };
       if (error.details !== undefined) body.details = error.details;
-      return c.json(errorJson(body), ERROR_STATUS[error.code]);
+      return errorOf(c, body, ERROR_STATUS[error.code]);
     }
     if (error instanceof HTTPException && error.status < 500) {
       // Hono's own parsers (e.g. a malformed JSON body) speak through HTTPException.
       const detail = invalid([{ path: "(body)", message: error.message }]);
-      return c.json(
-        errorJson({ code: detail.code, message: detail.message, details: detail.details }),
+      return errorOf(
+        c,
+        { code: detail.code, message: detail.message, details: detail.details },
         400,
       );
     }
-    const fault = objectFaultResponse(error);
-    if (fault !== undefined) return fault;
+    const fault = faultResponse(error, c.get("requestId"));
+    if (fault !== undefined) {
+      c.set("reason", "unavailable");
+      return fault;
+    }
     console.error("unhandled error", error);
-    return c.json(errorJson({ code: "internal_error", message: "Unexpected server error." }), 500);
+    return errorOf(c, { code: "internal_error", message: "Unexpected server error." }, 500);
   });
   return app;
 }

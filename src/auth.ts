@@ -1,10 +1,9 @@
 import type { MiddlewareHandler } from "hono";
 import { verify } from "hono/jwt";
-import { type Claims, ClaimsSchema } from "./claims";
+import { type Claims, ClaimsSchema, type Role } from "./claims";
 import { ApiError, type UnauthenticatedReason } from "./errors";
 import type { AppEnv } from "./hono";
 import { cachedClaims } from "./tokenCache";
-import type { Role } from "./workspace/context";
 
 /**
  * The longest a token may live: its `exp` may be at most this far from now (a year and a day, so
@@ -41,11 +40,19 @@ const JWT_REASONS: Record<string, UnauthenticatedReason> = {
   JwtAlgorithmMismatch: "bad_signature",
 };
 
+/**
+ * Whether a token may reach a workspace: its own, or every one for `*` (held by the platform
+ * only: `verifyClaims` refuses it on any other role). The one scope rule of the router and the
+ * fast lane (src/preflight.ts).
+ */
+export const mayReach = (claims: Claims, ws: string): boolean =>
+  claims.ws === "*" || claims.ws === ws;
+
 /** Verifies the bearer token and that it may reach the workspace in the path. */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const claims = await bearerClaims(c.req.header("authorization"), c.env.AUTH_SECRET ?? "");
   const ws = c.req.param("ws");
-  if (ws !== undefined && claims.ws !== "*" && claims.ws !== ws) {
+  if (ws !== undefined && !mayReach(claims, ws)) {
     throw new ApiError("forbidden", "This token belongs to another workspace.", {
       reason: "wrong_workspace",
     });

@@ -1,6 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { WORKSPACE_ID_PATTERN } from "./schemas/common";
-import type { Role } from "./workspace/context";
+import { WORKSPACE_ID_PATTERN } from "./schemas/patterns";
 
 /**
  * Roles, what each may do, and the claims a bearer token carries: a leaf module, so routes,
@@ -8,7 +7,10 @@ import type { Role } from "./workspace/context";
  * middleware (src/auth.ts), which imports them.
  */
 
-export const ROLES = ["platform", "admin", "service", "viewer"] as const satisfies Role[];
+export const ROLES = ["platform", "admin", "service", "viewer"] as const;
+
+/** Who is calling: a token's role, or the role a service binding grants. */
+export type Role = (typeof ROLES)[number];
 
 /**
  * Who may do what (docs/rules.md, "Answers, errors and callers"). The platform may do

@@ -1,8 +1,12 @@
 import { z } from "@hono/zod-openapi";
+import type { ErrorBody, ErrorCode } from "./outcome";
+
+export type { ErrorCode };
 
 /**
- * The one list of error codes. Runtime responses and the OpenAPI error schemas are both
- * derived from it, so a code cannot be returned without being documented (or vice versa).
+ * The HTTP face of the error codes (src/outcome.ts): each code's status. Runtime responses and
+ * the OpenAPI error schemas are both derived from it, so a code cannot be returned without being
+ * documented (or vice versa).
  */
 export const ERROR_STATUS = {
   invalid_request: 400,
@@ -22,9 +26,7 @@ export const ERROR_STATUS = {
   server_misconfigured: 500,
   internal_error: 500,
   unavailable: 503,
-} as const;
-
-export type ErrorCode = keyof typeof ERROR_STATUS;
+} as const satisfies Record<ErrorCode, number>;
 
 /**
  * Why a bearer token was refused: every 401 carries one as `details.reason`, so a client (the
@@ -78,21 +80,11 @@ export interface FieldIssue {
   message: string;
 }
 
-export interface ApiErrorBody {
-  code: ErrorCode;
-  message: string;
-  details?: unknown;
-}
-
-/** The result of every workspace operation: a value, or an error that changed nothing. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };
-
-export const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
-
-export const fail = <T = never>(code: ErrorCode, message: string, details?: unknown): Outcome<T> =>
-  details === undefined
-    ? { ok: false, error: { code, message } }
-    : { ok: false, error: { code, message, details } };
+/**
+ * The error of an answer, as the operations hand it on (over a binding, exactly this); over HTTP
+ * the body adds the request's id (`requestId`).
+ */
+export type ApiErrorBody = ErrorBody;
 
 /** Thrown by edges (auth, validation) and turned into the error shape by the app's onError. */
 export class ApiError extends Error {
@@ -163,8 +155,7 @@ const RETRY_AFTER_HEADER = {
 
 /**
  * The `details` of the codes that carry a reason; any other code's details are free-form. Built
- * on first use, not at import: the billing page's bundle imports this module (through
- * src/policy) and must not pull zod in with it.
+ * on first use, when the OpenAPI document is, not at import: a request never needs them.
  */
 let reasonDetails: Partial<Record<ErrorCode, z.ZodType>> | undefined;
 const detailsOf = (code: ErrorCode | undefined): z.ZodType | undefined => {
@@ -188,6 +179,11 @@ const errorSchemaFor = (codes: readonly ErrorCode[]) =>
         message: z.string(),
         // A status shared by several codes (409) keeps free-form details.
         details: (codes.length === 1 ? detailsOf(codes[0]) : undefined) ?? z.unknown().optional(),
+        requestId: z.string().openapi({
+          description:
+            "The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.",
+          example: "8e0f6f3b5c1a2d4e-AMS",
+        }),
       }),
     })
     .openapi({ description: codes.map((c) => `\`${c}\`: ${ERROR_DESCRIPTIONS[c]}`).join(" ") });

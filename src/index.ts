@@ -3,7 +3,7 @@ import { scheduled } from "./cron/scheduled";
 import type { Env } from "./env";
 import { preflight } from "./preflight";
 
-export { DueIndex } from "./cron/dueIndex";
+export { DueIndex } from "./dueIndex";
 // The service-binding ways in (src/entrypoints.ts): a Worker in the same account binds one with
 // `entrypoint = "QuotaService"` (or "QuotaPlatform") instead of calling over HTTP with a token.
 export { QuotaPlatform, QuotaService, QuotaWorkspace } from "./entrypoints";

@@ -1,37 +1,28 @@
-import { MAX_BODY_BYTES, objectFaultResponse } from "./api";
-import { bearerClaims } from "./auth";
+import { MAX_BODY_BYTES } from "./api";
+import { bearerClaims, mayReach } from "./auth";
 import type { Env } from "./env";
-import { ERROR_STATUS } from "./errors";
 import { isJsonMediaType } from "./mediaType";
-import { check, consume } from "./operations/credits";
+import { logRequest, logsRequests, refusalOf } from "./requestLog";
+import { faultResponse, replyResponse, requestIdOf } from "./respond";
+import { ROUTES, routeMatcher } from "./routes/table";
 import type { Reply } from "./workspace/object";
 
 /**
- * The preflight's two routes, POST credits/check and credits/consume, answered without the
- * router when the request is plainly valid: the same operations (src/operations/credits.ts,
- * whose roles, body schema and object call the routes and the bindings run), the same token
- * check (`bearerClaims`) and workspace scope, and the same answer. Anything else (no or a bad
- * token, another workspace or role, an Idempotency-Key, another content type, a body the
- * schema refuses, a query string, a body without a length or over the limit) goes to the full
- * app, which answers it exactly as it always has. Every AI request waits for this call, so it
- * skips the router, the middleware chain and the second parse of the body.
+ * The fast lane: the routes the table marks `fastLane` (src/routes/table.ts: POST credits/check
+ * and credits/consume), answered without the router when the request is plainly valid: the same
+ * operations (their roles, body schema and object call, which the routes and the bindings run),
+ * the same token check (`bearerClaims`) and workspace scope (`mayReach`), and the same answer
+ * (src/respond.ts). Anything else (no or a bad token, another workspace or role, an
+ * Idempotency-Key, another content type, a body the schema refuses, a query string, a body
+ * without a length or over the limit) goes to the full app, which answers it exactly as it
+ * always has. Every AI request waits for this call, so it skips the router, the middleware
+ * chain and the second parse of the body.
  */
 
-const PATH = /^\/v1\/workspaces\/([A-Za-z0-9_-]{1,64})\/credits\/(check|consume)$/;
+const match = routeMatcher(ROUTES.filter((route) => route.fastLane));
 
 /** What to answer: a Response, or the request for the full app (rebuilt if its body was read). */
 export type Preflight = Response | Request;
-
-function answer<T>(outcome: Reply<T>): Response {
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (outcome.replayed) headers["idempotent-replayed"] = "true";
-  return outcome.ok
-    ? new Response(JSON.stringify(outcome.value), { status: 200, headers })
-    : new Response(JSON.stringify({ error: outcome.error }), {
-        status: ERROR_STATUS[outcome.error.code],
-        headers,
-      });
-}
 
 /** The path of a URL without parsing it; undefined when it has a query or fragment. */
 function pathOf(url: string): string | undefined {
@@ -42,13 +33,14 @@ function pathOf(url: string): string | undefined {
 }
 
 export async function preflight(request: Request, env: Env): Promise<Preflight> {
-  if (request.method !== "POST") return request;
-  const match = PATH.exec(pathOf(request.url) ?? "");
-  const ws = match?.[1];
-  const op = match?.[2] === "check" ? check : consume;
+  const startedAt = Date.now();
+  const found = match(request.method, pathOf(request.url) ?? "");
+  const ws = found?.params.ws;
+  const op = found?.route.op;
   const headers = request.headers;
   const length = Number(headers.get("content-length") ?? Number.NaN);
   if (
+    op === undefined ||
     ws === undefined ||
     !env.AUTH_SECRET ||
     // The app decides with the same function, so no spelling is answered here and refused there.
@@ -65,7 +57,7 @@ export async function preflight(request: Request, env: Env): Promise<Preflight> 
   } catch {
     return request;
   }
-  if ((claims.ws !== "*" && claims.ws !== ws) || !op.roles.includes(claims.role)) return request;
+  if (!mayReach(claims, ws) || !op.roles.includes(claims.role)) return request;
   const text = await request.text();
   const again = () => new Request(request, { body: text });
   let body: unknown;
@@ -76,15 +68,30 @@ export async function preflight(request: Request, env: Env): Promise<Preflight> 
   }
   const input = op.body?.safeParse(body);
   if (input === undefined || !input.success) return again();
+  const requestId = requestIdOf(request);
+  const call = { params: { ws }, body: input.data };
   const meta = { role: claims.role, idempotencyKey: undefined, fingerprint: undefined };
+  const stub = env.WORKSPACE.getByName(ws);
+  let response: Response;
+  let reply: Reply<unknown> | undefined;
   try {
-    return answer(
-      await op.run(env.WORKSPACE.getByName(ws), { params: { ws }, body: input.data }, meta),
-    );
+    // An answer the object serialized is forwarded as it is (src/operations/operation.ts#json).
+    reply = op.json ? await op.json(stub, call, meta) : await op.run(stub, call, meta);
+    response = replyResponse(reply, requestId, op.json !== undefined);
   } catch (error) {
     // The object failed or was unreachable: the app's 503 with Retry-After, as on every route.
-    const fault = objectFaultResponse(error);
+    const fault = faultResponse(error, requestId);
     if (fault === undefined) throw error;
-    return fault;
+    response = fault;
   }
+  if (logsRequests(env)) {
+    const reason =
+      reply === undefined
+        ? "unavailable"
+        : !reply.ok
+          ? reply.error.code
+          : refusalOf(op.json ? JSON.parse(reply.value as string) : reply.value);
+    logRequest(request, response, { requestId, startedAt, reason });
+  }
+  return response;
 }

@@ -44,6 +44,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -60,6 +65,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -76,6 +86,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -92,6 +107,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -108,6 +128,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -124,6 +149,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -142,6 +172,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -191,6 +226,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -207,6 +247,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -223,6 +268,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -239,6 +289,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -255,6 +310,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -271,6 +331,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -289,6 +354,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -342,6 +412,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -358,6 +433,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -374,6 +454,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -390,6 +475,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -406,6 +496,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -422,6 +517,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -440,6 +540,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -502,6 +607,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -518,6 +628,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -534,6 +649,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -550,6 +670,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -566,6 +691,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -582,6 +712,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -600,6 +735,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -653,6 +793,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -669,6 +814,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -685,6 +835,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -701,6 +856,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -717,6 +877,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -733,6 +898,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -751,6 +921,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -801,6 +976,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -817,6 +997,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -833,6 +1018,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -849,6 +1039,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -865,6 +1060,11 @@ export interface paths {
                 code: "idempotency_conflict" | "already_exists";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -881,6 +1081,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -897,6 +1102,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -915,6 +1125,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -977,6 +1192,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -993,6 +1213,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1009,6 +1234,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1025,6 +1255,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1041,6 +1276,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1057,6 +1297,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1073,6 +1318,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1091,6 +1341,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1153,6 +1408,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1169,6 +1429,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1185,6 +1450,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1201,6 +1471,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1217,6 +1492,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1233,6 +1513,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1249,6 +1534,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1267,6 +1557,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1330,6 +1625,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1346,6 +1646,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1362,6 +1667,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1378,6 +1688,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1394,6 +1709,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1410,6 +1730,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1426,6 +1751,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1444,6 +1774,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1509,6 +1844,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1525,6 +1865,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1541,6 +1886,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1557,6 +1907,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1573,6 +1928,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1589,6 +1949,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1605,6 +1970,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1623,6 +1993,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1682,6 +2057,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1698,6 +2078,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1714,6 +2099,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1730,6 +2120,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1746,6 +2141,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1762,6 +2162,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1780,6 +2185,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1832,6 +2242,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1848,6 +2263,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1864,6 +2284,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1880,6 +2305,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1896,6 +2326,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1912,6 +2347,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1928,6 +2368,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -1946,6 +2391,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2007,6 +2457,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2023,6 +2478,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2039,6 +2499,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2055,6 +2520,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2071,6 +2541,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2087,6 +2562,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2103,6 +2583,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2121,6 +2606,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2172,6 +2662,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2188,6 +2683,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2204,6 +2704,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2220,6 +2725,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2236,6 +2746,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2252,6 +2767,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2270,6 +2790,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2332,6 +2857,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2348,6 +2878,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2364,6 +2899,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2380,6 +2920,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2396,6 +2941,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2412,6 +2962,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2430,6 +2985,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2504,6 +3064,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2520,6 +3085,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2536,6 +3106,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2552,6 +3127,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2568,6 +3148,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2584,6 +3169,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2600,6 +3190,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2618,6 +3213,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2680,6 +3280,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2696,6 +3301,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2712,6 +3322,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2728,6 +3343,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2744,6 +3364,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2760,6 +3385,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2778,6 +3408,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2842,6 +3477,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2858,6 +3498,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2874,6 +3519,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2890,6 +3540,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2906,6 +3561,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2922,6 +3582,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2938,6 +3603,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -2956,6 +3626,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3020,6 +3695,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3036,6 +3716,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3052,6 +3737,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3068,6 +3758,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3084,6 +3779,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3100,6 +3800,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3116,6 +3821,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3134,6 +3844,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3187,6 +3902,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3203,6 +3923,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3219,6 +3944,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3235,6 +3965,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3251,6 +3986,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3267,6 +4007,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3285,6 +4030,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3349,6 +4099,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3365,6 +4120,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3381,6 +4141,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3397,6 +4162,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3418,6 +4188,11 @@ export interface paths {
                   | "reservation_expired";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3434,6 +4209,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3450,6 +4230,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3468,6 +4253,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3526,6 +4316,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3542,6 +4337,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3558,6 +4358,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3574,6 +4379,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3595,6 +4405,11 @@ export interface paths {
                   | "reservation_expired";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3611,6 +4426,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3627,6 +4447,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3645,6 +4470,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3709,6 +4539,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3725,6 +4560,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3741,6 +4581,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3757,6 +4602,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3773,6 +4623,11 @@ export interface paths {
                 code: "idempotency_conflict" | "too_many_packages";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3789,6 +4644,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3805,6 +4665,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3823,6 +4688,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3880,6 +4750,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3896,6 +4771,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3912,6 +4792,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3928,6 +4813,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3944,6 +4834,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3960,6 +4855,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3976,6 +4876,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -3994,6 +4899,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4049,6 +4959,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4065,6 +4980,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4081,6 +5001,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4097,6 +5022,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4113,6 +5043,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4129,6 +5064,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4147,6 +5087,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4209,6 +5154,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4225,6 +5175,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4241,6 +5196,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4257,6 +5217,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4273,6 +5238,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4289,6 +5259,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4307,6 +5282,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4374,6 +5354,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4390,6 +5375,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4406,6 +5396,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4422,6 +5417,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4438,6 +5438,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4454,6 +5459,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4470,6 +5480,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4488,6 +5503,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4550,6 +5570,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4566,6 +5591,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4582,6 +5612,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4598,6 +5633,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4614,6 +5654,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4630,6 +5675,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4648,6 +5698,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4713,6 +5768,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4729,6 +5789,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4745,6 +5810,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4761,6 +5831,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4777,6 +5852,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4793,6 +5873,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4809,6 +5894,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4827,6 +5917,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4893,6 +5988,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4909,6 +6009,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4925,6 +6030,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4941,6 +6051,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4957,6 +6072,11 @@ export interface paths {
                 code: "idempotency_conflict" | "entity_blocked";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4973,6 +6093,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -4989,6 +6114,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5007,6 +6137,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5069,6 +6204,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5085,6 +6225,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5101,6 +6246,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5117,6 +6267,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5133,6 +6288,11 @@ export interface paths {
                 code: "idempotency_conflict" | "entity_blocked";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5149,6 +6309,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5165,6 +6330,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5183,6 +6353,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5238,6 +6413,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5254,6 +6434,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5270,6 +6455,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5286,6 +6476,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5302,6 +6497,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5318,6 +6518,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5336,6 +6541,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5383,6 +6593,11 @@ export interface paths {
                 code: "invalid_request";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5399,6 +6614,11 @@ export interface paths {
                 code: "unauthenticated";
                 message: string;
                 details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5415,6 +6635,11 @@ export interface paths {
                 code: "forbidden";
                 message: string;
                 details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5431,6 +6656,11 @@ export interface paths {
                 code: "not_found";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5447,6 +6677,11 @@ export interface paths {
                 code: "idempotency_conflict";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5463,6 +6698,11 @@ export interface paths {
                 code: "payload_too_large";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5479,6 +6719,11 @@ export interface paths {
                 code: "server_misconfigured" | "internal_error";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };
@@ -5497,6 +6742,11 @@ export interface paths {
                 code: "unavailable";
                 message: string;
                 details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
               };
             };
           };

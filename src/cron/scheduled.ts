@@ -1,6 +1,6 @@
+import { DUE_SHARDS, dueShard } from "../dueIndex";
 import type { Env } from "../env";
 import { type Instant, MINUTE_MS } from "../policy/time";
-import { DUE_SHARDS, dueShard } from "./dueIndex";
 
 /**
  * The cron sweep (every minute): the sweeper behind the workspace alarms. It asks each shard of

@@ -92,6 +92,7 @@ export const check = operation({
   answers: "The decision, allowed or refused, with its figures",
   // A check changes nothing, so there is nothing for an Idempotency-Key to protect.
   run: (stub, { body }) => stub.checkCredits(body),
+  json: (stub, { body }) => stub.checkCreditsJson(body),
 });
 
 export const consume = operation({

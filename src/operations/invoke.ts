@@ -1,8 +1,9 @@
 import { z } from "@hono/zod-openapi";
+import type { Role } from "../claims";
 import type { Env } from "../env";
 import { type ApiErrorBody, faultError, objectFault } from "../errors";
 import { IDEMPOTENCY_KEY_PATTERN } from "../schemas/common";
-import type { CallMeta, Role } from "../workspace/context";
+import type { CallMeta } from "../workspace/context";
 import type { Reply } from "../workspace/object";
 import { fingerprint } from "./fingerprint";
 import type { AnswerOf, AnyOperation } from "./operation";

@@ -1,8 +1,9 @@
 import type { z } from "@hono/zod-openapi";
+import type { Role } from "../claims";
 import type { Env } from "../env";
 import type { ApiErrorBody, ErrorCode } from "../errors";
 import { WorkspaceParams } from "../schemas/common";
-import type { CallMeta, Role } from "../workspace/context";
+import type { CallMeta } from "../workspace/context";
 import type { Reply, WorkspaceObject } from "../workspace/object";
 
 /**
@@ -61,6 +62,16 @@ export interface OperationSpec<
     input: OperationInput<Params, Query, Body>,
     meta: CallMeta,
   ) => Promise<Reply<z.output<Res>>>;
+  /**
+   * The same call answered with its 200 body already serialized by the object, for the HTTP
+   * fast lane (src/preflight.ts), which forwards the bytes; the body must be `run`'s value as
+   * JSON. Only where carrying the answer is a measured cost (docs/benchmarks.md).
+   */
+  json?: (
+    stub: WorkspaceStub,
+    input: OperationInput<Params, Query, Body>,
+    meta: CallMeta,
+  ) => Promise<Reply<string>>;
 }
 
 export interface Operation<

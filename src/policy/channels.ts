@@ -1,3 +1,4 @@
+import { assert, isCount } from "./assert";
 import { type Episode, type EpisodeEventType, stepEpisode } from "./episode";
 import type { PolicyEvent } from "./events";
 import { CUTOVER_AT, type Instant, iso } from "./time";
@@ -64,6 +65,32 @@ const withLimit = (episode: Episode, limit: number | null): Episode =>
  * - `enforced` → `ok` once there is room again (count < limit, or unlimited): `limit.resolved`.
  */
 export function stepChannels(
+  kind: ChannelKind,
+  episode: Episode,
+  counts: ChannelCounts,
+  limit: number | null,
+  now: Instant,
+): ChannelStep {
+  assert(
+    isCount(counts.active) && isCount(counts.grandfathered),
+    "channel counts are whole and never negative",
+  );
+  assert(counts.grandfathered <= counts.active, "grandfathered channels are active ones");
+  assert(limit === null || isCount(limit), "a channel limit is null or a whole number");
+  const step = stepUnchecked(kind, episode, counts, limit, now);
+  // Only what exceeds the limit is disabled, and never a grandfathered channel.
+  assert(
+    step.disable <= counts.active - counts.grandfathered,
+    "no grandfathered channel is ever disabled",
+  );
+  assert(
+    step.disable === 0 || (limit !== null && counts.active - step.disable >= limit),
+    "disabling stops at the limit",
+  );
+  return step;
+}
+
+function stepUnchecked(
   kind: ChannelKind,
   episode: Episode,
   counts: ChannelCounts,

@@ -1,4 +1,5 @@
-import { fail, type Outcome, ok } from "../errors";
+import { fail, type Outcome, ok } from "../outcome";
+import { assert, isCount } from "./assert";
 import {
   type AiFeature,
   AVERAGE_CREDIT_COST,
@@ -157,6 +158,14 @@ export interface SpendInput {
  */
 export function decideSpend(input: SpendInput, mode: SpendMode): SpendDecision {
   const { feature: f, pool, credits: c, period } = input;
+  assert(
+    isCount(pool.balance) && isCount(pool.used) && isCount(pool.held),
+    "a pool's balance, used and held are whole credits, never negative",
+  );
+  assert(isCount(f.used) && isCount(f.held), "a feature's used and held are never negative");
+  assert(f.limit === null || isCount(f.limit), "a feature's cap is null or whole credits");
+  assert(isCount(c) && c >= 1, "a spend is at least one whole credit");
+  assert(period.start < period.end, "a period ends after it starts");
   let reason: SpendReason | undefined;
   if (!f.inPlan) reason = "feature_not_in_plan";
   else if (c > remainingOf(pool)) reason = "insufficient_credits";
@@ -167,6 +176,17 @@ export function decideSpend(input: SpendInput, mode: SpendMode): SpendDecision {
   const hold = allowed && mode === "hold" ? c : 0;
   const after: Pool = { ...pool, used: pool.used + debit, held: pool.held + hold };
   const featureAfter: FeatureUse = { ...f, used: f.used + debit, held: f.held + hold };
+  // An allowed spend never takes used + held past the balance, nor a capped feature past its
+  // cap: only a commit above its estimate may, and the ledger records that overrun
+  // (docs/rules.md, credits).
+  assert(
+    !allowed || c <= remainingOf(pool),
+    "an allowed spend fits in what remains of the balance",
+  );
+  assert(
+    !allowed || f.limit === null || featureAfter.used + featureAfter.held <= f.limit,
+    "an allowed spend fits under its feature's cap",
+  );
   const label = FEATURE_LABEL[f.feature];
   const left = `${fmt(remainingOf(after))} of ${credits(pool.balance)} remain until ${humanInstant(period.end)}.`;
   const message =

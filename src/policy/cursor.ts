@@ -1,3 +1,4 @@
+import { WORKSPACE_ID_PATTERN } from "../schemas/patterns";
 import type { ChannelKind } from "./channels";
 
 /**
@@ -41,7 +42,6 @@ export const CURSOR_PATTERN = /^[A-Za-z0-9_.-]+$/;
 export const START_CURSOR = "0";
 
 const INTEGER = /^-?(0|[1-9][0-9]{0,15})$/;
-const WORKSPACE = /^[A-Za-z0-9_-]{1,64}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 const toBase64url = (binary: string) =>
@@ -106,7 +106,11 @@ export function parseCursor(
     return malformed;
   }
   const [version, sentFeed, sentWorkspace, ...rest] = payload.split(".");
-  if (version !== VERSION || sentWorkspace === undefined || !WORKSPACE.test(sentWorkspace)) {
+  if (
+    version !== VERSION ||
+    sentWorkspace === undefined ||
+    !WORKSPACE_ID_PATTERN.test(sentWorkspace)
+  ) {
     return malformed;
   }
   if (sentFeed === undefined || !Object.hasOwn(POSITION_ARITY, sentFeed)) return malformed;

@@ -1,3 +1,4 @@
+import { assert, isCount } from "./assert";
 import { type Episode, type EpisodeLimit, phaseAt, stepEpisode } from "./episode";
 import type { PolicyEvent } from "./events";
 import { type Instant, iso } from "./time";
@@ -30,6 +31,15 @@ export interface PoolState {
   counted: number;
   blocked: number;
   episode: Episode;
+}
+
+/** What holds of every pool's figures: whole counts, never negative, against a whole limit. */
+function assertPool(state: PoolState, limit: number): void {
+  assert(
+    isCount(state.counted) && isCount(state.blocked),
+    "a pool's counted and blocked are whole and never negative",
+  );
+  assert(isCount(limit), "an entity limit is a whole number");
 }
 
 export interface Entity {
@@ -82,6 +92,7 @@ export function settlePool(
   limit: number,
   now: Instant,
 ): Settlement {
+  assertPool(state, limit);
   const unblock = Math.min(state.blocked, Math.max(0, limit - state.counted));
   const freed = { ...state, counted: state.counted + unblock, blocked: state.blocked - unblock };
   const step = stepEpisode(freed.episode, pool, {
@@ -101,12 +112,24 @@ export function settlePool(
         : figures(freed, limit),
   });
   const block = step.episode.phase === "enforced" ? Math.max(0, freed.counted - limit) : 0;
+  const settled: PoolState = {
+    counted: freed.counted - block,
+    blocked: freed.blocked + block,
+    episode: step.episode,
+  };
+  assertPool(settled, limit);
+  // Settling moves entities between counted and blocked, never in or out of the pool.
+  assert(
+    settled.counted + settled.blocked === state.counted + state.blocked,
+    "settling neither adds nor loses entities",
+  );
+  assert(
+    settled.episode.phase !== "enforced" || settled.counted <= limit,
+    "under enforcement no more entities count than the limit",
+  );
+  assert(unblock === 0 || block === 0, "a settlement does not unblock and block at once");
   return {
-    state: {
-      counted: freed.counted - block,
-      blocked: freed.blocked + block,
-      episode: step.episode,
-    },
+    state: settled,
     unblock,
     block,
     enforcedAt: step.enforcedAt,
@@ -134,7 +157,9 @@ export function admit(
   now: Instant,
 ): Admission {
   const pool = poolOf(entity.kind);
+  assertPool(state, limit);
   if (phaseAt(state.episode, now) === "enforced") {
+    // Blocked, so it does not count: the counted figure stays as it was.
     const next = { ...state, blocked: state.blocked + 1 };
     return {
       status: "blocked",
@@ -158,6 +183,10 @@ export function admit(
 
 /** An entity leaves the pool's figures (closed or deleted): it stops counting or waiting. */
 export function release(state: PoolState, status: EntityStatus): PoolState {
+  assert(
+    (status !== "active" || state.counted > 0) && (status !== "blocked" || state.blocked > 0),
+    "an entity leaves a pool that counts it: counts never go negative",
+  );
   if (status === "active") return { ...state, counted: state.counted - 1 };
   if (status === "blocked") return { ...state, blocked: state.blocked - 1 };
   return state;

@@ -1,3 +1,4 @@
+import { assert } from "./assert";
 import type { EventType, PolicyEvent } from "./events";
 import { DAY_MS, type Instant, iso } from "./time";
 
@@ -81,6 +82,42 @@ export function liveMemory(episode: Episode, now: Instant): GraceMemory | null {
  * inherits that episode's grace end, and is enforced at once if it has passed.
  */
 export function stepEpisode(episode: Episode, name: EpisodeLimit, input: StepInput): EpisodeStep {
+  assertEpisode(episode);
+  const step = stepUnchecked(episode, name, input);
+  assertEpisode(step.episode);
+  assert(
+    step.enforcedNow === (step.enforcedAt !== null),
+    "a step that begins enforcement says when",
+  );
+  assert(
+    step.enforcedAt === null || step.enforcedAt <= input.now,
+    "enforcement never begins in the future",
+  );
+  return step;
+}
+
+/**
+ * What holds of every episode: a grace lasts at most GRACE_MS from its start and ends after it
+ * (an inherited grace end already past is enforced at once, never a grace); enforcement begins
+ * no sooner than the episode (docs/rules.md, grace periods).
+ */
+function assertEpisode(episode: Episode): void {
+  if (episode.phase === "grace") {
+    assert(episode.startedAt < episode.graceEndsAt, "a grace ends after it starts");
+    assert(
+      episode.graceEndsAt - episode.startedAt <= GRACE_MS,
+      "a grace lasts at most 24 hours from its start",
+    );
+  }
+  if (episode.phase === "enforced" && episode.enforcedAt !== undefined) {
+    assert(
+      episode.enforcedAt >= Math.min(episode.startedAt, episode.graceEndsAt),
+      "enforcement begins no sooner than its episode",
+    );
+  }
+}
+
+function stepUnchecked(episode: Episode, name: EpisodeLimit, input: StepInput): EpisodeStep {
   const { breached, limit, now } = input;
   const data = (type: EpisodeEventType, extra: Record<string, unknown>) => ({
     limit: name,

@@ -1,13 +1,21 @@
-import { createRoute, type z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { hasRole } from "../claims";
+import { hasRole, type Role } from "../claims";
 import { ApiError, errorResponses, invalid } from "../errors";
 import type { AppEnv } from "../hono";
 import { isJsonMediaType, NOT_JSON_MESSAGE } from "../mediaType";
 import { fingerprint } from "../operations/fingerprint";
-import type { ObjectSchema, Operation, OperationInput } from "../operations/operation";
+import type {
+  AnyOperation,
+  ObjectSchema,
+  Operation,
+  OperationInput,
+} from "../operations/operation";
+import { refusalOf } from "../requestLog";
+import { replyResponse } from "../respond";
 import { IDEMPOTENCY_KEY_PATTERN, IdempotencyHeader } from "../schemas/common";
-import type { CallMeta, Role } from "../workspace/context";
+import type { CallMeta } from "../workspace/context";
+import type { RouteEntry } from "./table";
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -176,21 +184,14 @@ export function route<
 }
 
 /**
- * Runs an operation for an HTTP request whose input its route validated, and answers the
- * operation's value as the 200 body (typed: `app.openapi` checks it against the response
- * schema). An error outcome is thrown to the app's onError, which answers the error shape.
+ * Runs an operation for an HTTP request whose input its route validated, and answers its reply
+ * as the fast lane does (src/respond.ts): the value as the 200 body, or the error shape.
  */
-export async function answer<
-  Name extends string,
-  Res extends z.ZodType,
-  Params extends ObjectSchema,
-  Query extends ObjectSchema | undefined,
-  Body extends z.ZodType | undefined,
->(
+export async function answer(
   c: Context<AppEnv>,
-  op: Operation<Name, Res, Params, Query, Body>,
-  input: OperationInput<Params, Query, Body>,
-) {
+  op: AnyOperation,
+  input: OperationInput<ObjectSchema, ObjectSchema | undefined, z.ZodType | undefined>,
+): Promise<Response> {
   const call = c.get("call");
   const meta: CallMeta = { role: call.role };
   if (op.idempotent && call.idempotencyKey !== undefined) {
@@ -198,11 +199,26 @@ export async function answer<
     meta.fingerprint = await fingerprint(op.name, input);
   }
   const stub = c.env.WORKSPACE.getByName(String(input.params.ws));
-  const outcome = await op.run(stub, input, meta);
-  if (!outcome.ok) {
-    const { code, message, details } = outcome.error;
-    throw new ApiError(code, message, details);
-  }
-  if (outcome.replayed) c.header("Idempotent-Replayed", "true");
-  return c.json(outcome.value, 200);
+  const reply = await op.run(stub, input, meta);
+  c.set("reason", reply.ok ? refusalOf(reply.value) : reply.error.code);
+  return replyResponse(reply, c.get("requestId"));
+}
+
+/** What `c.req.valid` gives a handler whose route the loop below typed only loosely. */
+type Validated = { valid(target: "param" | "query" | "json"): never };
+
+/**
+ * Registers a route of the table (src/routes/table.ts): its OpenAPI route (gate, schemas,
+ * errors) and the handler that runs its operation on the validated input.
+ */
+export function register(app: OpenAPIHono<AppEnv>, { op, method, path }: RouteEntry): void {
+  const handler = (c: Context<AppEnv>) => {
+    const req = c.req as unknown as Validated;
+    return answer(c, op, {
+      params: req.valid("param"),
+      ...(op.query && { query: req.valid("query") }),
+      ...(op.body && { body: req.valid("json") }),
+    });
+  };
+  app.openapi(route(op, method, path), handler as never);
 }

@@ -1,3 +1,4 @@
+import type { Role } from "../claims";
 import type { EffectiveLimits, Subscription } from "../policy/catalogue";
 import type { Period } from "../policy/periods";
 import type { Instant } from "../policy/time";
@@ -44,7 +45,7 @@ export interface CreditCounters {
   holdExpiry: Instant | null;
 }
 
-export type Role = "platform" | "admin" | "service" | "viewer";
+export type { Role };
 
 /** Who is calling and how to deduplicate the call; filled in by the route layer. */
 export interface CallMeta {

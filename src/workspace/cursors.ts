@@ -1,4 +1,4 @@
-import { fail, type Outcome, ok } from "../errors";
+import { fail, type Outcome, ok } from "../outcome";
 import {
   CURSOR_TAG_BYTES,
   cursorPayload,

@@ -1,4 +1,4 @@
-import { type Outcome, ok } from "../errors";
+import { type Outcome, ok } from "../outcome";
 import type { Delivery, DeliveryStatus } from "../policy/delivery";
 import { EVENT_RETENTION_MS } from "../policy/delivery";
 import type { PolicyEvent } from "../policy/events";

@@ -1,4 +1,4 @@
-import type { Outcome } from "../errors";
+import type { Outcome } from "../outcome";
 import { DAY_MS, type Instant } from "../policy/time";
 import type { Migration, Store } from "../storage";
 

@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { dueShardFor } from "../cron/dueIndex";
-import type { Env } from "../env";
-import { fail, type Outcome, ok } from "../errors";
+import { dueShardFor } from "../dueIndex";
+import { fail, type Outcome, ok } from "../outcome";
 import type { AgentRef } from "../policy/agents";
 import {
   type AiFeature,
@@ -62,6 +61,7 @@ import {
   readEntity,
   reopenLead,
 } from "./entities";
+import type { WorkspaceEnv as Env } from "./env";
 import {
   type EventsPage,
   eventMigrations,
@@ -757,5 +757,17 @@ export class WorkspaceObject extends DurableObject<Env> {
   /** Up to 1,000 entities' status at once; a read. */
   lookupEntities(kind: EntityKind, ids: string[]): Reply<EntityLookup> {
     return this.read((ctx) => lookupEntities(ctx, kind, ids));
+  }
+
+  // ---- answers already serialized ----------------------------------------------------------
+
+  /**
+   * The hot path's check with its 200 body already JSON, for the fast lane (src/preflight.ts):
+   * carrying the decision back over RPC and serializing it in the Worker was the check's last
+   * cost (docs/benchmarks.md, the hot path). The same decision as `checkCredits`, no SQL.
+   */
+  checkCreditsJson(input: SpendRequest): Reply<string> {
+    const reply = this.checkCredits(input);
+    return reply.ok ? ok(JSON.stringify(reply.value)) : reply;
   }
 }

@@ -1,6 +1,6 @@
 import { Webhook } from "standardwebhooks";
-import type { Env } from "../env";
 import { ATTEMPT_TIMEOUT_MS, type AttemptResult } from "../policy/delivery";
+import type { WorkspaceEnv as Env } from "./env";
 
 /**
  * The deployment's webhook (docs/rules.md, "Events and due work"): `off` without WEBHOOK_URL;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { DUE_SHARDS, shardName, shardOf } from "../../src/cron/dueIndex";
+import { DUE_SHARDS, shardName, shardOf } from "../../src/dueIndex";
 import { freshWorkspace } from "../support/helpers";
 
 /** A due index object of its own, so no other test's workspaces are in it. */

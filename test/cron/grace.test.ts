@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { dueShardFor } from "../../src/cron/dueIndex";
+import { dueShardFor } from "../../src/dueIndex";
 import { GRACE_MS } from "../../src/policy/episode";
 import { eventsIn, storedEvents } from "../support/events";
 import {

@@ -5,7 +5,7 @@ import {
   runInDurableObject,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import { dueShardFor } from "../../src/cron/dueIndex";
+import { dueShardFor } from "../../src/dueIndex";
 import worker from "../../src/index";
 
 /** Runs the Worker's `scheduled` export the way the every-minute trigger does. */

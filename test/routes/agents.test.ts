@@ -246,7 +246,11 @@ describe("AI agents", () => {
       await call("DELETE", `${base(ws)}/ghost`, { role: "admin" }),
     ]) {
       expect(r.status).toBe(404);
-      expect(r.json.error).toEqual({ code: "not_found", message: 'No AI agent with id "ghost".' });
+      expect(r.json.error).toEqual({
+        code: "not_found",
+        message: 'No AI agent with id "ghost".',
+        requestId: r.headers.get("x-request-id"),
+      });
     }
     const none = freshWorkspace();
     expect((await create(none, "a")).status).toBe(404);

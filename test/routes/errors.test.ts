@@ -89,8 +89,14 @@ describe("validation and error shapes", () => {
     const r = await call("GET", `/v1/workspaces/${ws}/usage`);
     expect(r.status).toBe(404);
     expect(r.json).toEqual({
-      error: { code: "not_found", message: expect.stringContaining("no subscription") },
+      error: {
+        code: "not_found",
+        message: expect.stringContaining("no subscription"),
+        // The id the response's header carries (docs/api.md#errors).
+        requestId: r.headers.get("x-request-id"),
+      },
     });
+    expect(r.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("answers an unknown route with 404 in the same shape", async () => {

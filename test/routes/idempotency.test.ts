@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ok } from "../../src/errors";
+import { ok } from "../../src/outcome";
 import type { WorkspaceObject } from "../../src/workspace/object";
 import { advanceTimeTo, call, freezeTime, freshWorkspace } from "../support/helpers";
 

@@ -121,7 +121,11 @@ function expectUnavailable(
 ) {
   expect(r.status).toBe(503);
   expect(r.json).toEqual({
-    error: { code: "unavailable", message: expect.stringContaining("nothing was decided") },
+    error: {
+      code: "unavailable",
+      message: expect.stringContaining("nothing was decided"),
+      requestId: r.headers.get("x-request-id"),
+    },
   });
   expect(r.json.allowed).toBeUndefined();
   expect(r.headers.get("retry-after")).toBe(String(RETRY_AFTER_SECONDS[fault]));

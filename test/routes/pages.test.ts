@@ -205,6 +205,7 @@ describe("a wrong method on a known path", () => {
       error: {
         code: "method_not_allowed",
         message: `DELETE is not allowed on /v1/workspaces/${ws}/usage; it takes GET, HEAD.`,
+        requestId: r.headers.get("x-request-id"),
       },
     });
     const sub = await call("PATCH", `/v1/workspaces/${ws}/subscription`);

@@ -6,9 +6,10 @@ import { setup } from "../support/credits";
 import { freshWorkspace, token } from "../support/helpers";
 
 /**
- * credits/check and credits/consume are answered before the router when plainly valid
- * (src/preflight.ts); everything else is handed to the full app with its body intact. Either
- * way the client gets the app's answer.
+ * The fast lane: credits/check and credits/consume are answered before the router when plainly
+ * valid (src/preflight.ts); everything else is handed to the full app with its body intact.
+ * Either way the client gets the app's answer: the same status, every header (the request id
+ * included: each request sends a `cf-ray`, which both take as its id) and the same body.
  */
 
 const app = createApp();
@@ -27,6 +28,7 @@ async function request(ws: string, action: string, opts: Options = {}) {
     authorization: `Bearer ${await token(ws, "service")}`,
     "content-type": "application/json",
     "content-length": String(new TextEncoder().encode(body).length),
+    "cf-ray": "8e0f6f3b5c1a2d4e-AMS",
     ...opts.headers,
   };
   for (const [k, v] of Object.entries(headers)) if (v === "") delete headers[k];
@@ -40,12 +42,13 @@ async function request(ws: string, action: string, opts: Options = {}) {
 
 const json = async (r: Response) => ({
   status: r.status,
-  type: r.headers.get("content-type"),
+  // Every header, not only the content type: a header only one way sends is a difference.
+  headers: Object.fromEntries(r.headers),
   // biome-ignore lint/suspicious/noExplicitAny: answers of several shapes
   body: (await r.json()) as any,
 });
 
-describe("the preflight's fast path", () => {
+describe("the fast lane", () => {
   it("answers a plainly valid check and consume itself, as the app would", async () => {
     const ws = freshWorkspace("pf");
     await setup(ws);
@@ -61,7 +64,8 @@ describe("the preflight's fast path", () => {
     const b = await json(await viaApp(consume()));
     expect(a.status).toBe(200);
     expect(b.status).toBe(200);
-    expect(a.type).toBe(b.type);
+    expect(a.headers).toEqual(b.headers);
+    expect(a.headers["x-request-id"]).toBe("8e0f6f3b5c1a2d4e-AMS");
     expect(Object.keys(a.body)).toEqual(Object.keys(b.body));
     expect([a.body.used, b.body.used]).toEqual([3, 6]);
   });
@@ -114,6 +118,43 @@ describe("the preflight's fast path", () => {
     }
     const get = await request(ws, "check", { method: "GET" });
     expect(await preflight(get(), env)).toBeInstanceOf(Request);
+  });
+
+  it("answers a fault of the object as the app would: 503, Retry-After, the request id", async () => {
+    const ws = freshWorkspace("pf");
+    await setup(ws);
+    const check = await request(ws, "check");
+    // The object throws as an overloaded one does (src/errors.ts#objectFault), both ways in.
+    const overloaded = Object.assign(new Error("Durable Object is overloaded."), {
+      overloaded: true,
+    });
+    const failing = {
+      ...env,
+      WORKSPACE: {
+        getByName: () => ({
+          checkCredits: () => Promise.reject(overloaded),
+          checkCreditsJson: () => Promise.reject(overloaded),
+        }),
+      },
+    } as unknown as typeof env;
+    const fast = await preflight(check(), failing);
+    expect(fast).toBeInstanceOf(Response);
+    const viaFailingApp = await app.fetch(check(), failing, createExecutionContext());
+    const a = await json(fast as Response);
+    expect(a).toEqual(await json(viaFailingApp));
+    expect(a.status).toBe(503);
+    expect(a.body.error.requestId).toBe("8e0f6f3b5c1a2d4e-AMS");
+  });
+
+  it("sends a fresh UUID as the request id when no cf-ray came, a different one each time", async () => {
+    const ws = freshWorkspace("pf");
+    await setup(ws);
+    const check = await request(ws, "check", { headers: { "cf-ray": "" } });
+    const fast = (await preflight(check(), env)) as Response;
+    const full = await viaApp(check());
+    const ids = [fast.headers.get("x-request-id"), full.headers.get("x-request-id")];
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/);
+    expect(ids[0]).not.toBe(ids[1]);
   });
 });
 

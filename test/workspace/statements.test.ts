@@ -133,6 +133,14 @@ describe("the hot path's SQL per call (warm object, nothing due)", () => {
     expect(cost.rowsWritten).toBe(BUDGET.check.rowsWritten);
   });
 
+  it("check with its answer serialized by the object (the fast lane's): the same cost", async () => {
+    const ws = await warmWorkspace();
+    const cost = await measure(ws, (o) => o.checkCreditsJson(spend));
+    report("checkCreditsJson", cost);
+    expect(cost.statements).toBeLessThanOrEqual(BUDGET.check.statements);
+    expect(cost.rowsWritten).toBe(BUDGET.check.rowsWritten);
+  });
+
   it("consume: a counter and a ledger row", async () => {
     const ws = await warmWorkspace();
     const cost = await measure(ws, async (o) => {

@@ -6,7 +6,7 @@
  */
 import createClient from "openapi-fetch";
 import type { components, paths } from "../../client/openapi";
-import type { ErrorCode } from "../../errors";
+import type { ErrorCode } from "../../outcome";
 import type { AiFeature } from "../../policy/catalogue";
 
 export type Schemas = components["schemas"];

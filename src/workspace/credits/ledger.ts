@@ -1,4 +1,4 @@
-import { ok } from "../../errors";
+import { ok } from "../../outcome";
 import type { AiFeature } from "../../policy/catalogue";
 import { type Instant, iso } from "../../policy/time";
 import type { Store } from "../../storage";

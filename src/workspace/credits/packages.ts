@@ -1,4 +1,4 @@
-import { ok } from "../../errors";
+import { ok } from "../../outcome";
 import { type AiFeature, AVERAGE_CREDIT_COST } from "../../policy/catalogue";
 import {
   decidePackage,

@@ -1,4 +1,4 @@
-import { fail, ok } from "../../errors";
+import { fail, ok } from "../../outcome";
 import type { AiFeature } from "../../policy/catalogue";
 import {
   closable,

@@ -1,15 +1,24 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env";
 import type { Instant } from "../policy/time";
 import { type Migration, migrate, Store } from "../storage";
 
 /**
- * The due index: which workspaces have due work, and from when. Workspace objects report their
+ * The due index, a peer of the workspace: the object reports to it and the cron reads it, and it
+ * imports neither. Which workspaces have due work, and from when. Workspace objects report their
  * next deadline here; the cron asks for the ones due. It is sharded over a fixed number of small
  * SQLite Durable Objects by a stable hash of the workspace id, so no single object sees every
  * report, and it needs no setup beyond `wrangler deploy` (a D1 table would need a database
  * created and its id in wrangler.toml).
  */
+
+/**
+ * The binding the index is reached by: what the workspace object (which reports) and the cron
+ * (which claims) need of the Worker's bindings (src/env.ts extends it).
+ */
+export interface DueIndexEnv {
+  /** The sharded index of workspaces with due work, read by the cron (src/cron/scheduled.ts). */
+  DUE_INDEX: DurableObjectNamespace<DueIndex>;
+}
 
 /** Fixed for the life of a deployment: changing it would strand entries in shards no one reads. */
 export const DUE_SHARDS = 16;
@@ -26,9 +35,11 @@ export function shardOf(workspaceId: string): number {
 
 export const shardName = (shard: number) => `due-${shard}`;
 
-export const dueShard = (env: Env, shard: number) => env.DUE_INDEX.getByName(shardName(shard));
+export const dueShard = (env: DueIndexEnv, shard: number) =>
+  env.DUE_INDEX.getByName(shardName(shard));
 
-export const dueShardFor = (env: Env, workspaceId: string) => dueShard(env, shardOf(workspaceId));
+export const dueShardFor = (env: DueIndexEnv, workspaceId: string) =>
+  dueShard(env, shardOf(workspaceId));
 
 const migrations: Migration[] = [
   {
@@ -40,10 +51,10 @@ const migrations: Migration[] = [
   },
 ];
 
-export class DueIndex extends DurableObject<Env> {
+export class DueIndex extends DurableObject<DueIndexEnv> {
   private readonly store: Store;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  constructor(ctx: DurableObjectState, env: DueIndexEnv) {
     super(ctx, env);
     this.store = new Store(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => migrate(this.store, migrations));
