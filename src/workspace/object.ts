@@ -33,6 +33,7 @@ import {
   consumeCredits,
   consumeQuestion,
   creditsView,
+  dailyCredits,
   getReservation,
   ledgerPage,
   loadCreditCounters,
@@ -44,7 +45,6 @@ import {
   type SpendRequest,
   setFeatureLimit,
 } from "./credits";
-import { dailyCredits } from "./creditsDaily";
 import { cursorMigrations } from "./cursors";
 import { deliverDue, deliveryDeadline } from "./delivery";
 import { DOMAINS } from "./domains";
