@@ -1,6 +1,7 @@
 import type { Outcome } from "../errors";
 import { DAY_MS, type Instant } from "../policy/time";
 import type { Migration, Store } from "../storage";
+import type { Domain } from "./domain";
 
 export const IDEMPOTENCY_RETENTION_MS = DAY_MS;
 /** Expired keys deleted per housekeeping run; a full batch has the alarm come back at once. */
@@ -84,3 +85,10 @@ export function idempotencyPruneDeadline(store: Store): Instant | null {
   );
   return row === undefined ? null : row.created_at + IDEMPOTENCY_RETENTION_MS;
 }
+
+/** Remembered answers as one of the object's domains: their table and their housekeeping. */
+export const idempotencyDomain: Domain = {
+  migrations: idempotencyMigrations,
+  prune: pruneIdempotency,
+  pruneDeadline: idempotencyPruneDeadline,
+};
