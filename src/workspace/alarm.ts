@@ -1,4 +1,4 @@
-import { earliest, HOUR_MS, type Instant, MINUTE_MS } from "../policy/time";
+import { earliest, HOUR_MS, type Instant, iso, MINUTE_MS } from "../policy/time";
 import type { Store } from "../storage";
 
 /** The deadline this workspace last reported to the due index (null: not in the index). */
@@ -31,6 +31,15 @@ export interface AlarmHost {
   workspaceId(): string | undefined;
   /** Tells the due index the workspace's next deadline; throws when it is unreachable. */
   report(workspaceId: string, dueAt: Instant | null): Promise<void>;
+  /** The workspace's frozen test clock (undefined: real time), read afresh on every call. */
+  testClock(): Instant | undefined;
+  /**
+   * Due work's transaction: settles every domain and prunes a batch of history, reloading
+   * memory. Answers the workspace (undefined: no subscription) and whether history is left.
+   */
+  settleAndPrune(now: Instant): { workspaceId: string | undefined; more: boolean };
+  /** What runs after that transaction, outside it: webhook deliveries. */
+  afterDueWork(workspaceId: string): Promise<unknown>;
 }
 
 /**
@@ -49,6 +58,8 @@ export class Alarm {
   private pruneAt: Instant | null = null;
   /** Calls that wrote history since housekeeping was last scheduled or ran. */
   private historyWrites = 0;
+  /** The due-work run in progress: runs are chained so deliveries never overlap. */
+  private running: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly host: AlarmHost) {}
 
@@ -80,12 +91,6 @@ export class Alarm {
     this.historyWrites = 0;
     const at = this.host.pruneDeadline();
     this.pruneAt = at === null ? null : Math.max(at, now + PRUNE_INTERVAL_MS);
-  }
-
-  /** Housekeeping ran: it comes back at once when a batch was full, else with due work. */
-  pruned(now: Instant, more: boolean): void {
-    this.historyWrites = 0;
-    this.pruneAt = more ? now : null;
   }
 
   private indexed(): Instant | null {
@@ -121,25 +126,50 @@ export class Alarm {
     await this.set(earliest(due, this.pruneAt));
   }
 
-  /** Due work starts: whatever brought it, the alarm is set again at its end. */
-  startDueWork(): void {
-    this.alarmAt = undefined;
-    this.dueAt = undefined;
+  /**
+   * Applies everything due now: the same work the alarm, the cron and test clocks trigger. Runs
+   * are chained, one at a time per workspace, so concurrent triggers never send an event twice;
+   * each run settles every domain and prunes expired history in one transaction (reloading
+   * everything the object keeps in memory from storage), then delivers due webhooks (outside
+   * any transaction: checks and spends proceed meanwhile), then reports the next deadline to
+   * the due index and arms the alarm.
+   */
+  runDueWork(): Promise<{ now: string }> {
+    const run = this.running.then(() => this.applyDueWork());
+    this.running = run.catch(() => undefined);
+    return run;
   }
 
-  /**
-   * Due work is done: reports the next deadline to the due index, then arms the alarm (or, the
-   * index unreachable, retries soon). Recomputed from storage: deliveries change the delivery
-   * deadline, and a mutation may have moved a deadline while they (or the report) were in
-   * flight; arm then sees the index behind and fires again at once.
-   */
-  async finishDueWork(frozen: boolean, clock: () => Instant): Promise<void> {
+  private async applyDueWork(): Promise<{ now: string }> {
+    const now = this.clock().now;
+    // Whatever brought this run (the alarm, the cron, a test), the alarm is set again at its end.
+    this.alarmAt = undefined;
     this.dueAt = undefined;
-    const reported = await this.report(frozen ? null : this.computeDueAt(clock()));
+    let done: { workspaceId: string | undefined; more: boolean };
+    try {
+      done = this.host.settleAndPrune(now);
+    } finally {
+      this.dueAt = undefined;
+    }
+    this.historyWrites = 0;
+    this.pruneAt = done.more ? now : null;
+    if (done.workspaceId !== undefined) await this.host.afterDueWork(done.workspaceId);
+    // Recomputed from storage: deliveries change the delivery deadline, and a mutation may have
+    // moved a deadline while they (or the report) were in flight; arm then sees the index
+    // behind and fires again at once.
+    const clock = this.clock();
+    const frozen = clock.frozen;
+    const reported = await this.report(frozen ? null : this.computeDueAt(clock.now));
     this.dueAt = undefined;
-    const after = clock();
+    const after = this.clock().now;
     if (reported) await this.arm(after, frozen);
     else await this.set(earliest(frozen ? null : this.computeDueAt(after), after + INDEX_RETRY_MS));
+    return { now: iso(now) };
+  }
+
+  private clock(): { now: Instant; frozen: boolean } {
+    const test = this.host.testClock();
+    return { now: test ?? Date.now(), frozen: test !== undefined };
   }
 
   /** Tells the due index this workspace's next deadline; false when the index is unreachable. */

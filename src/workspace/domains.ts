@@ -1,9 +1,10 @@
 import { earliest, type Instant } from "../policy/time";
-import type { Store } from "../storage";
+import type { Migration, Store } from "../storage";
 import { agentsDomain } from "./agents";
 import { channelsDomain } from "./channels";
 import type { WorkspaceContext } from "./context";
 import { creditsDomain } from "./credits";
+import { cursorMigrations } from "./cursors";
 import { deliveryDomain } from "./delivery";
 import type { Domain, Site } from "./domain";
 import { entitiesDomain } from "./entities";
@@ -24,6 +25,16 @@ export const DOMAINS: readonly Domain[] = [
   entitiesDomain,
   channelsDomain,
   agentsDomain,
+];
+
+/** Every migration in order: the meta table and the cursor key, then each domain's tables. */
+export const migrations = (): Migration[] => [
+  {
+    name: "meta_v1",
+    statements: ["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"],
+  },
+  ...cursorMigrations,
+  ...DOMAINS.flatMap((domain) => domain.migrations),
 ];
 
 /** Applies every domain's due work at ctx.now; answers the earliest deadline after it. */

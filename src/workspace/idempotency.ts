@@ -1,6 +1,7 @@
-import type { Outcome } from "../errors";
+import { fail, type Outcome } from "../errors";
 import { DAY_MS, type Instant } from "../policy/time";
 import type { Migration, Store } from "../storage";
+import type { CallMeta } from "./context";
 import type { Domain } from "./domain";
 
 export const IDEMPOTENCY_RETENTION_MS = DAY_MS;
@@ -92,3 +93,29 @@ export const idempotencyDomain: Domain = {
   prune: pruneIdempotency,
   pruneDeadline: idempotencyPruneDeadline,
 };
+
+/** A call's earlier answer under its Idempotency-Key; a call without a key is always new. */
+export function priorOf(store: Store, meta: CallMeta, now: Instant): Prior {
+  const { idempotencyKey: key, fingerprint } = meta;
+  if (key === undefined || fingerprint === undefined) return { kind: "new" };
+  return findPrior(store, key, fingerprint, now);
+}
+
+/** Remembers a call's answer under its Idempotency-Key, if it has one. */
+export function rememberCall(
+  store: Store,
+  meta: CallMeta,
+  outcome: Outcome<unknown>,
+  now: Instant,
+): void {
+  const { idempotencyKey: key, fingerprint } = meta;
+  if (key !== undefined && fingerprint !== undefined) {
+    remember(store, key, fingerprint, outcome, now);
+  }
+}
+
+export const idempotencyConflict = () =>
+  fail<never>(
+    "idempotency_conflict",
+    "This Idempotency-Key was used with a different request in the last 24 hours.",
+  );

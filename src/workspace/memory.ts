@@ -27,6 +27,10 @@ export interface MemorySource {
   settle(ctx: WorkspaceContext): Instant | null;
   /** The earliest domain deadline from storage, without settling. */
   deadline(ctx: WorkspaceContext): Instant | null;
+  /** Housekeeping: one bounded batch of every domain's history; true when more is left. */
+  prune(store: Store, now: Instant): boolean;
+  /** The object's storage transaction. */
+  transactionSync<T>(body: () => T): T;
 }
 
 interface Hot {
@@ -142,7 +146,7 @@ export class Memory {
    * due, and the workspace is settled until its next deadline; otherwise checks evaluate
    * storage lazily until a mutation or the alarm (armed for that work) applies it.
    */
-  checkContext(now: Instant, transactionSync: (body: () => void) => void): WorkspaceContext | null {
+  checkContext(now: Instant): WorkspaceContext | null {
     const hot = this.warm();
     if (hot === null) return null;
     if (settledAt(hot, now)) return this.withCounters(hot, now);
@@ -150,7 +154,7 @@ export class Memory {
     const written = this.store.rowsWritten;
     let settled: Settled = null;
     try {
-      transactionSync(() => {
+      this.source.transactionSync(() => {
         settled = this.settle(now);
         if (this.store.rowsWritten !== written) throw new DueWorkPending();
       });
@@ -163,6 +167,23 @@ export class Memory {
     const proven: Hot | null = settled;
     if (proven === null || !settledAt(proven, now)) return this.contextOf(hot, now);
     return this.withCounters(proven, now);
+  }
+
+  /**
+   * Due work's transaction: drops memory, settles every domain and prunes a batch of history,
+   * then keeps the settled state. Answers the workspace (undefined: no subscription) and
+   * whether history is left to prune.
+   */
+  reload(now: Instant): { workspaceId: string | undefined; more: boolean } {
+    this.forget();
+    let more = false;
+    const settled = this.source.transactionSync(() => {
+      const state = this.settle(now);
+      more = this.source.prune(this.store, now);
+      return state;
+    });
+    this.hot = settled;
+    return { workspaceId: settled?.subscription.workspaceId, more };
   }
 
   /** Until when nothing is due, as memory knows it (null: never); unsettled, from storage. */

@@ -8,84 +8,22 @@ import type { ChannelKind } from "../policy/channels";
 import type { SpendDecision } from "../policy/credits";
 import type { EntityKind, LeadOutcome } from "../policy/entities";
 import { moveTestClock } from "../policy/testClock";
-import { earliest, type Instant, iso } from "../policy/time";
-import { type Migration, migrate, Store } from "../storage";
-import {
-  type AgentDecision,
-  type AgentDeletion,
-  type AgentList,
-  activateAgent,
-  createAgent,
-  deactivateAgent,
-  deleteAgent,
-  listAgents,
-} from "./agents";
+import { type Instant, iso } from "../policy/time";
+import { migrate, Store } from "../storage";
+import * as agents from "./agents";
 import { Alarm } from "./alarm";
 import * as channels from "./channels";
 import type { CallMeta, WorkspaceContext } from "./context";
-import {
-  checkCredits,
-  commitReservation,
-  consumeCredits,
-  consumeQuestion,
-  creditsView,
-  dailyCredits,
-  getReservation,
-  ledgerPage,
-  loadCreditCounters,
-  type PackageInput,
-  putPackage,
-  type ReserveRequest,
-  releaseReservation,
-  reserveCredits,
-  type SpendRequest,
-  setFeatureLimit,
-} from "./credits";
-import { cursorMigrations } from "./cursors";
-import {
-  afterDueWork,
-  DOMAINS,
-  domainsDeadline,
-  dueDeadline,
-  pruneDeadline,
-  pruneDomains,
-  type Site,
-  settleDomains,
-} from "./domains";
-import {
-  closeLead,
-  createEntities,
-  createEntity,
-  deleteEntity,
-  type EntityBatch,
-  type EntityChange,
-  type EntityDeletion,
-  type EntityLookup,
-  type EntityView,
-  lookupEntities,
-  readEntity,
-  reopenLead,
-} from "./entities";
+import * as credit from "./credits";
+import * as domains from "./domains";
+import * as entities from "./entities";
 import { type EventsPage, eventsPage, noteWebhookConfigured } from "./events";
-import { findPrior, remember } from "./idempotency";
+import { idempotencyConflict, priorOf, rememberCall } from "./idempotency";
 import { Memory, type Settled } from "./memory";
-import {
-  loadSubscription,
-  type SubscriptionInput,
-  type SubscriptionView,
-  saveSubscription,
-  subscriptionView,
-} from "./subscription";
+import { auditStore, pairedCheck, TEST_CLOCK_KEY } from "./paired";
+import * as subscription from "./subscription";
 import { type UsageView, usageView } from "./usage";
 import { webhookConfigured } from "./webhook";
-
-const coreMigrations: Migration[] = [
-  {
-    name: "meta_v1",
-    statements: ["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"],
-  },
-  ...cursorMigrations,
-];
 
 /** An outcome as the caller sees it: `replayed` marks an answer served from an Idempotency-Key. */
 export type Reply<T> = Outcome<T> & { replayed?: boolean };
@@ -95,18 +33,8 @@ class Rollback {
   constructor(readonly outcome: Outcome<never>) {}
 }
 
-const TEST_CLOCK_KEY = "testClock";
-
 const noSubscription = () =>
   fail<never>("not_found", "This workspace has no subscription yet; PUT its subscription first.");
-
-/**
- * Reads through `exec` as it was when the object started: the paired check's reads are the
- * tests' instrument, not the service's cost, so an SQL counter wrapped around `sql.exec` later
- * (test/workspace/statements.test.ts) measures the service alone. Only `exec` is ever used.
- */
-const uncounted = (sql: SqlStorage): SqlStorage =>
-  ({ exec: sql.exec.bind(sql) }) as Pick<SqlStorage, "exec"> as SqlStorage;
 
 /**
  * One per workspace: the atomic counter and ledger of every limit. Each call reads the clock
@@ -120,23 +48,23 @@ const uncounted = (sql: SqlStorage): SqlStorage =>
  */
 export class WorkspaceObject extends DurableObject<Env> {
   private readonly store: Store;
-  private readonly site: Site;
+  private readonly site: domains.Site;
   private readonly memory: Memory;
   private readonly alarms: Alarm;
   /** Where test clocks are on: storage as the paired check reads it after every mutation. */
   private readonly audit: Store | undefined;
-  /** The due-work run in progress: runs are chained so deliveries never overlap (see runDueWork). */
-  private dueWork: Promise<unknown> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new Store(ctx.storage.sql);
     this.site = { store: this.store, env };
     this.memory = new Memory(this.store, {
-      loadSubscription,
-      loadCounters: loadCreditCounters,
-      settle: settleDomains,
-      deadline: domainsDeadline,
+      loadSubscription: subscription.loadSubscription,
+      loadCounters: credit.loadCreditCounters,
+      settle: domains.settleDomains,
+      deadline: domains.domainsDeadline,
+      prune: domains.pruneDomains,
+      transactionSync: (body) => ctx.storage.transactionSync(body),
     });
     this.alarms = new Alarm({
       store: this.store,
@@ -144,20 +72,21 @@ export class WorkspaceObject extends DurableObject<Env> {
       setAlarm: (at) => ctx.storage.setAlarm(at),
       deleteAlarm: () => ctx.storage.deleteAlarm(),
       settleDeadline: (now) => this.memory.settleWindow(now),
-      dueDeadline: () => dueDeadline(this.site),
-      pruneDeadline: () => pruneDeadline(this.store),
+      dueDeadline: () => domains.dueDeadline(this.site),
+      pruneDeadline: () => domains.pruneDeadline(this.store),
       workspaceId: () => this.memory.workspaceId(),
       report: (workspaceId, at) => dueShardFor(env, workspaceId).report(workspaceId, at),
+      testClock: () => this.testClock(),
+      settleAndPrune: (now) => this.memory.reload(now),
+      afterDueWork: (workspaceId) => domains.afterDueWork(this.site, workspaceId, () => this.now()),
     });
-    this.audit = env.TEST_CLOCKS === "on" ? new Store(uncounted(ctx.storage.sql)) : undefined;
+    this.audit = auditStore(ctx.storage.sql, env);
     ctx.blockConcurrencyWhile(async () => {
-      migrate(this.store, [...coreMigrations, ...DOMAINS.flatMap((d) => d.migrations)]);
+      migrate(this.store, domains.migrations());
       // Decides whether the events recorded from now on are delivered (`pending`) or `disabled`.
       noteWebhookConfigured(this.store, webhookConfigured(env));
     });
   }
-
-  // ---- clock -------------------------------------------------------------------------------
 
   /** Read on every call, never cached: a test may move it in storage to model a missed alarm. */
   private testClock(): Instant | undefined {
@@ -169,7 +98,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.testClock() ?? Date.now();
   }
 
-  // ---- the ways in: read, mutate, and the hot path -----------------------------------------
+  // ---- the ways in: the clock, read, mutate, and the hot path ------------------------------
 
   /** Reads never write: due work is evaluated lazily by the views themselves. */
   private read<T>(view: (ctx: WorkspaceContext) => Outcome<T>): Reply<T> {
@@ -199,27 +128,11 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   /** Replays a known Idempotency-Key (undefined: a new call); a reuse with another body rolls back. */
   private prior<T>(meta: CallMeta, now: Instant): Reply<T> | undefined {
-    const { idempotencyKey: key, fingerprint } = meta;
-    if (key === undefined || fingerprint === undefined) return undefined;
-    const prior = findPrior(this.store, key, fingerprint, now);
-    if (prior.kind === "conflict") {
-      throw new Rollback(
-        fail(
-          "idempotency_conflict",
-          "This Idempotency-Key was used with a different request in the last 24 hours.",
-        ),
-      );
-    }
+    const prior = priorOf(this.store, meta, now);
+    if (prior.kind === "conflict") throw new Rollback(idempotencyConflict());
     return prior.kind === "replay"
       ? { ...(prior.outcome as Outcome<T>), replayed: true }
       : undefined;
-  }
-
-  private remember(meta: CallMeta, outcome: Outcome<unknown>, now: Instant): void {
-    const { idempotencyKey: key, fingerprint } = meta;
-    if (key !== undefined && fingerprint !== undefined) {
-      remember(this.store, key, fingerprint, outcome, now);
-    }
   }
 
   /**
@@ -242,7 +155,7 @@ export class WorkspaceObject extends DurableObject<Env> {
       if (!outcome.ok) throw new Rollback(outcome);
       // The operation may have changed a limit, a pool or the subscription itself.
       const after = this.memory.settle(now);
-      this.remember(meta, outcome, now);
+      rememberCall(this.store, meta, outcome, now);
       settled = { state: after };
       return outcome;
     });
@@ -289,7 +202,7 @@ export class WorkspaceObject extends DurableObject<Env> {
       if (hot.settled) this.alarms.invalidate();
       const outcome = operation(hot.ctx);
       if (!outcome.ok) throw new Rollback(outcome);
-      this.remember(meta, outcome, now);
+      rememberCall(this.store, meta, outcome, now);
       wrote = true;
       return outcome;
     });
@@ -303,60 +216,18 @@ export class WorkspaceObject extends DurableObject<Env> {
     return reply;
   }
 
-  /**
-   * Where test clocks are on (the tests, `npm start`), memory is compared with storage after
-   * every mutation, and any difference throws: a write path that forgets memory fails its test
-   * instead of drifting in production, where this never runs (TEST_CLOCKS off).
-   */
+  /** The paired check (paired.ts), where test clocks are on: memory must equal storage. */
   private pairedCheck(): void {
-    const audit = this.audit;
-    if (audit === undefined) return;
-    // The clock too is read through `audit`, so the check adds nothing to a counted call.
-    const now = audit.getMeta<Instant>(TEST_CLOCK_KEY) ?? Date.now();
-    const domains = this.memory.verify(audit, now);
-    this.alarms.verify(earliest(domains, dueDeadline({ ...this.site, store: audit })));
+    if (this.audit !== undefined) pairedCheck(this.audit, this.memory, this.alarms, this.site);
   }
 
   // ---- due work ----------------------------------------------------------------------------
 
-  /**
-   * Applies everything due now: the same work the alarm, the cron and test clocks trigger. Runs
-   * are chained, one at a time per workspace, so concurrent triggers never send an event twice;
-   * each run settles every domain and prunes expired history in one transaction (reloading
-   * everything it keeps in memory from storage), then delivers due webhooks (outside any
-   * transaction: checks and spends proceed meanwhile), then reports the next deadline to the
-   * due index and arms the alarm.
-   */
-  runDueWork(): Promise<{ now: string }> {
-    const run = this.dueWork.then(() => this.applyDueWork());
-    this.dueWork = run.catch(() => undefined);
-    return run;
-  }
-
-  private async applyDueWork(): Promise<{ now: string }> {
-    const now = this.now();
-    this.alarms.startDueWork();
-    this.memory.forget();
-    let more = false;
-    let settled: Settled;
-    try {
-      settled = this.ctx.storage.transactionSync(() => {
-        const state = this.memory.settle(now);
-        more = pruneDomains(this.store, now);
-        return state;
-      });
-    } catch (error) {
-      this.memory.forget();
-      this.alarms.invalidate();
-      throw error;
-    }
-    this.memory.adopt(settled);
-    this.alarms.pruned(now, more);
-    const workspaceId = settled?.subscription.workspaceId;
-    if (workspaceId !== undefined) await afterDueWork(this.site, workspaceId, () => this.now());
-    await this.alarms.finishDueWork(this.testClock() !== undefined, () => this.now());
+  /** Everything due now (alarm.ts): what the alarm, the cron and test clocks trigger. */
+  async runDueWork(): Promise<{ now: string }> {
+    const done = await this.alarms.runDueWork();
     this.pairedCheck();
-    return { now: iso(now) };
+    return done;
   }
 
   override async alarm(): Promise<void> {
@@ -367,24 +238,22 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   putSubscription(
     workspaceId: string,
-    input: SubscriptionInput,
+    input: subscription.SubscriptionInput,
     meta: CallMeta,
-  ): Promise<Reply<SubscriptionView>> {
+  ): Promise<Reply<subscription.SubscriptionView>> {
     return this.mutate(meta, (now) => {
-      const subscription = saveSubscription(this.store, workspaceId, input, now);
-      return ok(subscriptionView(subscription));
+      const saved = subscription.saveSubscription(this.store, workspaceId, input, now);
+      return ok(subscription.subscriptionView(saved));
     });
   }
 
-  getSubscription(): Reply<SubscriptionView> {
-    return this.read((ctx) => ok(subscriptionView(ctx.subscription, ctx.limits)));
+  getSubscription(): Reply<subscription.SubscriptionView> {
+    return this.read((ctx) => ok(subscription.subscriptionView(ctx.subscription, ctx.limits)));
   }
 
   usage(): Reply<UsageView> {
     return this.read((ctx) => ok(usageView(ctx)));
   }
-
-  // ---- test clock --------------------------------------------------------------------------
 
   /** Freezes the workspace clock (first call) or moves it forward, then runs due work. */
   async setTestClock(at: Instant): Promise<Reply<{ now: string; frozen: true }>> {
@@ -397,24 +266,24 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- agents ------------------------------------------------------------------------------
 
-  createAgent(input: AgentRef, meta: CallMeta): Promise<Reply<AgentDecision>> {
-    return this.mutateWorkspace(meta, (ctx) => createAgent(ctx, input));
+  createAgent(input: AgentRef, meta: CallMeta): Promise<Reply<agents.AgentDecision>> {
+    return this.mutateWorkspace(meta, (ctx) => agents.createAgent(ctx, input));
   }
 
-  activateAgent(id: string, meta: CallMeta): Promise<Reply<AgentDecision>> {
-    return this.mutateWorkspace(meta, (ctx) => activateAgent(ctx, id));
+  activateAgent(id: string, meta: CallMeta): Promise<Reply<agents.AgentDecision>> {
+    return this.mutateWorkspace(meta, (ctx) => agents.activateAgent(ctx, id));
   }
 
-  deactivateAgent(id: string, meta: CallMeta): Promise<Reply<AgentDecision>> {
-    return this.mutateWorkspace(meta, (ctx) => deactivateAgent(ctx, id));
+  deactivateAgent(id: string, meta: CallMeta): Promise<Reply<agents.AgentDecision>> {
+    return this.mutateWorkspace(meta, (ctx) => agents.deactivateAgent(ctx, id));
   }
 
-  deleteAgent(id: string, meta: CallMeta): Promise<Reply<AgentDeletion>> {
-    return this.mutateWorkspace(meta, (ctx) => deleteAgent(ctx, id));
+  deleteAgent(id: string, meta: CallMeta): Promise<Reply<agents.AgentDeletion>> {
+    return this.mutateWorkspace(meta, (ctx) => agents.deleteAgent(ctx, id));
   }
 
-  listAgents(): Reply<AgentList> {
-    return this.read((ctx) => ok(listAgents(ctx)));
+  listAgents(): Reply<agents.AgentList> {
+    return this.read((ctx) => ok(agents.listAgents(ctx)));
   }
 
   // ---- channels ----------------------------------------------------------------------------
@@ -458,59 +327,57 @@ export class WorkspaceObject extends DurableObject<Env> {
   // ---- credits -----------------------------------------------------------------------------
 
   credits() {
-    return this.read((ctx) => ok(creditsView(ctx)));
+    return this.read((ctx) => ok(credit.creditsView(ctx)));
   }
 
   /** The billing page's chart: the period's ledger summed by day and feature. */
   creditsDaily() {
-    return this.read((ctx) => ok(dailyCredits(ctx)));
+    return this.read((ctx) => ok(credit.dailyCredits(ctx)));
   }
 
   creditLedger(after: string | undefined, limit: number) {
-    return this.readAsync((ctx) => ledgerPage(ctx, after, limit));
+    return this.readAsync((ctx) => credit.ledgerPage(ctx, after, limit));
   }
 
   /**
    * The preflight: a read, so it never writes storage. Settled, it decides from the counters in
    * memory and reads nothing; after a deadline passed it evaluates storage lazily instead.
    */
-  checkCredits(input: SpendRequest): Reply<SpendDecision> {
-    const ctx = this.memory.checkContext(this.now(), (body) =>
-      this.ctx.storage.transactionSync(body),
-    );
-    return ctx === null ? noSubscription() : ok(checkCredits(ctx, input));
+  checkCredits(input: credit.SpendRequest): Reply<SpendDecision> {
+    const ctx = this.memory.checkContext(this.now());
+    return ctx === null ? noSubscription() : ok(credit.checkCredits(ctx, input));
   }
 
-  consumeCredits(input: SpendRequest, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => ok(consumeCredits(ctx, input, meta)));
+  consumeCredits(input: credit.SpendRequest, meta: CallMeta) {
+    return this.mutateHot(meta, (ctx) => ok(credit.consumeCredits(ctx, input, meta)));
   }
 
-  reserveCredits(input: ReserveRequest, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => ok(reserveCredits(ctx, input, meta)));
+  reserveCredits(input: credit.ReserveRequest, meta: CallMeta) {
+    return this.mutateHot(meta, (ctx) => ok(credit.reserveCredits(ctx, input, meta)));
   }
 
   getReservation(id: string) {
-    return this.read((ctx) => getReservation(ctx, id));
+    return this.read((ctx) => credit.getReservation(ctx, id));
   }
 
   commitReservation(id: string, credits: number, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => commitReservation(ctx, id, credits, meta));
+    return this.mutateHot(meta, (ctx) => credit.commitReservation(ctx, id, credits, meta));
   }
 
   releaseReservation(id: string, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => releaseReservation(ctx, id, meta));
+    return this.mutateHot(meta, (ctx) => credit.releaseReservation(ctx, id, meta));
   }
 
   setFeatureLimit(feature: AiFeature, limit: number | null, meta: CallMeta) {
-    return this.mutateWorkspace(meta, (ctx) => setFeatureLimit(ctx, feature, limit));
+    return this.mutateWorkspace(meta, (ctx) => credit.setFeatureLimit(ctx, feature, limit));
   }
 
-  putCreditPackage(input: PackageInput, meta: CallMeta) {
-    return this.mutateWorkspace(meta, (ctx) => putPackage(ctx, input));
+  putCreditPackage(input: credit.PackageInput, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => credit.putPackage(ctx, input));
   }
 
   consumeCopilotQuestion(meta: CallMeta) {
-    return this.mutateWorkspace(meta, (ctx) => ok(consumeQuestion(ctx, meta)));
+    return this.mutateWorkspace(meta, (ctx) => ok(credit.consumeQuestion(ctx, meta)));
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -523,33 +390,49 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- entities ----------------------------------------------------------------------------
 
-  createEntity(kind: EntityKind, id: string, meta: CallMeta): Promise<Reply<EntityChange>> {
-    return this.mutateWorkspace(meta, (ctx) => createEntity(ctx, kind, id));
+  createEntity(
+    kind: EntityKind,
+    id: string,
+    meta: CallMeta,
+  ): Promise<Reply<entities.EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => entities.createEntity(ctx, kind, id));
   }
 
-  closeLead(id: string, outcome: LeadOutcome, meta: CallMeta): Promise<Reply<EntityChange>> {
-    return this.mutateWorkspace(meta, (ctx) => closeLead(ctx, id, outcome));
+  closeLead(
+    id: string,
+    outcome: LeadOutcome,
+    meta: CallMeta,
+  ): Promise<Reply<entities.EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => entities.closeLead(ctx, id, outcome));
   }
 
-  reopenLead(id: string, meta: CallMeta): Promise<Reply<EntityChange>> {
-    return this.mutateWorkspace(meta, (ctx) => reopenLead(ctx, id));
+  reopenLead(id: string, meta: CallMeta): Promise<Reply<entities.EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => entities.reopenLead(ctx, id));
   }
 
-  deleteEntity(kind: EntityKind, id: string, meta: CallMeta): Promise<Reply<EntityDeletion>> {
-    return this.mutateWorkspace(meta, (ctx) => deleteEntity(ctx, kind, id));
+  deleteEntity(
+    kind: EntityKind,
+    id: string,
+    meta: CallMeta,
+  ): Promise<Reply<entities.EntityDeletion>> {
+    return this.mutateWorkspace(meta, (ctx) => entities.deleteEntity(ctx, kind, id));
   }
 
-  getEntity(kind: EntityKind, id: string): Reply<EntityView> {
-    return this.read((ctx) => readEntity(ctx, kind, id));
+  getEntity(kind: EntityKind, id: string): Reply<entities.EntityView> {
+    return this.read((ctx) => entities.readEntity(ctx, kind, id));
   }
 
   /** Up to 1,000 creates in order, in one transaction (a repeated or known id counts once). */
-  createEntities(kind: EntityKind, ids: string[], meta: CallMeta): Promise<Reply<EntityBatch>> {
-    return this.mutateWorkspace(meta, (ctx) => createEntities(ctx, kind, ids));
+  createEntities(
+    kind: EntityKind,
+    ids: string[],
+    meta: CallMeta,
+  ): Promise<Reply<entities.EntityBatch>> {
+    return this.mutateWorkspace(meta, (ctx) => entities.createEntities(ctx, kind, ids));
   }
 
   /** Up to 1,000 entities' status at once; a read. */
-  lookupEntities(kind: EntityKind, ids: string[]): Reply<EntityLookup> {
-    return this.read((ctx) => lookupEntities(ctx, kind, ids));
+  lookupEntities(kind: EntityKind, ids: string[]): Reply<entities.EntityLookup> {
+    return this.read((ctx) => entities.lookupEntities(ctx, kind, ids));
   }
 }
