@@ -13,8 +13,8 @@ export interface WorkspaceContext {
   /**
    * The credit counters the object keeps in memory, passed only while they are exact at `now`
    * (nothing due: no renewal, lapsed hold or expired package before the object's next
-   * deadline). With them a decision reads no storage, and every counter write keeps them equal
-   * to storage. Without them, credits read storage.
+   * deadline). With them a decision reads no storage, and every counter write (memory.ts) keeps
+   * them equal to storage. Without them, credits read storage.
    */
   counters?: CreditCounters;
 }
@@ -28,21 +28,24 @@ export interface PackageRow {
   updated_at: number;
 }
 
-/** The credit figures of one period, as stored, kept in memory by the object between calls. */
+/**
+ * The credit figures of one period, as stored, kept in memory by the object between calls.
+ * Read-only here: only memory.ts's writers change them, together with their rows.
+ */
 export interface CreditCounters {
   period: Period;
   /** Packages active when loaded, soonest expiry first (the object reloads when one expires). */
-  packages: PackageRow[];
+  readonly packages: readonly PackageRow[];
   /** Credits used this period per feature (credit_usage). */
-  used: Map<string, number>;
-  /** Open holds per feature (credit_holds). */
-  held: Map<string, number>;
+  readonly used: ReadonlyMap<string, number>;
+  /** Open holds per feature (credit_holds), as the clock sees them (no lapsed hold). */
+  readonly held: ReadonlyMap<string, number>;
   /** Admin caps per feature (credit_feature_limits). */
-  featureLimits: Map<string, number>;
+  readonly featureLimits: ReadonlyMap<string, number>;
   /** The threshold percents already announced this period (credit_thresholds). */
-  announced: Set<number>;
+  readonly announced: ReadonlySet<number>;
   /** The earliest expiry of a hold opened since loading: the object's deadline moves to it. */
-  holdExpiry: Instant | null;
+  readonly holdExpiry: Instant | null;
 }
 
 export type { Role };

@@ -1,8 +1,9 @@
 import { afterAttempt, type Delivery, isDue } from "../policy/delivery";
 import type { Instant } from "../policy/time";
 import type { Store } from "../storage";
+import type { Domain } from "./domain";
 import { deliveryOf, type EventRow, eventBody } from "./events";
-import { sendWebhook, type WebhookConfig } from "./webhook";
+import { sendWebhook, type WebhookConfig, webhookConfig, webhookConfigured } from "./webhook";
 
 /**
  * Webhook deliveries of one workspace: strictly in event order (only the oldest pending event is
@@ -90,3 +91,14 @@ export async function deliverDue(
   }
   return run;
 }
+
+/**
+ * Webhook deliveries as one of the object's domains: due when the oldest pending event's next
+ * attempt is, run after due work's transaction (a receiver is never awaited inside one).
+ */
+export const deliveryDomain: Domain = {
+  migrations: [],
+  dueDeadline: (site) => deliveryDeadline(site.store, webhookConfigured(site.env)),
+  afterDueWork: (site, workspaceId, clock) =>
+    deliverDue(site.store, webhookConfig(site.env), workspaceId, clock),
+};

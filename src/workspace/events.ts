@@ -5,6 +5,7 @@ import type { PolicyEvent } from "../policy/events";
 import { type Instant, iso, isoOrNull } from "../policy/time";
 import type { Migration, Store } from "../storage";
 import { nextCursor, readCursor } from "./cursors";
+import type { Domain } from "./domain";
 
 export const eventMigrations: Migration[] = [
   {
@@ -177,3 +178,17 @@ export function retentionDeadline(store: Store): Instant | null {
   );
   return row === undefined ? null : row.recorded_at + EVENT_RETENTION_MS;
 }
+
+/**
+ * Events as one of the object's domains: their table, and their retention, which is due work
+ * of its own (the alarm comes when the oldest event leaves the window). A batch that leaves
+ * more answers false: the next oldest event is then already due, so the alarm comes at once.
+ */
+export const eventsDomain: Domain = {
+  migrations: eventMigrations,
+  dueDeadline: (site) => retentionDeadline(site.store),
+  prune(store, now) {
+    pruneEvents(store, now);
+    return false;
+  },
+};

@@ -1,6 +1,8 @@
-import type { Outcome } from "../outcome";
+import { fail, type Outcome } from "../outcome";
 import { DAY_MS, type Instant } from "../policy/time";
 import type { Migration, Store } from "../storage";
+import type { CallMeta } from "./context";
+import type { Domain } from "./domain";
 
 export const IDEMPOTENCY_RETENTION_MS = DAY_MS;
 /** Expired keys deleted per housekeeping run; a full batch has the alarm come back at once. */
@@ -84,3 +86,36 @@ export function idempotencyPruneDeadline(store: Store): Instant | null {
   );
   return row === undefined ? null : row.created_at + IDEMPOTENCY_RETENTION_MS;
 }
+
+/** Remembered answers as one of the object's domains: their table and their housekeeping. */
+export const idempotencyDomain: Domain = {
+  migrations: idempotencyMigrations,
+  prune: pruneIdempotency,
+  pruneDeadline: idempotencyPruneDeadline,
+};
+
+/** A call's earlier answer under its Idempotency-Key; a call without a key is always new. */
+export function priorOf(store: Store, meta: CallMeta, now: Instant): Prior {
+  const { idempotencyKey: key, fingerprint } = meta;
+  if (key === undefined || fingerprint === undefined) return { kind: "new" };
+  return findPrior(store, key, fingerprint, now);
+}
+
+/** Remembers a call's answer under its Idempotency-Key, if it has one. */
+export function rememberCall(
+  store: Store,
+  meta: CallMeta,
+  outcome: Outcome<unknown>,
+  now: Instant,
+): void {
+  const { idempotencyKey: key, fingerprint } = meta;
+  if (key !== undefined && fingerprint !== undefined) {
+    remember(store, key, fingerprint, outcome, now);
+  }
+}
+
+export const idempotencyConflict = () =>
+  fail<never>(
+    "idempotency_conflict",
+    "This Idempotency-Key was used with a different request in the last 24 hours.",
+  );

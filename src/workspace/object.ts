@@ -2,100 +2,28 @@ import { DurableObject } from "cloudflare:workers";
 import { dueShardFor } from "../dueIndex";
 import { fail, type Outcome, ok } from "../outcome";
 import type { AgentRef } from "../policy/agents";
-import {
-  type AiFeature,
-  type EffectiveLimits,
-  effectiveLimits,
-  type Subscription,
-} from "../policy/catalogue";
+import type { AiFeature } from "../policy/catalogue";
 import type { ChannelKind } from "../policy/channels";
 import type { SpendDecision } from "../policy/credits";
 import type { EntityKind, LeadOutcome } from "../policy/entities";
 import { moveTestClock } from "../policy/testClock";
-import { earliest, HOUR_MS, type Instant, iso, MINUTE_MS } from "../policy/time";
-import { type Migration, migrate, Store } from "../storage";
-import {
-  type AgentDecision,
-  type AgentDeletion,
-  type AgentList,
-  activateAgent,
-  createAgent,
-  deactivateAgent,
-  deleteAgent,
-  listAgents,
-} from "./agents";
+import { type Instant, iso } from "../policy/time";
+import { migrate, Store } from "../storage";
+import * as agents from "./agents";
+import { Alarm } from "./alarm";
 import * as channels from "./channels";
-import type { CallMeta, CreditCounters, WorkspaceContext } from "./context";
-import {
-  checkCredits,
-  commitReservation,
-  consumeCredits,
-  consumeQuestion,
-  creditsView,
-  getReservation,
-  ledgerPage,
-  loadCreditCounters,
-  type PackageInput,
-  putPackage,
-  type ReserveRequest,
-  releaseReservation,
-  reserveCredits,
-  type SpendRequest,
-  setFeatureLimit,
-} from "./credits";
-import { dailyCredits } from "./creditsDaily";
-import { cursorMigrations } from "./cursors";
-import { deliverDue, deliveryDeadline } from "./delivery";
-import { DOMAINS } from "./domains";
-import {
-  closeLead,
-  createEntities,
-  createEntity,
-  deleteEntity,
-  type EntityBatch,
-  type EntityChange,
-  type EntityDeletion,
-  type EntityLookup,
-  type EntityView,
-  lookupEntities,
-  readEntity,
-  reopenLead,
-} from "./entities";
+import type { CallMeta, WorkspaceContext } from "./context";
+import * as credit from "./credits";
+import * as domains from "./domains";
+import * as entities from "./entities";
 import type { WorkspaceEnv as Env } from "./env";
-import {
-  type EventsPage,
-  eventMigrations,
-  eventsPage,
-  noteWebhookConfigured,
-  pruneEvents,
-  retentionDeadline,
-} from "./events";
-import {
-  findPrior,
-  idempotencyMigrations,
-  idempotencyPruneDeadline,
-  pruneIdempotency,
-  remember,
-} from "./idempotency";
-import {
-  loadSubscription,
-  type SubscriptionInput,
-  type SubscriptionView,
-  saveSubscription,
-  subscriptionView,
-} from "./subscription";
+import { type EventsPage, eventsPage, noteWebhookConfigured } from "./events";
+import { idempotencyConflict, priorOf, rememberCall } from "./idempotency";
+import { Memory, type Settled } from "./memory";
+import { auditStore, pairedCheck, TEST_CLOCK_KEY } from "./paired";
+import * as subscription from "./subscription";
 import { type UsageView, usageView } from "./usage";
-import { webhookConfig, webhookConfigured } from "./webhook";
-
-const coreMigrations: Migration[] = [
-  {
-    name: "meta_v1",
-    statements: ["CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"],
-  },
-  ...eventMigrations,
-  ...idempotencyMigrations,
-  ...cursorMigrations,
-];
+import { webhookConfigured } from "./webhook";
 
 /** An outcome as the caller sees it: `replayed` marks an answer served from an Idempotency-Key. */
 export type Reply<T> = Outcome<T> & { replayed?: boolean };
@@ -105,52 +33,8 @@ class Rollback {
   constructor(readonly outcome: Outcome<never>) {}
 }
 
-/** Undoes a dry run of due work that found something to do. */
-class DueWorkPending {}
-
-const TEST_CLOCK_KEY = "testClock";
-/** The deadline this workspace last reported to the due index (null: not in the index). */
-const INDEXED_KEY = "dueIndexedAt";
-/** After a failed report to the due index, the alarm tries again this soon. */
-const INDEX_RETRY_MS = MINUTE_MS;
-/**
- * Housekeeping gets an alarm of its own once this many calls wrote history since it last ran;
- * short of that, it waits for the next alarm of any kind (at the latest the period's end), so a
- * quiet workspace is never woken for it. It then runs at most hourly, unless a batch was full.
- */
-const PRUNE_AFTER_WRITES = 1_000;
-const PRUNE_INTERVAL_MS = HOUR_MS;
-
 const noSubscription = () =>
   fail<never>("not_found", "This workspace has no subscription yet; PUT its subscription first.");
-
-/**
- * What the object keeps in memory between calls. It is the only writer of its storage and runs
- * one call at a time, so all of this stays equal to storage as long as every write that changes
- * it updates it (the credit counters) or drops it (everything else), and a rolled-back
- * transaction drops it all.
- */
-interface Hot {
-  subscription: Subscription;
-  limits: EffectiveLimits;
-  /**
-   * Known only after this instance settled the workspace: the earliest domain deadline then.
-   * Before it, settling would change nothing, so calls skip it and decide from `counters`.
-   */
-  settledUntil?: Instant;
-  /** Loaded on first use while settled; every counter write of a hot call updates them. */
-  counters?: CreditCounters;
-  /** A dry run found due work: checks read storage until a mutation or the alarm applies it. */
-  duePending?: true;
-}
-
-/** Nothing due at `now`: no renewal, lapsed hold, expired package or grace end since settling. */
-const isSettled = (hot: Hot, now: Instant): boolean =>
-  hot.settledUntil !== undefined &&
-  now < hot.settledUntil &&
-  (hot.counters === undefined ||
-    (now >= hot.counters.period.start &&
-      (hot.counters.holdExpiry === null || now < hot.counters.holdExpiry)));
 
 /**
  * One per workspace: the atomic counter and ledger of every limit. Each call reads the clock
@@ -158,37 +42,51 @@ const isSettled = (hot: Hot, now: Instant): boolean =>
  * writing a balance), then arms the single alarm that serves every deadline.
  *
  * The preflight (check, consume, reserve, commit, release) decides from what the object keeps
- * in memory and settles only after a deadline passed; history is pruned by the alarm. A check
- * reads nothing and a consume writes a counter and a ledger row (test/workspace/statements).
+ * in memory (memory.ts) and settles only after a deadline passed; the alarm (alarm.ts) prunes
+ * history. A check reads nothing and a consume writes a counter and a ledger row
+ * (test/workspace/statements).
  */
 export class WorkspaceObject extends DurableObject<Env> {
   private readonly store: Store;
-  /** The due-work run in progress: runs are chained so deliveries never overlap (see runDueWork). */
-  private dueWork: Promise<unknown> = Promise.resolve();
-  /** undefined: not loaded; null: no subscription. */
-  private hot: Hot | null | undefined;
-  /** The alarm as this instance last set it (undefined: unknown, ask storage). */
-  private alarmAt: Instant | null | undefined;
-  /** INDEXED_KEY as stored (undefined: not read yet). */
-  private indexedAt: Instant | null | undefined;
-  /** The workspace's next due work (dueAt without the test-clock rule; undefined: recompute). */
-  private dueAt: Instant | null | undefined;
-  /** When housekeeping has its own alarm (null: none; it runs with the next due work). */
-  private pruneAt: Instant | null = null;
-  /** Calls that wrote history since housekeeping was last scheduled or ran. */
-  private historyWrites = 0;
+  private readonly site: domains.Site;
+  private readonly memory: Memory;
+  private readonly alarms: Alarm;
+  /** Where test clocks are on: storage as the paired check reads it after every mutation. */
+  private readonly audit: Store | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new Store(ctx.storage.sql);
+    this.site = { store: this.store, env };
+    this.memory = new Memory(this.store, {
+      loadSubscription: subscription.loadSubscription,
+      loadCounters: credit.loadCreditCounters,
+      settle: domains.settleDomains,
+      deadline: domains.domainsDeadline,
+      prune: domains.pruneDomains,
+      transactionSync: (body) => ctx.storage.transactionSync(body),
+    });
+    this.alarms = new Alarm({
+      store: this.store,
+      // Looked up at each call, never bound: a test may wrap the storage's methods.
+      setAlarm: (at) => ctx.storage.setAlarm(at),
+      deleteAlarm: () => ctx.storage.deleteAlarm(),
+      settleDeadline: (now) => this.memory.settleWindow(now),
+      dueDeadline: () => domains.dueDeadline(this.site),
+      pruneDeadline: () => domains.pruneDeadline(this.store),
+      workspaceId: () => this.memory.workspaceId(),
+      report: (workspaceId, at) => dueShardFor(env, workspaceId).report(workspaceId, at),
+      testClock: () => this.testClock(),
+      settleAndPrune: (now) => this.memory.reload(now),
+      afterDueWork: (workspaceId) => domains.afterDueWork(this.site, workspaceId, () => this.now()),
+    });
+    this.audit = auditStore(ctx.storage.sql, env);
     ctx.blockConcurrencyWhile(async () => {
-      migrate(this.store, [...coreMigrations, ...DOMAINS.flatMap((d) => d.migrations)]);
+      migrate(this.store, domains.migrations());
       // Decides whether the events recorded from now on are delivered (`pending`) or `disabled`.
       noteWebhookConfigured(this.store, webhookConfigured(env));
     });
   }
-
-  // ---- clock -------------------------------------------------------------------------------
 
   /** Read on every call, never cached: a test may move it in storage to model a missed alarm. */
   private testClock(): Instant | undefined {
@@ -200,94 +98,20 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.testClock() ?? Date.now();
   }
 
-  // ---- what the object keeps in memory -----------------------------------------------------
-
-  /** The subscription and limits, loaded once; whether the workspace is settled is unknown. */
-  private warm(): Hot | null {
-    if (this.hot === undefined) {
-      const subscription = loadSubscription(this.store);
-      this.hot =
-        subscription === undefined ? null : { subscription, limits: effectiveLimits(subscription) };
-    }
-    return this.hot;
-  }
-
-  /** Drops everything derived from storage: after a rollback, or writes that may change it. */
-  private forget(): void {
-    this.hot = undefined;
-    this.dueAt = undefined;
-  }
-
-  private contextOf(hot: Hot, now: Instant): WorkspaceContext {
-    return { store: this.store, subscription: hot.subscription, limits: hot.limits, now };
-  }
-
-  /**
-   * Whether a check may decide from memory. A freshly started object does not know whether
-   * due work is pending, and a check never writes: it settles in a transaction that it rolls
-   * back if anything was written. Nothing written means nothing was due, and the workspace is
-   * settled until its next deadline; otherwise checks evaluate storage lazily until a
-   * mutation or the alarm (armed for that work) applies it.
-   */
-  private settledForCheck(hot: Hot, now: Instant): boolean {
-    if (isSettled(hot, now)) return true;
-    if (hot.settledUntil !== undefined || hot.duePending) return false;
-    const written = this.store.rowsWritten;
-    let settled: Hot | null = null;
-    try {
-      this.ctx.storage.transactionSync(() => {
-        settled = this.settleAll(now);
-        if (this.store.rowsWritten !== written) throw new DueWorkPending();
-      });
-    } catch (error) {
-      if (!(error instanceof DueWorkPending)) throw error;
-      hot.duePending = true;
-      return false;
-    }
-    this.hot = settled;
-    return settled !== null && isSettled(settled, now);
-  }
-
-  /** The context of a hot call: settled at `now`, with the credit counters in memory. */
-  private hotContext(hot: Hot, now: Instant): WorkspaceContext {
-    const ctx = this.contextOf(hot, now);
-    hot.counters ??= loadCreditCounters(ctx);
-    return { ...ctx, counters: hot.counters };
-  }
-
-  /**
-   * Applies every domain's due work at `now` and answers the settled state with its next
-   * deadline. Storage only (no counters): the caller stores the answer once its transaction
-   * commits.
-   */
-  private settleAll(now: Instant): Hot | null {
-    const subscription = loadSubscription(this.store);
-    if (subscription === undefined) return null;
-    const hot: Hot = { subscription, limits: effectiveLimits(subscription) };
-    const ctx = this.contextOf(hot, now);
-    for (const domain of DOMAINS) domain.settle(ctx);
-    hot.settledUntil = this.settleDeadline(ctx) ?? Number.POSITIVE_INFINITY;
-    return hot;
-  }
-
-  private settleDeadline(ctx: WorkspaceContext): Instant | null {
-    return earliest(...DOMAINS.map((domain) => domain.nextDeadline(ctx)));
-  }
-
-  // ---- the ways in: read, mutate, and the hot path -----------------------------------------
+  // ---- the ways in: the clock, read, mutate, and the hot path ------------------------------
 
   /** Reads never write: due work is evaluated lazily by the views themselves. */
   private read<T>(view: (ctx: WorkspaceContext) => Outcome<T>): Reply<T> {
-    const hot = this.warm();
-    return hot === null ? noSubscription() : view(this.contextOf(hot, this.now()));
+    const ctx = this.memory.context(this.now());
+    return ctx === null ? noSubscription() : view(ctx);
   }
 
   /** A read that awaits (a feed signing its cursors): the same, asynchronously. */
   private async readAsync<T>(
     view: (ctx: WorkspaceContext) => Promise<Outcome<T>>,
   ): Promise<Reply<T>> {
-    const hot = this.warm();
-    return hot === null ? noSubscription() : view(this.contextOf(hot, this.now()));
+    const ctx = this.memory.context(this.now());
+    return ctx === null ? noSubscription() : view(ctx);
   }
 
   /** Runs `body` in one transaction; a throw (a Rollback or a bug) drops every cache. */
@@ -295,7 +119,8 @@ export class WorkspaceObject extends DurableObject<Env> {
     try {
       return this.ctx.storage.transactionSync(body);
     } catch (error) {
-      this.forget();
+      this.memory.forget();
+      this.alarms.invalidate();
       if (error instanceof Rollback) return error.outcome;
       throw error;
     }
@@ -303,27 +128,11 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   /** Replays a known Idempotency-Key (undefined: a new call); a reuse with another body rolls back. */
   private prior<T>(meta: CallMeta, now: Instant): Reply<T> | undefined {
-    const { idempotencyKey: key, fingerprint } = meta;
-    if (key === undefined || fingerprint === undefined) return undefined;
-    const prior = findPrior(this.store, key, fingerprint, now);
-    if (prior.kind === "conflict") {
-      throw new Rollback(
-        fail(
-          "idempotency_conflict",
-          "This Idempotency-Key was used with a different request in the last 24 hours.",
-        ),
-      );
-    }
+    const prior = priorOf(this.store, meta, now);
+    if (prior.kind === "conflict") throw new Rollback(idempotencyConflict());
     return prior.kind === "replay"
       ? { ...(prior.outcome as Outcome<T>), replayed: true }
       : undefined;
-  }
-
-  private remember(meta: CallMeta, outcome: Outcome<unknown>, now: Instant): void {
-    const { idempotencyKey: key, fingerprint } = meta;
-    if (key !== undefined && fingerprint !== undefined) {
-      remember(this.store, key, fingerprint, outcome, now);
-    }
   }
 
   /**
@@ -337,26 +146,26 @@ export class WorkspaceObject extends DurableObject<Env> {
   ): Promise<Reply<T>> {
     const test = this.testClock();
     const now = test ?? Date.now();
-    let settled: Hot | null | undefined;
+    let settled: { state: Settled } | undefined;
     const reply = this.transaction((): Reply<T> => {
       const replay = this.prior<T>(meta, now);
       if (replay !== undefined) return replay;
-      const hot = this.warm();
-      if (hot === null || !isSettled(hot, now)) this.settleAll(now);
+      if (!this.memory.isSettled(now)) this.memory.settle(now);
       const outcome = operation(now);
       if (!outcome.ok) throw new Rollback(outcome);
       // The operation may have changed a limit, a pool or the subscription itself.
-      const after = this.settleAll(now);
-      this.remember(meta, outcome, now);
-      settled = after;
+      const after = this.memory.settle(now);
+      rememberCall(this.store, meta, outcome, now);
+      settled = { state: after };
       return outcome;
     });
     if (settled !== undefined) {
-      this.hot = settled;
-      this.dueAt = undefined;
-      this.wroteHistory(now);
+      this.memory.adopt(settled.state);
+      this.alarms.invalidate();
+      this.alarms.wroteHistory(now);
     }
-    await this.armAlarm(now, test !== undefined);
+    await this.alarms.arm(now, test !== undefined);
+    this.pairedCheck();
     return reply;
   }
 
@@ -366,8 +175,8 @@ export class WorkspaceObject extends DurableObject<Env> {
     operation: (ctx: WorkspaceContext) => Outcome<T>,
   ): Promise<Reply<T>> {
     return this.mutate(meta, (now) => {
-      const hot = this.warm();
-      return hot === null ? noSubscription() : operation(this.contextOf(hot, now));
+      const ctx = this.memory.context(now);
+      return ctx === null ? noSubscription() : operation(ctx);
     });
   }
 
@@ -385,182 +194,40 @@ export class WorkspaceObject extends DurableObject<Env> {
     const now = test ?? Date.now();
     const events = this.store.eventsRecorded;
     let wrote = false;
-    let next: Hot | undefined;
     const reply = this.transaction((): Reply<T> => {
       const replay = this.prior<T>(meta, now);
       if (replay !== undefined) return replay;
-      let hot = this.warm();
+      const hot = this.memory.hotContext(now);
       if (hot === null) throw new Rollback(noSubscription());
-      if (!isSettled(hot, now)) {
-        const settled = this.settleAll(now);
-        if (settled === null) throw new Rollback(noSubscription());
-        hot = settled;
-        this.dueAt = undefined;
-      }
-      const outcome = operation(this.hotContext(hot, now));
+      if (hot.settled) this.alarms.invalidate();
+      const outcome = operation(hot.ctx);
       if (!outcome.ok) throw new Rollback(outcome);
-      this.remember(meta, outcome, now);
+      rememberCall(this.store, meta, outcome, now);
       wrote = true;
-      next = hot;
       return outcome;
     });
-    if (!wrote || next === undefined) return reply;
-    this.hot = next;
-    const holdExpiry = next.counters?.holdExpiry ?? null;
-    if (this.store.eventsRecorded !== events) this.dueAt = undefined;
-    else if (this.dueAt !== undefined) this.dueAt = earliest(this.dueAt, holdExpiry);
-    this.wroteHistory(now);
-    await this.armAlarm(now, test !== undefined);
+    if (!wrote) return reply;
+    // A new event may move the delivery and retention deadlines; a hold moves only its own.
+    if (this.store.eventsRecorded !== events) this.alarms.invalidate();
+    else this.alarms.noteDeadline(this.memory.holdExpiry());
+    this.alarms.wroteHistory(now);
+    await this.alarms.arm(now, test !== undefined);
+    this.pairedCheck();
     return reply;
   }
 
-  // ---- deadlines ---------------------------------------------------------------------------
-
-  /**
-   * When this workspace next has due work: its domains' deadlines, its next webhook delivery and
-   * its oldest event's end of retention. Null on a frozen test clock, which only moves by PUT
-   * test-clock (that call runs the due work itself), so such a workspace is neither alarmed nor
-   * in the due index.
-   */
-  private computeDueAt(now: Instant): Instant | null {
-    if (this.dueAt === undefined) {
-      const hot = this.warm();
-      let settle: Instant | null = null;
-      if (hot !== null) {
-        settle =
-          hot.settledUntil !== undefined
-            ? earliest(hot.settledUntil, hot.counters?.holdExpiry)
-            : this.settleDeadline(this.contextOf(hot, now));
-      }
-      this.dueAt = earliest(
-        settle === Number.POSITIVE_INFINITY ? null : settle,
-        deliveryDeadline(this.store, webhookConfigured(this.env)),
-        retentionDeadline(this.store),
-      );
-    }
-    return this.dueAt;
+  /** The paired check (paired.ts), where test clocks are on: memory must equal storage. */
+  private pairedCheck(): void {
+    if (this.audit !== undefined) pairedCheck(this.audit, this.memory, this.alarms, this.site);
   }
 
-  /** When the oldest kept history passes its retention, but not sooner than the interval. */
-  private pruneDeadline(now: Instant): Instant | null {
-    const at = earliest(
-      idempotencyPruneDeadline(this.store),
-      ...DOMAINS.map((domain) => domain.pruneDeadline?.(this.store)),
-    );
-    return at === null ? null : Math.max(at, now + PRUNE_INTERVAL_MS);
-  }
+  // ---- due work ----------------------------------------------------------------------------
 
-  /** After a call that wrote history: every PRUNE_AFTER_WRITES, housekeeping gets its alarm. */
-  private wroteHistory(now: Instant): void {
-    if (++this.historyWrites < PRUNE_AFTER_WRITES || this.pruneAt !== null) return;
-    this.historyWrites = 0;
-    this.pruneAt = this.pruneDeadline(now);
-  }
-
-  private indexed(): Instant | null {
-    if (this.indexedAt === undefined) {
-      this.indexedAt = this.store.getMeta<Instant | null>(INDEXED_KEY) ?? null;
-    }
-    return this.indexedAt;
-  }
-
-  /** Sets the alarm when it moved; the time last set is kept, so no call awaits getAlarm(). */
-  private async setAlarm(at: Instant | null): Promise<void> {
-    if (this.alarmAt !== undefined && this.alarmAt === at) return;
-    // Recorded before awaiting: storage applies alarm changes in call order, like this field.
-    this.alarmAt = at;
-    if (at === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(at);
-  }
-
-  /**
-   * After a mutation: one alarm serves every deadline and housekeeping. When the deadline moved
-   * earlier than the one in the due index, the alarm fires now instead and the due work reports
-   * it to the index: a check or spend never waits for another object. (A later deadline needs
-   * no report: the cron would only visit early, and that visit corrects the index.)
-   */
-  private async armAlarm(now: Instant, frozen: boolean): Promise<void> {
-    if (frozen) return this.setAlarm(null);
-    const dueAt = this.computeDueAt(now);
-    const indexed = this.indexed();
-    const indexBehind = dueAt !== null && (indexed === null || dueAt < indexed);
-    // An alarm already set to fire by now serves a report that is due now.
-    if (indexBehind && this.alarmAt != null && this.alarmAt <= now) return;
-    const due = indexBehind ? Math.min(dueAt, now) : dueAt;
-    await this.setAlarm(earliest(due, this.pruneAt));
-  }
-
-  /** Tells the due index this workspace's next deadline; false when the index is unreachable. */
-  private async reportDueAt(dueAt: Instant | null): Promise<boolean> {
-    const workspaceId = this.warm()?.subscription.workspaceId;
-    if (workspaceId === undefined) return true;
-    try {
-      await dueShardFor(this.env, workspaceId).report(workspaceId, dueAt);
-    } catch (error) {
-      console.error(`due index report failed for workspace ${workspaceId}`, error);
-      return false;
-    }
-    this.store.setMeta(INDEXED_KEY, dueAt);
-    this.indexedAt = dueAt;
-    return true;
-  }
-
-  /**
-   * Applies everything due now: the same work the alarm, the cron and test clocks trigger. Runs
-   * are chained, one at a time per workspace, so concurrent triggers never send an event twice;
-   * each run settles every domain and prunes expired history in one transaction (reloading
-   * everything it keeps in memory from storage), then delivers due webhooks (outside any
-   * transaction: checks and spends proceed meanwhile), then reports the next deadline to the
-   * due index and arms the alarm.
-   */
-  runDueWork(): Promise<{ now: string }> {
-    const run = this.dueWork.then(() => this.applyDueWork());
-    this.dueWork = run.catch(() => undefined);
-    return run;
-  }
-
-  private async applyDueWork(): Promise<{ now: string }> {
-    const now = this.now();
-    // Whatever brought this run (the alarm, the cron, a test), the alarm is set again at its end.
-    this.alarmAt = undefined;
-    this.forget();
-    let morePrune = false;
-    let settled: Hot | null;
-    try {
-      settled = this.ctx.storage.transactionSync(() => {
-        const hot = this.settleAll(now);
-        pruneEvents(this.store, now);
-        morePrune = pruneIdempotency(this.store, now);
-        for (const domain of DOMAINS) {
-          morePrune = (domain.prune?.(this.store, now) ?? false) || morePrune;
-        }
-        return hot;
-      });
-    } catch (error) {
-      this.forget();
-      throw error;
-    }
-    this.hot = settled;
-    this.historyWrites = 0;
-    this.pruneAt = morePrune ? now : null;
-    const workspaceId = settled?.subscription.workspaceId;
-    if (workspaceId !== undefined) {
-      await deliverDue(this.store, webhookConfig(this.env), workspaceId, () => this.now());
-    }
-    // Recomputed from storage: deliveries change the delivery deadline, and a mutation may have
-    // moved a deadline while they (or the report) were in flight; armAlarm then sees the
-    // index behind and fires again at once.
-    this.dueAt = undefined;
-    const frozen = this.testClock() !== undefined;
-    const reported = await this.reportDueAt(frozen ? null : this.computeDueAt(this.now()));
-    this.dueAt = undefined;
-    const after = this.now();
-    if (reported) await this.armAlarm(after, frozen);
-    else
-      await this.setAlarm(
-        earliest(frozen ? null : this.computeDueAt(after), after + INDEX_RETRY_MS),
-      );
-    return { now: iso(now) };
+  /** Everything due now (alarm.ts): what the alarm, the cron and test clocks trigger. */
+  async runDueWork(): Promise<{ now: string }> {
+    const done = await this.alarms.runDueWork();
+    this.pairedCheck();
+    return done;
   }
 
   override async alarm(): Promise<void> {
@@ -571,24 +238,22 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   putSubscription(
     workspaceId: string,
-    input: SubscriptionInput,
+    input: subscription.SubscriptionInput,
     meta: CallMeta,
-  ): Promise<Reply<SubscriptionView>> {
+  ): Promise<Reply<subscription.SubscriptionView>> {
     return this.mutate(meta, (now) => {
-      const subscription = saveSubscription(this.store, workspaceId, input, now);
-      return ok(subscriptionView(subscription));
+      const saved = subscription.saveSubscription(this.store, workspaceId, input, now);
+      return ok(subscription.subscriptionView(saved));
     });
   }
 
-  getSubscription(): Reply<SubscriptionView> {
-    return this.read((ctx) => ok(subscriptionView(ctx.subscription, ctx.limits)));
+  getSubscription(): Reply<subscription.SubscriptionView> {
+    return this.read((ctx) => ok(subscription.subscriptionView(ctx.subscription, ctx.limits)));
   }
 
   usage(): Reply<UsageView> {
     return this.read((ctx) => ok(usageView(ctx)));
   }
-
-  // ---- test clock --------------------------------------------------------------------------
 
   /** Freezes the workspace clock (first call) or moves it forward, then runs due work. */
   async setTestClock(at: Instant): Promise<Reply<{ now: string; frozen: true }>> {
@@ -601,24 +266,24 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- agents ------------------------------------------------------------------------------
 
-  createAgent(input: AgentRef, meta: CallMeta): Promise<Reply<AgentDecision>> {
-    return this.mutateWorkspace(meta, (ctx) => createAgent(ctx, input));
+  createAgent(input: AgentRef, meta: CallMeta): Promise<Reply<agents.AgentDecision>> {
+    return this.mutateWorkspace(meta, (ctx) => agents.createAgent(ctx, input));
   }
 
-  activateAgent(id: string, meta: CallMeta): Promise<Reply<AgentDecision>> {
-    return this.mutateWorkspace(meta, (ctx) => activateAgent(ctx, id));
+  activateAgent(id: string, meta: CallMeta): Promise<Reply<agents.AgentDecision>> {
+    return this.mutateWorkspace(meta, (ctx) => agents.activateAgent(ctx, id));
   }
 
-  deactivateAgent(id: string, meta: CallMeta): Promise<Reply<AgentDecision>> {
-    return this.mutateWorkspace(meta, (ctx) => deactivateAgent(ctx, id));
+  deactivateAgent(id: string, meta: CallMeta): Promise<Reply<agents.AgentDecision>> {
+    return this.mutateWorkspace(meta, (ctx) => agents.deactivateAgent(ctx, id));
   }
 
-  deleteAgent(id: string, meta: CallMeta): Promise<Reply<AgentDeletion>> {
-    return this.mutateWorkspace(meta, (ctx) => deleteAgent(ctx, id));
+  deleteAgent(id: string, meta: CallMeta): Promise<Reply<agents.AgentDeletion>> {
+    return this.mutateWorkspace(meta, (ctx) => agents.deleteAgent(ctx, id));
   }
 
-  listAgents(): Reply<AgentList> {
-    return this.read((ctx) => ok(listAgents(ctx)));
+  listAgents(): Reply<agents.AgentList> {
+    return this.read((ctx) => ok(agents.listAgents(ctx)));
   }
 
   // ---- channels ----------------------------------------------------------------------------
@@ -662,61 +327,57 @@ export class WorkspaceObject extends DurableObject<Env> {
   // ---- credits -----------------------------------------------------------------------------
 
   credits() {
-    return this.read((ctx) => ok(creditsView(ctx)));
+    return this.read((ctx) => ok(credit.creditsView(ctx)));
   }
 
   /** The billing page's chart: the period's ledger summed by day and feature. */
   creditsDaily() {
-    return this.read((ctx) => ok(dailyCredits(ctx)));
+    return this.read((ctx) => ok(credit.dailyCredits(ctx)));
   }
 
   creditLedger(after: string | undefined, limit: number) {
-    return this.readAsync((ctx) => ledgerPage(ctx, after, limit));
+    return this.readAsync((ctx) => credit.ledgerPage(ctx, after, limit));
   }
 
   /**
    * The preflight: a read, so it never writes storage. Settled, it decides from the counters in
    * memory and reads nothing; after a deadline passed it evaluates storage lazily instead.
    */
-  checkCredits(input: SpendRequest): Reply<SpendDecision> {
-    const hot = this.warm();
-    if (hot === null) return noSubscription();
-    const now = this.now();
-    if (!this.settledForCheck(hot, now)) return ok(checkCredits(this.contextOf(hot, now), input));
-    const settled = this.hot ?? hot;
-    return ok(checkCredits(this.hotContext(settled, now), input));
+  checkCredits(input: credit.SpendRequest): Reply<SpendDecision> {
+    const ctx = this.memory.checkContext(this.now());
+    return ctx === null ? noSubscription() : ok(credit.checkCredits(ctx, input));
   }
 
-  consumeCredits(input: SpendRequest, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => ok(consumeCredits(ctx, input, meta)));
+  consumeCredits(input: credit.SpendRequest, meta: CallMeta) {
+    return this.mutateHot(meta, (ctx) => ok(credit.consumeCredits(ctx, input, meta)));
   }
 
-  reserveCredits(input: ReserveRequest, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => ok(reserveCredits(ctx, input, meta)));
+  reserveCredits(input: credit.ReserveRequest, meta: CallMeta) {
+    return this.mutateHot(meta, (ctx) => ok(credit.reserveCredits(ctx, input, meta)));
   }
 
   getReservation(id: string) {
-    return this.read((ctx) => getReservation(ctx, id));
+    return this.read((ctx) => credit.getReservation(ctx, id));
   }
 
   commitReservation(id: string, credits: number, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => commitReservation(ctx, id, credits, meta));
+    return this.mutateHot(meta, (ctx) => credit.commitReservation(ctx, id, credits, meta));
   }
 
   releaseReservation(id: string, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => releaseReservation(ctx, id, meta));
+    return this.mutateHot(meta, (ctx) => credit.releaseReservation(ctx, id, meta));
   }
 
   setFeatureLimit(feature: AiFeature, limit: number | null, meta: CallMeta) {
-    return this.mutateWorkspace(meta, (ctx) => setFeatureLimit(ctx, feature, limit));
+    return this.mutateWorkspace(meta, (ctx) => credit.setFeatureLimit(ctx, feature, limit));
   }
 
-  putCreditPackage(input: PackageInput, meta: CallMeta) {
-    return this.mutateWorkspace(meta, (ctx) => putPackage(ctx, input));
+  putCreditPackage(input: credit.PackageInput, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => credit.putPackage(ctx, input));
   }
 
   consumeCopilotQuestion(meta: CallMeta) {
-    return this.mutateWorkspace(meta, (ctx) => ok(consumeQuestion(ctx, meta)));
+    return this.mutateWorkspace(meta, (ctx) => ok(credit.consumeQuestion(ctx, meta)));
   }
 
   // ---- events ------------------------------------------------------------------------------
@@ -729,34 +390,50 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- entities ----------------------------------------------------------------------------
 
-  createEntity(kind: EntityKind, id: string, meta: CallMeta): Promise<Reply<EntityChange>> {
-    return this.mutateWorkspace(meta, (ctx) => createEntity(ctx, kind, id));
+  createEntity(
+    kind: EntityKind,
+    id: string,
+    meta: CallMeta,
+  ): Promise<Reply<entities.EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => entities.createEntity(ctx, kind, id));
   }
 
-  closeLead(id: string, outcome: LeadOutcome, meta: CallMeta): Promise<Reply<EntityChange>> {
-    return this.mutateWorkspace(meta, (ctx) => closeLead(ctx, id, outcome));
+  closeLead(
+    id: string,
+    outcome: LeadOutcome,
+    meta: CallMeta,
+  ): Promise<Reply<entities.EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => entities.closeLead(ctx, id, outcome));
   }
 
-  reopenLead(id: string, meta: CallMeta): Promise<Reply<EntityChange>> {
-    return this.mutateWorkspace(meta, (ctx) => reopenLead(ctx, id));
+  reopenLead(id: string, meta: CallMeta): Promise<Reply<entities.EntityChange>> {
+    return this.mutateWorkspace(meta, (ctx) => entities.reopenLead(ctx, id));
   }
 
-  deleteEntity(kind: EntityKind, id: string, meta: CallMeta): Promise<Reply<EntityDeletion>> {
-    return this.mutateWorkspace(meta, (ctx) => deleteEntity(ctx, kind, id));
+  deleteEntity(
+    kind: EntityKind,
+    id: string,
+    meta: CallMeta,
+  ): Promise<Reply<entities.EntityDeletion>> {
+    return this.mutateWorkspace(meta, (ctx) => entities.deleteEntity(ctx, kind, id));
   }
 
-  getEntity(kind: EntityKind, id: string): Reply<EntityView> {
-    return this.read((ctx) => readEntity(ctx, kind, id));
+  getEntity(kind: EntityKind, id: string): Reply<entities.EntityView> {
+    return this.read((ctx) => entities.readEntity(ctx, kind, id));
   }
 
   /** Up to 1,000 creates in order, in one transaction (a repeated or known id counts once). */
-  createEntities(kind: EntityKind, ids: string[], meta: CallMeta): Promise<Reply<EntityBatch>> {
-    return this.mutateWorkspace(meta, (ctx) => createEntities(ctx, kind, ids));
+  createEntities(
+    kind: EntityKind,
+    ids: string[],
+    meta: CallMeta,
+  ): Promise<Reply<entities.EntityBatch>> {
+    return this.mutateWorkspace(meta, (ctx) => entities.createEntities(ctx, kind, ids));
   }
 
   /** Up to 1,000 entities' status at once; a read. */
-  lookupEntities(kind: EntityKind, ids: string[]): Reply<EntityLookup> {
-    return this.read((ctx) => lookupEntities(ctx, kind, ids));
+  lookupEntities(kind: EntityKind, ids: string[]): Reply<entities.EntityLookup> {
+    return this.read((ctx) => entities.lookupEntities(ctx, kind, ids));
   }
 
   // ---- answers already serialized ----------------------------------------------------------
@@ -766,7 +443,7 @@ export class WorkspaceObject extends DurableObject<Env> {
    * carrying the decision back over RPC and serializing it in the Worker was the check's last
    * cost (docs/benchmarks.md, the hot path). The same decision as `checkCredits`, no SQL.
    */
-  checkCreditsJson(input: SpendRequest): Reply<string> {
+  checkCreditsJson(input: credit.SpendRequest): Reply<string> {
     const reply = this.checkCredits(input);
     return reply.ok ? ok(JSON.stringify(reply.value)) : reply;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DailyCredits } from "../../src/schemas/creditsDaily";
-import { DAILY_CREDITS_SQL } from "../../src/workspace/creditsDaily";
+import { DAILY_CREDITS_SQL } from "../../src/workspace/credits/daily";
 import { commit, consume, credits, inObject, release, reserve, rows } from "../support/credits";
 import { api, call, freshWorkspace, setClock, subscribe, token } from "../support/helpers";
 import type { DailyCreditsDay } from "../support/schemas";

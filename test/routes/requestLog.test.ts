@@ -2,8 +2,8 @@ import { createExecutionContext, env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import type { RequestLine } from "../../src/requestLog";
-import { setup } from "../credits-helpers";
-import { freshWorkspace, token } from "../helpers";
+import { setup } from "../support/credits";
+import { freshWorkspace, token } from "../support/helpers";
 
 /**
  * One JSON line per request (src/requestLog.ts), from both ways a request is answered: the

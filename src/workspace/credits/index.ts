@@ -8,6 +8,7 @@ import { expireReservations } from "./reservations";
 import { creditsPruneDeadline, pruneCredits } from "./retention";
 import { creditMigrations } from "./schema";
 
+export { type DailyCredits, dailyCredits } from "./daily";
 export { ledgerPage } from "./ledger";
 export { type PackageInput, putPackage, setFeatureLimit } from "./packages";
 export { currentPeriod, ledgerFrom } from "./period";

@@ -10,7 +10,8 @@ import {
 } from "../../policy/credits";
 import { iso } from "../../policy/time";
 import type { CallMeta, WorkspaceContext } from "../context";
-import { addHeld, addUsed, applyThresholds } from "./counters";
+import { addUsed, openHold } from "../memory";
+import { applyThresholds } from "./counters";
 import { appendLedger } from "./ledger";
 import { type CreditState, loadCreditState } from "./state";
 
@@ -94,11 +95,7 @@ export function reserveCredits(
     ctx.now,
     expiresAt,
   );
-  addHeld(ctx, req.feature, req.credits);
-  const c = ctx.counters;
-  if (c !== undefined && (c.holdExpiry === null || expiresAt < c.holdExpiry)) {
-    c.holdExpiry = expiresAt;
-  }
+  openHold(ctx, req.feature, req.credits, expiresAt);
   appendLedger(ctx.store, {
     at: ctx.now,
     kind: "hold",

@@ -65,7 +65,8 @@ export const announcedThresholds = (store: Store, periodStart: Instant): Set<num
       .map((r) => r.percent),
   );
 
-export const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
+export const total = (m: ReadonlyMap<string, number>): number =>
+  [...m.values()].reduce((a, b) => a + b, 0);
 
 /**
  * The counters at ctx.now, for the object to keep in memory: exactly what a view reads at the
@@ -91,7 +92,7 @@ export function loadCreditCounters(ctx: WorkspaceContext): CreditCounters {
 /** Everything a credit decision or view needs, from counters only. */
 export interface CreditState {
   period: Period;
-  packages: PackageRow[];
+  packages: readonly PackageRow[];
   addOnCredits: number;
   pool: Pool;
   features: Record<AiFeature, FeatureUse>;

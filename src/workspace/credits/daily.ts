@@ -1,7 +1,8 @@
-import { AI_FEATURES, type AiFeature } from "../policy/catalogue";
-import { DAY_MS, iso } from "../policy/time";
-import type { WorkspaceContext } from "./context";
-import { currentPeriod, ledgerFrom, loadCreditState } from "./credits";
+import { AI_FEATURES, type AiFeature } from "../../policy/catalogue";
+import { DAY_MS, iso } from "../../policy/time";
+import type { WorkspaceContext } from "../context";
+import { currentPeriod, ledgerFrom } from "./period";
+import { loadCreditState } from "./state";
 
 /**
  * Credits charged per day and feature in the period: consumes (`debit`) and the actual cost of

@@ -1,0 +1,200 @@
+import { earliest, HOUR_MS, type Instant, iso, MINUTE_MS } from "../policy/time";
+import type { Store } from "../storage";
+
+/** The deadline this workspace last reported to the due index (null: not in the index). */
+const INDEXED_KEY = "dueIndexedAt";
+/** After a failed report to the due index, the alarm tries again this soon. */
+const INDEX_RETRY_MS = MINUTE_MS;
+/**
+ * Housekeeping gets an alarm of its own once this many calls wrote history since it last ran;
+ * short of that, it waits for the next alarm of any kind (at the latest the period's end), so a
+ * quiet workspace is never woken for it. It then runs at most hourly, unless a batch was full.
+ */
+const PRUNE_AFTER_WRITES = 1_000;
+const PRUNE_INTERVAL_MS = HOUR_MS;
+
+/**
+ * What the scheduler needs from the object, and nothing more (the shape of `SchedulerHost` in
+ * cloudflare/agents): its alarm, its storage for the index mark, the deadlines it combines and
+ * the due index it reports to.
+ */
+export interface AlarmHost {
+  store: Store;
+  setAlarm(at: Instant): Promise<void>;
+  deleteAlarm(): Promise<void>;
+  /** Until when no settle is due (memory's window, else the domains' deadline); null: never. */
+  settleDeadline(now: Instant): Instant | null;
+  /** Work due that changes no answer: deliveries, event retention (null: none). */
+  dueDeadline(): Instant | null;
+  /** When the oldest kept history passes its retention (null: none). */
+  pruneDeadline(): Instant | null;
+  workspaceId(): string | undefined;
+  /** Tells the due index the workspace's next deadline; throws when it is unreachable. */
+  report(workspaceId: string, dueAt: Instant | null): Promise<void>;
+  /** The workspace's frozen test clock (undefined: real time), read afresh on every call. */
+  testClock(): Instant | undefined;
+  /**
+   * Due work's transaction: settles every domain and prunes a batch of history, reloading
+   * memory. Answers the workspace (undefined: no subscription) and whether history is left.
+   */
+  settleAndPrune(now: Instant): { workspaceId: string | undefined; more: boolean };
+  /** What runs after that transaction, outside it: webhook deliveries. */
+  afterDueWork(workspaceId: string): Promise<unknown>;
+}
+
+/**
+ * The object's one alarm: when the workspace next has due work, the alarm set for it, the
+ * deadline the due index holds, and when housekeeping runs. Everything is kept in memory so no
+ * call awaits getAlarm() or reads the index mark twice.
+ */
+export class Alarm {
+  /** The alarm as this instance last set it (undefined: unknown, ask storage). */
+  private alarmAt: Instant | null | undefined;
+  /** INDEXED_KEY as stored (undefined: not read yet). */
+  private indexedAt: Instant | null | undefined;
+  /** The workspace's next due work (without the test-clock rule; undefined: recompute). */
+  private dueAt: Instant | null | undefined;
+  /** When housekeeping has its own alarm (null: none; it runs with the next due work). */
+  private pruneAt: Instant | null = null;
+  /** Calls that wrote history since housekeeping was last scheduled or ran. */
+  private historyWrites = 0;
+  /** The due-work run in progress: runs are chained so deliveries never overlap. */
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly host: AlarmHost) {}
+
+  /** A deadline may have moved in a way only storage knows: recompute at the next use. */
+  invalidate(): void {
+    this.dueAt = undefined;
+  }
+
+  /** A hold opened: its expiry is a deadline, and no other moved (no event was recorded). */
+  noteDeadline(at: Instant | null): void {
+    if (this.dueAt !== undefined) this.dueAt = earliest(this.dueAt, at);
+  }
+
+  /**
+   * When this workspace next has due work: its domains' deadlines, its next webhook delivery and
+   * its oldest event's end of retention. Null on a frozen test clock is the caller's rule (see
+   * arm): such a workspace only moves by PUT test-clock, which runs the due work itself.
+   */
+  private computeDueAt(now: Instant): Instant | null {
+    if (this.dueAt === undefined) {
+      this.dueAt = earliest(this.host.settleDeadline(now), this.host.dueDeadline());
+    }
+    return this.dueAt;
+  }
+
+  /** After a call that wrote history: every PRUNE_AFTER_WRITES, housekeeping gets its alarm. */
+  wroteHistory(now: Instant): void {
+    if (++this.historyWrites < PRUNE_AFTER_WRITES || this.pruneAt !== null) return;
+    this.historyWrites = 0;
+    const at = this.host.pruneDeadline();
+    this.pruneAt = at === null ? null : Math.max(at, now + PRUNE_INTERVAL_MS);
+  }
+
+  private indexed(): Instant | null {
+    if (this.indexedAt === undefined) {
+      this.indexedAt = this.host.store.getMeta<Instant | null>(INDEXED_KEY) ?? null;
+    }
+    return this.indexedAt;
+  }
+
+  /** Sets the alarm when it moved; the time last set is kept, so no call awaits getAlarm(). */
+  private async set(at: Instant | null): Promise<void> {
+    if (this.alarmAt !== undefined && this.alarmAt === at) return;
+    // Recorded before awaiting: storage applies alarm changes in call order, like this field.
+    this.alarmAt = at;
+    if (at === null) await this.host.deleteAlarm();
+    else await this.host.setAlarm(at);
+  }
+
+  /**
+   * After a mutation: one alarm serves every deadline and housekeeping. When the deadline moved
+   * earlier than the one in the due index, the alarm fires now instead and the due work reports
+   * it to the index: a check or spend never waits for another object. (A later deadline needs
+   * no report: the cron would only visit early, and that visit corrects the index.)
+   */
+  async arm(now: Instant, frozen: boolean): Promise<void> {
+    if (frozen) return this.set(null);
+    const dueAt = this.computeDueAt(now);
+    const indexed = this.indexed();
+    const indexBehind = dueAt !== null && (indexed === null || dueAt < indexed);
+    // An alarm already set to fire by now serves a report that is due now.
+    if (indexBehind && this.alarmAt != null && this.alarmAt <= now) return;
+    const due = indexBehind ? Math.min(dueAt, now) : dueAt;
+    await this.set(earliest(due, this.pruneAt));
+  }
+
+  /**
+   * Applies everything due now: the same work the alarm, the cron and test clocks trigger. Runs
+   * are chained, one at a time per workspace, so concurrent triggers never send an event twice;
+   * each run settles every domain and prunes expired history in one transaction (reloading
+   * everything the object keeps in memory from storage), then delivers due webhooks (outside
+   * any transaction: checks and spends proceed meanwhile), then reports the next deadline to
+   * the due index and arms the alarm.
+   */
+  runDueWork(): Promise<{ now: string }> {
+    const run = this.running.then(() => this.applyDueWork());
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyDueWork(): Promise<{ now: string }> {
+    const now = this.clock().now;
+    // Whatever brought this run (the alarm, the cron, a test), the alarm is set again at its end.
+    this.alarmAt = undefined;
+    this.dueAt = undefined;
+    let done: { workspaceId: string | undefined; more: boolean };
+    try {
+      done = this.host.settleAndPrune(now);
+    } finally {
+      this.dueAt = undefined;
+    }
+    this.historyWrites = 0;
+    this.pruneAt = done.more ? now : null;
+    if (done.workspaceId !== undefined) await this.host.afterDueWork(done.workspaceId);
+    // Recomputed from storage: deliveries change the delivery deadline, and a mutation may have
+    // moved a deadline while they (or the report) were in flight; arm then sees the index
+    // behind and fires again at once.
+    const clock = this.clock();
+    const frozen = clock.frozen;
+    const reported = await this.report(frozen ? null : this.computeDueAt(clock.now));
+    this.dueAt = undefined;
+    const after = this.clock().now;
+    if (reported) await this.arm(after, frozen);
+    else await this.set(earliest(frozen ? null : this.computeDueAt(after), after + INDEX_RETRY_MS));
+    return { now: iso(now) };
+  }
+
+  private clock(): { now: Instant; frozen: boolean } {
+    const test = this.host.testClock();
+    return { now: test ?? Date.now(), frozen: test !== undefined };
+  }
+
+  /** Tells the due index this workspace's next deadline; false when the index is unreachable. */
+  private async report(dueAt: Instant | null): Promise<boolean> {
+    const workspaceId = this.host.workspaceId();
+    if (workspaceId === undefined) return true;
+    try {
+      await this.host.report(workspaceId, dueAt);
+    } catch (error) {
+      console.error(`due index report failed for workspace ${workspaceId}`, error);
+      return false;
+    }
+    this.host.store.setMeta(INDEXED_KEY, dueAt);
+    this.indexedAt = dueAt;
+    return true;
+  }
+
+  /**
+   * The paired check (tests only): the deadline kept in memory is never later than the one
+   * storage gives now (earlier is only cautious: the alarm comes, and finds nothing to do).
+   */
+  verify(stored: Instant | null): void {
+    const kept = this.dueAt;
+    if (kept === undefined) return;
+    if (kept === null ? stored === null : stored === null || kept <= stored) return;
+    throw new Error(`alarm deadline differs from storage: memory ${kept}, storage ${stored}`);
+  }
+}
