@@ -54,7 +54,9 @@ export function appWorker(name, scriptPath, { secret, testClocks = "off" }) {
       WORKSPACE: { className: "WorkspaceObject", useSQLite: true },
       DUE_INDEX: { className: "DueIndex", useSQLite: true },
     },
-    bindings: { AUTH_SECRET: secret, TEST_CLOCKS: testClocks },
+    // Request logs off: a workerd on this machine writes each line to a pipe, which is not what
+    // Workers Logs costs in production (docs/benchmarks.md says so beside the table).
+    bindings: { AUTH_SECRET: secret, TEST_CLOCKS: testClocks, LOG_REQUESTS: "off" },
     unsafeDirectSockets: directSocket,
   };
 }
