@@ -41,7 +41,7 @@ const noSubscription = () =>
  * once, runs pure policy inside one synchronous transaction (no await between reading and
  * writing a balance), then arms the single alarm that serves every deadline.
  *
- * The preflight (check, consume, reserve, commit, release) decides from what the object keeps
+ * The hot path (check, consume, reserve, commit, release) decides from what the object keeps
  * in memory (memory.ts) and settles only after a deadline passed; the alarm (alarm.ts) prunes
  * history. A check reads nothing and a consume writes a counter and a ledger row
  * (test/workspace/statements).
@@ -340,12 +340,22 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /**
-   * The preflight: a read, so it never writes storage. Settled, it decides from the counters in
-   * memory and reads nothing; after a deadline passed it evaluates storage lazily instead.
+   * The hot path's check: a read, so it never writes storage. Settled, it decides from the
+   * counters in memory and reads nothing; after a deadline passed it evaluates storage lazily.
    */
   checkCredits(input: credit.SpendRequest): Reply<SpendDecision> {
     const ctx = this.memory.checkContext(this.now());
     return ctx === null ? noSubscription() : ok(credit.checkCredits(ctx, input));
+  }
+
+  /**
+   * The same check with its 200 body already JSON, for the fast lane (src/preflight.ts):
+   * carrying the decision back over RPC and serializing it in the Worker was the check's last
+   * cost (docs/benchmarks.md, the hot path).
+   */
+  checkCreditsJson(input: credit.SpendRequest): Reply<string> {
+    const reply = this.checkCredits(input);
+    return reply.ok ? ok(JSON.stringify(reply.value)) : reply;
   }
 
   consumeCredits(input: credit.SpendRequest, meta: CallMeta) {
@@ -434,17 +444,5 @@ export class WorkspaceObject extends DurableObject<Env> {
   /** Up to 1,000 entities' status at once; a read. */
   lookupEntities(kind: EntityKind, ids: string[]): Reply<entities.EntityLookup> {
     return this.read((ctx) => entities.lookupEntities(ctx, kind, ids));
-  }
-
-  // ---- answers already serialized ----------------------------------------------------------
-
-  /**
-   * The hot path's check with its 200 body already JSON, for the fast lane (src/preflight.ts):
-   * carrying the decision back over RPC and serializing it in the Worker was the check's last
-   * cost (docs/benchmarks.md, the hot path). The same decision as `checkCredits`, no SQL.
-   */
-  checkCreditsJson(input: credit.SpendRequest): Reply<string> {
-    const reply = this.checkCredits(input);
-    return reply.ok ? ok(JSON.stringify(reply.value)) : reply;
   }
 }

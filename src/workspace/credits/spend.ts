@@ -37,7 +37,7 @@ function decide(ctx: WorkspaceContext, state: CreditState, req: SpendRequest, mo
   );
 }
 
-/** The preflight: the same decision as a consume, with no write of any kind. */
+/** The check: the same decision as a consume, with no write of any kind. */
 export function checkCredits(ctx: WorkspaceContext, req: SpendRequest): SpendDecision {
   return decide(ctx, loadCreditState(ctx), req, "check");
 }
