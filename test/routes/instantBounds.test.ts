@@ -105,7 +105,7 @@ describe("the test clock keeps every computed instant within 1970-9999", () => {
       expect((await subscribe(ws, { plan: "pro", seats: 1, periodAnchor: anchor })).status).toBe(
         200,
       );
-      const before = await call("GET", `${api(ws)}/credits`);
+      const before = (await call("GET", `${api(ws)}/credits`)).json;
       const r = await setClock(ws, clock);
       expect(r.status).toBe(400);
       expect(r.json.error.code).toBe("invalid_request");
@@ -115,7 +115,7 @@ describe("the test clock keeps every computed instant within 1970-9999", () => {
           message: expect.stringContaining("1970-02-01T00:00:00.000Z and 9999-11-30"),
         },
       ]);
-      expect(await call("GET", `${api(ws)}/credits`)).toEqual(before);
+      expect((await call("GET", `${api(ws)}/credits`)).json).toEqual(before);
     },
   );
 

@@ -142,6 +142,8 @@ describe("a failing workspace object is a 503, never an allow", () => {
     async (fault, make) => {
       const ws = await workspace();
       injectFault(ws, "checkCredits", make);
+      // The fast lane asks for the check already serialized.
+      injectFault(ws, "checkCreditsJson", make);
       injectFault(ws, "consumeCredits", make);
       expectUnavailable(await spend(ws, "check"), fault);
       expectUnavailable(await spend(ws, "consume"), fault);
