@@ -1,5 +1,5 @@
 import { createExecutionContext, env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/api";
 import { preflight } from "../../src/preflight";
 import { setup } from "../support/credits";
@@ -137,9 +137,16 @@ describe("the fast lane", () => {
         }),
       },
     } as unknown as typeof env;
+    // Both ways in log the fault (the operator's line); asserted here instead of printed.
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const fast = await preflight(check(), failing);
     expect(fast).toBeInstanceOf(Response);
     const viaFailingApp = await app.fetch(check(), failing, createExecutionContext());
+    expect(logged.mock.calls.map((c) => c[0])).toEqual([
+      "workspace object overloaded",
+      "workspace object overloaded",
+    ]);
+    logged.mockRestore();
     const a = await json(fast as Response);
     expect(a).toEqual(await json(viaFailingApp));
     expect(a.status).toBe(503);
