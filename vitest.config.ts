@@ -1,11 +1,23 @@
-import { cloudflareTest, getRunnerName } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, getRunnerName, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
 import { TEST_AUTH_SECRET } from "./test/secret.ts";
 import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
 import { workerUnderTest } from "./vitest.worker.ts";
 
-const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on" };
+/**
+ * The fleet index's schema (migrations/fleet), applied to each test file's D1 by
+ * test/fleet/setup.ts. Fleet reports are `manual`: objects report when their due work runs or
+ * a test asks, and never arm an alarm of their own for it, so no test's alarms move.
+ */
+const FLEET_MIGRATIONS = JSON.stringify(await readD1Migrations("./migrations/fleet"));
+const bindings = {
+  AUTH_SECRET: TEST_AUTH_SECRET,
+  TEST_CLOCKS: "on",
+  FLEET_REPORTS: "manual",
+  FLEET_MIGRATIONS,
+};
+const FLEET_SETUP = "test/fleet/setup.ts";
 const TEST_TIMEOUT_MS = 30_000;
 
 /** Exactly these bindings, never the developer's .dev.vars (see vitest.worker.ts). */
@@ -68,6 +80,7 @@ export default defineConfig({
         plugins: [cloudflareTest(worker())],
         test: {
           name: "worker",
+          setupFiles: [FLEET_SETUP],
           // Counted, never timed: a few tests run hundreds of calls, and a loaded 2-core machine
           // took over 5 s on them. A hang still fails, just later. (Projects inherit no root
           // test options.)
@@ -106,6 +119,7 @@ export default defineConfig({
         test: {
           // Service bindings from other Workers, the AI-feature example and the typed client.
           name: "integration",
+          setupFiles: [FLEET_SETUP],
           testTimeout: TEST_TIMEOUT_MS,
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/integration/setup.mjs"],
@@ -122,6 +136,7 @@ export default defineConfig({
         ],
         test: {
           name: "webhooks",
+          setupFiles: [FLEET_SETUP],
           testTimeout: TEST_TIMEOUT_MS,
           include: ["test/webhooks/**/*.test.ts"],
           globalSetup: ["test/webhooks/receiver.mjs"],

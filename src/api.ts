@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { DOCS_CSS, HOME_CSS, type OpenApiDocument, renderDocs } from "./app/docs";
 import { HOME_PAGE, LINKS } from "./app/home";
+import { OPS_CSS, OPS_PAGE, OPS_SCRIPT } from "./app/ops";
 import { BILLING_CSS, BILLING_PAGE, BILLING_SCRIPT } from "./app/page";
 import { authenticate, MAX_TOKEN_LIFETIME_SECONDS } from "./auth";
 import {
@@ -23,6 +24,7 @@ import { creditsRoutes } from "./routes/credits";
 import { creditsDailyRoutes } from "./routes/creditsDaily";
 import { entitiesRoutes } from "./routes/entities";
 import { eventsRoutes } from "./routes/events";
+import { fleetRoutes } from "./routes/fleet";
 import { subscriptionRoutes } from "./routes/subscription";
 import { testClockRoutes } from "./routes/testClock";
 import { usageRoutes } from "./routes/usage";
@@ -162,6 +164,7 @@ export function createApp() {
   app.use("/v1/*", (c, next) => (BULK_PATH.test(c.req.path) ? bulkBodyOf : bodyOf)(c, next));
   app.use("/v1/workspaces/:ws/*", authenticate);
   app.use("/v1/workspaces/:ws", authenticate);
+  app.use("/v1/fleet/*", authenticate);
 
   subscriptionRoutes(app);
   usageRoutes(app);
@@ -172,6 +175,7 @@ export function createApp() {
   creditsDailyRoutes(app);
   eventsRoutes(app);
   entitiesRoutes(app);
+  fleetRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
@@ -204,6 +208,9 @@ export function createApp() {
   app.get("/app", (c) => page(c, BILLING_PAGE));
   app.get("/app/app.css", (c) => asset(c, BILLING_CSS, "text/css"));
   app.get("/app/app.js", (c) => asset(c, BILLING_SCRIPT, "text/javascript"));
+  app.get("/ops", (c) => page(c, OPS_PAGE));
+  app.get("/ops/ops.css", (c) => asset(c, OPS_CSS, "text/css"));
+  app.get("/ops/ops.js", (c) => asset(c, OPS_SCRIPT, "text/javascript"));
 
   app.notFound((c) => c.json(errorJson({ code: "not_found", message: "No such route." }), 404));
   app.onError((error, c) => {
