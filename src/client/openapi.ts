@@ -5534,6 +5534,22 @@ export interface paths {
             "application/json": components["schemas"]["FleetSummary"];
           };
         };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+              };
+            };
+          };
+        };
         /** @description unauthenticated */
         401: {
           headers: {

@@ -67,7 +67,7 @@ const summaryRoute = createRoute({
     "Fleet summary: workspaces by plan, by each limit's state, by credits used; webhook health",
   responses: {
     200: json(FleetSummary, "The summary of the fleet index"),
-    ...errorResponses("forbidden"),
+    ...errorResponses("invalid_request", "forbidden"),
   },
 });
 
