@@ -70,6 +70,7 @@ import {
   pruneEvents,
   retentionDeadline,
 } from "./events";
+import { FleetReporter, fleetRow } from "./fleet";
 import {
   findPrior,
   idempotencyMigrations,
@@ -177,10 +178,15 @@ export class WorkspaceObject extends DurableObject<Env> {
   private pruneAt: Instant | null = null;
   /** Calls that wrote history since housekeeping was last scheduled or ran. */
   private historyWrites = 0;
+  /** The fleet index's reports and decision counts (src/workspace/fleet.ts). */
+  private readonly fleet: FleetReporter;
+  /** The alarm is armed for the fleet report alone, before any due work. */
+  private fleetAlarm = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new Store(ctx.storage.sql);
+    this.fleet = new FleetReporter(env, this.store);
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.store, [...coreMigrations, ...DOMAINS.flatMap((d) => d.migrations)]);
       // Decides whether the events recorded from now on are delivered (`pending`) or `disabled`.
@@ -480,6 +486,7 @@ export class WorkspaceObject extends DurableObject<Env> {
    * no report: the cron would only visit early, and that visit corrects the index.)
    */
   private async armAlarm(now: Instant, frozen: boolean): Promise<void> {
+    this.fleetAlarm = false;
     if (frozen) return this.setAlarm(null);
     const dueAt = this.computeDueAt(now);
     const indexed = this.indexed();
@@ -487,7 +494,10 @@ export class WorkspaceObject extends DurableObject<Env> {
     // An alarm already set to fire by now serves a report that is due now.
     if (indexBehind && this.alarmAt != null && this.alarmAt <= now) return;
     const due = indexBehind ? Math.min(dueAt, now) : dueAt;
-    await this.setAlarm(earliest(due, this.pruneAt));
+    const work = earliest(due, this.pruneAt);
+    const report = this.fleet.dueAt(this.hot?.subscription);
+    this.fleetAlarm = report !== null && (work === null || report < work);
+    await this.setAlarm(earliest(work, report));
   }
 
   /** Tells the due index this workspace's next deadline; false when the index is unreachable. */
@@ -547,6 +557,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     if (workspaceId !== undefined) {
       await deliverDue(this.store, webhookConfig(this.env), workspaceId, () => this.now());
     }
+    if (this.fleet.isDue(this.hot?.subscription)) await this.reportToFleet();
     // Recomputed from storage: deliveries change the delivery deadline, and a mutation may have
     // moved a deadline while they (or the report) were in flight; armAlarm then sees the
     // index behind and fires again at once.
@@ -564,7 +575,20 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    await this.runDueWork();
+    if (!this.fleetAlarm) return void (await this.runDueWork());
+    // Armed for the fleet report alone (earlier than any due work): report and re-arm.
+    this.fleetAlarm = false;
+    this.alarmAt = undefined;
+    await this.reportToFleet();
+    await this.armAlarm(this.now(), this.testClock() !== undefined);
+  }
+
+  /** Reports this workspace's row and decision counts to the fleet index now (docs/fleet.md). */
+  reportToFleet(): Promise<boolean> {
+    return this.fleet.report(() => {
+      const hot = this.warm();
+      return hot === null ? null : fleetRow(this.contextOf(hot, this.now()));
+    });
   }
 
   // ---- subscription ------------------------------------------------------------------------
@@ -601,12 +625,14 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- agents ------------------------------------------------------------------------------
 
-  createAgent(input: AgentRef, meta: CallMeta): Promise<Reply<AgentDecision>> {
-    return this.mutateWorkspace(meta, (ctx) => createAgent(ctx, input));
+  async createAgent(input: AgentRef, meta: CallMeta): Promise<Reply<AgentDecision>> {
+    const reply = await this.mutateWorkspace(meta, (ctx) => createAgent(ctx, input));
+    return this.fleet.decided(reply, this.hot?.subscription.plan);
   }
 
-  activateAgent(id: string, meta: CallMeta): Promise<Reply<AgentDecision>> {
-    return this.mutateWorkspace(meta, (ctx) => activateAgent(ctx, id));
+  async activateAgent(id: string, meta: CallMeta): Promise<Reply<AgentDecision>> {
+    const reply = await this.mutateWorkspace(meta, (ctx) => activateAgent(ctx, id));
+    return this.fleet.decided(reply, this.hot?.subscription.plan);
   }
 
   deactivateAgent(id: string, meta: CallMeta): Promise<Reply<AgentDecision>> {
@@ -682,17 +708,22 @@ export class WorkspaceObject extends DurableObject<Env> {
     const hot = this.warm();
     if (hot === null) return noSubscription();
     const now = this.now();
-    if (!this.settledForCheck(hot, now)) return ok(checkCredits(this.contextOf(hot, now), input));
+    const plan = hot.subscription.plan;
+    if (!this.settledForCheck(hot, now)) {
+      return this.fleet.decided(ok(checkCredits(this.contextOf(hot, now), input)), plan);
+    }
     const settled = this.hot ?? hot;
-    return ok(checkCredits(this.hotContext(settled, now), input));
+    return this.fleet.decided(ok(checkCredits(this.hotContext(settled, now), input)), plan);
   }
 
-  consumeCredits(input: SpendRequest, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => ok(consumeCredits(ctx, input, meta)));
+  async consumeCredits(input: SpendRequest, meta: CallMeta) {
+    const reply = await this.mutateHot(meta, (ctx) => ok(consumeCredits(ctx, input, meta)));
+    return this.fleet.decided(reply, this.hot?.subscription.plan);
   }
 
-  reserveCredits(input: ReserveRequest, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => ok(reserveCredits(ctx, input, meta)));
+  async reserveCredits(input: ReserveRequest, meta: CallMeta) {
+    const reply = await this.mutateHot(meta, (ctx) => ok(reserveCredits(ctx, input, meta)));
+    return this.fleet.decided(reply, this.hot?.subscription.plan);
   }
 
   getReservation(id: string) {
@@ -715,8 +746,9 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => putPackage(ctx, input));
   }
 
-  consumeCopilotQuestion(meta: CallMeta) {
-    return this.mutateWorkspace(meta, (ctx) => ok(consumeQuestion(ctx, meta)));
+  async consumeCopilotQuestion(meta: CallMeta) {
+    const reply = await this.mutateWorkspace(meta, (ctx) => ok(consumeQuestion(ctx, meta)));
+    return this.fleet.decided(reply, this.hot?.subscription.plan);
   }
 
   // ---- events ------------------------------------------------------------------------------
