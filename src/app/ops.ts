@@ -63,6 +63,7 @@ code { background:#eceef3; border-radius:4px; padding:0 4px; }
 .plans { list-style:none; padding:0; margin:10px 0 0; display:flex; flex-wrap:wrap; gap:6px 14px; }
 .states { width:100%; border-collapse:collapse; }
 .states th, .states td { padding:6px 4px; border-bottom:1px solid var(--line); text-align:left; }
+.states thead th, .states td { overflow-wrap:normal; white-space:nowrap; }
 .states thead th { color:var(--muted); font-weight:500; font-size:13px; }
 .states .num { text-align:right; }
 .states .warn { color:#8a5300; font-weight:650; } .states .bad { color:var(--bad); font-weight:650; }
