@@ -6946,7 +6946,7 @@ export interface paths {
           /** @description Only workspaces whose `limit` (or, without one, any limit) is in this state */
           state?: "ok" | "grace" | "enforced";
           /** @description Only workspaces with at least this percent of `limit` used (default: credits) */
-          minPercent?: number | null;
+          minPercent?: number;
           /** @description `workspace`: by id; `percent`: most used first (of `limit`, default credits); `graceEnds`: soonest grace end first; `webhookAge`: oldest pending delivery first; `reportedAt`: stalest row first. Ties by id. */
           sort?: "workspace" | "percent" | "graceEnds" | "webhookAge" | "reportedAt";
           /** @description Rows per page, 1-500 (default 100) */

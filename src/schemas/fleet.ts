@@ -88,6 +88,11 @@ export const FleetListQuery = z.object({
     .max(1_000_000)
     .optional()
     .openapi({
+      // A coerced number is documented as number-or-null (and the override drops its bounds);
+      // a query value is never null.
+      type: "number",
+      minimum: 0,
+      maximum: 1_000_000,
       param: { name: "minPercent", in: "query" },
       description: "Only workspaces with at least this percent of `limit` used (default: credits)",
     }),
