@@ -1,14 +1,27 @@
 import { readFileSync } from "node:fs";
-import { cloudflareTest, getRunnerName } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, getRunnerName, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
 import { TEST_AUTH_SECRET } from "./test/support/secret.ts";
 import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
 import { workerUnderTest } from "./vitest.worker.ts";
 
+/**
+ * The fleet index's schema (migrations/fleet), applied to each test file's D1 by
+ * test/fleet/setup.ts. Fleet reports are `manual`: objects report when their due work runs or
+ * a test asks, and never arm an alarm of their own for it, so no test's alarms move.
+ */
+const FLEET_MIGRATIONS = JSON.stringify(await readD1Migrations("./migrations/fleet"));
+const FLEET_SETUP = "test/fleet/setup.ts";
 // LOG_REQUESTS off: one JSON line per request would bury the test output (test/routes/requestLog
 // turns it on for its own requests).
-const bindings = { AUTH_SECRET: TEST_AUTH_SECRET, TEST_CLOCKS: "on", LOG_REQUESTS: "off" };
+const bindings = {
+  AUTH_SECRET: TEST_AUTH_SECRET,
+  TEST_CLOCKS: "on",
+  LOG_REQUESTS: "off",
+  FLEET_REPORTS: "manual",
+  FLEET_MIGRATIONS,
+};
 
 /**
  * standardwebhooks ships dist/*.js.map files that name its src/ files, which it does not ship,
@@ -92,6 +105,7 @@ export default defineConfig({
         plugins: [cloudflareTest(worker()), withoutBrokenSourceMaps],
         test: {
           name: "worker",
+          setupFiles: [FLEET_SETUP],
           // Counted, never timed: a few tests run hundreds of calls, and a loaded 2-core machine
           // took over 5 s on them. A hang still fails, just later. (Projects inherit no root
           // test options.)
@@ -132,6 +146,7 @@ export default defineConfig({
         test: {
           // Service bindings from other Workers, the AI-feature example and the typed client.
           name: "integration",
+          setupFiles: [FLEET_SETUP],
           testTimeout: TEST_TIMEOUT_MS,
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/integration/setup.mjs"],
@@ -149,6 +164,7 @@ export default defineConfig({
         ],
         test: {
           name: "webhooks",
+          setupFiles: [FLEET_SETUP],
           testTimeout: TEST_TIMEOUT_MS,
           include: ["test/webhooks/**/*.test.ts"],
           globalSetup: ["test/webhooks/receiver.mjs"],

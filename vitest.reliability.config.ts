@@ -1,4 +1,4 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_AUTH_SECRET } from "./test/support/secret.ts";
 import { workerUnderTest } from "./vitest.worker.ts";
@@ -10,6 +10,8 @@ import { workerUnderTest } from "./vitest.worker.ts";
  * and fails it when a must-be-zero figure is not zero. RELIABILITY_SEED=n replays a run.
  */
 const seed = process.env.RELIABILITY_SEED ?? String(Math.floor(Math.random() * 2 ** 31));
+// The fleet index's schema, applied to each file's D1 by test/fleet/setup.ts (vitest.config.ts).
+const FLEET_MIGRATIONS = JSON.stringify(await readD1Migrations("./migrations/fleet"));
 
 export default defineConfig({
   test: {
@@ -25,11 +27,15 @@ export default defineConfig({
               // Thousands of requests: their log lines would bury the run's figures.
               LOG_REQUESTS: "off",
               RELIABILITY_SEED: seed,
+              // Objects report to the fleet index only when due work runs: no alarm of their own.
+              FLEET_REPORTS: "manual",
+              FLEET_MIGRATIONS,
             }),
           ),
         ],
         test: {
           name: "reliability-worker",
+          setupFiles: ["test/fleet/setup.ts"],
           include: ["test/reliability/*.test.ts"],
           testTimeout: 120_000,
         },

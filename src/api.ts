@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { DOCS_CSS, HOME_CSS, type OpenApiDocument, renderDocs } from "./app/docs";
 import { HOME_PAGE, LINKS } from "./app/home";
+import { OPS_CSS, OPS_PAGE, OPS_SCRIPT } from "./app/ops";
 import { BILLING_CSS, BILLING_PAGE, BILLING_SCRIPT } from "./app/page";
 import { authenticate, MAX_TOKEN_BYTES, MAX_TOKEN_LIFETIME_SECONDS } from "./auth";
 import { ApiError, type ApiErrorBody, ERROR_STATUS, invalid } from "./errors";
@@ -11,6 +12,7 @@ import type { AppEnv } from "./hono";
 import { fieldIssues } from "./operations/validate";
 import { logRequest, logsRequests } from "./requestLog";
 import { errorText, faultResponse, requestIdOf } from "./respond";
+import { fleetRoutes } from "./routes/fleet";
 import { register } from "./routes/shared";
 import { ROUTES } from "./routes/table";
 
@@ -149,8 +151,12 @@ export function createApp() {
   app.use("/v1/*", (c, next) => (BULK_PATH.test(c.req.path) ? bulkBodyOf : bodyOf)(c, next));
   app.use("/v1/workspaces/:ws/*", authenticate);
   app.use("/v1/workspaces/:ws", authenticate);
+  app.use("/v1/fleet/*", authenticate);
 
   for (const entry of ROUTES) register(app, entry);
+  // Not workspace operations (no workspace, no object: they read the fleet index), so not in the
+  // route table or the fast lane; platform-only, in the OpenAPI document like the rest.
+  fleetRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
@@ -183,6 +189,9 @@ export function createApp() {
   app.get("/app", (c) => page(c, BILLING_PAGE));
   app.get("/app/app.css", (c) => asset(c, BILLING_CSS, "text/css"));
   app.get("/app/app.js", (c) => asset(c, BILLING_SCRIPT, "text/javascript"));
+  app.get("/ops", (c) => page(c, OPS_PAGE));
+  app.get("/ops/ops.css", (c) => asset(c, OPS_CSS, "text/css"));
+  app.get("/ops/ops.js", (c) => asset(c, OPS_SCRIPT, "text/javascript"));
 
   app.notFound((c) => errorOf(c, { code: "not_found", message: "No such route." }, 404));
   app.onError((error, c) => {

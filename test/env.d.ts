@@ -2,7 +2,10 @@ import type { Env as WorkerEnv } from "../src/env";
 
 declare global {
   namespace Cloudflare {
-    interface Env extends WorkerEnv {}
+    interface Env extends WorkerEnv {
+      /** The fleet index's migrations as JSON (vitest.config.ts), applied by test/fleet/setup.ts. */
+      FLEET_MIGRATIONS: string;
+    }
   }
 }
 

@@ -247,7 +247,9 @@ export function curlExample(
   ];
   if ((op.security ?? []).length > 0) {
     const role = op["x-roles"]?.at(-1) ?? "platform";
-    lines.push(`-H "Authorization: Bearer $(npm run -s token -- ${EXAMPLE_WORKSPACE} ${role})"`);
+    // A route outside any workspace (the fleet) takes a token for every workspace.
+    const ws = path.includes("{ws}") ? EXAMPLE_WORKSPACE : "'*'";
+    lines.push(`-H "Authorization: Bearer $(npm run -s token -- ${ws} ${role})"`);
   }
   const body = op.requestBody?.content?.["application/json"]?.schema;
   if (body !== undefined) {

@@ -6758,6 +6758,526 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/fleet/summary": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Fleet summary: workspaces by plan, by each limit's state, by credits used; webhook health */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The summary of the fleet index */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["FleetSummary"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/fleet/workspaces": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The fleet's workspaces, filtered and sorted, by opaque cursor pages */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only this plan */
+          plan?: "trial" | "base" | "advanced" | "pro" | "enterprise" | "partner" | "shopify";
+          /** @description The limit that `state`, `minPercent` and the `percent` and `graceEnds` sorts look at. Without it, `state` matches a workspace with any limit in that state and `minPercent` looks at the credits. (The page size is `pageSize`.) */
+          limit?:
+            | "leads"
+            | "contactsAndCompanies"
+            | "whatsapp"
+            | "instagram"
+            | "agents"
+            | "credits";
+          /** @description Only workspaces whose `limit` (or, without one, any limit) is in this state */
+          state?: "ok" | "grace" | "enforced";
+          /** @description Only workspaces with at least this percent of `limit` used (default: credits) */
+          minPercent?: number;
+          /** @description `workspace`: by id; `percent`: most used first (of `limit`, default credits); `graceEnds`: soonest grace end first; `webhookAge`: oldest pending delivery first; `reportedAt`: stalest row first. Ties by id. */
+          sort?: "workspace" | "percent" | "graceEnds" | "webhookAge" | "reportedAt";
+          /** @description Rows per page, 1-500 (default 100) */
+          pageSize?: number;
+          /** @description A previous page's `nextCursor`, unchanged. Cursors are opaque and bound to the filters and sort they were issued for: a cursor of another query, or one never issued, is a 400 naming `after`. */
+          after?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of rows, each with how stale it is */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["FleetPage"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/fleet/decisions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Decisions by reason, per hour, fleet-wide (optionally one plan) */
+    get: {
+      parameters: {
+        query?: {
+          /** @description First hour (rounded down to the hour); default: 24 hours before `to` */
+          from?: string;
+          /** @description End of the range (rounded up to the hour, exclusive); default: the end of this hour */
+          to?: string;
+          /** @description Only this plan's decisions */
+          plan?: "trial" | "base" | "advanced" | "pro" | "enterprise" | "partner" | "shopify";
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Every hour of the range with its counts by reason */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["FleetDecisions"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -7668,6 +8188,201 @@ export interface components {
        */
       outcome: "won" | "lost" | null;
       updatedAt: string;
+    };
+    FleetSummary: {
+      generatedAt: string;
+      /** @description Workspaces in the index */
+      workspaces: number;
+      /** @description Workspaces per plan */
+      byPlan: {
+        [key: string]: number;
+      };
+      /** @description Workspaces per state, for each limit */
+      limits: {
+        leads: {
+          ok: number;
+          grace: number;
+          enforced: number;
+        };
+        contactsAndCompanies: {
+          ok: number;
+          grace: number;
+          enforced: number;
+        };
+        whatsapp: {
+          ok: number;
+          grace: number;
+          enforced: number;
+        };
+        instagram: {
+          ok: number;
+          grace: number;
+          enforced: number;
+        };
+        agents: {
+          ok: number;
+          grace: number;
+          enforced: number;
+        };
+      };
+      /** @description Workspaces by percent of the monthly balance used: under 50, 50 to under 80, 80 to 100, over 100 */
+      credits: {
+        "0-50": number;
+        "50-80": number;
+        "80-100": number;
+        over: number;
+      };
+      webhooks: {
+        workspacesWithPending: number;
+        pendingDeliveries: number;
+        /** @description When the oldest pending event of the fleet was recorded */
+        oldestAt: string | null;
+        oldestAgeSeconds: number | null;
+      };
+      reports: {
+        /** @description The stalest row's reportedAt */
+        oldestAt: string | null;
+        maxStaleSeconds: number | null;
+      };
+    };
+    FleetPage: {
+      workspaces: components["schemas"]["FleetWorkspace"][];
+      /** @description Pass as `after` for the next page; null on the last page */
+      nextCursor: string | null;
+      hasMore: boolean;
+    };
+    FleetWorkspace: {
+      workspaceId: string;
+      plan: string;
+      /** @description The plan catalogue's version; null until catalogues are versioned */
+      catalogueVersion: string | null;
+      seats: number;
+      limits: {
+        leads: {
+          used: number;
+          /** @description null = unlimited */
+          limit: number | null;
+          /**
+           * @description `grace`: over the limit until graceEndsAt; `enforced`: the excess is blocked or disabled (agents: the active limit is reached, so activations are refused); `ok` otherwise.
+           * @enum {string}
+           */
+          state: "ok" | "grace" | "enforced";
+          /** @description In `grace`, when it ends; in `enforced`, when the grace ended. */
+          graceEndsAt: string | null;
+          /** @description used / limit in percent; null when unlimited or 0 */
+          percent: number | null;
+        };
+        contactsAndCompanies: {
+          used: number;
+          /** @description null = unlimited */
+          limit: number | null;
+          /**
+           * @description `grace`: over the limit until graceEndsAt; `enforced`: the excess is blocked or disabled (agents: the active limit is reached, so activations are refused); `ok` otherwise.
+           * @enum {string}
+           */
+          state: "ok" | "grace" | "enforced";
+          /** @description In `grace`, when it ends; in `enforced`, when the grace ended. */
+          graceEndsAt: string | null;
+          /** @description used / limit in percent; null when unlimited or 0 */
+          percent: number | null;
+        };
+        whatsapp: {
+          used: number;
+          /** @description null = unlimited */
+          limit: number | null;
+          /**
+           * @description `grace`: over the limit until graceEndsAt; `enforced`: the excess is blocked or disabled (agents: the active limit is reached, so activations are refused); `ok` otherwise.
+           * @enum {string}
+           */
+          state: "ok" | "grace" | "enforced";
+          /** @description In `grace`, when it ends; in `enforced`, when the grace ended. */
+          graceEndsAt: string | null;
+          /** @description used / limit in percent; null when unlimited or 0 */
+          percent: number | null;
+        };
+        instagram: {
+          used: number;
+          /** @description null = unlimited */
+          limit: number | null;
+          /**
+           * @description `grace`: over the limit until graceEndsAt; `enforced`: the excess is blocked or disabled (agents: the active limit is reached, so activations are refused); `ok` otherwise.
+           * @enum {string}
+           */
+          state: "ok" | "grace" | "enforced";
+          /** @description In `grace`, when it ends; in `enforced`, when the grace ended. */
+          graceEndsAt: string | null;
+          /** @description used / limit in percent; null when unlimited or 0 */
+          percent: number | null;
+        };
+        agents: {
+          used: number;
+          /** @description null = unlimited */
+          limit: number | null;
+          /**
+           * @description `grace`: over the limit until graceEndsAt; `enforced`: the excess is blocked or disabled (agents: the active limit is reached, so activations are refused); `ok` otherwise.
+           * @enum {string}
+           */
+          state: "ok" | "grace" | "enforced";
+          /** @description In `grace`, when it ends; in `enforced`, when the grace ended. */
+          graceEndsAt: string | null;
+          /** @description used / limit in percent; null when unlimited or 0 */
+          percent: number | null;
+        };
+      };
+      credits: {
+        used: number;
+        /** @description The monthly balance */
+        balance: number;
+        /** @description used / balance in percent, two decimals */
+        percent: number;
+      };
+      questions: {
+        used: number;
+        limit: number | null;
+      };
+      agents: {
+        active: number;
+        total: number;
+      };
+      webhooks: {
+        /** @description Events waiting for a webhook delivery */
+        pending: number;
+        /** @description When the oldest pending event was recorded */
+        oldestAt: string | null;
+        oldestAgeSeconds: number | null;
+      };
+      /** @description When the workspace last reported this row */
+      reportedAt: string;
+      /** @description How old the row is: seconds since reportedAt. A workspace reports within a minute of a change, so a large figure means nothing changed since (or its reports are failing). */
+      staleSeconds: number;
+    };
+    /** @description Decisions by reason (`allowed` or the refusal's reason) of credit spends (check, consume, reserve), Copilot questions and agent creates and activations, per hour, fleet-wide. Kept at least 35 days. */
+    FleetDecisions: {
+      from: string;
+      to: string;
+      plan: string | null;
+      /** @description Every hour of the range, oldest first, zero-filled */
+      hours: {
+        hour: string;
+        counts: {
+          allowed: number;
+          insufficient_credits: number;
+          feature_limit_reached: number;
+          feature_not_in_plan: number;
+          question_limit_reached: number;
+          active_agent_limit: number;
+          workspace_agent_limit: number;
+        };
+      }[];
+      totals: {
+        allowed: number;
+        insufficient_credits: number;
+        feature_limit_reached: number;
+        feature_not_in_plan: number;
+        question_limit_reached: number;
+        active_agent_limit: number;
+        workspace_agent_limit: number;
+      };
     };
   };
   responses: never;

@@ -14,6 +14,20 @@ const PRUNE_AFTER_WRITES = 1_000;
 const PRUNE_INTERVAL_MS = HOUR_MS;
 
 /**
+ * The fleet index's reports as the alarm sees them (src/workspace/fleet.ts, `FleetReporter`).
+ * Their deadline shares the one alarm but is not due work: the due index never hears of it, and
+ * an alarm that rings for a report alone runs nothing else.
+ */
+export interface FleetReports {
+  /** When the next report must go (null: none, or reports are manual). Reads no storage. */
+  dueAt(): Instant | null;
+  /** Whether due work should send one now. */
+  isDue(): boolean;
+  /** Sends one; a failure is kept and retried later, never thrown. */
+  report(): Promise<unknown>;
+}
+
+/**
  * What the scheduler needs from the object, and nothing more (the shape of `SchedulerHost` in
  * cloudflare/agents): its alarm, its storage for the index mark, the deadlines it combines and
  * the due index it reports to.
@@ -40,6 +54,8 @@ export interface AlarmHost {
   settleAndPrune(now: Instant): { workspaceId: string | undefined; more: boolean };
   /** What runs after that transaction, outside it: webhook deliveries. */
   afterDueWork(workspaceId: string): Promise<unknown>;
+  /** The workspace's reports to the fleet index. */
+  fleet: FleetReports;
 }
 
 /**
@@ -58,6 +74,8 @@ export class Alarm {
   private pruneAt: Instant | null = null;
   /** Calls that wrote history since housekeeping was last scheduled or ran. */
   private historyWrites = 0;
+  /** The alarm as set rings for a fleet report alone, earlier than any due work. */
+  private fleetOnly = false;
   /** The due-work run in progress: runs are chained so deliveries never overlap. */
   private running: Promise<unknown> = Promise.resolve();
 
@@ -116,6 +134,7 @@ export class Alarm {
    * no report: the cron would only visit early, and that visit corrects the index.)
    */
   async arm(now: Instant, frozen: boolean): Promise<void> {
+    this.fleetOnly = false;
     if (frozen) return this.set(null);
     const dueAt = this.computeDueAt(now);
     const indexed = this.indexed();
@@ -123,7 +142,26 @@ export class Alarm {
     // An alarm already set to fire by now serves a report that is due now.
     if (indexBehind && this.alarmAt != null && this.alarmAt <= now) return;
     const due = indexBehind ? Math.min(dueAt, now) : dueAt;
-    await this.set(earliest(due, this.pruneAt));
+    const work = earliest(due, this.pruneAt);
+    const report = this.host.fleet.dueAt();
+    this.fleetOnly = report !== null && (work === null || report < work);
+    await this.set(earliest(work, report));
+  }
+
+  /**
+   * The alarm rang. Set for a fleet report alone, it sends the report and arms again (no settle,
+   * no due index report); otherwise it runs the due work, which reports to the fleet when due.
+   */
+  async ring(): Promise<void> {
+    if (!this.fleetOnly) {
+      await this.runDueWork();
+      return;
+    }
+    this.fleetOnly = false;
+    this.alarmAt = undefined;
+    await this.host.fleet.report();
+    const clock = this.clock();
+    await this.arm(clock.now, clock.frozen);
   }
 
   /**
@@ -131,8 +169,8 @@ export class Alarm {
    * are chained, one at a time per workspace, so concurrent triggers never send an event twice;
    * each run settles every domain and prunes expired history in one transaction (reloading
    * everything the object keeps in memory from storage), then delivers due webhooks (outside
-   * any transaction: checks and spends proceed meanwhile), then reports the next deadline to
-   * the due index and arms the alarm.
+   * any transaction: checks and spends proceed meanwhile), then reports to the fleet index when
+   * a report is due, then reports the next deadline to the due index and arms the alarm.
    */
   runDueWork(): Promise<{ now: string }> {
     const run = this.running.then(() => this.applyDueWork());
@@ -144,6 +182,7 @@ export class Alarm {
     const now = this.clock().now;
     // Whatever brought this run (the alarm, the cron, a test), the alarm is set again at its end.
     this.alarmAt = undefined;
+    this.fleetOnly = false;
     this.dueAt = undefined;
     let done: { workspaceId: string | undefined; more: boolean };
     try {
@@ -154,6 +193,7 @@ export class Alarm {
     this.historyWrites = 0;
     this.pruneAt = done.more ? now : null;
     if (done.workspaceId !== undefined) await this.host.afterDueWork(done.workspaceId);
+    if (this.host.fleet.isDue()) await this.host.fleet.report();
     // Recomputed from storage: deliveries change the delivery deadline, and a mutation may have
     // moved a deadline while they (or the report) were in flight; arm then sees the index
     // behind and fires again at once.

@@ -81,6 +81,11 @@ export class Memory {
     return this.warm()?.subscription.workspaceId;
   }
 
+  /** The subscription as remembered, without loading it (undefined: not in memory); no SQL. */
+  remembered(): Subscription | undefined {
+    return this.hot?.subscription;
+  }
+
   private contextOf(hot: Hot, now: Instant): WorkspaceContext {
     return { store: this.store, subscription: hot.subscription, limits: hot.limits, now };
   }

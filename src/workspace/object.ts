@@ -18,6 +18,7 @@ import * as domains from "./domains";
 import * as entities from "./entities";
 import type { WorkspaceEnv as Env } from "./env";
 import { type EventsPage, eventsPage, noteWebhookConfigured } from "./events";
+import { FleetReporter, fleetRow } from "./fleet";
 import { idempotencyConflict, priorOf, rememberCall } from "./idempotency";
 import { Memory, type Settled } from "./memory";
 import { auditStore, pairedCheck, TEST_CLOCK_KEY } from "./paired";
@@ -51,6 +52,8 @@ export class WorkspaceObject extends DurableObject<Env> {
   private readonly site: domains.Site;
   private readonly memory: Memory;
   private readonly alarms: Alarm;
+  /** The fleet index's reports and decision counts (fleet.ts), run from the alarm. */
+  private readonly fleet: FleetReporter;
   /** Where test clocks are on: storage as the paired check reads it after every mutation. */
   private readonly audit: Store | undefined;
 
@@ -66,6 +69,13 @@ export class WorkspaceObject extends DurableObject<Env> {
       prune: domains.pruneDomains,
       transactionSync: (body) => ctx.storage.transactionSync(body),
     });
+    this.fleet = new FleetReporter(env, this.store, {
+      standing: () => this.memory.remembered(),
+      row: () => {
+        const ctx = this.memory.context(this.now());
+        return ctx === null ? null : fleetRow(ctx);
+      },
+    });
     this.alarms = new Alarm({
       store: this.store,
       // Looked up at each call, never bound: a test may wrap the storage's methods.
@@ -79,6 +89,7 @@ export class WorkspaceObject extends DurableObject<Env> {
       testClock: () => this.testClock(),
       settleAndPrune: (now) => this.memory.reload(now),
       afterDueWork: (workspaceId) => domains.afterDueWork(this.site, workspaceId, () => this.now()),
+      fleet: this.fleet,
     });
     this.audit = auditStore(ctx.storage.sql, env);
     ctx.blockConcurrencyWhile(async () => {
@@ -231,7 +242,21 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    await this.runDueWork();
+    await this.alarms.ring();
+    this.pairedCheck();
+  }
+
+  /** Reports this workspace's row and decision counts to the fleet index now (docs/fleet.md). */
+  reportToFleet(): Promise<boolean> {
+    return this.fleet.report();
+  }
+
+  /**
+   * Counts a deciding call's answer in the fleet's decisions by reason (fleet.ts): in memory,
+   * never SQL; a replayed answer was counted when it was decided.
+   */
+  private async counted<T>(reply: Promise<Reply<T>>): Promise<Reply<T>> {
+    return this.fleet.decided(await reply, this.memory.remembered()?.plan);
   }
 
   // ---- subscription ------------------------------------------------------------------------
@@ -267,11 +292,11 @@ export class WorkspaceObject extends DurableObject<Env> {
   // ---- agents ------------------------------------------------------------------------------
 
   createAgent(input: AgentRef, meta: CallMeta): Promise<Reply<agents.AgentDecision>> {
-    return this.mutateWorkspace(meta, (ctx) => agents.createAgent(ctx, input));
+    return this.counted(this.mutateWorkspace(meta, (ctx) => agents.createAgent(ctx, input)));
   }
 
   activateAgent(id: string, meta: CallMeta): Promise<Reply<agents.AgentDecision>> {
-    return this.mutateWorkspace(meta, (ctx) => agents.activateAgent(ctx, id));
+    return this.counted(this.mutateWorkspace(meta, (ctx) => agents.activateAgent(ctx, id)));
   }
 
   deactivateAgent(id: string, meta: CallMeta): Promise<Reply<agents.AgentDecision>> {
@@ -345,7 +370,8 @@ export class WorkspaceObject extends DurableObject<Env> {
    */
   checkCredits(input: credit.SpendRequest): Reply<SpendDecision> {
     const ctx = this.memory.checkContext(this.now());
-    return ctx === null ? noSubscription() : ok(credit.checkCredits(ctx, input));
+    if (ctx === null) return noSubscription();
+    return this.fleet.decided(ok(credit.checkCredits(ctx, input)), ctx.subscription.plan);
   }
 
   /**
@@ -359,11 +385,11 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   consumeCredits(input: credit.SpendRequest, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => ok(credit.consumeCredits(ctx, input, meta)));
+    return this.counted(this.mutateHot(meta, (ctx) => ok(credit.consumeCredits(ctx, input, meta))));
   }
 
   reserveCredits(input: credit.ReserveRequest, meta: CallMeta) {
-    return this.mutateHot(meta, (ctx) => ok(credit.reserveCredits(ctx, input, meta)));
+    return this.counted(this.mutateHot(meta, (ctx) => ok(credit.reserveCredits(ctx, input, meta))));
   }
 
   getReservation(id: string) {
@@ -387,7 +413,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   consumeCopilotQuestion(meta: CallMeta) {
-    return this.mutateWorkspace(meta, (ctx) => ok(credit.consumeQuestion(ctx, meta)));
+    return this.counted(this.mutateWorkspace(meta, (ctx) => ok(credit.consumeQuestion(ctx, meta))));
   }
 
   // ---- events ------------------------------------------------------------------------------

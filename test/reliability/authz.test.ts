@@ -20,6 +20,10 @@ import { type Answer, errorShapeProblem, send, servedDocument } from "./worker";
  * that is not JSON. So an authorized caller gets exactly what the route answers after the
  * role check (a 400 for the body; for a read, the answer the platform gets), an unauthorized
  * one a 403, and a bad token a 401, all before anything is changed.
+ *
+ * A route without `{ws}` (the fleet index, /v1/fleet/*) covers every workspace: its reference
+ * is a platform token for `*`, and a token for one workspace, own or other, whatever its role,
+ * gets 403.
  */
 const DAY_S = 24 * 3600;
 const now = () => Math.floor(Date.now() / 1000);
@@ -69,11 +73,20 @@ async function mint(kind: TokenKind, role: string, ws: string, other: string): P
   }
 }
 
-/** The status a token of `kind` and `role` must get, given what an authorized call gets. */
-function expected(kind: TokenKind, role: string, roles: string[], authorized: number): number {
+/**
+ * The status a token of `kind` and `role` must get, given what an authorized call gets;
+ * `scoped`: the route names a workspace (`{ws}`), else only `*` reaches it.
+ */
+function expected(
+  kind: TokenKind,
+  role: string,
+  roles: string[],
+  authorized: number,
+  scoped: boolean,
+): number {
   switch (kind) {
     case "own":
-      return roles.includes(role) ? authorized : 403;
+      return scoped && roles.includes(role) ? authorized : 403;
     case "other":
       return 403;
     case "star":
@@ -114,6 +127,7 @@ describe("authorization matrix", () => {
     const ws = freshWorkspace("authz");
     const other = freshWorkspace("authz-other");
     const platform = await mint("own", "platform", ws, other);
+    const platformStar = await mint("star", "platform", ws, other);
     for (const w of [ws, other]) {
       const sub = await send("PUT", `/v1/workspaces/${w}/subscription`, {
         token: await mint("own", "platform", w, ws),
@@ -136,8 +150,10 @@ describe("authorization matrix", () => {
           failures.push(`${op.path}: unknown role ${r}`);
       }
       const path = pathFor(op, ws);
-      // What an authorized caller gets: the platform's answer on its own workspace.
-      const reference = await request(op, path, platform);
+      const scoped = op.path.includes("{ws}");
+      // What an authorized caller gets: the platform's answer on its own workspace, or for `*`
+      // on a route that names no workspace.
+      const reference = await request(op, path, scoped ? platform : platformStar);
       const authorized = reference.status;
       const sane = op.method === "GET" ? [200, 404] : [400];
       if (!sane.includes(authorized)) {
@@ -171,7 +187,7 @@ describe("authorization matrix", () => {
           check(
             `${role} ${kind}`,
             await request(op, path, bearer),
-            expected(kind, role, roles, authorized),
+            expected(kind, role, roles, authorized, scoped),
           );
         }
       }

@@ -5,6 +5,8 @@ import type { Document } from "./schemaArbitrary";
 
 export interface Answer {
   status: number;
+  /** The response's x-request-id (every response carries one). */
+  requestId: string | null;
   text: string;
   // biome-ignore lint/suspicious/noExplicitAny: answers of many shapes are read loosely
   json: any;
@@ -30,7 +32,7 @@ export async function send(
   } catch {
     json = undefined;
   }
-  return { status: response.status, text, json };
+  return { status: response.status, requestId: response.headers.get("x-request-id"), text, json };
 }
 
 /** The document the Worker serves: the route table the tests are generated from. */
@@ -61,14 +63,23 @@ export function dump(ws: string): Promise<string> {
   });
 }
 
-/** The error shape every 4xx must have: `{ error: { code, message, details? } }`. */
+/**
+ * The error shape every 4xx must have: `{ error: { code, message, details?, requestId } }`, the
+ * request id equal to the response's x-request-id.
+ */
 export function errorShapeProblem(answer: Answer, codes: Record<string, number>): string | null {
   const error = answer.json?.error;
   if (typeof error !== "object" || error === null) return "no error object";
   if (typeof error.code !== "string" || !(error.code in codes)) return `unknown code ${error.code}`;
   if (codes[error.code] !== answer.status) return `code ${error.code} with status ${answer.status}`;
   if (typeof error.message !== "string" || error.message === "") return "no message";
-  const extra = Object.keys(error).filter((k) => !["code", "message", "details"].includes(k));
+  if (typeof error.requestId !== "string" || error.requestId === "") return "no requestId";
+  if (error.requestId !== answer.requestId) {
+    return `requestId ${error.requestId} is not the x-request-id ${answer.requestId}`;
+  }
+  const extra = Object.keys(error).filter(
+    (k) => !["code", "message", "details", "requestId"].includes(k),
+  );
   if (extra.length > 0) return `unexpected fields ${extra.join(", ")}`;
   return null;
 }

@@ -1,0 +1,63 @@
+/**
+ * The operator page's calls: the fleet routes, typed by the generated client's `paths`
+ * (src/client/openapi.ts), so a field renamed on the server fails `npm run typecheck` here.
+ */
+import createClient from "openapi-fetch";
+import type { components, paths } from "../../client/openapi";
+
+export type Schemas = components["schemas"];
+export type FleetSummary = Schemas["FleetSummary"];
+export type FleetWorkspace = Schemas["FleetWorkspace"];
+export type FleetPage = Schemas["FleetPage"];
+export type FleetDecisions = Schemas["FleetDecisions"];
+export type ListQuery = NonNullable<paths["/v1/fleet/workspaces"]["get"]["parameters"]["query"]>;
+
+/** A call that did not answer: its HTTP status (0: no answer) and the error's code and message. */
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Answer<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+async function answer<T>(pending: Promise<Answer<T>>): Promise<T> {
+  let result: Answer<T>;
+  try {
+    result = await pending;
+  } catch {
+    throw new Problem(0, null, "The service did not answer.");
+  }
+  if (result.response.ok && result.data !== undefined) return result.data;
+  const error = (result.error as { error?: { code?: string; message?: string } } | undefined)
+    ?.error;
+  throw new Problem(
+    result.response.status,
+    error?.code ?? null,
+    error?.message ?? `HTTP ${result.response.status}`,
+  );
+}
+
+/** Every call the page makes, with one token. */
+export function connect(token: string) {
+  // Same origin only (the CSP's connect-src 'self'); never a cached figure.
+  const client = createClient<paths>({ baseUrl: location.origin, cache: "no-store" });
+  const headers = { authorization: `Bearer ${token}` };
+  return {
+    summary: () => answer(client.GET("/v1/fleet/summary", { headers })),
+    list: (query: ListQuery) =>
+      answer(client.GET("/v1/fleet/workspaces", { params: { query }, headers })),
+    decisions: (from: string, to: string) =>
+      answer(client.GET("/v1/fleet/decisions", { params: { query: { from, to } }, headers })),
+  };
+}
+
+export type Api = ReturnType<typeof connect>;

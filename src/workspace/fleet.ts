@@ -1,0 +1,296 @@
+import type { Plan } from "../policy/catalogue";
+import {
+  countDecision,
+  DECISION_REASONS,
+  DECISION_RETENTION_MS,
+  type DecisionCounts,
+  type DecisionReason,
+  decisionEntries,
+  type FleetRow,
+  hourOf,
+  type LimitFigures,
+  nextReportAt,
+  REPORT_RETRY_MS,
+} from "../policy/fleet";
+import type { Instant } from "../policy/time";
+import type { Store } from "../storage";
+import type { WorkspaceContext } from "./context";
+import type { WorkspaceEnv as Env } from "./env";
+import { usageView } from "./usage";
+
+/**
+ * The workspace's side of the fleet index (docs/fleet.md): the row it reports, its decisions by
+ * reason counted in memory, and the report itself, a direct D1 batch from the object's alarm.
+ *
+ * Never on the hot path: a decision is a map increment, a change is noticed by comparing the
+ * store's write and event counters (src/storage.ts) when the alarm is armed, and the row is read
+ * only when a report goes (docs/rules.md, "Events and due work": due work runs from the alarm,
+ * never inside a check or a spend). `FleetReporter` owns everything the object keeps in memory
+ * for the index (the counts, the report number, the failed report, what the last one saw); the
+ * alarm (alarm.ts) reaches it only through its `FleetReports` shape, and the object's deciding
+ * RPC methods count through `decided`.
+ *
+ * The fleet's clock is the platform's (Date.now()), not a workspace's test clock: the index
+ * says how old each row is and which hour a decision fell in, in real time, for every
+ * workspace alike.
+ *
+ * Exactly once: a report has a number, and a failed one is retried with the same number and
+ * the same decision counts (new decisions wait for the next report). The D1 batch adds the counts
+ * only if the index holds no report of that number or later, then writes the row, in one
+ * transaction; so a report that landed but whose answer was lost is never counted twice.
+ */
+
+const PENDING_SQL =
+  "SELECT COUNT(*) AS n, MIN(recorded_at) AS oldest FROM events WHERE delivery_status = 'pending'";
+
+const figures = (u: {
+  used: number;
+  limit: number | null;
+  state: LimitFigures["state"];
+  graceEndsAt: string | null;
+}): LimitFigures => ({
+  used: u.used,
+  limit: u.limit,
+  state: u.state,
+  graceEndsAt: u.graceEndsAt === null ? null : Date.parse(u.graceEndsAt),
+});
+
+/** The workspace's row, as GET usage sees it at the context's `now`, with its webhook backlog. */
+export function fleetRow(ctx: WorkspaceContext): FleetRow {
+  const u = usageView(ctx);
+  const pending = ctx.store.one<{ n: number; oldest: number | null }>(PENDING_SQL);
+  const agentsFull = u.agents.limit !== null && u.agents.used >= u.agents.limit;
+  return {
+    workspaceId: ctx.subscription.workspaceId,
+    plan: ctx.subscription.plan,
+    catalogueVersion: null,
+    seats: ctx.subscription.seats,
+    limits: {
+      leads: figures(u.leads),
+      contactsAndCompanies: figures(u.contactsAndCompanies),
+      whatsapp: figures(u.whatsapp),
+      instagram: figures(u.instagram),
+      // Agents have no grace: at the active limit every activation is refused (docs/rules.md,
+      // "AI agents"), which is what `enforced` says of the other limits.
+      agents: {
+        used: u.agents.used,
+        limit: u.agents.limit,
+        state: agentsFull ? "enforced" : "ok",
+        graceEndsAt: null,
+      },
+    },
+    credits: { used: u.credits.used, balance: u.credits.limit, percent: u.credits.percentUsed },
+    questions: { used: u.copilotQuestions.used, limit: u.copilotQuestions.limit },
+    agents: { active: u.agents.used, total: u.agents.total },
+    webhooks: { pending: pending?.n ?? 0, oldestAt: pending?.oldest ?? null },
+  };
+}
+
+const COLUMNS = [
+  "workspace_id",
+  "plan",
+  "catalogue_version",
+  "seats",
+  ...(["leads", "contacts", "whatsapp", "instagram", "agents"] as const).flatMap((c) => [
+    `${c}_used`,
+    `${c}_limit`,
+    `${c}_state`,
+    `${c}_grace_ends_at`,
+  ]),
+  "agents_total",
+  "credits_used",
+  "credits_balance",
+  "credits_percent",
+  "questions_used",
+  "questions_limit",
+  "webhooks_pending",
+  "webhooks_oldest_at",
+  "reported_at",
+  "report_seq",
+] as const;
+
+const UPSERT_ROW = `INSERT INTO fleet_workspaces (${COLUMNS.join(", ")})
+  VALUES (${COLUMNS.map(() => "?").join(", ")})
+  ON CONFLICT (workspace_id) DO UPDATE SET ${COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(", ")}
+  WHERE excluded.report_seq >= fleet_workspaces.report_seq`;
+
+const ADD_DECISIONS = `INSERT INTO fleet_decisions (hour, plan, reason, count)
+  SELECT ?, ?, ?, ? WHERE NOT EXISTS
+    (SELECT 1 FROM fleet_workspaces WHERE workspace_id = ? AND report_seq >= ?)
+  ON CONFLICT (hour, plan, reason) DO UPDATE SET count = count + excluded.count`;
+
+const PRUNE_DECISIONS = "DELETE FROM fleet_decisions WHERE hour < ?";
+
+function rowValues(row: FleetRow, reportedAt: Instant, seq: number) {
+  const l = row.limits;
+  return [
+    row.workspaceId,
+    row.plan,
+    row.catalogueVersion,
+    row.seats,
+    ...[l.leads, l.contactsAndCompanies, l.whatsapp, l.instagram, l.agents].flatMap((f) => [
+      f.used,
+      f.limit,
+      f.state,
+      f.graceEndsAt,
+    ]),
+    row.agents.total,
+    row.credits.used,
+    row.credits.balance,
+    row.credits.percent,
+    row.questions.used,
+    row.questions.limit,
+    row.webhooks.pending,
+    row.webhooks.oldestAt,
+    reportedAt,
+    seq,
+  ];
+}
+
+/** The one D1 batch (one transaction) of a report: its decisions, its row, the pruning. */
+export function reportStatements(
+  db: D1Database,
+  row: FleetRow,
+  decisions: DecisionCounts,
+  seq: number,
+  now: Instant,
+): D1PreparedStatement[] {
+  return [
+    ...decisionEntries(decisions).map((d) =>
+      db.prepare(ADD_DECISIONS).bind(d.hour, d.plan, d.reason, d.count, row.workspaceId, seq),
+    ),
+    db.prepare(UPSERT_ROW).bind(...rowValues(row, now, seq)),
+    db.prepare(PRUNE_DECISIONS).bind(hourOf(now - DECISION_RETENTION_MS)),
+  ];
+}
+
+const isReason = (reason: string): reason is DecisionReason =>
+  (DECISION_REASONS as readonly string[]).includes(reason);
+
+type Decided = { ok: true; value: { allowed: boolean; reason?: string }; replayed?: boolean };
+
+/** What the reporter reads from the object, never loading anything on the way to a call. */
+export interface FleetSource {
+  /** The plan and seats as memory holds them (undefined: not in memory); no SQL. */
+  standing(): { plan: string; seats: number } | undefined;
+  /** The workspace's row now (null: no subscription, nothing to report); read by a report. */
+  row(): FleetRow | null;
+}
+
+const standingOf = (s: { plan: string; seats: number } | undefined): string | null =>
+  s === undefined ? null : `${s.plan}|${s.seats}`;
+
+/**
+ * One per object: counts decisions, says when the next report is due, and sends reports one at
+ * a time.
+ */
+export class FleetReporter {
+  private counts: DecisionCounts = new Map();
+  /** A report that failed, retried as it was (same number, same counts). */
+  private pending: { seq: number; decisions: DecisionCounts } | null = null;
+  private seq = 0;
+  private lastReportAt: Instant | null = null;
+  private retryAt: Instant | null = null;
+  /** The store's counters and the plan and seats as of the last report's row. */
+  private seenWrites = 0;
+  private seenEvents = 0;
+  private seenStanding: string | null = null;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly env: Env,
+    private readonly store: Store,
+    private readonly source: FleetSource,
+  ) {}
+
+  /** Reports go by themselves (an alarm within a minute of a change); see Env.FLEET_REPORTS. */
+  private get automatic(): boolean {
+    return this.env.FLEET !== undefined && this.env.FLEET_REPORTS !== "manual";
+  }
+
+  /**
+   * Counts an answer of a deciding call under its reason (a replayed answer was counted when it
+   * was decided). Returns the reply, so a method can pass its answer through.
+   */
+  decided<R>(reply: R, plan: Plan | undefined): R {
+    const r = reply as unknown as Decided | { ok: false };
+    if (!r.ok || r.replayed || plan === undefined || this.env.FLEET === undefined) return reply;
+    const reason = r.value.reason ?? "allowed";
+    if (isReason(reason)) countDecision(this.counts, Date.now(), plan, reason);
+    return reply;
+  }
+
+  /** Whether the next report has a reason to go. */
+  private state() {
+    const standing = standingOf(this.source.standing());
+    return {
+      lastReportAt: this.lastReportAt,
+      retryAt: this.pending === null ? null : this.retryAt,
+      changed: this.store.rowsWritten !== this.seenWrites || this.counts.size > 0,
+      standingChanged:
+        this.store.eventsRecorded !== this.seenEvents ||
+        (standing !== null && standing !== this.seenStanding),
+    };
+  }
+
+  /**
+   * When the alarm must ring for the next report (null: none, or reports are not automatic).
+   * Not due work: the due index never hears of it.
+   */
+  dueAt(): Instant | null {
+    if (!this.automatic) return null;
+    return nextReportAt(this.state(), Date.now());
+  }
+
+  /** Whether due work should report now: one is due (automatic), or anything changed (manual). */
+  isDue(): boolean {
+    if (this.env.FLEET === undefined) return false;
+    if (this.automatic) {
+      const at = this.dueAt();
+      return at !== null && at <= Date.now();
+    }
+    const s = this.state();
+    return s.changed || s.standingChanged || this.pending !== null;
+  }
+
+  /**
+   * Sends the workspace's row with the decisions counted so far. Reports run one at a time.
+   * False when it failed: it is retried a minute later with the same number and counts.
+   */
+  report(): Promise<boolean> {
+    const run = this.running.then(() => this.send());
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private async send(): Promise<boolean> {
+    const db = this.env.FLEET;
+    if (db === undefined) return true;
+    const writes = this.store.rowsWritten;
+    const events = this.store.eventsRecorded;
+    const row = this.source.row();
+    if (row === null) return true;
+    if (this.pending === null) {
+      this.seq = Math.max(this.seq + 1, Date.now());
+      this.pending = { seq: this.seq, decisions: this.counts };
+      this.counts = new Map();
+    }
+    const now = Date.now();
+    try {
+      await db.batch(reportStatements(db, row, this.pending.decisions, this.pending.seq, now));
+    } catch (error) {
+      console.error(`fleet report failed for workspace ${row.workspaceId}`, error);
+      this.retryAt = now + REPORT_RETRY_MS;
+      return false;
+    }
+    this.pending = null;
+    this.retryAt = null;
+    this.lastReportAt = now;
+    this.seenWrites = writes;
+    this.seenEvents = events;
+    this.seenStanding = `${row.plan}|${row.seats}`;
+    return true;
+  }
+}

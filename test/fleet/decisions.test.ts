@@ -1,0 +1,118 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { nextReportAt, REPORT_INTERVAL_MS } from "../../src/policy/fleet";
+import { call, freezeTime, freshWorkspace } from "../support/helpers";
+
+/**
+ * Decisions by reason: every answer sent is counted under its reason (in the object's memory,
+ * per hour and plan) and reaches the index with the next report, once.
+ */
+freezeTime();
+
+const T0 = "2026-08-01T00:00:00.000Z";
+
+describe("decisions by reason", () => {
+  it("counts every decision sent under its reason, once, with the next report", async () => {
+    await env.FLEET?.exec("DELETE FROM fleet_decisions");
+    const ws = freshWorkspace("decide");
+    const base = `/v1/workspaces/${ws}`;
+    expect((await call("PUT", `${base}/test-clock`, { body: { now: T0 } })).status).toBe(200);
+    const sub = await call("PUT", `${base}/subscription`, {
+      body: {
+        plan: "pro",
+        seats: 1,
+        periodAnchor: T0,
+        overrides: { aiCreditsPerSeat: 100, copilotQuestions: 1, activeAgents: 1 },
+      },
+    });
+    expect(sub.status).toBe(200);
+    const spend = (credits: number, path = "consume", key?: string) =>
+      call("POST", `${base}/credits/${path}`, {
+        role: "service",
+        body: { feature: "ai_rewriter", credits },
+        headers: key === undefined ? {} : { "idempotency-key": key },
+      });
+    const sent: Record<string, number> = {};
+    const note = (answer: { json: { allowed: boolean; reason?: string } }) => {
+      const reason = answer.json.allowed ? "allowed" : (answer.json.reason as string);
+      sent[reason] = (sent[reason] ?? 0) + 1;
+    };
+    note(await spend(60, "consume", "k1"));
+    // A retry with the same key replays the answer: not a second decision.
+    const replay = await spend(60, "consume", "k1");
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    note(await spend(60));
+    note(await spend(60, "check"));
+    note(await spend(10, "check"));
+    expect(
+      (
+        await call("PUT", `${base}/credits/feature-limits/ai_rewriter`, {
+          role: "admin",
+          body: { limit: 61 },
+        })
+      ).status,
+    ).toBe(200);
+    note(await spend(5));
+    for (let i = 0; i < 2; i++) {
+      note(await call("POST", `${base}/copilot-questions/consume`, { role: "service" }));
+    }
+    for (const id of ["a1", "a2"]) {
+      note(await call("POST", `${base}/agents`, { role: "admin", body: { id, name: id } }));
+      note(await call("POST", `${base}/agents/${id}/activate`, { role: "admin" }));
+    }
+    expect(sent).toEqual({
+      allowed: 6,
+      insufficient_credits: 2,
+      feature_limit_reached: 1,
+      question_limit_reached: 1,
+      active_agent_limit: 1,
+    });
+    const stub = env.WORKSPACE.getByName(ws);
+    expect(await stub.reportToFleet()).toBe(true);
+    // A second report adds nothing: the counts went with the first.
+    expect(await stub.reportToFleet()).toBe(true);
+    const { status, json } = await call("GET", "/v1/fleet/decisions?plan=pro");
+    expect(status).toBe(200);
+    expect(json.hours).toHaveLength(24);
+    const nonZero = Object.fromEntries(
+      Object.entries(json.totals as Record<string, number>).filter(([, n]) => n > 0),
+    );
+    expect(nonZero).toEqual(sent);
+    const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000).toISOString();
+    expect(json.hours.at(-1)).toEqual({ hour, counts: json.totals });
+    // Another plan's view has none of them.
+    const enterprise = await call("GET", "/v1/fleet/decisions?plan=enterprise");
+    expect(Object.values(enterprise.json.totals).every((n) => n === 0)).toBe(true);
+  });
+
+  it("refuses a range longer than the retention, or backwards", async () => {
+    const long = await call(
+      "GET",
+      "/v1/fleet/decisions?from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z",
+    );
+    expect(long.status).toBe(400);
+    const backwards = await call(
+      "GET",
+      "/v1/fleet/decisions?from=2026-03-01T00:00:00Z&to=2026-01-01T00:00:00Z",
+    );
+    expect(backwards.status).toBe(400);
+  });
+});
+
+describe("when a workspace reports", () => {
+  const idle = { lastReportAt: 1_000_000, retryAt: null, changed: false, standingChanged: false };
+
+  it("not at all without a change; at once on a change of standing; else a minute after the last", () => {
+    expect(nextReportAt(idle, 1_000_500)).toBeNull();
+    expect(nextReportAt({ ...idle, standingChanged: true }, 1_000_500)).toBe(1_000_500);
+    expect(nextReportAt({ ...idle, changed: true }, 1_000_500)).toBe(
+      1_000_000 + REPORT_INTERVAL_MS,
+    );
+    expect(nextReportAt({ ...idle, changed: true }, 9_000_000)).toBe(9_000_000);
+    expect(nextReportAt({ ...idle, lastReportAt: null, changed: true }, 5)).toBe(5);
+  });
+
+  it("retries a failed report a minute later", () => {
+    expect(nextReportAt({ ...idle, retryAt: 2_000_000 }, 1_000_500)).toBe(2_000_000);
+  });
+});
