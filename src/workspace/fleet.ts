@@ -16,6 +16,7 @@ import type { Instant } from "../policy/time";
 import type { Store } from "../storage";
 import type { WorkspaceContext } from "./context";
 import type { WorkspaceEnv as Env } from "./env";
+import type { Memory } from "./memory";
 import { usageView } from "./usage";
 
 /**
@@ -294,3 +295,13 @@ export class FleetReporter {
     return true;
   }
 }
+
+/** The object's reporter: its standing and row read through memory, at the object's clock. */
+export const reporterFor = (env: Env, store: Store, memory: Memory, now: () => Instant) =>
+  new FleetReporter(env, store, {
+    standing: () => memory.remembered(),
+    row: () => {
+      const ctx = memory.context(now());
+      return ctx === null ? null : fleetRow(ctx);
+    },
+  });

@@ -18,7 +18,7 @@ import * as domains from "./domains";
 import * as entities from "./entities";
 import type { WorkspaceEnv as Env } from "./env";
 import { type EventsPage, eventsPage, noteWebhookConfigured } from "./events";
-import { FleetReporter, fleetRow } from "./fleet";
+import { type FleetReporter, reporterFor } from "./fleet";
 import { idempotencyConflict, priorOf, rememberCall } from "./idempotency";
 import { Memory, type Settled } from "./memory";
 import { auditStore, pairedCheck, TEST_CLOCK_KEY } from "./paired";
@@ -69,13 +69,7 @@ export class WorkspaceObject extends DurableObject<Env> {
       prune: domains.pruneDomains,
       transactionSync: (body) => ctx.storage.transactionSync(body),
     });
-    this.fleet = new FleetReporter(env, this.store, {
-      standing: () => this.memory.remembered(),
-      row: () => {
-        const ctx = this.memory.context(this.now());
-        return ctx === null ? null : fleetRow(ctx);
-      },
-    });
+    this.fleet = reporterFor(env, this.store, this.memory, () => this.now());
     this.alarms = new Alarm({
       store: this.store,
       // Looked up at each call, never bound: a test may wrap the storage's methods.
@@ -110,17 +104,8 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- the ways in: the clock, read, mutate, and the hot path ------------------------------
-
-  /** Reads never write: due work is evaluated lazily by the views themselves. */
-  private read<T>(view: (ctx: WorkspaceContext) => Outcome<T>): Reply<T> {
-    const ctx = this.memory.context(this.now());
-    return ctx === null ? noSubscription() : view(ctx);
-  }
-
-  /** A read that awaits (a feed signing its cursors): the same, asynchronously. */
-  private async readAsync<T>(
-    view: (ctx: WorkspaceContext) => Promise<Outcome<T>>,
-  ): Promise<Reply<T>> {
+  /** Reads never write: due work is evaluated lazily by the views (or feeds, which await). */
+  private read<R>(view: (ctx: WorkspaceContext) => R): R | Reply<never> {
     const ctx = this.memory.context(this.now());
     return ctx === null ? noSubscription() : view(ctx);
   }
@@ -233,7 +218,6 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- due work ----------------------------------------------------------------------------
-
   /** Everything due now (alarm.ts): what the alarm, the cron and test clocks trigger. */
   async runDueWork(): Promise<{ now: string }> {
     const done = await this.alarms.runDueWork();
@@ -251,16 +235,12 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.fleet.report();
   }
 
-  /**
-   * Counts a deciding call's answer in the fleet's decisions by reason (fleet.ts): in memory,
-   * never SQL; a replayed answer was counted when it was decided.
-   */
+  /** Counts a deciding call's answer by reason for the fleet (fleet.ts): in memory, no SQL. */
   private async counted<T>(reply: Promise<Reply<T>>): Promise<Reply<T>> {
     return this.fleet.decided(await reply, this.memory.remembered()?.plan);
   }
 
   // ---- subscription ------------------------------------------------------------------------
-
   putSubscription(
     workspaceId: string,
     input: subscription.SubscriptionInput,
@@ -290,7 +270,6 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- agents ------------------------------------------------------------------------------
-
   createAgent(input: AgentRef, meta: CallMeta): Promise<Reply<agents.AgentDecision>> {
     return this.counted(this.mutateWorkspace(meta, (ctx) => agents.createAgent(ctx, input)));
   }
@@ -312,7 +291,6 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- channels ----------------------------------------------------------------------------
-
   connectChannel(
     kind: ChannelKind,
     input: channels.ConnectInput,
@@ -342,15 +320,14 @@ export class WorkspaceObject extends DurableObject<Env> {
     );
   }
 
-  listChannels(
+  async listChannels(
     kind: ChannelKind,
     page: channels.ChannelPage,
   ): Promise<Reply<channels.ChannelList>> {
-    return this.readAsync((ctx) => channels.listChannels(ctx, kind, page));
+    return this.read((ctx) => channels.listChannels(ctx, kind, page));
   }
 
   // ---- credits -----------------------------------------------------------------------------
-
   credits() {
     return this.read((ctx) => ok(credit.creditsView(ctx)));
   }
@@ -360,8 +337,8 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) => ok(credit.dailyCredits(ctx)));
   }
 
-  creditLedger(after: string | undefined, limit: number) {
-    return this.readAsync((ctx) => credit.ledgerPage(ctx, after, limit));
+  async creditLedger(after: string | undefined, limit: number) {
+    return this.read((ctx) => credit.ledgerPage(ctx, after, limit));
   }
 
   /**
@@ -417,15 +394,11 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- events ------------------------------------------------------------------------------
-
-  events(after: string | undefined, limit: number): Promise<Reply<EventsPage>> {
-    return this.readAsync((ctx) =>
-      eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit),
-    );
+  async events(after: string | undefined, limit: number): Promise<Reply<EventsPage>> {
+    return this.read((ctx) => eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit));
   }
 
   // ---- entities ----------------------------------------------------------------------------
-
   createEntity(
     kind: EntityKind,
     id: string,

@@ -1,7 +1,4 @@
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findChromium } from "./chromium";
@@ -89,14 +86,8 @@ const shot = (page: Page, name: string) =>
 beforeAll(async () => {
   if (CHROMIUM.path === undefined) return;
   mkdirSync(SHOTS, { recursive: true });
-  const state = mkdtempSync(join(tmpdir(), "quota-ops-"));
-  const migrate = spawnSync(
-    "node_modules/.bin/wrangler",
-    ["d1", "migrations", "apply", "quota-fleet", "--local", "--persist-to", state],
-    { encoding: "utf8", env: { ...process.env, CI: "true" } },
-  );
-  expect(migrate.status, migrate.stderr).toBe(0);
-  server = await startDevServer(state);
+  // startDevServer applies the fleet migrations, as `npm start` does.
+  server = await startDevServer();
   browser = await chromium.launch({ executablePath: CHROMIUM.path, args: ARGS });
 
   // On the real clock, reporting by themselves: three in grace on leads, two near exhaustion.

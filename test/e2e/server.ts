@@ -1,5 +1,5 @@
 // Runs the Worker the way a user does (`wrangler dev` on workerd, state on disk) for e2e tests.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -86,6 +86,14 @@ export async function startDevServer(stateDir?: string): Promise<DevServer> {
   // the bindings are exactly the --var flags below, whatever is in the checkout.
   const noVars = join(dir, "no-vars.env");
   writeFileSync(noVars, "");
+  // The fleet index's schema, as `npm start` applies it (scripts/start.mjs): without it the
+  // workspaces' reports would fail (and say so) in every run. Applied again on a restart: a no-op.
+  const migrate = spawnSync(
+    "node_modules/.bin/wrangler",
+    ["d1", "migrations", "apply", "quota-fleet", "--local", "--persist-to", dir],
+    { encoding: "utf8", env: { ...process.env, CI: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
+  );
+  if (migrate.status !== 0) throw new Error(`fleet migrations: ${migrate.stderr}`);
   const port = await freePort();
   const { child, stop } = await spawnReady("node_modules/.bin/wrangler", [
     "dev",
