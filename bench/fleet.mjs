@@ -2,18 +2,14 @@
 // workspaces and spends once in each, 16 at a time, then waits until every one is in the index.
 // Prints how long the calls took and how long until the last report landed.
 //   node bench/fleet.mjs [N]      (AUTH_SECRET from .dev.vars, as `npm run token` reads it)
-import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { mintToken } from "../scripts/lib/token.mjs";
 
 const N = Number(process.argv[2] ?? 1000);
 const URL_ = process.env.FLEET_URL ?? "http://127.0.0.1:8787";
 const secret =
   process.env.AUTH_SECRET ?? /^AUTH_SECRET=(.*)$/m.exec(readFileSync(".dev.vars", "utf8"))?.[1];
-const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
-const token = (ws, role) => {
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ ws, role, exp: Math.floor(Date.now() / 1000) + 3600 })}`;
-  return `${body}.${createHmac("sha256", secret).update(body).digest("base64url")}`;
-};
+const token = (ws, role) => mintToken(secret, ws, role, 3600);
 const call = (ws, method, path, body, role = "platform") =>
   fetch(`${URL_}/v1/workspaces/${ws}${path}`, {
     method,
