@@ -318,6 +318,16 @@ export async function readLedger(
   }
 }
 
+/** A verdict with nothing found, to compare a run's with (its `entries` count set to 0). */
+export const CLEAN: Verdict = {
+  overspend: [],
+  doubleCharges: [],
+  lost: [],
+  phantom: [],
+  mismatched: [],
+  entries: 0,
+};
+
 /** The counts a run reports: every violation kind. */
 export const violations = (v: Verdict) =>
   v.overspend.length +
