@@ -32,7 +32,8 @@ export const TOKEN_REFUSED: Record<TokenRefusal, string> = {
     "It is set to last longer than the service allows (366 days). Ask for a shorter-lived one.",
 };
 
-const FORBIDDEN: Record<ForbiddenReason, (ws: string) => Explained> = {
+/** The 403s the page explains by their reason; any other (a role's) by the role signed in. */
+const FORBIDDEN: Partial<Record<ForbiddenReason, (ws: string) => Explained>> = {
   wrong_workspace: (ws) => ({
     title: "This token is for another workspace",
     text: `Sign in with a token for ${ws}.`,
