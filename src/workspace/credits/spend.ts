@@ -53,7 +53,7 @@ export function consumeCredits(
   if (!decision.allowed) return decision;
   const periodStart = state.period.start;
   addUsed(ctx, periodStart, req.feature, req.credits);
-  appendLedger(ctx.store, {
+  appendLedger(ctx, {
     at: ctx.now,
     kind: "debit",
     feature: req.feature,
@@ -96,7 +96,7 @@ export function reserveCredits(
     expiresAt,
   );
   openHold(ctx, req.feature, req.credits, expiresAt);
-  appendLedger(ctx.store, {
+  appendLedger(ctx, {
     at: ctx.now,
     kind: "hold",
     feature: req.feature,
