@@ -60,7 +60,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new Store(ctx.storage.sql);
-    this.site = { store: this.store, env };
+    this.site = { store: this.store, env, transactionSync: (b) => ctx.storage.transactionSync(b) };
     this.memory = new Memory(this.store, {
       loadSubscription: subscription.loadSubscription,
       loadCounters: credit.loadCreditCounters,
