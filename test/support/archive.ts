@@ -1,5 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
-import { decode, fromMetadata, type Manifest } from "../../src/workspace/archive/files";
+import { fromMetadata, type Manifest } from "../../src/policy/archive";
+import { decode } from "../../src/workspace/archive/files";
 import type { WorkspaceObject } from "../../src/workspace/object";
 
 /** Every archived file of a workspace, with its manifest (from the listing) and its rows. */

@@ -1,3 +1,12 @@
+import {
+  type ArchiveKind,
+  archiveName,
+  dataKey,
+  type Manifest,
+  manifestKey,
+  toMetadata,
+  utcDay,
+} from "../../policy/archive";
 import { EVENT_RETENTION_MS } from "../../policy/delivery";
 import {
   DAY_MS,
@@ -11,17 +20,7 @@ import {
 import type { Store } from "../../storage";
 import type { Domain, Site } from "../domain";
 import { LEDGER_FLOOR_KEY } from "../memory";
-import {
-  type ArchiveKind,
-  archiveName,
-  dataKey,
-  encode,
-  type Manifest,
-  manifestKey,
-  sha256Hex,
-  toMetadata,
-  utcDay,
-} from "./files";
+import { encode, sha256Hex } from "./files";
 import { pruneRollups, rollUpLedger, rollupMigrations } from "./rollups";
 
 /**
