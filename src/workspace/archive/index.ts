@@ -22,6 +22,7 @@ import type { Domain, Site } from "../domain";
 import { LEDGER_FLOOR_KEY } from "../memory";
 import { encode, sha256Hex } from "./files";
 import { pruneRollups, rollUpLedger, rollupMigrations } from "./rollups";
+import { statementMigrations } from "./statements";
 
 /**
  * Archive before prune (docs/rules.md, "History is never lost"): ledger entries and events that
@@ -323,7 +324,7 @@ export function archiveDeadline(site: Site): Instant | null {
  * (or a failed run's backoff ends), run after due work's transaction, like deliveries.
  */
 export const archiveDomain: Domain = {
-  migrations: rollupMigrations,
+  migrations: [...rollupMigrations, ...statementMigrations],
   prune: pruneRollups,
   dueDeadline: archiveDeadline,
   afterDueWork: (site, workspaceId, clock) => archiveDue(site, workspaceId, clock),
