@@ -18,6 +18,7 @@ export interface StatementFigures {
   overrun: number;
   expiredCredits: number;
   closingBalance: number;
+  refusalsByReason: Readonly<Record<string, number>>;
 }
 
 const cell = (v: string | number): string =>
@@ -40,6 +41,7 @@ export function statementCsv(s: StatementFigures): string {
     ["credits", "overrun", s.overrun],
     ["credits", "expired", s.expiredCredits],
     ["credits", "closing_balance", s.closingBalance],
+    ...Object.entries(s.refusalsByReason).map(([r, n]) => ["refusals_by_reason", r, n]),
   ];
   return `${lines.map((l) => l.map(cell).join(",")).join("\r\n")}\r\n`;
 }

@@ -62,6 +62,9 @@ export const Statement = z
     overrun: credits.describe("Credits charged beyond the balance (commits over a reservation)"),
     expiredCredits: credits.describe("Credits left unused at the close: they do not roll over"),
     closingBalance: credits.describe("balance − used"),
+    refusalsByReason: z
+      .record(z.string(), z.number().int())
+      .describe("Refused consumes and reservations in the period, by reason (checks write none)"),
   })
   .openapi("CreditStatement");
 

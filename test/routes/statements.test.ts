@@ -58,10 +58,17 @@ describe("period statements", () => {
       { id: "pkg-1", credits: 500, expiresAt: "2026-03-20T00:00:00Z" },
       { role: "platform" },
     );
+    const refusedAt: number[] = [];
     for (let d = 0; d < DAYS; d++) {
       await stub.setTestClock(T0 + d * DAY_MS);
       const feature = AI_FEATURES[d % 3] ?? "copilot";
       await stub.consumeCredits({ feature, credits: 1 + (d % 9) }, { role: "service" });
+      if (d % 20 === 5) {
+        // Refused (more than the pool): counted by reason for the period's statement.
+        const r = await stub.consumeCredits({ feature, credits: 900_000 }, { role: "service" });
+        expect(r).toMatchObject({ ok: true, value: { allowed: false } });
+        refusedAt.push(T0 + d * DAY_MS);
+      }
       if (d % 10 === 0) {
         const held = await stub.reserveCredits(
           { feature: "ai_agent", credits: 5 },
@@ -82,6 +89,8 @@ describe("period statements", () => {
       balance: number;
       expiredCredits: number;
       overrun: number;
+      periodEnd: string;
+      refusalsByReason: Record<string, number>;
     }[];
     // Jan 3 → Jun 11: five closed periods, newest first; the first began before the subscription.
     expect(statements.map((s) => s.periodStart.slice(0, 10))).toEqual([
@@ -106,6 +115,9 @@ describe("period statements", () => {
       expect(s.usedByFeature).toEqual(byFeature);
       expect(s.used).toBe(charged.reduce((n, e) => n + e.credits, 0));
       expect(s.expiredCredits - s.overrun).toBe(s.balance - s.used);
+      const end = Date.parse(s.periodEnd);
+      const refusals = refusedAt.filter((at) => at >= start && at < end).length;
+      expect(s.refusalsByReason).toEqual(refusals === 0 ? {} : { insufficient_credits: refusals });
     }
     const feb = statements.find((s) => s.periodStart.startsWith("2026-02-15"));
     expect(feb?.packages.map((p) => p.id)).toEqual(["pkg-1"]);

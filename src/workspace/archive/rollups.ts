@@ -25,6 +25,19 @@ export const rollupMigrations: Migration[] = [
         PRIMARY KEY (day, period_start, kind, feature, agent)
       )`,
       "CREATE INDEX credit_daily_period ON credit_daily (period_start)",
+      // Refused consumes and reservations per UTC day, period, reason and feature: written by
+      // the refusal itself (one upsert; an allowed spend writes none), kept 10 years.
+      `CREATE TABLE credit_refusals_daily (
+        day INTEGER NOT NULL,
+        period_start INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        feature TEXT NOT NULL,
+        agent TEXT NOT NULL DEFAULT '',
+        refusals INTEGER NOT NULL,
+        credits INTEGER NOT NULL,
+        PRIMARY KEY (day, period_start, reason, feature, agent)
+      )`,
+      "CREATE INDEX credit_refusals_daily_period ON credit_refusals_daily (period_start)",
     ],
   },
 ];
@@ -69,12 +82,51 @@ export function rollUpLedger(store: Store, entries: readonly RolledEntry[]): voi
   }
 }
 
-/** Roll-ups older than ten years go (a bounded batch per housekeeping run). */
-export function pruneRollups(store: Store, now: Instant): boolean {
-  const deleted = store.run(
-    `DELETE FROM credit_daily WHERE rowid IN (
-       SELECT rowid FROM credit_daily WHERE day < ? ORDER BY day LIMIT 1000)`,
-    now - ROLLUP_RETENTION_MS,
+/** A refused spend, counted for its day and period (docs/rules.md, "History is never lost"). */
+export function countRefusal(
+  store: Store,
+  at: Instant,
+  periodStart: Instant,
+  reason: string,
+  feature: string,
+  credits: number,
+): void {
+  store.run(
+    `INSERT INTO credit_refusals_daily (day, period_start, reason, feature, agent, refusals, credits)
+     VALUES (?, ?, ?, ?, '', 1, ?)
+     ON CONFLICT (day, period_start, reason, feature, agent)
+     DO UPDATE SET refusals = refusals + 1, credits = credits + excluded.credits`,
+    Math.floor(at / DAY_MS) * DAY_MS,
+    periodStart,
+    reason,
+    feature,
+    credits,
   );
-  return deleted >= 1000;
+}
+
+/** Refusals per reason in the period that started at `periodStart`. */
+export const refusalsIn = (store: Store, periodStart: Instant): Record<string, number> =>
+  Object.fromEntries(
+    store
+      .all<{ reason: string; n: number }>(
+        `SELECT reason, SUM(refusals) AS n FROM credit_refusals_daily WHERE period_start = ?
+         GROUP BY reason ORDER BY reason`,
+        periodStart,
+      )
+      .map((r) => [r.reason, r.n]),
+  );
+
+const PRUNE_BATCH = 1_000;
+
+/** Roll-ups older than ten years go (a bounded batch per table per housekeeping run). */
+export function pruneRollups(store: Store, now: Instant): boolean {
+  const deleted = ["credit_daily", "credit_refusals_daily"].map((table) =>
+    store.run(
+      `DELETE FROM ${table} WHERE rowid IN (
+         SELECT rowid FROM ${table} WHERE day < ? ORDER BY day LIMIT ?)`,
+      now - ROLLUP_RETENTION_MS,
+      PRUNE_BATCH,
+    ),
+  );
+  return deleted.some((n) => n >= PRUNE_BATCH);
 }

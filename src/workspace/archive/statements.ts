@@ -3,6 +3,7 @@ import { AI_FEATURES } from "../../policy/catalogue";
 import { type Instant, iso } from "../../policy/time";
 import type { Migration } from "../../storage";
 import type { WorkspaceContext } from "../context";
+import { refusalsIn } from "./rollups";
 
 /**
  * Period statements (docs/history.md): each period's figures, fixed when it closes (a renewal
@@ -68,7 +69,8 @@ export function recordStatement(ctx: WorkspaceContext, closed: ClosedPeriod): vo
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     closed.start,
     closed.end,
-    ctx.now,
+    // Dated when it closed, not when a late settle noticed (docs/rules.md, "Events and due work").
+    closed.end,
     ctx.subscription.plan,
     ctx.subscription.seats,
     ctx.limits.includedCredits,
@@ -90,7 +92,7 @@ interface StatementRow {
   used: string;
 }
 
-function statementOf(row: StatementRow) {
+function statementOf(row: StatementRow, refusals: Record<string, number>) {
   const packages = JSON.parse(row.packages) as PackageFigure[];
   const stored = JSON.parse(row.used) as Record<string, number>;
   const usedByFeature = Object.fromEntries(AI_FEATURES.map((f) => [f, stored[f] ?? 0]));
@@ -116,6 +118,7 @@ function statementOf(row: StatementRow) {
     overrun: Math.max(0, used - row.balance),
     expiredCredits: Math.max(0, row.balance - used),
     closingBalance: row.balance - used,
+    refusalsByReason: refusals,
   };
 }
 
@@ -132,7 +135,9 @@ export function statementList(ctx: WorkspaceContext, before: Instant | undefined
     before ?? Number.MAX_SAFE_INTEGER,
     limit + 1,
   );
-  const page = rows.slice(0, limit).map(statementOf);
+  const page = rows
+    .slice(0, limit)
+    .map((row) => statementOf(row, refusalsIn(ctx.store, row.period_start)));
   return {
     statements: page,
     hasMore: rows.length > limit,
@@ -148,5 +153,5 @@ export function statementAt(ctx: WorkspaceContext, periodStart: Instant): Outcom
   if (row === undefined) {
     return fail("not_found", `No closed period starts at ${iso(periodStart)}.`);
   }
-  return ok(statementOf(row));
+  return ok(statementOf(row, refusalsIn(ctx.store, row.period_start)));
 }
