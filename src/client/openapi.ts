@@ -8817,6 +8817,10 @@ export interface components {
       expiredCredits: number;
       /** @description balance − used */
       closingBalance: number;
+      /** @description Refused consumes and reservations in the period, by reason (checks write none) */
+      refusalsByReason: {
+        [key: string]: number;
+      };
     };
     EventsPage: {
       events: components["schemas"]["Event"][];
