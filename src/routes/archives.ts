@@ -2,7 +2,7 @@ import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { archiveBucket, archiveFile, listArchives } from "../archives";
 import { CAN, hasRole } from "../claims";
-import { ApiError, errorResponses } from "../errors";
+import { ApiError, errorResponses, roleRefused } from "../errors";
 import type { AppEnv } from "../hono";
 import { ArchiveParams, ArchivesPage, ArchivesQuery } from "../schemas/archives";
 import { WorkspaceParams } from "../schemas/common";
@@ -18,7 +18,8 @@ const ROLES = CAN.bill;
 const platformOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   const claims = c.get("claims");
   if (!hasRole(claims, ROLES)) {
-    throw new ApiError("forbidden", `This call needs one of the roles: ${ROLES.join(", ")}.`);
+    const refusal = roleRefused(ROLES);
+    throw new ApiError(refusal.code, refusal.message, refusal.details);
   }
   c.set("call", { role: claims.role });
   await next();

@@ -71,6 +71,7 @@ describe("the archive routes", () => {
     const r = await call("GET", `${api(ws)}/archives`, { role });
     expect(r.status).toBe(status);
     expect(r.json.error.code).toBe(code);
+    expect(r.json.error.details).toEqual({ reason: "role_not_allowed" });
   });
 
   it("refuses another workspace's platform token, a malformed key and a missing file", async () => {
