@@ -29,9 +29,14 @@ export async function archivedFiles(ws: string, kind?: "ledger" | "events") {
 export const rawLedger = (ws: string) =>
   runInDurableObject(env.WORKSPACE.getByName(ws), (_: WorkspaceObject, state) =>
     state.storage.sql
-      .exec<{ id: number; at: number; kind: string; credits: number; feature: string | null }>(
-        "SELECT id, at, kind, credits, feature FROM credit_ledger ORDER BY id",
-      )
+      .exec<{
+        id: number;
+        at: number;
+        kind: string;
+        credits: number;
+        feature: string | null;
+        period_start: number;
+      }>("SELECT id, at, kind, credits, feature, period_start FROM credit_ledger ORDER BY id")
       .toArray(),
   );
 

@@ -91,6 +91,26 @@ describe("archive before prune", () => {
       const stored = await env.ARCHIVE.get(`manifests/${ws}/${manifest.key}.json`);
       expect(JSON.parse((await stored?.text()) ?? "{}")).toEqual(manifest);
     }
+    // Every closed period's statement equals the ledger's sums over it, archive included.
+    const byPeriod = new Map<number, number>();
+    const add = (periodStart: number, kind: string, credits: number) => {
+      if (kind === "debit" || kind === "commit") {
+        byPeriod.set(periodStart, (byPeriod.get(periodStart) ?? 0) + credits);
+      }
+    };
+    for (const r of files.flatMap(
+      (f) => f.rows as { periodStart: string; kind: string; credits: number }[],
+    )) {
+      add(Date.parse(r.periodStart), r.kind, r.credits);
+    }
+    for (const r of raw) add(r.period_start, r.kind, r.credits);
+    const list = await stubOf(ws).creditStatements(undefined, 100);
+    if (!list.ok) throw new Error("no statements");
+    // Dec 15 (the first, begun before the subscription) through Apr 15, 2027: 17 closed periods.
+    expect(list.value.statements).toHaveLength(17);
+    for (const s of list.value.statements) {
+      expect(s.used).toBe(byPeriod.get(Date.parse(s.periodStart)) ?? 0);
+    }
     // Events too: the renewals' resets older than 90 days are archived, the rest kept.
     const events = await archivedFiles(ws, "events");
     expect(events.flatMap((f) => f.rows).length).toBeGreaterThan(5);
