@@ -8791,7 +8791,11 @@ export interface components {
       periodEnd: string;
       /** @description When the period closed (a renewal or an anchor change) */
       closedAt: string;
-      plan: string;
+      /**
+       * @description The plan in force at the close
+       * @enum {string}
+       */
+      plan: "trial" | "base" | "advanced" | "pro" | "enterprise" | "partner" | "shopify";
       seats: number;
       /** @description The plan's credits for the period (per seat × seats) */
       includedCredits: number;

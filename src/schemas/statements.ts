@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { PLANS } from "../policy/catalogue";
 import { Instant, MAX_PAGE, WorkspaceParams } from "./common";
 
 export const StatementParams = WorkspaceParams.extend({
@@ -42,7 +43,7 @@ export const Statement = z
     periodStart: z.string(),
     periodEnd: z.string(),
     closedAt: z.string().describe("When the period closed (a renewal or an anchor change)"),
-    plan: z.string(),
+    plan: z.enum(PLANS).describe("The plan in force at the close"),
     seats: z.number().int(),
     includedCredits: credits.describe("The plan's credits for the period (per seat × seats)"),
     packages: z

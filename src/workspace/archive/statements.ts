@@ -1,5 +1,5 @@
 import { fail, type Outcome, ok } from "../../outcome";
-import { AI_FEATURES } from "../../policy/catalogue";
+import { AI_FEATURES, type Plan } from "../../policy/catalogue";
 import { type Instant, iso } from "../../policy/time";
 import type { Migration } from "../../storage";
 import type { WorkspaceContext } from "../context";
@@ -84,7 +84,7 @@ interface StatementRow {
   period_start: number;
   period_end: number;
   closed_at: number;
-  plan: string;
+  plan: Plan;
   seats: number;
   included_credits: number;
   packages: string;
