@@ -2818,7 +2818,7 @@ export interface paths {
     };
     /**
      * The credit ledger in order: every debit, hold, commit, release and expiry
-     * @description The audit trail behind the pool's figures, oldest first, a page after a cursor. Kept 400 days.
+     * @description The audit trail behind the pool's figures, oldest first, a page after a cursor. Each entry stays here until its UTC day is 62 days past, then is in the archive (GET archives, platform).
      */
     get: {
       parameters: {

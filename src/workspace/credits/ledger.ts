@@ -47,7 +47,7 @@ interface LedgerRow {
 
 /**
  * The ledger in order, a page after a cursor: the audit trail behind every figure (used per
- * period and per feature are its sums). Kept 400 days, like the rest of the credit history.
+ * period and per feature are its sums). Kept 62 days raw, then archived (archive/index.ts).
  */
 export async function ledgerPage(ctx: WorkspaceContext, after: string | undefined, limit: number) {
   const { store } = ctx;
