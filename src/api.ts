@@ -13,6 +13,7 @@ import type { AppEnv } from "./hono";
 import { fieldIssues } from "./operations/validate";
 import { logRequest, logsRequests } from "./requestLog";
 import { errorText, faultResponse, requestIdOf } from "./respond";
+import { archiveRoutes } from "./routes/archives";
 import { fleetRoutes } from "./routes/fleet";
 import { register } from "./routes/shared";
 import { matchRoute, ROUTES } from "./routes/table";
@@ -172,6 +173,8 @@ export function createApp() {
   // Not workspace operations (no workspace, no object: they read the fleet index), so not in the
   // route table or the fast lane; platform-only, in the OpenAPI document like the rest.
   fleetRoutes(app);
+  // The history archive's reads (R2, no object): platform-only, like the fleet's.
+  archiveRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -46,7 +46,7 @@ export const creditLedger = operation({
   tags,
   summary: "The credit ledger in order: every debit, hold, commit, release and expiry",
   description:
-    "The audit trail behind the pool's figures, oldest first, a page after a cursor. Kept 400 days.",
+    "The audit trail behind the pool's figures, oldest first, a page after a cursor. Each entry stays here until its UTC day is 62 days past, then is in the archive (GET archives, platform).",
   roles: CAN.read,
   query: LedgerQuery,
   response: LedgerPage,

@@ -3,6 +3,7 @@ import * as channels from "./channels";
 import * as credits from "./credits";
 import * as entities from "./entities";
 import type { AnyOperation } from "./operation";
+import * as statements from "./statements";
 import * as workspace from "./workspace";
 
 export * from "./agents";
@@ -11,6 +12,7 @@ export * from "./credits";
 export * from "./entities";
 export type { CallOptions, ErrorResult, Result } from "./invoke";
 export type { AnswerOf, AnyOperation, Operation } from "./operation";
+export * from "./statements";
 export * from "./workspace";
 
 const isOperation = (value: unknown): value is AnyOperation =>
@@ -18,7 +20,7 @@ const isOperation = (value: unknown): value is AnyOperation =>
 
 /** Every operation by name: what the routes and the entrypoints are checked against. */
 export const OPERATIONS: ReadonlyMap<string, AnyOperation> = new Map(
-  [agents, channels, credits, entities, workspace]
+  [agents, channels, credits, entities, statements, workspace]
     .flatMap((module) => Object.values(module))
     .filter(isOperation)
     .map((op) => [op.name, op]),

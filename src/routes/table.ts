@@ -52,6 +52,8 @@ export const ROUTES: readonly RouteEntry[] = [
   { op: ops.putCreditPackage, method: "post", path: `${ws}/credit-packages` },
   { op: ops.consumeCopilotQuestion, method: "post", path: `${ws}/copilot-questions/consume` },
   { op: ops.creditsDaily, method: "get", path: `${ws}/credits/daily` },
+  { op: ops.creditStatements, method: "get", path: `${ws}/credits/statements` },
+  { op: ops.creditStatement, method: "get", path: `${ws}/credits/statements/{periodStart}` },
 
   { op: ops.events, method: "get", path: `${ws}/events` },
 

@@ -1,6 +1,7 @@
 import { earliest, type Instant } from "../policy/time";
 import type { Migration, Store } from "../storage";
 import { agentsDomain } from "./agents";
+import { archiveDomain } from "./archive";
 import { channelsDomain } from "./channels";
 import type { WorkspaceContext } from "./context";
 import { creditsDomain } from "./credits";
@@ -25,6 +26,7 @@ export const DOMAINS: readonly Domain[] = [
   entitiesDomain,
   channelsDomain,
   agentsDomain,
+  archiveDomain,
 ];
 
 /** Every migration in order: the meta table and the cursor key, then each domain's tables. */

@@ -6,7 +6,7 @@ import {
 } from "../policy/catalogue";
 import type { Period } from "../policy/periods";
 import { earliest, type Instant } from "../policy/time";
-import type { Store } from "../storage";
+import type { SqlParam, Store } from "../storage";
 import type { CreditCounters, WorkspaceContext } from "./context";
 
 /**
@@ -273,6 +273,7 @@ function countersDiffer(memory: CreditCounters, stored: CreditCounters): string[
   compare("held", nonZero(memory.held), nonZero(stored.held));
   compare("featureLimits", nonZero(memory.featureLimits), nonZero(stored.featureLimits));
   compare("announced", [...memory.announced].sort(), [...stored.announced].sort());
+  compare("ledgerSeq", memory.ledgerSeq, stored.ledgerSeq);
   return found;
 }
 
@@ -288,6 +289,7 @@ interface WritableCounters {
   held: Map<string, number>;
   announced: Set<number>;
   holdExpiry: Instant | null;
+  ledgerSeq: number;
 }
 
 const writable = (ctx: WorkspaceContext): WritableCounters | undefined =>
@@ -354,4 +356,64 @@ export function announceThreshold(
   );
   const c = writable(ctx);
   if (c?.period.start === periodStart) c.announced.add(percent);
+}
+
+// ---- the ledger's sequence -------------------------------------------------------------------
+
+/**
+ * The meta key of the ledger's floor: the last sequence of entries no longer in the object
+ * (archived, then deleted: docs/rules.md, "History is never lost"). Entries are numbered after
+ * both the floor and every entry held, so a sequence is never reused even once the object
+ * holds no entry at all.
+ */
+export const LEDGER_FLOOR_KEY = "credits.ledgerFloor";
+
+/** The last ledger sequence written, from storage: the highest held, else the floor. */
+export function storedLedgerSeq(store: Store): number {
+  const held = store.one<{ id: number | null }>("SELECT MAX(id) AS id FROM credit_ledger")?.id;
+  return Math.max(held ?? 0, store.getMeta<number>(LEDGER_FLOOR_KEY) ?? 0);
+}
+
+/** The last ledger sequence written (0: none yet): strictly increasing, never reused. */
+export function lastLedgerSeq(ctx: WorkspaceContext): number {
+  return ctx.counters?.ledgerSeq ?? storedLedgerSeq(ctx.store);
+}
+
+/** A ledger entry's columns, in credit_ledger's order after its id. */
+export interface LedgerColumns {
+  at: Instant;
+  kind: string;
+  feature: string | null;
+  credits: number;
+  reservationId: string | null;
+  idempotencyKey: string | null;
+  role: string | null;
+  periodStart: Instant;
+}
+
+/**
+ * Appends a ledger entry under the next sequence (credit_ledger.id, given explicitly: the
+ * table has no AUTOINCREMENT, so no sequence row is written) and answers that sequence.
+ */
+export function appendLedgerRow(ctx: WorkspaceContext, row: LedgerColumns): number {
+  const c = writable(ctx);
+  const seq = (c?.ledgerSeq ?? storedLedgerSeq(ctx.store)) + 1;
+  const values: SqlParam[] = [
+    seq,
+    row.at,
+    row.kind,
+    row.feature,
+    row.credits,
+    row.reservationId,
+    row.idempotencyKey,
+    row.role,
+    row.periodStart,
+  ];
+  ctx.store.run(
+    `INSERT INTO credit_ledger (id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ...values,
+  );
+  if (c !== undefined) c.ledgerSeq = seq;
+  return seq;
 }

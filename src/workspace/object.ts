@@ -11,6 +11,7 @@ import { type Instant, iso } from "../policy/time";
 import { migrate, Store } from "../storage";
 import * as agents from "./agents";
 import { Alarm } from "./alarm";
+import * as history from "./archive/statements";
 import * as channels from "./channels";
 import type { CallMeta, WorkspaceContext } from "./context";
 import * as credit from "./credits";
@@ -42,10 +43,9 @@ const noSubscription = () =>
  * once, runs pure policy inside one synchronous transaction (no await between reading and
  * writing a balance), then arms the single alarm that serves every deadline.
  *
- * The hot path (check, consume, reserve, commit, release) decides from what the object keeps
- * in memory (memory.ts) and settles only after a deadline passed; the alarm (alarm.ts) prunes
- * history. A check reads nothing and a consume writes a counter and a ledger row
- * (test/workspace/statements).
+ * The hot path (check, consume, reserve, commit, release) decides from memory (memory.ts) and
+ * settles only past a deadline; the alarm (alarm.ts) archives and prunes history. A check reads
+ * nothing; a consume writes a counter and a ledger row (test/workspace/statements).
  */
 export class WorkspaceObject extends DurableObject<Env> {
   private readonly store: Store;
@@ -60,7 +60,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new Store(ctx.storage.sql);
-    this.site = { store: this.store, env };
+    this.site = { store: this.store, env, transactionSync: (b) => ctx.storage.transactionSync(b) };
     this.memory = new Memory(this.store, {
       loadSubscription: subscription.loadSubscription,
       loadCounters: credit.loadCreditCounters,
@@ -134,9 +134,9 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /**
-   * Runs one mutation atomically: replays a known Idempotency-Key, applies due work, runs the
-   * operation, reconciles every domain with what it changed, and remembers the answer, all in
-   * one transaction. An error outcome rolls back everything, so bad input changes nothing.
+   * One mutation, atomically: replays a known Idempotency-Key, applies due work, runs the
+   * operation, reconciles every domain and remembers the answer in one transaction; an error
+   * outcome rolls back everything, so bad input changes nothing.
    */
   private async mutate<T>(
     meta: CallMeta,
@@ -179,10 +179,9 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /**
-   * The hot path's mutation (consume, reserve, commit, release): the same transaction as
-   * `mutate`, but settling only when a deadline passed, deciding from the counters in memory,
-   * and without the closing reconcile: these calls change no limit, and consume and commit
-   * announce the thresholds they cross themselves.
+   * The hot path's mutation (consume, reserve, commit, release): `mutate`'s transaction, settling
+   * only past a deadline, deciding from memory, without the closing reconcile (these calls change
+   * no limit; consume and commit announce the thresholds they cross).
    */
   private async mutateHot<T>(
     meta: CallMeta,
@@ -334,7 +333,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) => ok(credit.creditsView(ctx)));
   }
 
-  /** The billing page's chart: the period's ledger summed by day and feature. */
+  /** The billing page's chart: the period's ledger by day and feature. */
   creditsDaily() {
     return this.read((ctx) => ok(credit.dailyCredits(ctx)));
   }
@@ -343,21 +342,22 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) => credit.ledgerPage(ctx, after, limit));
   }
 
-  /**
-   * The hot path's check: a read, so it never writes storage. Settled, it decides from the
-   * counters in memory and reads nothing; after a deadline passed it evaluates storage lazily.
-   */
+  creditStatements(before: Instant | undefined, limit: number) {
+    return this.read((ctx) => ok(history.statementList(ctx, before, limit)));
+  }
+
+  creditStatement(periodStart: Instant) {
+    return this.read((ctx) => history.statementAt(ctx, periodStart));
+  }
+
+  /** The hot path's check, a read: settled, from memory alone; else storage, lazily. */
   checkCredits(input: credit.SpendRequest): Reply<SpendDecision> {
     const ctx = this.memory.checkContext(this.now());
     if (ctx === null) return noSubscription();
     return this.fleet.decided(ok(credit.checkCredits(ctx, input)), ctx.subscription.plan);
   }
 
-  /**
-   * The same check with its 200 body already JSON, for the fast lane (src/preflight.ts):
-   * carrying the decision back over RPC and serializing it in the Worker was the check's last
-   * cost (docs/benchmarks.md, the hot path).
-   */
+  /** The check with its 200 body as JSON, for the fast lane (docs/benchmarks.md, the hot path). */
   checkCreditsJson(input: credit.SpendRequest): Reply<string> {
     const reply = this.checkCredits(input);
     return reply.ok ? ok(JSON.stringify(reply.value)) : reply;

@@ -241,6 +241,35 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     expect(await text(page, "#credit-chart table")).toContain("Jul 16 750");
   });
 
+  it("lists past periods' statements with a CSV download, for viewers too", async () => {
+    // A workspace with two closed periods: spent in the first, then two renewals.
+    await api("hist", "PUT", "/test-clock", { now: "2026-05-20T09:00:00Z" });
+    await api("hist", "PUT", "/subscription", {
+      plan: "pro",
+      seats: 2,
+      periodAnchor: "2026-05-15T00:00:00Z",
+    });
+    await api("hist", "POST", "/credits/consume", { feature: "copilot", credits: 40 }, "service");
+    await api("hist", "PUT", "/test-clock", { now: "2026-07-20T09:00:00Z" });
+    const page = await newPage();
+    await signIn(page, mintToken("hist", "viewer"));
+    await openTab(page, "credits");
+    const rows = page.locator("#statements tbody tr");
+    expect(await rows.count()).toBe(2);
+    const first = '#statements tr[data-period="2026-05-15T00:00:00.000Z"]';
+    expect(await text(page, `${first} td[data-column="used"]`)).toBe("40");
+    expect(await text(page, `${first} td[data-column="plan"]`)).toContain("× 2");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click(`${first} button`),
+    ]);
+    expect(download.suggestedFilename()).toBe("statement-2026-05-15.csv");
+    const path = await download.path();
+    const csv = (await import("node:fs")).readFileSync(path, "utf8");
+    expect(csv).toContain("credits,used,40");
+    expect(csv).toContain("used_by_feature,copilot,40");
+  });
+
   it("creates agents by name, activates past the limit, and shows the refusal with the upgrade", async () => {
     const page = await newPage();
     await signIn(page, mintToken("acme", "admin"));

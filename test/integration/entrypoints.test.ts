@@ -155,6 +155,19 @@ const STEPS: Step[] = [
     args: (ws) => [ws, { limit: 3 }],
   },
   {
+    op: "creditStatements",
+    role: "service",
+    http: (ws) => ["GET", p(ws, "/credits/statements?limit=5")],
+    args: (ws) => [ws, { limit: 5 }],
+  },
+  {
+    // No period has closed yet: the same 404 both ways.
+    op: "creditStatement",
+    role: "service",
+    http: (ws) => ["GET", p(ws, "/credits/statements/2026-06-01T00:00:00Z")],
+    args: (ws) => [ws, "2026-06-01T00:00:00Z"],
+  },
+  {
     op: "createEntity",
     role: "service",
     http: (ws) => ["POST", p(ws, "/entities/leads"), { id: "lead-1" }],

@@ -15,6 +15,7 @@ export type Usage = Schemas["Usage"];
 export type Credits = Schemas["Credits"];
 export type FeatureCredits = Schemas["FeatureCredits"];
 export type DailyCredits = Schemas["DailyCredits"];
+export type StatementList = Schemas["CreditStatementList"];
 export type AgentList = Schemas["AgentList"];
 export type Agent = Schemas["Agent"];
 export type AgentDecision = Schemas["AgentDecision"];
@@ -110,6 +111,23 @@ export function connect(token: string, ws: string) {
         "/credits/daily",
         client.GET("/v1/workspaces/{ws}/credits/daily", { params: { path }, headers }),
       ),
+    statements: () =>
+      answer(
+        "/credits/statements",
+        client.GET("/v1/workspaces/{ws}/credits/statements", {
+          params: { path, query: { limit: 24 } },
+          headers,
+        }),
+      ),
+    /** One statement as CSV (text): fetched with the token, for a download. */
+    statementCsv: async (periodStart: string) => {
+      const r = await fetch(
+        `${location.origin}/v1/workspaces/${encodeURIComponent(ws)}/credits/statements/${encodeURIComponent(periodStart)}?format=csv`,
+        { headers, cache: "no-store" },
+      );
+      if (!r.ok) throw new Problem("http", r.status, null, "/credits/statements");
+      return r.text();
+    },
     agents: () =>
       answer("/agents", client.GET("/v1/workspaces/{ws}/agents", { params: { path }, headers })),
     setFeatureLimit: (feature: AiFeature, limit: number | null) =>

@@ -4,10 +4,11 @@ import { type Credits, type DailyCredits, type FeatureCredits, Problem } from ".
 import { type Card, type Column, renderCards } from "./cards";
 import { h, svg } from "./dom";
 import { count, day, dayShort, lastDayOf, num } from "./format";
+import { type StatementsData, statementsCard } from "./statements";
 import { consequence, detail, mayEdit, meter, notice, pill, restoreFocus, state } from "./view";
 import { featureName } from "./words";
 
-export interface CreditsData {
+export interface CreditsData extends StatementsData {
   credits: Credits;
   daily: DailyCredits;
 }
@@ -465,6 +466,7 @@ export const CREDIT_CARDS: readonly Card<CreditsData>[] = [
   chartCard,
   balanceCard,
   limitsCard,
+  statementsCard,
 ];
 
 function redraw(): void {

@@ -44,8 +44,9 @@ const TAB_VIEWS: Record<TabId, (api: Api) => Promise<(common: Common) => void>> 
     };
   },
   credits: async (api) => {
-    const credits = await api.credits();
-    return ({ daily }) => renderCredits({ credits, daily }, host);
+    const [credits, statements] = await Promise.all([api.credits(), api.statements()]);
+    return ({ daily }) =>
+      renderCredits({ credits, daily, statements, statementCsv: api.statementCsv }, host);
   },
   agents: async (api) => {
     const agents = await api.agents();

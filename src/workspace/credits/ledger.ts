@@ -1,9 +1,9 @@
 import { ok } from "../../outcome";
 import type { AiFeature } from "../../policy/catalogue";
 import { type Instant, iso } from "../../policy/time";
-import type { Store } from "../../storage";
 import type { CallMeta, WorkspaceContext } from "../context";
 import { nextCursor, readCursor } from "../cursors";
+import { appendLedgerRow } from "../memory";
 
 // The credit ledger: append-only, one row per movement of credits or Copilot question.
 
@@ -19,19 +19,18 @@ interface LedgerEntry {
   meta?: CallMeta;
 }
 
-export function appendLedger(store: Store, e: LedgerEntry): void {
-  store.run(
-    `INSERT INTO credit_ledger (at, kind, feature, credits, reservation_id, idempotency_key, role, period_start)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    e.at,
-    e.kind,
-    e.feature,
-    e.credits,
-    e.reservationId ?? null,
-    e.meta?.idempotencyKey ?? null,
-    e.meta?.role ?? null,
-    e.periodStart,
-  );
+/** Appends an entry under the ledger's next sequence (memory.ts) and answers that sequence. */
+export function appendLedger(ctx: WorkspaceContext, e: LedgerEntry): number {
+  return appendLedgerRow(ctx, {
+    at: e.at,
+    kind: e.kind,
+    feature: e.feature,
+    credits: e.credits,
+    reservationId: e.reservationId ?? null,
+    idempotencyKey: e.meta?.idempotencyKey ?? null,
+    role: e.meta?.role ?? null,
+    periodStart: e.periodStart,
+  });
 }
 
 interface LedgerRow {
@@ -48,7 +47,7 @@ interface LedgerRow {
 
 /**
  * The ledger in order, a page after a cursor: the audit trail behind every figure (used per
- * period and per feature are its sums). Kept 400 days, like the rest of the credit history.
+ * period and per feature are its sums). Kept 62 days raw, then archived (archive/index.ts).
  */
 export async function ledgerPage(ctx: WorkspaceContext, after: string | undefined, limit: number) {
   const { store } = ctx;

@@ -31,7 +31,7 @@ export function consumeQuestion(ctx: WorkspaceContext, meta: CallMeta): Question
      ON CONFLICT (period_start) DO UPDATE SET used = used + 1`,
     period.start,
   );
-  appendLedger(ctx.store, {
+  appendLedger(ctx, {
     at: ctx.now,
     kind: "question",
     feature: null,

@@ -112,7 +112,7 @@ export function commitReservation(
   const { charged, overrun } = commitFigures(r.credits, actual);
   closeReservation(ctx, r, "committed", charged);
   if (charged > 0) addUsed(ctx, period.start, r.feature, charged);
-  appendLedger(ctx.store, {
+  appendLedger(ctx, {
     at: ctx.now,
     kind: "commit",
     feature: r.feature,
@@ -141,7 +141,7 @@ export function releaseReservation(ctx: WorkspaceContext, id: string, meta: Call
   if (!open.ok) return open;
   const r = open.value;
   closeReservation(ctx, r, "released", null);
-  appendLedger(ctx.store, {
+  appendLedger(ctx, {
     at: ctx.now,
     kind: "release",
     feature: r.feature,
@@ -180,7 +180,7 @@ export function expireReservations(ctx: WorkspaceContext, schedule: Schedule): v
       r.id,
     );
     addHeld(ctx, r.feature, -r.credits);
-    appendLedger(ctx.store, {
+    appendLedger(ctx, {
       at: r.expires_at,
       kind: "expire",
       feature: r.feature,

@@ -9,6 +9,7 @@ import {
   type SpendMode,
 } from "../../policy/credits";
 import { iso } from "../../policy/time";
+import { countRefusal } from "../archive/rollups";
 import type { CallMeta, WorkspaceContext } from "../context";
 import { addUsed, openHold } from "../memory";
 import { applyThresholds } from "./counters";
@@ -37,6 +38,12 @@ function decide(ctx: WorkspaceContext, state: CreditState, req: SpendRequest, mo
   );
 }
 
+/** A refused consume or reserve, counted for the statements (issue #19; a check counts none). */
+function refused(ctx: WorkspaceContext, state: CreditState, req: SpendRequest, d: SpendDecision) {
+  const reason = d.reason ?? "refused";
+  countRefusal(ctx.store, ctx.now, state.period.start, reason, req.feature, req.credits);
+}
+
 /** The check: the same decision as a consume, with no write of any kind. */
 export function checkCredits(ctx: WorkspaceContext, req: SpendRequest): SpendDecision {
   return decide(ctx, loadCreditState(ctx), req, "check");
@@ -50,10 +57,13 @@ export function consumeCredits(
 ): SpendDecision {
   const state = loadCreditState(ctx);
   const decision = decide(ctx, state, req, "debit");
-  if (!decision.allowed) return decision;
+  if (!decision.allowed) {
+    refused(ctx, state, req, decision);
+    return decision;
+  }
   const periodStart = state.period.start;
   addUsed(ctx, periodStart, req.feature, req.credits);
-  appendLedger(ctx.store, {
+  appendLedger(ctx, {
     at: ctx.now,
     kind: "debit",
     feature: req.feature,
@@ -83,7 +93,10 @@ export function reserveCredits(
   const ttlSeconds = req.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   const state = loadCreditState(ctx);
   const decision = decide(ctx, state, req, "hold");
-  if (!decision.allowed) return { ...decision, reservationId: null, expiresAt: null, ttlSeconds };
+  if (!decision.allowed) {
+    refused(ctx, state, req, decision);
+    return { ...decision, reservationId: null, expiresAt: null, ttlSeconds };
+  }
   const id = `rsv_${crypto.randomUUID().replaceAll("-", "")}`;
   const expiresAt = reservationExpiry(ctx.now, ttlSeconds);
   ctx.store.run(
@@ -96,7 +109,7 @@ export function reserveCredits(
     expiresAt,
   );
   openHold(ctx, req.feature, req.credits, expiresAt);
-  appendLedger(ctx.store, {
+  appendLedger(ctx, {
     at: ctx.now,
     kind: "hold",
     feature: req.feature,
