@@ -122,6 +122,11 @@ export class QuotaService extends WorkerEntrypoint<Env> {
     return invoke(this.env, roleOf(this), ops.creditLedger, { params: { ws }, query });
   }
 
+  /** The ledger entry a receipt's `seq` names. */
+  creditLedgerEntry(ws: string, seq: number): Answer<typeof ops.creditLedgerEntry> {
+    return invoke(this.env, roleOf(this), ops.creditLedgerEntry, { params: { ws, seq } });
+  }
+
   // ---- leads, contacts and companies -------------------------------------------------------
 
   /** Records a new lead, contact or company and answers its status (never refused). */

@@ -42,6 +42,7 @@ export const ROUTES: readonly RouteEntry[] = [
 
   { op: ops.credits, method: "get", path: `${ws}/credits` },
   { op: ops.creditLedger, method: "get", path: `${ws}/credits/ledger` },
+  { op: ops.creditLedgerEntry, method: "get", path: `${ws}/credits/ledger/{seq}` },
   { op: ops.setFeatureLimit, method: "put", path: `${ws}/credits/feature-limits/{feature}` },
   { op: ops.check, method: "post", path: `${ws}/credits/check`, fastLane: true },
   { op: ops.consume, method: "post", path: `${ws}/credits/consume`, fastLane: true },

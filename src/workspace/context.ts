@@ -46,6 +46,12 @@ export interface CreditCounters {
   readonly announced: ReadonlySet<number>;
   /** The earliest expiry of a hold opened since loading: the object's deadline moves to it. */
   readonly holdExpiry: Instant | null;
+  /**
+   * The ledger's last sequence (credit_ledger's id; 0: none yet): a check's and a refusal's
+   * receipt, kept here because every ledger write goes through memory's writer, which just
+   * wrote it (docs/rules.md#receipts).
+   */
+  readonly lastSeq: number;
 }
 
 export type { Role };

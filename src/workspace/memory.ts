@@ -6,7 +6,7 @@ import {
 } from "../policy/catalogue";
 import type { Period } from "../policy/periods";
 import { earliest, type Instant } from "../policy/time";
-import type { Store } from "../storage";
+import type { SqlParam, Store } from "../storage";
 import type { CreditCounters, WorkspaceContext } from "./context";
 
 /**
@@ -273,6 +273,7 @@ function countersDiffer(memory: CreditCounters, stored: CreditCounters): string[
   compare("held", nonZero(memory.held), nonZero(stored.held));
   compare("featureLimits", nonZero(memory.featureLimits), nonZero(stored.featureLimits));
   compare("announced", [...memory.announced].sort(), [...stored.announced].sort());
+  compare("lastSeq", memory.lastSeq, stored.lastSeq);
   return found;
 }
 
@@ -288,6 +289,7 @@ interface WritableCounters {
   held: Map<string, number>;
   announced: Set<number>;
   holdExpiry: Instant | null;
+  lastSeq: number;
 }
 
 const writable = (ctx: WorkspaceContext): WritableCounters | undefined =>
@@ -354,4 +356,20 @@ export function announceThreshold(
   );
   const c = writable(ctx);
   if (c?.period.start === periodStart) c.announced.add(percent);
+}
+
+/**
+ * A ledger row (credit_ledger): `query` is its INSERT … RETURNING id, one statement, so the
+ * receipt's sequence costs nothing more; it becomes memory's last sequence. Answers it.
+ */
+export function appendLedgerRow(
+  ctx: WorkspaceContext,
+  query: string,
+  ...params: SqlParam[]
+): number {
+  const seq = ctx.store.one<{ id: number }>(query, ...params)?.id;
+  if (seq === undefined) throw new Error("a ledger insert returned no sequence");
+  const c = writable(ctx);
+  if (c !== undefined) c.lastSeq = seq;
+  return seq;
 }

@@ -4,7 +4,6 @@ import { fail, type Outcome, ok } from "../outcome";
 import type { AgentRef } from "../policy/agents";
 import type { AiFeature } from "../policy/catalogue";
 import type { ChannelKind } from "../policy/channels";
-import type { SpendDecision } from "../policy/credits";
 import type { EntityKind, LeadOutcome } from "../policy/entities";
 import { moveTestClock } from "../policy/testClock";
 import { type Instant, iso } from "../policy/time";
@@ -301,11 +300,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     );
   }
 
-  disconnectChannel(
-    kind: ChannelKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<channels.DisconnectAnswer>> {
+  disconnectChannel(kind: ChannelKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => channels.disconnectChannel(ctx, kind, id));
   }
 
@@ -320,10 +315,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     );
   }
 
-  async listChannels(
-    kind: ChannelKind,
-    page: channels.ChannelPage,
-  ): Promise<Reply<channels.ChannelList>> {
+  async listChannels(kind: ChannelKind, page: channels.ChannelPage) {
     return this.read((ctx) => channels.listChannels(ctx, kind, page));
   }
 
@@ -341,11 +333,16 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) => credit.ledgerPage(ctx, after, limit));
   }
 
+  /** The entry a receipt names (docs/credits.md#receipts). */
+  creditLedgerEntry(seq: number) {
+    return this.read((ctx) => credit.ledgerEntry(ctx, seq));
+  }
+
   /**
    * The hot path's check: a read, so it never writes storage. Settled, it decides from the
    * counters in memory and reads nothing; after a deadline passed it evaluates storage lazily.
    */
-  checkCredits(input: credit.SpendRequest): Reply<SpendDecision> {
+  checkCredits(input: credit.SpendRequest): Reply<credit.SpendAnswer> {
     const ctx = this.memory.checkContext(this.now());
     if (ctx === null) return noSubscription();
     return this.fleet.decided(ok(credit.checkCredits(ctx, input)), ctx.subscription.plan);
@@ -399,19 +396,11 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- entities ----------------------------------------------------------------------------
-  createEntity(
-    kind: EntityKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityChange>> {
+  createEntity(kind: EntityKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.createEntity(ctx, kind, id));
   }
 
-  closeLead(
-    id: string,
-    outcome: LeadOutcome,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityChange>> {
+  closeLead(id: string, outcome: LeadOutcome, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.closeLead(ctx, id, outcome));
   }
 
@@ -419,11 +408,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => entities.reopenLead(ctx, id));
   }
 
-  deleteEntity(
-    kind: EntityKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityDeletion>> {
+  deleteEntity(kind: EntityKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.deleteEntity(ctx, kind, id));
   }
 
@@ -432,11 +417,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /** Up to 1,000 creates in order, in one transaction (a repeated or known id counts once). */
-  createEntities(
-    kind: EntityKind,
-    ids: string[],
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityBatch>> {
+  createEntities(kind: EntityKind, ids: string[], meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.createEntities(ctx, kind, ids));
   }
 

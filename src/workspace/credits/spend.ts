@@ -12,7 +12,7 @@ import { iso } from "../../policy/time";
 import type { CallMeta, WorkspaceContext } from "../context";
 import { addUsed, openHold } from "../memory";
 import { applyThresholds } from "./counters";
-import { appendLedger } from "./ledger";
+import { appendLedger, type Receipt, receiptAt } from "./ledger";
 import { type CreditState, loadCreditState } from "./state";
 
 // Spend decisions: check (no write), consume (debit) and reserve (hold).
@@ -37,9 +37,15 @@ function decide(ctx: WorkspaceContext, state: CreditState, req: SpendRequest, mo
   );
 }
 
-/** The check: the same decision as a consume, with no write of any kind. */
-export function checkCredits(ctx: WorkspaceContext, req: SpendRequest): SpendDecision {
-  return decide(ctx, loadCreditState(ctx), req, "check");
+/** A decision with its receipt (docs/rules.md#receipts). */
+export type SpendAnswer = SpendDecision & { receipt: Receipt };
+
+/**
+ * The check: the same decision as a consume, with no write of any kind; its receipt is the
+ * last sequence written, the ledger position it was decided against.
+ */
+export function checkCredits(ctx: WorkspaceContext, req: SpendRequest): SpendAnswer {
+  return { ...decide(ctx, loadCreditState(ctx), req, "check"), receipt: receiptAt(ctx) };
 }
 
 /** Check and debit in one step: the caller's transaction makes it atomic. */
@@ -47,13 +53,13 @@ export function consumeCredits(
   ctx: WorkspaceContext,
   req: SpendRequest,
   meta: CallMeta,
-): SpendDecision {
+): SpendAnswer {
   const state = loadCreditState(ctx);
   const decision = decide(ctx, state, req, "debit");
-  if (!decision.allowed) return decision;
+  if (!decision.allowed) return { ...decision, receipt: receiptAt(ctx) };
   const periodStart = state.period.start;
   addUsed(ctx, periodStart, req.feature, req.credits);
-  appendLedger(ctx.store, {
+  const seq = appendLedger(ctx, {
     at: ctx.now,
     kind: "debit",
     feature: req.feature,
@@ -62,14 +68,14 @@ export function consumeCredits(
     meta,
   });
   applyThresholds(ctx, state.period);
-  return decision;
+  return { ...decision, receipt: receiptAt(ctx, seq) };
 }
 
 export interface ReserveRequest extends SpendRequest {
   ttlSeconds?: number;
 }
 
-export type ReserveDecision = SpendDecision & {
+export type ReserveDecision = SpendAnswer & {
   reservationId: string | null;
   expiresAt: string | null;
   ttlSeconds: number;
@@ -83,7 +89,9 @@ export function reserveCredits(
   const ttlSeconds = req.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   const state = loadCreditState(ctx);
   const decision = decide(ctx, state, req, "hold");
-  if (!decision.allowed) return { ...decision, reservationId: null, expiresAt: null, ttlSeconds };
+  if (!decision.allowed) {
+    return { ...decision, receipt: receiptAt(ctx), reservationId: null, expiresAt: null, ttlSeconds };
+  }
   const id = `rsv_${crypto.randomUUID().replaceAll("-", "")}`;
   const expiresAt = reservationExpiry(ctx.now, ttlSeconds);
   ctx.store.run(
@@ -96,7 +104,7 @@ export function reserveCredits(
     expiresAt,
   );
   openHold(ctx, req.feature, req.credits, expiresAt);
-  appendLedger(ctx.store, {
+  const seq = appendLedger(ctx, {
     at: ctx.now,
     kind: "hold",
     feature: req.feature,
@@ -108,6 +116,7 @@ export function reserveCredits(
   return {
     ...decision,
     message: holdMessage(decision.message, expiresAt),
+    receipt: receiptAt(ctx, seq),
     reservationId: id,
     expiresAt: iso(expiresAt),
     ttlSeconds,
