@@ -41,6 +41,11 @@ export const UNAUTHENTICATED_REASONS = [
   "not_yet_valid",
   "star_not_allowed",
   "lifetime_too_long",
+  "ticket_missing",
+  "ticket_malformed",
+  "ticket_unknown",
+  "ticket_expired",
+  "ticket_used",
 ] as const;
 export type UnauthenticatedReason = (typeof UNAUTHENTICATED_REASONS)[number];
 
@@ -50,7 +55,7 @@ export const FORBIDDEN_REASONS = ["wrong_workspace"] as const;
 export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   invalid_request: "The request failed validation; `details` lists each failing field path.",
   unauthenticated:
-    'Missing, malformed, wrongly signed or expired bearer token. `details.reason` says which: `missing`, `malformed`, `bad_signature` (not signed with this deployment\'s secret, or not HS256), `expired`, `not_yet_valid` (`nbf` or `iat` in the future), `star_not_allowed` (`ws: "*"` on a role other than platform) or `lifetime_too_long`.',
+    "Missing, malformed, wrongly signed or expired bearer token. `details.reason` says which: `missing`, `malformed`, `bad_signature` (not signed with this deployment's secret, or not HS256), `expired`, `not_yet_valid` (`nbf` or `iat` in the future), `star_not_allowed` (`ws: \"*\"` on a role other than platform) or `lifetime_too_long`; on the live socket, a ticket's: `ticket_missing`, `ticket_malformed`, `ticket_unknown` (not issued by this workspace), `ticket_expired` or `ticket_used`.",
   forbidden:
     "The token's role or workspace does not allow this call; a token for another workspace has `details.reason` `wrong_workspace`.",
   not_found: "No such workspace (no subscription yet), resource or route.",

@@ -2,6 +2,7 @@ import * as agents from "./agents";
 import * as channels from "./channels";
 import * as credits from "./credits";
 import * as entities from "./entities";
+import * as live from "./live";
 import type { AnyOperation } from "./operation";
 import * as workspace from "./workspace";
 
@@ -10,6 +11,7 @@ export * from "./channels";
 export * from "./credits";
 export * from "./entities";
 export type { CallOptions, ErrorResult, Result } from "./invoke";
+export * from "./live";
 export type { AnswerOf, AnyOperation, Operation } from "./operation";
 export * from "./workspace";
 
@@ -18,7 +20,7 @@ const isOperation = (value: unknown): value is AnyOperation =>
 
 /** Every operation by name: what the routes and the entrypoints are checked against. */
 export const OPERATIONS: ReadonlyMap<string, AnyOperation> = new Map(
-  [agents, channels, credits, entities, workspace]
+  [agents, channels, credits, entities, live, workspace]
     .flatMap((module) => Object.values(module))
     .filter(isOperation)
     .map((op) => [op.name, op]),

@@ -55,6 +55,7 @@ export const ROUTES: readonly RouteEntry[] = [
   { op: ops.creditsDaily, method: "get", path: `${ws}/credits/daily` },
 
   { op: ops.events, method: "get", path: `${ws}/events` },
+  { op: ops.liveTicket, method: "post", path: `${ws}/live/ticket` },
 
   { op: ops.createEntities, method: "post", path: `${ws}/entities/{kind}/batch` },
   { op: ops.lookupEntities, method: "post", path: `${ws}/entities/{kind}/lookup` },

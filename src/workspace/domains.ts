@@ -10,6 +10,7 @@ import type { Domain, Site } from "./domain";
 import { entitiesDomain } from "./entities";
 import { eventsDomain } from "./events";
 import { idempotencyDomain } from "./idempotency";
+import { liveDomain } from "./live";
 
 export type { Domain, Site } from "./domain";
 
@@ -25,6 +26,7 @@ export const DOMAINS: readonly Domain[] = [
   entitiesDomain,
   channelsDomain,
   agentsDomain,
+  liveDomain,
 ];
 
 /** Every migration in order: the meta table and the cursor key, then each domain's tables. */

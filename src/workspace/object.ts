@@ -19,6 +19,7 @@ import type { WorkspaceEnv as Env } from "./env";
 import { type EventsPage, eventsPage, noteWebhookConfigured } from "./events";
 import { type FleetReporter, reporterFor } from "./fleet";
 import { idempotencyConflict, priorOf, rememberCall } from "./idempotency";
+import { type Live, liveFor } from "./live";
 import { Memory, type Settled } from "./memory";
 import { auditStore, pairedCheck, TEST_CLOCK_KEY } from "./paired";
 import * as subscription from "./subscription";
@@ -55,6 +56,8 @@ export class WorkspaceObject extends DurableObject<Env> {
   private readonly fleet: FleetReporter;
   /** Where test clocks are on: storage as the paired check reads it after every mutation. */
   private readonly audit: Store | undefined;
+  /** The live balance's tickets and sockets (live.ts), told of every committed change. */
+  private readonly live: Live;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -85,6 +88,7 @@ export class WorkspaceObject extends DurableObject<Env> {
       fleet: this.fleet,
     });
     this.audit = auditStore(ctx.storage.sql, env);
+    this.live = liveFor(ctx, this.store, this.memory, () => this.now());
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.store, domains.migrations());
       // Decides whether the events recorded from now on are delivered (`pending`) or `disabled`.
@@ -161,6 +165,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     }
     await this.alarms.arm(now, test !== undefined);
     this.pairedCheck();
+    this.live.changed();
     return reply;
   }
 
@@ -208,6 +213,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     this.alarms.wroteHistory(now);
     await this.alarms.arm(now, test !== undefined);
     this.pairedCheck();
+    this.live.changed();
     return reply;
   }
 
@@ -221,12 +227,14 @@ export class WorkspaceObject extends DurableObject<Env> {
   async runDueWork(): Promise<{ now: string }> {
     const done = await this.alarms.runDueWork();
     this.pairedCheck();
+    this.live.changed();
     return done;
   }
 
   override async alarm(): Promise<void> {
     await this.alarms.ring();
     this.pairedCheck();
+    this.live.changed();
   }
 
   /** Reports this workspace's row and decision counts to the fleet index now (docs/fleet.md). */
@@ -240,11 +248,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- subscription ------------------------------------------------------------------------
-  putSubscription(
-    workspaceId: string,
-    input: subscription.SubscriptionInput,
-    meta: CallMeta,
-  ): Promise<Reply<subscription.SubscriptionView>> {
+  putSubscription(workspaceId: string, input: subscription.SubscriptionInput, meta: CallMeta) {
     return this.mutate(meta, (now) => {
       const saved = subscription.saveSubscription(this.store, workspaceId, input, now);
       return ok(subscription.subscriptionView(saved));
@@ -290,11 +294,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- channels ----------------------------------------------------------------------------
-  connectChannel(
-    kind: ChannelKind,
-    input: channels.ConnectInput,
-    meta: CallMeta,
-  ): Promise<Reply<channels.ConnectAnswer>> {
+  connectChannel(kind: ChannelKind, input: channels.ConnectInput, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) =>
       channels.connectChannel(ctx, kind, input, meta.role),
     );
@@ -305,11 +305,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /** Connects (or, for the platform, imports) up to 1,000 channels in order, in one transaction. */
-  connectChannels(
-    kind: ChannelKind,
-    inputs: channels.ConnectInput[],
-    meta: CallMeta,
-  ): Promise<Reply<channels.ChannelBatch>> {
+  connectChannels(kind: ChannelKind, inputs: channels.ConnectInput[], meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) =>
       channels.connectChannels(ctx, kind, inputs, meta.role),
     );
@@ -388,6 +384,30 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   consumeCopilotQuestion(meta: CallMeta) {
     return this.counted(this.mutateWorkspace(meta, (ctx) => ok(credit.consumeQuestion(ctx, meta))));
+  }
+
+  // ---- the live balance (live.ts): tickets, then hibernatable sockets ------------------------
+  async issueLiveTicket() {
+    const workspaceId = this.memory.workspaceId();
+    return workspaceId === undefined
+      ? noSubscription()
+      : ok(await this.live.issueTicket(workspaceId));
+  }
+
+  override fetch(request: Request): Promise<Response> {
+    return this.live.connect(request);
+  }
+
+  override webSocketMessage(socket: WebSocket, data: string | ArrayBuffer): void {
+    this.live.message(socket, data);
+  }
+
+  override webSocketClose(socket: WebSocket, code: number, reason: string): void {
+    this.live.closed(socket, code, reason);
+  }
+
+  override webSocketError(socket: WebSocket): void {
+    this.live.closed(socket);
   }
 
   // ---- events ------------------------------------------------------------------------------

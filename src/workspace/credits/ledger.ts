@@ -76,8 +76,8 @@ export interface Receipt {
  * bookkeeping, which outlives pruned rows, so a sequence is never handed out twice.
  */
 export const storedLastSeq = (store: Store): number =>
-  store.one<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'credit_ledger'")
-    ?.seq ?? 0;
+  store.one<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = 'credit_ledger'")?.seq ??
+  0;
 
 /** The last sequence written: from memory on the hot path (no SQL), else from storage. */
 export const lastSequence = (ctx: WorkspaceContext): number =>

@@ -90,7 +90,13 @@ export function reserveCredits(
   const state = loadCreditState(ctx);
   const decision = decide(ctx, state, req, "hold");
   if (!decision.allowed) {
-    return { ...decision, receipt: receiptAt(ctx), reservationId: null, expiresAt: null, ttlSeconds };
+    return {
+      ...decision,
+      receipt: receiptAt(ctx),
+      reservationId: null,
+      expiresAt: null,
+      ttlSeconds,
+    };
   }
   const id = `rsv_${crypto.randomUUID().replaceAll("-", "")}`;
   const expiresAt = reservationExpiry(ctx.now, ttlSeconds);
