@@ -7882,6 +7882,7 @@ export interface components {
       };
       credits: components["schemas"]["CreditsUsage"];
       copilotQuestions: components["schemas"]["CopilotQuestionsUsage"];
+      receipt: components["schemas"]["Receipt"] & unknown;
     };
     ChannelUsage: {
       /** @description connected, enabled channels, grandfathered included */
@@ -7951,6 +7952,7 @@ export interface components {
       /** @description Every AI feature of the catalogue */
       features: components["schemas"]["FeatureCredits"][];
       copilotQuestions: components["schemas"]["CopilotQuestionsUsage"];
+      receipt: components["schemas"]["Receipt"] & unknown;
     };
     FeatureCredits: {
       /**

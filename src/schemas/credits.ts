@@ -259,6 +259,9 @@ export const CreditsOverview = z
     percentUsed: z.number(),
     features: z.array(FeatureCredits).describe("Every AI feature of the catalogue"),
     copilotQuestions: CopilotQuestionsUsage,
+    receipt: Receipt.describe(
+      "The ledger position these figures are as of: the last sequence written when they were read",
+    ),
   })
   .openapi("Credits");
 

@@ -546,6 +546,94 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     await page.screenshot({ path: `${SHOTS}/docs-phone.png` });
   });
 
+  it("shows a spend made over HTTP within a second, in place, saying it is live and as of which sequence", async () => {
+    const ws = "live-page";
+    await api(ws, "PUT", "/test-clock", { now: "2026-07-20T10:00:00Z" });
+    await api(ws, "PUT", "/subscription", {
+      plan: "advanced",
+      seats: 2,
+      periodAnchor: "2026-07-15T00:00:00Z",
+    });
+    const page = await newPage();
+    await signIn(page, mintToken(ws, "viewer"));
+    await page.waitForSelector('[data-usage="credits"]');
+    await page.waitForSelector('#live[data-live="live"]');
+    expect(await text(page, '[data-usage="credits"]')).toContain("0 of 2,500");
+    expect(await text(page, "#live")).toContain("Live");
+    expect(await text(page, "#live")).toContain("Figures as of ledger #0");
+    // The push alone redraws the card: no reload, and no call to the API.
+    let loads = 0;
+    page.on("request", (r) => {
+      if (r.url().includes(`/workspaces/${ws}/`)) loads++;
+    });
+    const spent = await api(
+      ws,
+      "POST",
+      "/credits/consume",
+      { feature: "ai_rewriter", credits: 40 },
+      "service",
+    );
+    const sentAt = Date.now();
+    await page.waitForFunction(
+      () => document.querySelector('[data-usage="credits"]')?.textContent?.includes("40 of 2,500"),
+      null,
+      { timeout: 1_000 },
+    );
+    expect(Date.now() - sentAt).toBeLessThan(1_000);
+    expect(await text(page, "#live")).toContain(`Figures as of ledger #${spent.receipt.seq}`);
+    expect(loads).toBe(0);
+    expect(page.url()).toContain("#usage");
+
+    // The credits tab follows too.
+    await openTab(page, "credits");
+    const again = await api(
+      ws,
+      "POST",
+      "/credits/consume",
+      { feature: "ai_rewriter", credits: 2 },
+      "service",
+    );
+    await expect
+      .poll(
+        () => text(page, '#features [data-feature="ai_rewriter"] td[data-label="Credits used"]'),
+        {
+          timeout: 1_000,
+        },
+      )
+      .toBe("42");
+    expect(await text(page, "#live")).toContain(`Figures as of ledger #${again.receipt.seq}`);
+  });
+
+  it("polls and says so when the live socket is refused, then reconnects with backoff", async () => {
+    const ws = "live-refused";
+    await api(ws, "PUT", "/test-clock", { now: "2026-07-20T10:00:00Z" });
+    await api(ws, "PUT", "/subscription", {
+      plan: "advanced",
+      seats: 2,
+      periodAnchor: "2026-07-15T00:00:00Z",
+    });
+    const page = await newPage();
+    // The first socket is closed as a full workspace closes it; the next one goes through.
+    let tries = 0;
+    await page.routeWebSocket(/\/live\?ticket=/, (socket) => {
+      tries++;
+      if (tries === 1) socket.close({ code: 1013, reason: "full" });
+      else socket.connectToServer();
+    });
+    await signIn(page, mintToken(ws, "viewer"));
+    await page.waitForSelector('#live[data-live="polling"]');
+    const polling = await text(page, "#live");
+    expect(polling).toContain("Polling every 15 s");
+    expect(polling).toContain("too many people are watching this workspace live");
+    expect(polling).toContain("trying again in 1 s");
+    await page.waitForSelector('#live[data-live="live"]', { timeout: 5_000 });
+    expect(tries).toBe(2);
+    await api(ws, "POST", "/credits/consume", { feature: "ai_rewriter", credits: 5 }, "service");
+    await expect
+      .poll(() => text(page, '[data-usage="credits"]'), { timeout: 1_000 })
+      .toContain("5 of 2,500");
+  });
+
   it("made no request to anything but the Worker", () => {
     expect(elsewhere).toEqual([]);
   });

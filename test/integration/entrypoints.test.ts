@@ -417,6 +417,9 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
       '"reason":"feature_limit_reached"',
       '"code":"forbidden"',
       '"code":"not_found"',
+      // Receipts agree too: the first spend's own entry, and the ledger lookup by it.
+      '"receipt":{"seq":1,"at":"2026-07-15T09:00:00.000Z"}',
+      '"id":1,"at":"2026-07-15T09:00:00.000Z","kind":"debit"',
     ]) {
       expect(summary).toContain(expected);
     }

@@ -18,6 +18,8 @@ export type DailyCredits = Schemas["DailyCredits"];
 export type AgentList = Schemas["AgentList"];
 export type Agent = Schemas["Agent"];
 export type AgentDecision = Schemas["AgentDecision"];
+/** What the live socket sends (docs/billing-page.md#live-figures). */
+export type LiveFigures = Schemas["LiveFigures"];
 /** Why a token was refused (every 401's `details.reason`, docs/api.md#tokens-and-roles). */
 export type TokenRefusal = Schemas["UnauthenticatedDetails"]["reason"];
 export type ForbiddenReason = Schemas["ForbiddenDetails"]["reason"];
@@ -112,6 +114,11 @@ export function connect(token: string, ws: string) {
       ),
     agents: () =>
       answer("/agents", client.GET("/v1/workspaces/{ws}/agents", { params: { path }, headers })),
+    liveTicket: () =>
+      answer(
+        "/live/ticket",
+        client.POST("/v1/workspaces/{ws}/live/ticket", { params: { path }, headers }),
+      ),
     setFeatureLimit: (feature: AiFeature, limit: number | null) =>
       answer(
         "/credits/feature-limits",

@@ -22,6 +22,9 @@ export interface CreditsHost {
 let editing: AiFeature | null = null;
 let last: { data: CreditsData; host: CreditsHost } | null = null;
 
+/** Whether a feature's limit is being edited: a pushed figure then waits (the input keeps its text). */
+export const isEditing = (): boolean => editing !== null;
+
 export const stopEditing = (): void => {
   editing = null;
 };

@@ -5,10 +5,18 @@
  * under a new name).
  */
 import { renderAgents } from "./agents";
-import { type Api, connect, type DailyCredits, Problem, type Subscription } from "./api";
-import { renderCredits, stopEditing } from "./credits";
+import {
+  type Api,
+  connect,
+  type DailyCredits,
+  type LiveFigures,
+  Problem,
+  type Subscription,
+} from "./api";
+import { isEditing, renderCredits, stopEditing } from "./credits";
 import { byId, h } from "./dom";
 import { count, day, dayShort, duration, lastDayOf } from "./format";
+import { hideLive, LiveFeed, showAsOf } from "./live";
 import { type Action, explain, tokenRefusal } from "./problems";
 import { isWorkspaceId, readToken } from "./token";
 import { renderUsage } from "./usage";
@@ -39,13 +47,17 @@ const TAB_VIEWS: Record<TabId, (api: Api) => Promise<(common: Common) => void>> 
   usage: async (api) => {
     const usage = await api.usage();
     return ({ subscription }) => {
+      showAsOf(usage.receipt.seq);
       panel("usage").replaceChildren(...renderUsage({ usage, subscription }));
       restoreFocus();
     };
   },
   credits: async (api) => {
     const credits = await api.credits();
-    return ({ daily }) => renderCredits({ credits, daily }, host);
+    return ({ daily }) => {
+      showAsOf(credits.receipt.seq);
+      renderCredits({ credits, daily }, host);
+    };
   },
   agents: async (api) => {
     const agents = await api.agents();
@@ -55,6 +67,35 @@ const TAB_VIEWS: Record<TabId, (api: Api) => Promise<(common: Common) => void>> 
     };
   },
 };
+
+/** The figures every tab drew with last, for redrawing a push in place (null: none yet). */
+let drawn: Common | null = null;
+/** The live socket of the open workspace (null: signed out). */
+let feed: LiveFeed | null = null;
+
+/**
+ * Draws pushed figures in place of the open tab's, without loading anything: the usage and
+ * credits tabs from the push, the rest as they are. A limit being edited keeps its input.
+ */
+function drawPushed(figures: LiveFigures): void {
+  if (drawn === null || panel().querySelector(".problem")) return;
+  showAsOf(figures.receipt.seq);
+  if (state.tab === "usage") {
+    panel("usage").replaceChildren(
+      ...renderUsage({ usage: figures.usage, subscription: drawn.subscription }),
+    );
+  } else if (state.tab === "credits" && !isEditing()) {
+    renderCredits({ credits: figures.credits, daily: drawn.daily }, host);
+  }
+}
+
+function watchLive(): void {
+  feed?.stop();
+  feed = state.api
+    ? new LiveFeed(state.api, { figures: drawPushed, poll: () => void refresh() })
+    : null;
+  feed?.start();
+}
 
 // ---- figures and problems ----------------------------------------------------------------------
 
@@ -140,7 +181,8 @@ async function refresh(): Promise<void> {
     ) as [Subscription, DailyCredits, (common: Common) => void];
     state.clock = { asOf: Date.parse(daily.asOf), readAt: Date.now() };
     renderSummary(subscription, daily);
-    draw({ subscription, daily });
+    drawn = { subscription, daily };
+    draw(drawn);
   } catch (error) {
     if (generation !== state.generation) return;
     if (!(error instanceof Problem)) console.error(error);
@@ -181,7 +223,9 @@ function open(ws: string): void {
   state.ws = ws;
   state.api = connect(state.token, ws);
   state.clock = null;
+  drawn = null;
   clearFigures();
+  hideLive();
   notice(null);
   byId("who-ws").textContent = ws;
   byId("who-role").textContent = ROLE_LABEL[state.claims.role];
@@ -193,6 +237,7 @@ function open(ws: string): void {
   const search = isPlatform() ? `?ws=${encodeURIComponent(ws)}` : "";
   history.replaceState(null, "", `${location.pathname}${search}#${state.tab}`);
   void refresh();
+  watchLive();
 }
 
 /**
@@ -256,6 +301,10 @@ function signOut(): void {
   state.ws = null;
   state.api = null;
   state.clock = null;
+  feed?.stop();
+  feed = null;
+  drawn = null;
+  hideLive();
   clearFigures();
   notice(null);
   byId("who").hidden = true;

@@ -9,7 +9,7 @@ import { creditsPruneDeadline, pruneCredits } from "./retention";
 import { creditMigrations } from "./schema";
 
 export { type DailyCredits, dailyCredits } from "./daily";
-export { type LedgerEntryView, ledgerEntry, ledgerPage, type Receipt } from "./ledger";
+export { type LedgerEntryView, ledgerEntry, ledgerPage, type Receipt, receiptAt } from "./ledger";
 export { type PackageInput, putPackage, setFeatureLimit } from "./packages";
 export { currentPeriod, ledgerFrom } from "./period";
 export { consumeQuestion } from "./questions";
