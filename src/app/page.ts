@@ -115,6 +115,11 @@ main:focus { outline:none; }
 .summary .fact { color:var(--muted); }
 .summary .fact strong { color:var(--ink); font-weight:600; }
 
+.receipt-form { display:flex; flex-wrap:wrap; gap:8px; align-items:center; margin-bottom:10px; }
+.receipt-form input { width:160px; max-width:100%; }
+.receipt { display:grid; grid-template-columns:max-content 1fr; gap:4px 14px; margin:0; }
+.receipt dt { color:var(--muted); }
+.receipt dd { margin:0; }
 .live { margin:-6px 0 12px; color:var(--muted); font-size:13px; }
 .live strong { color:var(--ink); }
 .live[data-live="live"] strong { color:var(--good); }

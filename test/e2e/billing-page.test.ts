@@ -372,7 +372,11 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
       expect(await text(page, "#who-role")).toMatch(/read only/);
       await openTab(page, "credits");
       expect(await page.locator("#features [data-feature]").count()).toBe(7);
-      expect(await page.locator("#panel-credits button").count()).toBe(0);
+      // Nothing that changes anything: the receipt lookup's button only reads.
+      expect(await page.locator("#panel-credits button:not(#receipt-lookup button)").count()).toBe(
+        0,
+      );
+      expect(await page.locator("#receipt-lookup button").count()).toBe(1);
       await openTab(page, "agents");
       expect(await page.locator("#panel-agents [data-agent]").count()).toBeGreaterThan(0);
       expect(await page.locator("#panel-agents button, #panel-agents input").count()).toBe(0);
@@ -602,6 +606,48 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
       )
       .toBe("42");
     expect(await text(page, "#live")).toContain(`Figures as of ledger #${again.receipt.seq}`);
+
+    // The sequence links to its entry: support reads what a receipt was decided on.
+    await page.click(`#live [data-receipt="${again.receipt.seq}"]`);
+    await page.waitForSelector(`[data-receipt-entry="${again.receipt.seq}"]`);
+    const entry = await text(page, "#receipt-result");
+    expect(entry).toContain("Spent (consume)");
+    expect(entry).toContain("AI rewriter");
+    expect(entry).toContain("By service");
+    // Typed: the first spend's receipt, and one not written yet.
+    await page.fill("#receipt-seq", String(spent.receipt.seq));
+    await page.press("#receipt-seq", "Enter");
+    await page.waitForSelector(`[data-receipt-entry="${spent.receipt.seq}"]`);
+    expect(await text(page, "#receipt-result")).toContain("Credits 40");
+    await page.fill("#receipt-seq", "99");
+    await page.press("#receipt-seq", "Enter");
+    await expect
+      .poll(() => text(page, "#receipt-result"))
+      .toBe("There is no receipt #99 in this workspace yet.");
+  });
+
+  it("opens a receipt from a link alone, and says where an archived one went", async () => {
+    const ws = "receipt-link";
+    await api(ws, "PUT", "/test-clock", { now: "2026-07-20T10:00:00Z" });
+    await api(ws, "PUT", "/subscription", {
+      plan: "advanced",
+      seats: 2,
+      periodAnchor: "2026-07-15T00:00:00Z",
+    });
+    await api(ws, "POST", "/credits/consume", { feature: "ai_summarize", credits: 6 }, "service");
+    const page = await newPage();
+    await page.goto(`${server.url}/app?receipt=1#credits`);
+    await page.fill("#token", mintToken(ws, "viewer"));
+    await page.press("#token", "Enter");
+    await page.waitForSelector('[data-receipt-entry="1"]');
+    expect(await text(page, "#receipt-result")).toContain("AI summarize");
+    // Past the ledger's 400 days the entry is archived: the page says where to read it.
+    await api(ws, "PUT", "/test-clock", { now: "2027-09-01T00:00:00Z" });
+    await page.fill("#receipt-seq", "1");
+    await page.press("#receipt-seq", "Enter");
+    await expect
+      .poll(() => text(page, "#receipt-result"))
+      .toContain(`was archived: find it with GET /v1/workspaces/${ws}/archives`);
   });
 
   it("polls and says so when the live socket is refused, then reconnects with backoff", async () => {

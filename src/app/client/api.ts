@@ -20,6 +20,8 @@ export type Agent = Schemas["Agent"];
 export type AgentDecision = Schemas["AgentDecision"];
 /** What the live socket sends (docs/billing-page.md#live-figures). */
 export type LiveFigures = Schemas["LiveFigures"];
+/** One entry of the credit ledger, as a receipt names it. */
+export type LedgerEntry = Schemas["CreditLedgerEntry"];
 /** Why a token was refused (every 401's `details.reason`, docs/api.md#tokens-and-roles). */
 export type TokenRefusal = Schemas["UnauthenticatedDetails"]["reason"];
 export type ForbiddenReason = Schemas["ForbiddenDetails"]["reason"];
@@ -114,6 +116,14 @@ export function connect(token: string, ws: string) {
       ),
     agents: () =>
       answer("/agents", client.GET("/v1/workspaces/{ws}/agents", { params: { path }, headers })),
+    ledgerEntry: (seq: number) =>
+      answer(
+        "/credits/ledger",
+        client.GET("/v1/workspaces/{ws}/credits/ledger/{seq}", {
+          params: { path: { ws, seq } },
+          headers,
+        }),
+      ),
     liveTicket: () =>
       answer(
         "/live/ticket",

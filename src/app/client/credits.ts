@@ -4,6 +4,7 @@ import { type Credits, type DailyCredits, type FeatureCredits, Problem } from ".
 import { type Card, type Column, renderCards } from "./cards";
 import { h, svg } from "./dom";
 import { count, day, dayShort, lastDayOf, num } from "./format";
+import { receiptCard, typingReceipt } from "./receipts";
 import { consequence, detail, mayEdit, meter, notice, pill, restoreFocus, state } from "./view";
 import { featureName } from "./words";
 
@@ -23,7 +24,7 @@ let editing: AiFeature | null = null;
 let last: { data: CreditsData; host: CreditsHost } | null = null;
 
 /** Whether a feature's limit is being edited: a pushed figure then waits (the input keeps its text). */
-export const isEditing = (): boolean => editing !== null;
+export const isEditing = (): boolean => editing !== null || typingReceipt();
 
 export const stopEditing = (): void => {
   editing = null;
@@ -473,7 +474,8 @@ export const CREDIT_CARDS: readonly Card<CreditsData>[] = [
 function redraw(): void {
   if (!last) return;
   const panel = document.getElementById("panel-credits");
-  panel?.replaceChildren(...renderCards(CREDIT_CARDS, last.data));
+  const receipts = receiptCard();
+  panel?.replaceChildren(...renderCards(CREDIT_CARDS, last.data), ...(receipts ? [receipts] : []));
   restoreFocus();
 }
 

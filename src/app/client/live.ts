@@ -30,8 +30,16 @@ function draw(): void {
   const el = byId("live");
   el.hidden = false;
   el.dataset.live = mode.kind;
+  // The sequence links to its entry (the Manage credits tab's receipt lookup).
   const seq =
-    asOf === null ? null : h("span", { class: "as-of" }, `Figures as of ledger #${num(asOf)}`);
+    asOf === null
+      ? null
+      : h(
+          "span",
+          { class: "as-of" },
+          "Figures as of ledger ",
+          h("a", { href: `?receipt=${asOf}#credits`, "data-receipt": asOf }, `#${num(asOf)}`),
+        );
   const parts: Child[] =
     mode.kind === "live"
       ? [h("strong", null, "Live"), " · updates as credits are spent"]

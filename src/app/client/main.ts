@@ -18,6 +18,7 @@ import { byId, h } from "./dom";
 import { count, day, dayShort, duration, lastDayOf } from "./format";
 import { hideLive, LiveFeed, showAsOf } from "./live";
 import { type Action, explain, tokenRefusal } from "./problems";
+import { lookUpReceipt } from "./receipts";
 import { isWorkspaceId, readToken } from "./token";
 import { renderUsage } from "./usage";
 import {
@@ -88,6 +89,18 @@ function drawPushed(figures: LiveFigures): void {
     renderCredits({ credits: figures.credits, daily: drawn.daily }, host);
   }
 }
+
+/** Opens the Manage credits tab on receipt `seq`'s entry. */
+function openReceipt(seq: number): void {
+  if (state.tab !== "credits") {
+    selectTab("credits", false);
+    void refresh();
+  }
+  lookUpReceipt(seq);
+}
+
+/** `/app?receipt=42#credits`: the receipt to open once the workspace is open. */
+let pendingReceipt: number | null = null;
 
 function watchLive(): void {
   feed?.stop();
@@ -238,6 +251,8 @@ function open(ws: string): void {
   history.replaceState(null, "", `${location.pathname}${search}#${state.tab}`);
   void refresh();
   watchLive();
+  if (pendingReceipt !== null) openReceipt(pendingReceipt);
+  pendingReceipt = null;
 }
 
 /**
@@ -323,7 +338,10 @@ function signOut(): void {
 const isTab = (text: string): text is TabId => (TABS as readonly string[]).includes(text);
 
 function start(): void {
-  const wanted = new URLSearchParams(location.search).get("ws") ?? "";
+  const search = new URLSearchParams(location.search);
+  const wanted = search.get("ws") ?? "";
+  const receipt = Number(search.get("receipt") ?? "");
+  if (Number.isSafeInteger(receipt) && receipt > 0) pendingReceipt = receipt;
   const hashTab = location.hash.slice(1);
   if (isTab(hashTab)) selectTab(hashTab, false);
   const wsInput = byId<HTMLInputElement>("ws");
@@ -334,6 +352,12 @@ function start(): void {
     void signIn(byId<HTMLInputElement>("token").value.trim(), wsInput.value.trim() || wanted);
   });
   byId("sign-out").addEventListener("click", signOut);
+  byId("live").addEventListener("click", (e) => {
+    const link = (e.target as Element).closest<HTMLElement>("[data-receipt]");
+    if (link === null) return;
+    e.preventDefault();
+    openReceipt(Number(link.dataset.receipt));
+  });
   byId("switch-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const ws = byId<HTMLInputElement>("switch-ws").value.trim();
