@@ -29,6 +29,15 @@ export const ERROR_STATUS = {
   unavailable: 503,
 } as const satisfies Record<ErrorCode, number>;
 
+/** Why the live socket's one-time ticket was refused (docs/api.md#tokens-and-roles). */
+export const LIVE_TICKET_REASONS = [
+  "ticket_missing",
+  "ticket_malformed",
+  "ticket_unknown",
+  "ticket_expired",
+  "ticket_used",
+] as const;
+
 /**
  * Why a bearer token was refused: every 401 carries one as `details.reason`, so a client (the
  * billing page) can say what went wrong without reading the message, which is for people.
@@ -41,11 +50,7 @@ export const UNAUTHENTICATED_REASONS = [
   "not_yet_valid",
   "star_not_allowed",
   "lifetime_too_long",
-  "ticket_missing",
-  "ticket_malformed",
-  "ticket_unknown",
-  "ticket_expired",
-  "ticket_used",
+  ...LIVE_TICKET_REASONS,
 ] as const;
 export type UnauthenticatedReason = (typeof UNAUTHENTICATED_REASONS)[number];
 

@@ -1,5 +1,6 @@
 import { env, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { LIVE_TICKET_REASONS } from "../../src/errors";
 import { LIVE_FULL_CLOSE_CODE, MAX_LIVE_SOCKETS } from "../../src/policy/live";
 import { consume, setup } from "../support/credits";
 import { api, call, freshWorkspace, setClock, token } from "../support/helpers";
@@ -12,10 +13,14 @@ import { connectLive, LiveClient, openLive, ticketFor } from "../support/live";
  * bounded by the deadline the rule promises.
  */
 
+/** Every ticket reason a refusal named, to check they are all seen. */
+const seenReasons = new Set<string>();
+
 const refusal = async (r: Response) => {
   expect(r.status).toBe(401);
   const body = (await r.json()) as { error: { code: string; details: { reason: string } } };
   expect(body.error.code).toBe("unauthenticated");
+  seenReasons.add(body.error.details.reason);
   return body.error.details.reason;
 };
 
@@ -73,6 +78,7 @@ describe("live tickets", () => {
     expect(await refusal(await openLive(ws, "", { authorization: `Bearer ${bearer}` }))).toBe(
       "ticket_missing",
     );
+    expect([...seenReasons].sort()).toEqual([...LIVE_TICKET_REASONS].sort());
   });
 
   it("are not spent by a request that is no WebSocket upgrade", async () => {
