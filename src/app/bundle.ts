@@ -1598,6 +1598,21 @@ export const BILLING_SCRIPT = `"use strict";
     mode = { kind: "connecting" };
     byId("live").hidden = true;
   }
+  function advanceDaily(daily, credits) {
+    const today = daily.days.at(-1);
+    if (credits.periodStart !== daily.periodStart || today === void 0) return null;
+    const features = { ...today.features };
+    let added = 0;
+    for (const f of credits.features) {
+      const charted = daily.days.reduce((n, d) => n + d.features[f.feature], 0);
+      const delta = f.creditsUsed - charted;
+      features[f.feature] += delta;
+      added += delta;
+    }
+    if (added === 0) return daily;
+    const days = [...daily.days.slice(0, -1), { ...today, credits: today.credits + added, features }];
+    return { ...daily, used: daily.used + added, days };
+  }
   var LiveFeed = class {
     constructor(api, host3) {
       this.api = api;
@@ -1950,6 +1965,9 @@ export const BILLING_SCRIPT = `"use strict";
   var feed = null;
   function drawPushed(figures) {
     if (drawn === null || panel().querySelector(".problem")) return;
+    const daily = advanceDaily(drawn.daily, figures.credits);
+    if (daily === null) return void refresh();
+    drawn = { ...drawn, daily };
     showAsOf(figures.receipt.seq);
     if (state.tab === "usage") {
       panel("usage").replaceChildren(

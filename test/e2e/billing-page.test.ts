@@ -606,6 +606,8 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
       )
       .toBe("42");
     expect(await text(page, "#live")).toContain(`Figures as of ledger #${again.receipt.seq}`);
+    // The daily chart agrees with every other figure: today's bar took the spends.
+    expect(await text(page, "#panel-credits")).toContain("42 credits this period");
 
     // The sequence links to its entry: support reads what a receipt was decided on.
     await page.click(`#live [data-receipt="${again.receipt.seq}"]`);
@@ -624,6 +626,9 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     await expect
       .poll(() => text(page, "#receipt-result"))
       .toBe("There is no receipt #99 in this workspace yet.");
+    await page.fill("#receipt-seq", String(again.receipt.seq));
+    await page.press("#receipt-seq", "Enter");
+    await page.waitForSelector(`[data-receipt-entry="${again.receipt.seq}"]`);
   });
 
   it("opens a receipt from a link alone, and says where an archived one went", async () => {

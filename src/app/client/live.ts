@@ -3,7 +3,7 @@
  * WebSocket that brings the workspace's figures as they change. While the socket is refused or
  * lost the page polls, says so, and tries the socket again with growing waits.
  */
-import type { Api, LiveFigures } from "./api";
+import type { Api, Credits, DailyCredits, LiveFigures } from "./api";
 import { append, byId, type Child, h } from "./dom";
 import { num } from "./format";
 
@@ -62,6 +62,27 @@ export function hideLive(): void {
   asOf = null;
   mode = { kind: "connecting" };
   byId("live").hidden = true;
+}
+
+/**
+ * The period's daily figures brought up to pushed credits, so the chart agrees with every other
+ * figure on the page: what each feature used beyond the chart's sum was charged since the chart
+ * loaded, so today (its last day). Null when the push is of another period: the page reloads.
+ */
+export function advanceDaily(daily: DailyCredits, credits: Credits): DailyCredits | null {
+  const today = daily.days.at(-1);
+  if (credits.periodStart !== daily.periodStart || today === undefined) return null;
+  const features = { ...today.features };
+  let added = 0;
+  for (const f of credits.features) {
+    const charted = daily.days.reduce((n, d) => n + d.features[f.feature], 0);
+    const delta = f.creditsUsed - charted;
+    features[f.feature] += delta;
+    added += delta;
+  }
+  if (added === 0) return daily;
+  const days = [...daily.days.slice(0, -1), { ...today, credits: today.credits + added, features }];
+  return { ...daily, used: daily.used + added, days };
 }
 
 export class LiveFeed {

@@ -16,7 +16,7 @@ import {
 import { isEditing, renderCredits, stopEditing } from "./credits";
 import { byId, h } from "./dom";
 import { count, day, dayShort, duration, lastDayOf } from "./format";
-import { hideLive, LiveFeed, showAsOf } from "./live";
+import { advanceDaily, hideLive, LiveFeed, showAsOf } from "./live";
 import { type Action, explain, tokenRefusal } from "./problems";
 import { lookUpReceipt } from "./receipts";
 import { isWorkspaceId, readToken } from "./token";
@@ -80,6 +80,9 @@ let feed: LiveFeed | null = null;
  */
 function drawPushed(figures: LiveFigures): void {
   if (drawn === null || panel().querySelector(".problem")) return;
+  const daily = advanceDaily(drawn.daily, figures.credits);
+  if (daily === null) return void refresh(); // a new period: everything reloads
+  drawn = { ...drawn, daily };
   showAsOf(figures.receipt.seq);
   if (state.tab === "usage") {
     panel("usage").replaceChildren(
