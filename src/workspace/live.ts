@@ -1,3 +1,4 @@
+import { fail, type Outcome, ok } from "../outcome";
 import {
   LIVE_FULL_CLOSE_CODE,
   LIVE_FULL_REASON,
@@ -135,8 +136,17 @@ export class Live {
     if (this.open > 0) this.push.mark();
   }
 
-  /** A new one-time ticket, stored hashed; a few lapsed ones are swept at the same time. */
-  async issueTicket(workspaceId: string): Promise<IssuedTicket> {
+  /**
+   * A new one-time ticket, stored hashed; a few lapsed ones are swept at the same time. A
+   * workspace without a subscription (no id) has nothing to watch: 404.
+   */
+  async issueTicket(workspaceId: string | undefined): Promise<Outcome<IssuedTicket>> {
+    if (workspaceId === undefined) {
+      return fail(
+        "not_found",
+        "This workspace has no subscription yet; PUT its subscription first.",
+      );
+    }
     const ticket = base64url(crypto.getRandomValues(new Uint8Array(32)));
     const hash = await sha256(ticket);
     const now = this.host.now();
@@ -151,12 +161,12 @@ export class Live {
       );
       store.run("INSERT INTO live_tickets (hash, expires_at) VALUES (?, ?)", hash, expiresAt);
     });
-    return {
+    return ok({
       ticket,
       expiresAt: iso(expiresAt),
       ttlSeconds: LIVE_TICKET_TTL_SECONDS,
       url: `/v1/workspaces/${workspaceId}/live?ticket=${ticket}`,
-    };
+    });
   }
 
   /**

@@ -71,7 +71,8 @@ export class WorkspaceObject extends DurableObject<Env> {
       prune: domains.pruneDomains,
       transactionSync: (body) => ctx.storage.transactionSync(body),
     });
-    this.fleet = reporterFor(env, this.store, this.memory, () => this.now());
+    const wake = () => this.alarms.fleetWake();
+    this.fleet = reporterFor(env, this.store, this.memory, () => this.now(), wake);
     this.alarms = new Alarm({
       store: this.store,
       // Looked up at each call, never bound: a test may wrap the storage's methods.
@@ -91,6 +92,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     this.live = liveFor(ctx, this.store, this.memory, () => this.now());
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.store, domains.migrations());
+      this.fleet.load();
       // Decides whether the events recorded from now on are delivered (`pending`) or `disabled`.
       noteWebhookConfigured(this.store, webhookConfigured(env));
     });
@@ -387,11 +389,8 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- the live balance (live.ts): tickets, then hibernatable sockets ------------------------
-  async issueLiveTicket() {
-    const workspaceId = this.memory.workspaceId();
-    return workspaceId === undefined
-      ? noSubscription()
-      : ok(await this.live.issueTicket(workspaceId));
+  issueLiveTicket() {
+    return this.live.issueTicket(this.memory.workspaceId());
   }
 
   override fetch(request: Request): Promise<Response> {
