@@ -38,7 +38,8 @@ export const TOKEN_REFUSED: Record<TokenRefusal, string> = {
   ticket_used: "The live connection's ticket was already used.",
 };
 
-const FORBIDDEN: Record<ForbiddenReason, (ws: string) => Explained> = {
+/** The 403 reasons with words of their own; any other (a role not allowed) gets the role's. */
+const FORBIDDEN: Partial<Record<ForbiddenReason, (ws: string) => Explained>> = {
   wrong_workspace: (ws) => ({
     title: "This token is for another workspace",
     text: `Sign in with a token for ${ws}.`,
