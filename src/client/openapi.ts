@@ -13,7 +13,7 @@ export interface paths {
     };
     /**
      * The workspace's credit and usage figures as they change, over a WebSocket
-     * @description Send `Upgrade: websocket` with `?ticket=` (no bearer token). Each message is a `LiveFigures` object: one on connecting, then after every change, coalesced to at most 4 a second and each within a quarter second of the change. Send `refresh` for the figures again, `ping` for `pong`. At most 100 sockets per workspace: the next is accepted and closed at once with code 1013 and the reason. A foreign, expired, used, missing or malformed ticket: 401 with `details.reason`.
+     * @description Send `Upgrade: websocket` with `?ticket=` (no bearer token). Each message is a `LiveFigures` object: one on connecting, then after every change, coalesced to at most 4 a second and each within a quarter second of the change (half a second while the workspace has a backlog of calls). Send `refresh` for the figures again, `ping` for `pong`. At most 100 sockets per workspace: the next is accepted and closed at once with code 1013 and the reason. A foreign, expired, used, missing or malformed ticket: 401 with `details.reason`.
      */
     get: {
       parameters: {
@@ -7836,7 +7836,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
-    /** @description Sent once on connecting and after every change, coalesced: at most one message per 250 ms (4 a second), each within 250 ms of the change it shows. At most 100 sockets per workspace. */
+    /** @description Sent once on connecting and after every change, coalesced: at most one message per 250 ms (4 a second), each within 250 ms of the change it shows (500 ms while the workspace has a backlog of calls). At most 100 sockets per workspace. */
     LiveFigures: {
       /** @enum {string} */
       type: "figures";

@@ -53,7 +53,7 @@ export function liveRoutes(app: OpenAPIHono<AppEnv>): void {
     path: LIVE_PATH,
     tags: ["Live balance"],
     summary: "The workspace's credit and usage figures as they change, over a WebSocket",
-    description: `Send \`Upgrade: websocket\` with \`?ticket=\` (no bearer token). Each message is a \`LiveFigures\` object: one on connecting, then after every change, coalesced to at most 4 a second and each within a quarter second of the change. Send \`refresh\` for the figures again, \`ping\` for \`pong\`. At most ${MAX_LIVE_SOCKETS} sockets per workspace: the next is accepted and closed at once with code 1013 and the reason. A foreign, expired, used, missing or malformed ticket: 401 with \`details.reason\`.`,
+    description: `Send \`Upgrade: websocket\` with \`?ticket=\` (no bearer token). Each message is a \`LiveFigures\` object: one on connecting, then after every change, coalesced to at most 4 a second and each within a quarter second of the change (half a second while the workspace has a backlog of calls). Send \`refresh\` for the figures again, \`ping\` for \`pong\`. At most ${MAX_LIVE_SOCKETS} sockets per workspace: the next is accepted and closed at once with code 1013 and the reason. A foreign, expired, used, missing or malformed ticket: 401 with \`details.reason\`.`,
     security: [{ ticket: [] }],
     "x-websocket": true,
     request: { params: WorkspaceParams, query: LiveQuery },

@@ -47,7 +47,7 @@ export const LiveFigures = z
     credits: CreditsOverview,
   })
   .openapi("LiveFigures", {
-    description: `Sent once on connecting and after every change, coalesced: at most one message per ${LIVE_PUSH_INTERVAL_MS} ms (4 a second), each within ${LIVE_PUSH_INTERVAL_MS} ms of the change it shows. At most ${MAX_LIVE_SOCKETS} sockets per workspace.`,
+    description: `Sent once on connecting and after every change, coalesced: at most one message per ${LIVE_PUSH_INTERVAL_MS} ms (4 a second), each within ${LIVE_PUSH_INTERVAL_MS} ms of the change it shows (${2 * LIVE_PUSH_INTERVAL_MS} ms while the workspace has a backlog of calls). At most ${MAX_LIVE_SOCKETS} sockets per workspace.`,
   });
 
 export { LIVE_TICKET_PATTERN };

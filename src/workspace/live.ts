@@ -58,11 +58,16 @@ export const figuresMessage = (ctx: WorkspaceContext): string =>
 
 /**
  * Calls `flush` at most once per `intervalMs`, and within `intervalMs` of any `mark`: a burst of
- * marks is one flush, at once if the last was long enough ago, else when the interval ends.
+ * marks is one flush, at once if the last was long enough ago, else when the interval ends. A
+ * backlog of calls can hold the timer back (it waits behind them); a mark that finds it overdue
+ * by a whole interval flushes itself, so a busy workspace is still pushed 4 times a second.
  */
 export class Coalescer {
   private lastAt = Number.NEGATIVE_INFINITY;
-  private pending = false;
+  /** When the armed timer should have run (undefined: none armed). */
+  private dueAt: number | undefined;
+  /** Bumped by every flush: a timer armed before it finds it moved on and does nothing. */
+  private generation = 0;
 
   constructor(
     private readonly intervalMs: number,
@@ -72,14 +77,24 @@ export class Coalescer {
   ) {}
 
   mark(): void {
-    if (this.pending) return;
-    this.pending = true;
-    const wait = Math.max(0, this.lastAt + this.intervalMs - this.clock());
+    const now = this.clock();
+    if (this.dueAt !== undefined) {
+      if (now - this.dueAt >= this.intervalMs) this.run();
+      return;
+    }
+    const wait = Math.max(0, this.lastAt + this.intervalMs - now);
+    const generation = this.generation;
+    this.dueAt = now + wait;
     this.later(() => {
-      this.pending = false;
-      this.lastAt = this.clock();
-      this.flush();
+      if (this.generation === generation) this.run();
     }, wait);
+  }
+
+  private run(): void {
+    this.generation++;
+    this.dueAt = undefined;
+    this.lastAt = this.clock();
+    this.flush();
   }
 }
 

@@ -117,24 +117,35 @@ describe("the live socket", () => {
     await client.close();
   });
 
-  it("coalesces a burst of spends into at most 4 messages a second, the last one exact", async () => {
+  it("coalesces a burst of 500 spends into at most 4 messages a second, the last one exact", async () => {
     const ws = freshWorkspace("live-burst");
     await setup(ws, { plan: "pro", seats: 100, periodAnchor: "2026-07-15T00:00:00.000Z" });
     const client = await connectLive(ws);
+    const stub = env.WORKSPACE.getByName(ws);
+    const spends = 500;
     const startedAt = Date.now();
-    const spends = 300;
+    // Straight to the object, as a binding's spend lands: the burst is as fast as it can go.
     const answers = await Promise.all(
-      Array.from({ length: spends }, () => consume(ws, "ai_rewriter", 1)),
+      Array.from({ length: spends }, () =>
+        stub.consumeCredits({ feature: "ai_rewriter", credits: 1 }, { role: "service" }),
+      ),
     );
-    const last = Math.max(...answers.map((a) => a.json.receipt.seq));
+    const burstMs = Date.now() - startedAt;
+    const seqs = answers.map((a) => (a.ok ? a.value.receipt.seq : 0));
+    expect(new Set(seqs).size).toBe(spends);
+    const last = Math.max(...seqs);
     expect(last).toBe(spends);
     const figures = await client.figuresAt(last, 1000);
     const elapsedMs = Date.now() - startedAt;
     expect(figures.credits.used).toBe(spends);
     const pushes = client.messages.length - 1;
     // At most one push per 250 ms window of the burst, plus the one that closes it.
-    expect(pushes).toBeLessThanOrEqual(Math.ceil(elapsedMs / 250) + 1);
-    expect(pushes).toBeLessThan(spends / 10);
+    expect(pushes, `${pushes} pushes for ${spends} spends in ${burstMs} ms`).toBeLessThanOrEqual(
+      Math.ceil(elapsedMs / 250) + 1,
+    );
+    expect(pushes).toBeLessThan(spends / 20);
+    // However long the burst, pushes came during it: a backlog does not hold them all back.
+    if (burstMs > 1000) expect(pushes).toBeGreaterThanOrEqual(Math.floor(burstMs / 1000));
     await client.close();
   });
 

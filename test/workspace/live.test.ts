@@ -18,6 +18,10 @@ function manualTime() {
       queue.push({ at: now + ms, run });
     },
     scheduled: () => queue.length,
+    /** Moves the clock without running any timer (a backlog holds them back). */
+    set(to: number) {
+      now = to;
+    },
     /** Moves the clock to `to`, running every timer due on the way, in order. */
     advance(to: number) {
       for (;;) {
@@ -69,6 +73,38 @@ describe("Coalescer", () => {
       if (spendsPerSecond <= 4) expect(flushes).toEqual(marks); // nothing to coalesce: at once
     },
   );
+});
+
+describe("Coalescer under a backlog", () => {
+  it("pushes from the calls themselves when the timer is held back, still ≥ 250 ms apart", () => {
+    const time = manualTime();
+    const flushes: number[] = [];
+    const c = new Coalescer(LIVE_PUSH_INTERVAL_MS, time.clock, time.later, () =>
+      flushes.push(time.clock()),
+    );
+    // A burst of calls queued ahead of the timer: the clock moves, the timer never gets to run.
+    let now = 0;
+    const marks: number[] = [];
+    for (let i = 0; i < 1500; i++) {
+      now += 2;
+      time.set(now);
+      marks.push(now);
+      c.mark();
+    }
+    for (let i = 1; i < flushes.length; i++) {
+      expect((flushes[i] as number) - (flushes[i - 1] as number)).toBeGreaterThanOrEqual(250);
+    }
+    // The first change waits for its timer; from then on no change waits more than 2 intervals.
+    expect(flushes.length).toBeGreaterThanOrEqual(Math.floor(3000 / 500));
+    for (const m of marks.filter((m) => m > 500 && m < 2500)) {
+      const pushed = flushes.find((f) => f >= m) as number;
+      expect(pushed - m, `the change at ${m} ms`).toBeLessThanOrEqual(2 * LIVE_PUSH_INTERVAL_MS);
+    }
+    // Once the backlog is through, a timer armed before an inline flush pushes nothing extra.
+    const before = flushes.length;
+    time.advance(now + 1000);
+    expect(flushes.length - before).toBeLessThanOrEqual(1);
+  });
 });
 
 /** A Durable Object state with `sockets` open, as much of it as Live touches. */
