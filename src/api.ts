@@ -15,6 +15,7 @@ import { logRequest, logsRequests } from "./requestLog";
 import { errorText, faultResponse, requestIdOf } from "./respond";
 import { archiveRoutes } from "./routes/archives";
 import { fleetRoutes } from "./routes/fleet";
+import { liveRoutes } from "./routes/live";
 import { register } from "./routes/shared";
 import { matchRoute, ROUTES } from "./routes/table";
 
@@ -165,6 +166,8 @@ export function createApp() {
   const bodyOf = limitBody(MAX_BODY_BYTES, "64 KiB");
   const bulkBodyOf = limitBody(MAX_BULK_BODY_BYTES, "256 KiB (a batch or lookup call)");
   app.use("/v1/*", (c, next) => (BULK_PATH.test(c.req.path) ? bulkBodyOf : bodyOf)(c, next));
+  // The live socket carries a one-time ticket instead of a bearer token: before the check.
+  liveRoutes(app);
   app.use("/v1/workspaces/:ws/*", authenticate);
   app.use("/v1/workspaces/:ws", authenticate);
   app.use("/v1/fleet/*", authenticate);

@@ -11,6 +11,7 @@ import type { Domain, Site } from "./domain";
 import { entitiesDomain } from "./entities";
 import { eventsDomain } from "./events";
 import { idempotencyDomain } from "./idempotency";
+import { liveDomain } from "./live";
 
 export type { Domain, Site } from "./domain";
 
@@ -27,6 +28,7 @@ export const DOMAINS: readonly Domain[] = [
   channelsDomain,
   agentsDomain,
   archiveDomain,
+  liveDomain,
 ];
 
 /** Every migration in order: the meta table and the cursor key, then each domain's tables. */

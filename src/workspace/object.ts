@@ -4,7 +4,6 @@ import { fail, type Outcome, ok } from "../outcome";
 import type { AgentRef } from "../policy/agents";
 import type { AiFeature } from "../policy/catalogue";
 import type { ChannelKind } from "../policy/channels";
-import type { SpendDecision } from "../policy/credits";
 import type { EntityKind, LeadOutcome } from "../policy/entities";
 import { moveTestClock } from "../policy/testClock";
 import { type Instant, iso } from "../policy/time";
@@ -21,6 +20,7 @@ import type { WorkspaceEnv as Env } from "./env";
 import { type EventsPage, eventsPage, noteWebhookConfigured } from "./events";
 import { type FleetReporter, reporterFor } from "./fleet";
 import { idempotencyConflict, priorOf, rememberCall } from "./idempotency";
+import { type Live, liveFor } from "./live";
 import { Memory, type Settled } from "./memory";
 import { auditStore, pairedCheck, TEST_CLOCK_KEY } from "./paired";
 import * as subscription from "./subscription";
@@ -56,6 +56,8 @@ export class WorkspaceObject extends DurableObject<Env> {
   private readonly fleet: FleetReporter;
   /** Where test clocks are on: storage as the paired check reads it after every mutation. */
   private readonly audit: Store | undefined;
+  /** The live balance's tickets and sockets (live.ts), told of every committed change. */
+  private readonly live: Live;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -87,6 +89,7 @@ export class WorkspaceObject extends DurableObject<Env> {
       fleet: this.fleet,
     });
     this.audit = auditStore(ctx.storage.sql, env);
+    this.live = liveFor(ctx, this.store, this.memory, () => this.now());
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.store, domains.migrations());
       this.fleet.load();
@@ -164,6 +167,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     }
     await this.alarms.arm(now, test !== undefined);
     this.pairedCheck();
+    this.live.changed();
     return reply;
   }
 
@@ -210,6 +214,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     this.alarms.wroteHistory(now);
     await this.alarms.arm(now, test !== undefined);
     this.pairedCheck();
+    this.live.changed();
     return reply;
   }
 
@@ -223,12 +228,14 @@ export class WorkspaceObject extends DurableObject<Env> {
   async runDueWork(): Promise<{ now: string }> {
     const done = await this.alarms.runDueWork();
     this.pairedCheck();
+    this.live.changed();
     return done;
   }
 
   override async alarm(): Promise<void> {
     await this.alarms.ring();
     this.pairedCheck();
+    this.live.changed();
   }
 
   /** Reports this workspace's row and decision counts to the fleet index now (docs/fleet.md). */
@@ -242,11 +249,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- subscription ------------------------------------------------------------------------
-  putSubscription(
-    workspaceId: string,
-    input: subscription.SubscriptionInput,
-    meta: CallMeta,
-  ): Promise<Reply<subscription.SubscriptionView>> {
+  putSubscription(workspaceId: string, input: subscription.SubscriptionInput, meta: CallMeta) {
     return this.mutate(meta, (now) => {
       const saved = subscription.saveSubscription(this.store, workspaceId, input, now);
       return ok(subscription.subscriptionView(saved));
@@ -292,39 +295,24 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- channels ----------------------------------------------------------------------------
-  connectChannel(
-    kind: ChannelKind,
-    input: channels.ConnectInput,
-    meta: CallMeta,
-  ): Promise<Reply<channels.ConnectAnswer>> {
+  connectChannel(kind: ChannelKind, input: channels.ConnectInput, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) =>
       channels.connectChannel(ctx, kind, input, meta.role),
     );
   }
 
-  disconnectChannel(
-    kind: ChannelKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<channels.DisconnectAnswer>> {
+  disconnectChannel(kind: ChannelKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => channels.disconnectChannel(ctx, kind, id));
   }
 
   /** Connects (or, for the platform, imports) up to 1,000 channels in order, in one transaction. */
-  connectChannels(
-    kind: ChannelKind,
-    inputs: channels.ConnectInput[],
-    meta: CallMeta,
-  ): Promise<Reply<channels.ChannelBatch>> {
+  connectChannels(kind: ChannelKind, inputs: channels.ConnectInput[], meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) =>
       channels.connectChannels(ctx, kind, inputs, meta.role),
     );
   }
 
-  async listChannels(
-    kind: ChannelKind,
-    page: channels.ChannelPage,
-  ): Promise<Reply<channels.ChannelList>> {
+  async listChannels(kind: ChannelKind, page: channels.ChannelPage) {
     return this.read((ctx) => channels.listChannels(ctx, kind, page));
   }
 
@@ -350,8 +338,13 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) => history.statementAt(ctx, periodStart));
   }
 
+  /** The entry a receipt names (docs/credits.md#receipts). */
+  creditLedgerEntry(seq: number) {
+    return this.read((ctx) => credit.ledgerEntry(ctx, seq));
+  }
+
   /** The hot path's check, a read: settled, from memory alone; else storage, lazily. */
-  checkCredits(input: credit.SpendRequest): Reply<SpendDecision> {
+  checkCredits(input: credit.SpendRequest): Reply<credit.SpendAnswer> {
     const ctx = this.memory.checkContext(this.now());
     if (ctx === null) return noSubscription();
     return this.fleet.decided(ok(credit.checkCredits(ctx, input)), ctx.subscription.plan);
@@ -395,25 +388,38 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.counted(this.mutateWorkspace(meta, (ctx) => ok(credit.consumeQuestion(ctx, meta))));
   }
 
+  // ---- the live balance (live.ts): tickets, then hibernatable sockets ------------------------
+  issueLiveTicket() {
+    return this.live.issueTicket(this.memory.workspaceId());
+  }
+
+  override fetch(request: Request): Promise<Response> {
+    return this.live.connect(request);
+  }
+
+  override webSocketMessage(socket: WebSocket, data: string | ArrayBuffer): void {
+    this.live.message(socket, data);
+  }
+
+  override webSocketClose(socket: WebSocket, code: number, reason: string): void {
+    this.live.closed(socket, code, reason);
+  }
+
+  override webSocketError(socket: WebSocket): void {
+    this.live.closed(socket);
+  }
+
   // ---- events ------------------------------------------------------------------------------
   async events(after: string | undefined, limit: number): Promise<Reply<EventsPage>> {
     return this.read((ctx) => eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit));
   }
 
   // ---- entities ----------------------------------------------------------------------------
-  createEntity(
-    kind: EntityKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityChange>> {
+  createEntity(kind: EntityKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.createEntity(ctx, kind, id));
   }
 
-  closeLead(
-    id: string,
-    outcome: LeadOutcome,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityChange>> {
+  closeLead(id: string, outcome: LeadOutcome, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.closeLead(ctx, id, outcome));
   }
 
@@ -421,11 +427,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => entities.reopenLead(ctx, id));
   }
 
-  deleteEntity(
-    kind: EntityKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityDeletion>> {
+  deleteEntity(kind: EntityKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.deleteEntity(ctx, kind, id));
   }
 
@@ -434,11 +436,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /** Up to 1,000 creates in order, in one transaction (a repeated or known id counts once). */
-  createEntities(
-    kind: EntityKind,
-    ids: string[],
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityBatch>> {
+  createEntities(kind: EntityKind, ids: string[], meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.createEntities(ctx, kind, ids));
   }
 

@@ -19,6 +19,10 @@ export type StatementList = Schemas["CreditStatementList"];
 export type AgentList = Schemas["AgentList"];
 export type Agent = Schemas["Agent"];
 export type AgentDecision = Schemas["AgentDecision"];
+/** What the live socket sends (docs/billing-page.md#live-figures). */
+export type LiveFigures = Schemas["LiveFigures"];
+/** One entry of the credit ledger, as a receipt names it. */
+export type LedgerEntry = Schemas["CreditLedgerEntry"];
 /** Why a token was refused (every 401's `details.reason`, docs/api.md#tokens-and-roles). */
 export type TokenRefusal = Schemas["UnauthenticatedDetails"]["reason"];
 export type ForbiddenReason = Schemas["ForbiddenDetails"]["reason"];
@@ -130,6 +134,19 @@ export function connect(token: string, ws: string) {
     },
     agents: () =>
       answer("/agents", client.GET("/v1/workspaces/{ws}/agents", { params: { path }, headers })),
+    ledgerEntry: (seq: number) =>
+      answer(
+        "/credits/ledger",
+        client.GET("/v1/workspaces/{ws}/credits/ledger/{seq}", {
+          params: { path: { ws, seq } },
+          headers,
+        }),
+      ),
+    liveTicket: () =>
+      answer(
+        "/live/ticket",
+        client.POST("/v1/workspaces/{ws}/live/ticket", { params: { path }, headers }),
+      ),
     setFeatureLimit: (feature: AiFeature, limit: number | null) =>
       answer(
         "/credits/feature-limits",

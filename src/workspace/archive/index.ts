@@ -187,7 +187,9 @@ function withTimeout<T>(what: string, promise: Promise<T>): Promise<T> {
       R2_TIMEOUT_MS,
     );
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
 }
 
 const hex = (buffer: ArrayBuffer): string =>

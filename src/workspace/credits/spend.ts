@@ -13,7 +13,7 @@ import { countRefusal } from "../archive/rollups";
 import type { CallMeta, WorkspaceContext } from "../context";
 import { addUsed, openHold } from "../memory";
 import { applyThresholds } from "./counters";
-import { appendLedger } from "./ledger";
+import { appendLedger, type Receipt, receiptAt } from "./ledger";
 import { type CreditState, loadCreditState } from "./state";
 
 // Spend decisions: check (no write), consume (debit) and reserve (hold).
@@ -44,9 +44,15 @@ function refused(ctx: WorkspaceContext, state: CreditState, req: SpendRequest, d
   countRefusal(ctx.store, ctx.now, state.period.start, reason, req.feature, req.credits);
 }
 
-/** The check: the same decision as a consume, with no write of any kind. */
-export function checkCredits(ctx: WorkspaceContext, req: SpendRequest): SpendDecision {
-  return decide(ctx, loadCreditState(ctx), req, "check");
+/** A decision with its receipt (docs/rules.md#receipts). */
+export type SpendAnswer = SpendDecision & { receipt: Receipt };
+
+/**
+ * The check: the same decision as a consume, with no write of any kind; its receipt is the
+ * last sequence written, the ledger position it was decided against.
+ */
+export function checkCredits(ctx: WorkspaceContext, req: SpendRequest): SpendAnswer {
+  return { ...decide(ctx, loadCreditState(ctx), req, "check"), receipt: receiptAt(ctx) };
 }
 
 /** Check and debit in one step: the caller's transaction makes it atomic. */
@@ -54,16 +60,16 @@ export function consumeCredits(
   ctx: WorkspaceContext,
   req: SpendRequest,
   meta: CallMeta,
-): SpendDecision {
+): SpendAnswer {
   const state = loadCreditState(ctx);
   const decision = decide(ctx, state, req, "debit");
   if (!decision.allowed) {
     refused(ctx, state, req, decision);
-    return decision;
+    return { ...decision, receipt: receiptAt(ctx) };
   }
   const periodStart = state.period.start;
   addUsed(ctx, periodStart, req.feature, req.credits);
-  appendLedger(ctx, {
+  const seq = appendLedger(ctx, {
     at: ctx.now,
     kind: "debit",
     feature: req.feature,
@@ -72,14 +78,14 @@ export function consumeCredits(
     meta,
   });
   applyThresholds(ctx, state.period);
-  return decision;
+  return { ...decision, receipt: receiptAt(ctx, seq) };
 }
 
 export interface ReserveRequest extends SpendRequest {
   ttlSeconds?: number;
 }
 
-export type ReserveDecision = SpendDecision & {
+export type ReserveDecision = SpendAnswer & {
   reservationId: string | null;
   expiresAt: string | null;
   ttlSeconds: number;
@@ -95,7 +101,13 @@ export function reserveCredits(
   const decision = decide(ctx, state, req, "hold");
   if (!decision.allowed) {
     refused(ctx, state, req, decision);
-    return { ...decision, reservationId: null, expiresAt: null, ttlSeconds };
+    return {
+      ...decision,
+      receipt: receiptAt(ctx),
+      reservationId: null,
+      expiresAt: null,
+      ttlSeconds,
+    };
   }
   const id = `rsv_${crypto.randomUUID().replaceAll("-", "")}`;
   const expiresAt = reservationExpiry(ctx.now, ttlSeconds);
@@ -109,7 +121,7 @@ export function reserveCredits(
     expiresAt,
   );
   openHold(ctx, req.feature, req.credits, expiresAt);
-  appendLedger(ctx, {
+  const seq = appendLedger(ctx, {
     at: ctx.now,
     kind: "hold",
     feature: req.feature,
@@ -121,6 +133,7 @@ export function reserveCredits(
   return {
     ...decision,
     message: holdMessage(decision.message, expiresAt),
+    receipt: receiptAt(ctx, seq),
     reservationId: id,
     expiresAt: iso(expiresAt),
     ttlSeconds,
