@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   reservation_already_released: 409,
   reservation_expired: 409,
   too_many_packages: 409,
+  too_many_topups: 409,
+  too_many_alert_rules: 409,
   payload_too_large: 413,
   server_misconfigured: 500,
   internal_error: 500,
@@ -66,6 +68,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   reservation_already_released: "The reservation was already released.",
   reservation_expired: "The reservation's TTL passed and its hold was freed; nothing was charged.",
   too_many_packages: "The workspace already has the maximum number of active credit packages.",
+  too_many_topups: "The workspace already has the maximum number of active credit top-ups.",
+  too_many_alert_rules: "The workspace already has 20 credit alert rules.",
   payload_too_large:
     "The request body exceeds 64 KiB (256 KiB for entity and channel batch and lookup calls).",
   server_misconfigured: "The deployment is missing a required secret (AUTH_SECRET).",

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   "reservation_already_released",
   "reservation_expired",
   "too_many_packages",
+  "too_many_topups",
+  "too_many_alert_rules",
   "payload_too_large",
   "server_misconfigured",
   "internal_error",

@@ -3,7 +3,7 @@ import type { Migration, Store } from "../storage";
 import { agentsDomain } from "./agents";
 import { channelsDomain } from "./channels";
 import type { WorkspaceContext } from "./context";
-import { creditsDomain } from "./credits";
+import { budgetsDomain, creditsDomain } from "./credits";
 import { cursorMigrations } from "./cursors";
 import { deliveryDomain } from "./delivery";
 import type { Domain, Site } from "./domain";
@@ -25,6 +25,7 @@ export const DOMAINS: readonly Domain[] = [
   entitiesDomain,
   channelsDomain,
   agentsDomain,
+  budgetsDomain,
 ];
 
 /** Every migration in order: the meta table and the cursor key, then each domain's tables. */

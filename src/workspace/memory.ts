@@ -1,3 +1,4 @@
+import { POOL_SOURCE, type Topup } from "../policy/budgets";
 import {
   type AiFeature,
   type EffectiveLimits,
@@ -273,6 +274,15 @@ function countersDiffer(memory: CreditCounters, stored: CreditCounters): string[
   compare("held", nonZero(memory.held), nonZero(stored.held));
   compare("featureLimits", nonZero(memory.featureLimits), nonZero(stored.featureLimits));
   compare("announced", [...memory.announced].sort(), [...stored.announced].sort());
+  const [m, st] = [memory.budgets, stored.budgets];
+  compare("agents", [...m.agents].sort(), [...st.agents].sort());
+  compare("agentUsed", nonZero(m.agentUsed), nonZero(st.agentUsed));
+  compare("agentHeld", nonZero(m.agentHeld), nonZero(st.agentHeld));
+  compare("agentLimits", nonZero(m.agentLimits), nonZero(st.agentLimits));
+  compare("topups", m.topups, st.topups);
+  compare("topupUsed", m.topupUsed, st.topupUsed);
+  compare("alertRules", m.alertRules, st.alertRules);
+  compare("alertsFired", [...m.alertsFired].sort(), [...st.alertsFired].sort());
   return found;
 }
 
@@ -288,6 +298,13 @@ interface WritableCounters {
   held: Map<string, number>;
   announced: Set<number>;
   holdExpiry: Instant | null;
+  budgets: {
+    agentUsed: Map<string, number>;
+    agentHeld: Map<string, number>;
+    topups: Topup[];
+    topupUsed: number;
+    alertsFired: Set<string>;
+  };
 }
 
 const writable = (ctx: WorkspaceContext): WritableCounters | undefined =>
@@ -297,22 +314,96 @@ const bump = (m: Map<string, number>, feature: string, n: number): void => {
   m.set(feature, (m.get(feature) ?? 0) + n);
 };
 
-/** Credits used in the period that started at `periodStart` (credit_usage). */
+/**
+ * Credits used in the period that started at `periodStart` (credit_usage), `fromTopups` of
+ * them paid by top-ups rather than the pool (docs/rules.md, "Budgets inside the pool").
+ */
 export function addUsed(
   ctx: WorkspaceContext,
   periodStart: Instant,
   feature: AiFeature,
   credits: number,
+  fromTopups = 0,
 ): void {
   ctx.store.run(
-    `INSERT INTO credit_usage (period_start, feature, used) VALUES (?, ?, ?)
-     ON CONFLICT (period_start, feature) DO UPDATE SET used = used + excluded.used`,
+    `INSERT INTO credit_usage (period_start, feature, used, topup_used) VALUES (?, ?, ?, ?)
+     ON CONFLICT (period_start, feature) DO UPDATE SET used = used + excluded.used,
+       topup_used = topup_used + excluded.topup_used`,
     periodStart,
     feature,
     credits,
+    fromTopups,
   );
   const c = writable(ctx);
-  if (c?.period.start === periodStart) bump(c.used, feature, credits);
+  if (c?.period.start === periodStart) {
+    bump(c.used, feature, credits);
+    c.budgets.topupUsed += fromTopups;
+  }
+}
+
+/** Credits an agent used in the period that started at `periodStart` (credit_agent_usage). */
+export function addAgentUsed(
+  ctx: WorkspaceContext,
+  periodStart: Instant,
+  agentId: string,
+  credits: number,
+): void {
+  ctx.store.run(
+    `INSERT INTO credit_agent_usage (period_start, agent_id, used) VALUES (?, ?, ?)
+     ON CONFLICT (period_start, agent_id) DO UPDATE SET used = used + excluded.used`,
+    periodStart,
+    agentId,
+    credits,
+  );
+  const c = writable(ctx);
+  if (c?.period.start === periodStart) bump(c.budgets.agentUsed, agentId, credits);
+}
+
+/**
+ * An agent's open holds: its row is the reservation's own `agent_id`, written with the
+ * reservation (or closed with it), so only memory changes here.
+ */
+export function addAgentHeld(ctx: WorkspaceContext, agentId: string, credits: number): void {
+  const c = writable(ctx);
+  if (c !== undefined) bump(c.budgets.agentHeld, agentId, credits);
+}
+
+/** Moves top-ups' `used` or `held` by the credits each source names (the pool is skipped). */
+export function addTopups(
+  ctx: WorkspaceContext,
+  sources: readonly [string, number][],
+  column: "used" | "held",
+  sign: 1 | -1,
+): void {
+  const c = writable(ctx);
+  for (const [id, n] of sources) {
+    if (id === POOL_SOURCE || n === 0) continue;
+    ctx.store.run(`UPDATE credit_topups SET ${column} = ${column} + ? WHERE id = ?`, sign * n, id);
+    const t = c?.budgets.topups.find((x) => x.id === id);
+    if (t !== undefined) t[column] += sign * n;
+  }
+}
+
+/** A rule announced in the period that started at `periodStart` (credit_alerts_fired). */
+export function fireAlert(ctx: WorkspaceContext, periodStart: Instant, ruleId: string): void {
+  ctx.store.run(
+    "INSERT OR IGNORE INTO credit_alerts_fired (rule_id, period_start) VALUES (?, ?)",
+    ruleId,
+    periodStart,
+  );
+  const c = writable(ctx);
+  if (c?.period.start === periodStart) c.budgets.alertsFired.add(ruleId);
+}
+
+/** A rule armed again: its figure went back across its threshold. */
+export function rearmAlert(ctx: WorkspaceContext, periodStart: Instant, ruleId: string): void {
+  ctx.store.run(
+    "DELETE FROM credit_alerts_fired WHERE rule_id = ? AND period_start = ?",
+    ruleId,
+    periodStart,
+  );
+  const c = writable(ctx);
+  if (c?.period.start === periodStart) c.budgets.alertsFired.delete(ruleId);
 }
 
 /** Open holds' credits per feature (credit_holds): negative when a hold closes or expires. */

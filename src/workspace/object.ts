@@ -2,9 +2,9 @@ import { DurableObject } from "cloudflare:workers";
 import { dueShardFor } from "../dueIndex";
 import { fail, type Outcome, ok } from "../outcome";
 import type { AgentRef } from "../policy/agents";
+import type { BudgetDecision as SpendDecision } from "../policy/budgets";
 import type { AiFeature } from "../policy/catalogue";
 import type { ChannelKind } from "../policy/channels";
-import type { SpendDecision } from "../policy/credits";
 import type { EntityKind, LeadOutcome } from "../policy/entities";
 import { moveTestClock } from "../policy/testClock";
 import { type Instant, iso } from "../policy/time";
@@ -301,11 +301,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     );
   }
 
-  disconnectChannel(
-    kind: ChannelKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<channels.DisconnectAnswer>> {
+  disconnectChannel(kind: ChannelKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => channels.disconnectChannel(ctx, kind, id));
   }
 
@@ -348,7 +344,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   checkCredits(input: credit.SpendRequest): Reply<SpendDecision> {
     const ctx = this.memory.checkContext(this.now());
     if (ctx === null) return noSubscription();
-    return this.fleet.decided(ok(credit.checkCredits(ctx, input)), ctx.subscription.plan);
+    return this.fleet.decided(credit.checkCredits(ctx, input), ctx.subscription.plan);
   }
 
   /**
@@ -362,11 +358,11 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   consumeCredits(input: credit.SpendRequest, meta: CallMeta) {
-    return this.counted(this.mutateHot(meta, (ctx) => ok(credit.consumeCredits(ctx, input, meta))));
+    return this.counted(this.mutateHot(meta, (ctx) => credit.consumeCredits(ctx, input, meta)));
   }
 
   reserveCredits(input: credit.ReserveRequest, meta: CallMeta) {
-    return this.counted(this.mutateHot(meta, (ctx) => ok(credit.reserveCredits(ctx, input, meta))));
+    return this.counted(this.mutateHot(meta, (ctx) => credit.reserveCredits(ctx, input, meta)));
   }
 
   getReservation(id: string) {
@@ -389,6 +385,26 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => credit.putPackage(ctx, input));
   }
 
+  // ---- budgets inside the pool (credits/budgets.ts, credits/alerts.ts) ----------------------
+  setAgentLimit(agentId: string, limit: number | null, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => credit.setAgentLimit(ctx, agentId, limit));
+  }
+  putCreditTopup(input: credit.TopupInput, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => credit.putTopup(ctx, input));
+  }
+  putAlertRule(id: string, input: credit.AlertRuleInput, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => credit.putAlertRule(ctx, id, input));
+  }
+  deleteAlertRule(id: string, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => credit.deleteAlertRule(ctx, id));
+  }
+  alertRule(id: string) {
+    return this.read((ctx) => credit.getAlertRule(ctx, id));
+  }
+  alertRules() {
+    return this.read((ctx) => credit.listAlertRules(ctx));
+  }
+
   consumeCopilotQuestion(meta: CallMeta) {
     return this.counted(this.mutateWorkspace(meta, (ctx) => ok(credit.consumeQuestion(ctx, meta))));
   }
@@ -399,19 +415,11 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- entities ----------------------------------------------------------------------------
-  createEntity(
-    kind: EntityKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityChange>> {
+  createEntity(kind: EntityKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.createEntity(ctx, kind, id));
   }
 
-  closeLead(
-    id: string,
-    outcome: LeadOutcome,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityChange>> {
+  closeLead(id: string, outcome: LeadOutcome, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.closeLead(ctx, id, outcome));
   }
 
@@ -419,11 +427,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => entities.reopenLead(ctx, id));
   }
 
-  deleteEntity(
-    kind: EntityKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityDeletion>> {
+  deleteEntity(kind: EntityKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.deleteEntity(ctx, kind, id));
   }
 
@@ -432,11 +436,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /** Up to 1,000 creates in order, in one transaction (a repeated or known id counts once). */
-  createEntities(
-    kind: EntityKind,
-    ids: string[],
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityBatch>> {
+  createEntities(kind: EntityKind, ids: string[], meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.createEntities(ctx, kind, ids));
   }
 

@@ -17,12 +17,16 @@ interface LedgerEntry {
   reservationId?: string;
   periodStart: Instant;
   meta?: CallMeta;
+  /** The agent the movement names (docs/rules.md, "Budgets inside the pool"). */
+  agentId?: string | null;
+  /** Which sources paid, held or got the credits back; null or absent: the pool alone. */
+  sources?: [string, number][] | null;
 }
 
 export function appendLedger(store: Store, e: LedgerEntry): void {
   store.run(
-    `INSERT INTO credit_ledger (at, kind, feature, credits, reservation_id, idempotency_key, role, period_start)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO credit_ledger (at, kind, feature, credits, reservation_id, idempotency_key, role, period_start, agent_id, sources)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     e.at,
     e.kind,
     e.feature,
@@ -31,7 +35,16 @@ export function appendLedger(store: Store, e: LedgerEntry): void {
     e.meta?.idempotencyKey ?? null,
     e.meta?.role ?? null,
     e.periodStart,
+    e.agentId ?? null,
+    e.sources === undefined || e.sources === null ? null : JSON.stringify(e.sources),
   );
+}
+
+/** Which sources an entry's credits came from or went back to: the pool alone when none is stored. */
+function sourcesView(stored: string | null, kind: LedgerKind, credits: number) {
+  if (kind === "question") return [];
+  const sources: [string, number][] = stored === null ? [["pool", credits]] : JSON.parse(stored);
+  return sources.map(([source, n]) => ({ source, credits: n }));
 }
 
 interface LedgerRow {
@@ -44,6 +57,8 @@ interface LedgerRow {
   idempotency_key: string | null;
   role: string | null;
   period_start: number;
+  agent_id: string | null;
+  sources: string | null;
 }
 
 /**
@@ -56,8 +71,8 @@ export async function ledgerPage(ctx: WorkspaceContext, after: string | undefine
   const cursor = await readCursor(store, "ledger", workspaceId, "credit_ledger", after);
   if (!cursor.ok) return cursor;
   const rows = store.all<LedgerRow>(
-    `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start
-     FROM credit_ledger WHERE id > ? ORDER BY id LIMIT ?`,
+    `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start,
+       agent_id, sources FROM credit_ledger WHERE id > ? ORDER BY id LIMIT ?`,
     cursor.value?.[0] ?? 0,
     limit + 1,
   );
@@ -73,6 +88,8 @@ export async function ledgerPage(ctx: WorkspaceContext, after: string | undefine
       idempotencyKey: r.idempotency_key,
       role: r.role,
       periodStart: iso(r.period_start),
+      agentId: r.agent_id,
+      sources: sourcesView(r.sources, r.kind, r.credits),
     })),
     nextCursor: await nextCursor(store, "ledger", workspaceId, cursor.value, page.at(-1)?.id),
     hasMore: rows.length > limit,

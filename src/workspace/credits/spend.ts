@@ -1,16 +1,23 @@
+import { type Outcome, ok } from "../../outcome";
+import {
+  type BudgetDecision,
+  decideBudgetSpend,
+  poolPart,
+  type Sources,
+} from "../../policy/budgets";
 import type { AiFeature } from "../../policy/catalogue";
 import {
   DEFAULT_TTL_SECONDS,
-  decideSpend,
   holdMessage,
   planOffering,
   reservationExpiry,
-  type SpendDecision,
   type SpendMode,
 } from "../../policy/credits";
 import { iso } from "../../policy/time";
 import type { CallMeta, WorkspaceContext } from "../context";
-import { addUsed, openHold } from "../memory";
+import { addAgentHeld, addAgentUsed, addTopups, addUsed, openHold } from "../memory";
+import { applyAlerts } from "./alerts";
+import { agentUse, unknownAgent } from "./budgets";
 import { applyThresholds } from "./counters";
 import { appendLedger } from "./ledger";
 import { type CreditState, loadCreditState } from "./state";
@@ -20,26 +27,49 @@ import { type CreditState, loadCreditState } from "./state";
 export interface SpendRequest {
   feature: AiFeature;
   credits: number;
+  /** The agent spending, an agent of the workspace (docs/rules.md, "Budgets inside the pool"). */
+  agentId?: string;
 }
 
-function decide(ctx: WorkspaceContext, state: CreditState, req: SpendRequest, mode: SpendMode) {
+/** The decision and the sources it draws from; an unknown agent is the caller's mistake. */
+function decide(
+  ctx: WorkspaceContext,
+  state: CreditState,
+  req: SpendRequest,
+  mode: SpendMode,
+): Outcome<{ decision: BudgetDecision; sources: Sources }> {
   const feature = state.features[req.feature];
-  return decideSpend(
-    {
-      feature,
-      pool: state.pool,
-      credits: req.credits,
-      period: state.period,
-      plan: ctx.subscription.plan,
-      upgradeTo: feature.inPlan ? undefined : planOffering(req.feature, ctx.subscription),
-    },
-    mode,
+  const { budgets } = state;
+  if (req.agentId !== undefined && !budgets.agents.has(req.agentId))
+    return unknownAgent(req.agentId);
+  return ok(
+    decideBudgetSpend(
+      {
+        feature,
+        pool: state.pool,
+        credits: req.credits,
+        period: state.period,
+        plan: ctx.subscription.plan,
+        upgradeTo: feature.inPlan ? undefined : planOffering(req.feature, ctx.subscription),
+        agent: req.agentId === undefined ? undefined : agentUse(budgets, req.agentId),
+        topups: budgets.topups,
+        now: ctx.now,
+      },
+      mode,
+    ),
   );
 }
 
+/** The credits top-ups paid of some sources, and the sources the ledger records (null: the pool). */
+const topupShare = (sources: Sources, credits: number) => {
+  const fromTopups = credits - poolPart(sources);
+  return { fromTopups, recorded: fromTopups > 0 ? sources : null };
+};
+
 /** The check: the same decision as a consume, with no write of any kind. */
-export function checkCredits(ctx: WorkspaceContext, req: SpendRequest): SpendDecision {
-  return decide(ctx, loadCreditState(ctx), req, "check");
+export function checkCredits(ctx: WorkspaceContext, req: SpendRequest): Outcome<BudgetDecision> {
+  const d = decide(ctx, loadCreditState(ctx), req, "check");
+  return d.ok ? ok(d.value.decision) : d;
 }
 
 /** Check and debit in one step: the caller's transaction makes it atomic. */
@@ -47,12 +77,17 @@ export function consumeCredits(
   ctx: WorkspaceContext,
   req: SpendRequest,
   meta: CallMeta,
-): SpendDecision {
+): Outcome<BudgetDecision> {
   const state = loadCreditState(ctx);
-  const decision = decide(ctx, state, req, "debit");
-  if (!decision.allowed) return decision;
+  const decided = decide(ctx, state, req, "debit");
+  if (!decided.ok || !decided.value.decision.allowed)
+    return decided.ok ? ok(decided.value.decision) : decided;
+  const { decision, sources } = decided.value;
   const periodStart = state.period.start;
-  addUsed(ctx, periodStart, req.feature, req.credits);
+  const share = topupShare(sources, req.credits);
+  addUsed(ctx, periodStart, req.feature, req.credits, share.fromTopups);
+  if (req.agentId !== undefined) addAgentUsed(ctx, periodStart, req.agentId, req.credits);
+  addTopups(ctx, sources, "used", 1);
   appendLedger(ctx.store, {
     at: ctx.now,
     kind: "debit",
@@ -60,16 +95,19 @@ export function consumeCredits(
     credits: req.credits,
     periodStart,
     meta,
+    agentId: req.agentId,
+    sources: share.recorded,
   });
   applyThresholds(ctx, state.period);
-  return decision;
+  applyAlerts(ctx, state.period, false);
+  return ok(decision);
 }
 
 export interface ReserveRequest extends SpendRequest {
   ttlSeconds?: number;
 }
 
-export type ReserveDecision = SpendDecision & {
+export type ReserveDecision = BudgetDecision & {
   reservationId: string | null;
   expiresAt: string | null;
   ttlSeconds: number;
@@ -79,23 +117,31 @@ export function reserveCredits(
   ctx: WorkspaceContext,
   req: ReserveRequest,
   meta: CallMeta,
-): ReserveDecision {
+): Outcome<ReserveDecision> {
   const ttlSeconds = req.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   const state = loadCreditState(ctx);
-  const decision = decide(ctx, state, req, "hold");
-  if (!decision.allowed) return { ...decision, reservationId: null, expiresAt: null, ttlSeconds };
+  const decided = decide(ctx, state, req, "hold");
+  if (!decided.ok) return decided;
+  const { decision, sources } = decided.value;
+  if (!decision.allowed)
+    return ok({ ...decision, reservationId: null, expiresAt: null, ttlSeconds });
   const id = `rsv_${crypto.randomUUID().replaceAll("-", "")}`;
   const expiresAt = reservationExpiry(ctx.now, ttlSeconds);
+  const share = topupShare(sources, req.credits);
   ctx.store.run(
-    `INSERT INTO credit_reservations (id, feature, credits, state, created_at, expires_at)
-     VALUES (?, ?, ?, 'open', ?, ?)`,
+    `INSERT INTO credit_reservations (id, feature, credits, state, created_at, expires_at, agent_id, sources)
+     VALUES (?, ?, ?, 'open', ?, ?, ?, ?)`,
     id,
     req.feature,
     req.credits,
     ctx.now,
     expiresAt,
+    req.agentId ?? null,
+    share.recorded === null ? null : JSON.stringify(share.recorded),
   );
   openHold(ctx, req.feature, req.credits, expiresAt);
+  if (req.agentId !== undefined) addAgentHeld(ctx, req.agentId, req.credits);
+  addTopups(ctx, sources, "held", 1);
   appendLedger(ctx.store, {
     at: ctx.now,
     kind: "hold",
@@ -104,12 +150,15 @@ export function reserveCredits(
     reservationId: id,
     periodStart: state.period.start,
     meta,
+    agentId: req.agentId,
+    sources: share.recorded,
   });
-  return {
+  applyAlerts(ctx, state.period, false);
+  return ok({
     ...decision,
     message: holdMessage(decision.message, expiresAt),
     reservationId: id,
     expiresAt: iso(expiresAt),
     ttlSeconds,
-  };
+  });
 }
