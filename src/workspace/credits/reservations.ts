@@ -118,10 +118,18 @@ const recorded = (sources: Sources): Sources | null =>
  */
 function commitSources(ctx: WorkspaceContext, r: Held, charged: number): Sources {
   const split = splitCommit(r.sources, charged);
+  // The hold's top-ups pay first, so that the rest sees what they have left after it.
+  addTopups(ctx, split.paid, "used", 1);
   if (split.more === 0) return split.paid;
   const { pool, budgets } = loadCreditState(ctx);
-  const poolLeft = remainingOf(pool) - poolPart(split.paid);
-  return mergeSources(split.paid, allocate(split.more, poolLeft, budgets.topups, ctx.now));
+  const more = allocate(
+    split.more,
+    remainingOf(pool) - poolPart(split.paid),
+    budgets.topups,
+    ctx.now,
+  );
+  addTopups(ctx, more, "used", 1);
+  return mergeSources(split.paid, more);
 }
 
 function reservationView(r: Reservation, now: Instant) {
@@ -165,7 +173,6 @@ export function commitReservation(
   const paid = commitSources(ctx, r, charged);
   if (charged > 0) addUsed(ctx, period.start, r.feature, charged, charged - poolPart(paid));
   if (charged > 0 && r.agentId !== null) addAgentUsed(ctx, period.start, r.agentId, charged);
-  addTopups(ctx, paid, "used", 1);
   appendLedger(ctx.store, {
     at: ctx.now,
     kind: "commit",
