@@ -6,6 +6,7 @@ import {
   deleteAgent,
   figures,
   postTopup,
+  putRule,
   reserveAs,
   setAgentLimit,
 } from "../support/budgets";
@@ -17,6 +18,7 @@ import {
   setLimit,
   setup,
 } from "../support/credits";
+import { storedEvents } from "../support/events";
 import { api, call, freshWorkspace, setClock } from "../support/helpers";
 
 /** Pro × 1 with `perSeat` credits, on the 15th; the clock frozen on July 20th. */
@@ -245,5 +247,109 @@ describe("top-ups", () => {
     await postPackage(ws, { id: "p", credits: 5, expiresAt: "2027-01-01T00:00:00Z" });
     await consumeAs(ws, undefined, "ai_rewriter", 16);
     expect((await figures(ws)).topups).toEqual({ t1: [1, 0, 49] });
+  });
+});
+
+const alerts = async (ws: string) =>
+  (await storedEvents(ws)).filter((e) => e.type === "credits.alert").map((e) => e.data);
+
+describe("alert rules", () => {
+  it("fire exactly once per crossing under 128 concurrent spends, for every scope", async () => {
+    const ws = freshWorkspace("alerts");
+    await small(ws, 1_000);
+    await createAgents(ws, "bot");
+    await setAgentLimit(ws, "bot", 400);
+    await setLimit(ws, "ai_rewriter", 900);
+    const rules = {
+      "pool-50": { metric: "percentUsed", threshold: 50, scope: { pool: true } },
+      "pool-low": { metric: "remaining", threshold: 100, scope: { pool: true } },
+      "rewriter-80": { metric: "percentUsed", threshold: 80, scope: { feature: "ai_rewriter" } },
+      "bot-low": { metric: "remaining", threshold: 50, scope: { agentId: "bot" } },
+      never: { metric: "percentUsed", threshold: 100, scope: { feature: "copilot" } },
+    };
+    for (const [id, rule] of Object.entries(rules)) {
+      expect((await putRule(ws, id, rule)).json).toMatchObject({
+        id,
+        crossed: false,
+        created: true,
+      });
+    }
+    await Promise.all(
+      Array.from({ length: 128 }, (_, i) =>
+        consumeAs(ws, i % 2 === 0 ? "bot" : undefined, "ai_rewriter", 10),
+      ),
+    );
+    const fired = await alerts(ws);
+    expect(fired.map((a) => a.ruleId).sort()).toEqual([
+      "bot-low",
+      "pool-50",
+      "pool-low",
+      "rewriter-80",
+    ]);
+    expect(fired.find((a) => a.ruleId === "pool-50")).toMatchObject({
+      metric: "percentUsed",
+      threshold: 50,
+      figure: 50,
+      scope: { pool: true },
+      periodStart: "2026-07-15T00:00:00.000Z",
+    });
+    const list = await call("GET", `${api(ws)}/credits/alerts`, { role: "viewer" });
+    expect(
+      list.json.rules.filter((r: { firedThisPeriod: boolean }) => r.firedThisPeriod),
+    ).toHaveLength(4);
+  });
+
+  it("are re-armed when the figure goes back (a package, a raised cap, a new period)", async () => {
+    const ws = freshWorkspace("rearm");
+    await small(ws, 1_000);
+    await createAgents(ws, "bot");
+    await setAgentLimit(ws, "bot", 100);
+    await putRule(ws, "pool-60", { metric: "percentUsed", threshold: 60, scope: { pool: true } });
+    await putRule(ws, "bot-90", {
+      metric: "percentUsed",
+      threshold: 90,
+      scope: { agentId: "bot" },
+    });
+    await consumeAs(ws, undefined, "ai_rewriter", 600);
+    await consumeAs(ws, undefined, "ai_rewriter", 50);
+    expect((await alerts(ws)).map((a) => a.ruleId)).toEqual(["pool-60"]);
+    // A package takes the pool back under 60 %: armed again, and the next crossing fires.
+    await postPackage(ws, { id: "p", credits: 500, expiresAt: "2027-01-01T00:00:00Z" });
+    const rule = await call("GET", `${api(ws)}/credits/alerts/pool-60`, { role: "viewer" });
+    expect(rule.json).toMatchObject({ crossed: false, firedThisPeriod: false });
+    await consumeAs(ws, undefined, "ai_rewriter", 250);
+    expect((await alerts(ws)).map((a) => a.ruleId)).toEqual(["pool-60", "pool-60"]);
+    // The agent's rule: crossed, re-armed by a raised cap, crossed again.
+    await consumeAs(ws, "bot", "ai_rewriter", 95);
+    await setAgentLimit(ws, "bot", 200);
+    await consumeAs(ws, "bot", "ai_rewriter", 90);
+    // A new period re-arms the pool's rule.
+    await setClock(ws, "2026-08-16T00:00:00.000Z");
+    await consumeAs(ws, undefined, "ai_rewriter", 1_000);
+    expect((await alerts(ws)).map((a) => `${a.ruleId}@${a.periodStart.slice(5, 7)}`)).toEqual([
+      "pool-60@07",
+      "pool-60@07",
+      "bot-90@07",
+      "bot-90@07",
+      "pool-60@08",
+    ]);
+  });
+
+  it("are at most 20; replacing one of them is never refused", async () => {
+    const ws = freshWorkspace("rules20");
+    await small(ws, 1_000);
+    const rule = { metric: "remaining", threshold: 10, scope: { pool: true } };
+    for (let i = 0; i < 20; i++) expect((await putRule(ws, `r${i}`, rule)).status).toBe(200);
+    const over = await putRule(ws, "r20", rule);
+    expect(over.status).toBe(409);
+    expect(over.json.error.code).toBe("too_many_alert_rules");
+    expect((await putRule(ws, "r3", { ...rule, threshold: 20 })).json.created).toBe(false);
+    expect((await call("DELETE", `${api(ws)}/credits/alerts/r3`, { role: "admin" })).status).toBe(
+      200,
+    );
+    expect((await putRule(ws, "r20", rule)).status).toBe(200);
+    expect(
+      (await putRule(ws, "bad", { ...rule, scope: { pool: true, feature: "copilot" } })).status,
+    ).toBe(400);
   });
 });
