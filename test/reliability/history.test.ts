@@ -197,6 +197,8 @@ describe("history checker", () => {
         idempotencyKey: `k${id}`,
         role: "service",
         periodStart: p,
+        agentId: null,
+        sources: [{ source: "pool", credits }],
       }) satisfies LedgerEntry;
     // The admin moves the cap from ai_rewriter (10) to copilot (10) between markers 1 and 5.
     const initial = { balance: 100, caps: { ai_rewriter: 10 } };

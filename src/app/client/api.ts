@@ -18,6 +18,7 @@ export type DailyCredits = Schemas["DailyCredits"];
 export type AgentList = Schemas["AgentList"];
 export type Agent = Schemas["Agent"];
 export type AgentDecision = Schemas["AgentDecision"];
+export type AgentCredits = Schemas["AgentCredits"];
 /** Why a token was refused (every 401's `details.reason`, docs/api.md#tokens-and-roles). */
 export type TokenRefusal = Schemas["UnauthenticatedDetails"]["reason"];
 export type ForbiddenReason = Schemas["ForbiddenDetails"]["reason"];
@@ -117,6 +118,15 @@ export function connect(token: string, ws: string) {
         "/credits/feature-limits",
         client.PUT("/v1/workspaces/{ws}/credits/feature-limits/{feature}", {
           params: { path: { ws, feature } },
+          headers,
+          body: { limit },
+        }),
+      ),
+    setAgentLimit: (agentId: string, limit: number | null) =>
+      answer(
+        "/credits/agent-limits",
+        client.PUT("/v1/workspaces/{ws}/credits/agent-limits/{agentId}", {
+          params: { path: { ws, agentId } },
           headers,
           body: { limit },
         }),

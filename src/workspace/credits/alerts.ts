@@ -41,7 +41,9 @@ function figuresOf(ctx: WorkspaceContext) {
  */
 export function applyAlerts(ctx: WorkspaceContext, period: PeriodBounds, rearm: boolean): void {
   const c = ctx.counters;
-  if (c !== undefined && c.budgets.alertRules.length === 0) return;
+  // No rule, nothing to evaluate: memory says so for free, storage with one indexed read.
+  const rules = c !== undefined ? c.budgets.alertRules : loadRules(ctx.store);
+  if (rules.length === 0) return;
   const { state, figures } = figuresOf(ctx);
   if (state.period.start !== period.start) return;
   const step = stepAlerts(state.budgets.alertRules, state.budgets.alertsFired, figures, rearm);
