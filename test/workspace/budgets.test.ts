@@ -183,6 +183,9 @@ describe("top-ups", () => {
     // The renewal on August 15th refills the pool and leaves the top-ups as they were.
     await setClock(ws, "2026-08-16T00:00:00.000Z");
     expect(await figures(ws)).toMatchObject({ used: 0, remaining: 17, topupRemaining: 7 });
+    // The reset reports the pool's figures: the 3 credits top-up a paid were not the pool's.
+    const reset = (await storedEvents(ws)).find((e) => e.type === "credits.reset");
+    expect(reset?.data).toMatchObject({ previousUsed: 10, previousBalance: 10, expired: 0 });
     await consumeAs(ws, undefined, "ai_rewriter", 11);
     expect((await figures(ws)).topups).toEqual({ a: [4, 0, 1], b: [0, 0, 5] });
     // Top-up a expires on August 20th with a credit left: it stops counting.

@@ -125,11 +125,7 @@ export function loadBudgets(store: Store, now: Instant, periodStart: Instant): B
         now,
       )
       .map(topupOf),
-    topupUsed:
-      store.one<{ n: number | null }>(
-        "SELECT SUM(topup_used) AS n FROM credit_usage WHERE period_start = ?",
-        periodStart,
-      )?.n ?? 0,
+    topupUsed: topupUsedIn(store, periodStart),
     alertRules: loadRules(store),
     alertsFired: new Set(
       store
@@ -141,6 +137,13 @@ export function loadBudgets(store: Store, now: Instant, periodStart: Instant): B
     ),
   };
 }
+
+/** Credits of the period that started at `periodStart` that top-ups paid (not the pool's). */
+export const topupUsedIn = (store: Store, periodStart: Instant): number =>
+  store.one<{ n: number | null }>(
+    "SELECT SUM(topup_used) AS n FROM credit_usage WHERE period_start = ?",
+    periodStart,
+  )?.n ?? 0;
 
 /** From the object's counters when it passes them (no storage read), else from storage. */
 export const budgetsOf = (ctx: WorkspaceContext, periodStart: Instant): BudgetCounters =>
