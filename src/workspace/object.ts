@@ -69,7 +69,8 @@ export class WorkspaceObject extends DurableObject<Env> {
       prune: domains.pruneDomains,
       transactionSync: (body) => ctx.storage.transactionSync(body),
     });
-    this.fleet = reporterFor(env, this.store, this.memory, () => this.now());
+    const wake = () => this.alarms.fleetWake();
+    this.fleet = reporterFor(env, this.store, this.memory, () => this.now(), wake);
     this.alarms = new Alarm({
       store: this.store,
       // Looked up at each call, never bound: a test may wrap the storage's methods.
@@ -88,6 +89,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     this.audit = auditStore(ctx.storage.sql, env);
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.store, domains.migrations());
+      this.fleet.load();
       // Decides whether the events recorded from now on are delivered (`pending`) or `disabled`.
       noteWebhookConfigured(this.store, webhookConfigured(env));
     });
