@@ -235,7 +235,7 @@ export class Memory {
           found.push(`deadline (memory ${window}, storage ${deadline})`);
         }
         if (hot.counters !== undefined) {
-          found.push(...countersDiffer(hot.counters, this.source.loadCounters(ctx)));
+          found.push(...countersDiffer(hot.counters, this.source.loadCounters(ctx), now));
         }
       }
     }
@@ -258,7 +258,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
 const nonZero = (m: ReadonlyMap<string, number>) =>
   [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => a.localeCompare(b));
 
-function countersDiffer(memory: CreditCounters, stored: CreditCounters): string[] {
+function countersDiffer(memory: CreditCounters, stored: CreditCounters, now: Instant): string[] {
   const found: string[] = [];
   const compare = (name: string, a: unknown, b: unknown) => {
     if (!same(a, b))
@@ -279,7 +279,9 @@ function countersDiffer(memory: CreditCounters, stored: CreditCounters): string[
   compare("agentUsed", nonZero(m.agentUsed), nonZero(st.agentUsed));
   compare("agentHeld", nonZero(m.agentHeld), nonZero(st.agentHeld));
   compare("agentLimits", nonZero(m.agentLimits), nonZero(st.agentLimits));
-  compare("topups", m.topups, st.topups);
+  // An expired top-up whose last hold closed counts for nothing: storage no longer loads it.
+  const live = (t: Topup) => t.held !== 0 || t.expiresAt > now;
+  compare("topups", m.topups.filter(live), st.topups.filter(live));
   compare("topupUsed", m.topupUsed, st.topupUsed);
   compare("alertRules", m.alertRules, st.alertRules);
   compare("alertsFired", [...m.alertsFired].sort(), [...st.alertsFired].sort());

@@ -356,3 +356,24 @@ describe("alert rules", () => {
     ).toBe(400);
   });
 });
+
+describe("a top-up that expires under an open hold", () => {
+  it("stops counting; the hold's release gives nothing back to it, and memory agrees", async () => {
+    const ws = freshWorkspace("topupexp");
+    await small(ws, 10);
+    await postTopup(ws, { id: "soon", credits: 20, expiresAt: "2026-07-20T00:30:00Z" });
+    await consumeAs(ws, undefined, "ai_rewriter", 10);
+    const r = await call("POST", `${api(ws)}/credits/reservations`, {
+      role: "service",
+      body: { feature: "ai_rewriter", credits: 5, ttlSeconds: 3600 },
+    });
+    expect(r.json).toMatchObject({ allowed: true, topupRemaining: 15 });
+    await setClock(ws, "2026-07-20T00:40:00.000Z");
+    expect(await figures(ws)).toMatchObject({ remaining: 0, topupRemaining: 0 });
+    expect((await release(ws, r.json.reservationId)).status).toBe(200);
+    expect(await figures(ws)).toMatchObject({ remaining: 0, topups: {} });
+    expect((await consumeAs(ws, undefined, "ai_rewriter", 1)).json.reason).toBe(
+      "insufficient_credits",
+    );
+  });
+});
