@@ -9808,6 +9808,7 @@ export interface components {
           question_limit_reached: number;
           active_agent_limit: number;
           workspace_agent_limit: number;
+          agent_limit_reached: number;
         };
       }[];
       totals: {
@@ -9818,6 +9819,7 @@ export interface components {
         question_limit_reached: number;
         active_agent_limit: number;
         workspace_agent_limit: number;
+        agent_limit_reached: number;
       };
     };
   };
