@@ -145,6 +145,16 @@ export class QuotaService extends WorkerEntrypoint<Env> {
     return invoke(this.env, roleOf(this), ops.creditLedgerEntry, { params: { ws, seq } });
   }
 
+  /** A credit alert rule with its figure now. */
+  alertRule(ws: string, id: string): Answer<typeof ops.alertRule> {
+    return invoke(this.env, roleOf(this), ops.alertRule, { params: { ws, id } });
+  }
+
+  /** The credit alert rules, with their figures now. */
+  alertRules(ws: string): Answer<typeof ops.alertRules> {
+    return invoke(this.env, roleOf(this), ops.alertRules, { params: { ws } });
+  }
+
   // ---- leads, contacts and companies -------------------------------------------------------
 
   /** Records a new lead, contact or company and answers its status (never refused). */
@@ -328,6 +338,47 @@ export class QuotaPlatform extends QuotaService {
   ): Answer<typeof ops.setFeatureLimit> {
     const params = { ws, feature };
     return invoke(this.env, roleOf(this), ops.setFeatureLimit, { params, body }, options);
+  }
+
+  /** Sells a one-off top-up (`{ id, credits, expiresAt }`), idempotent by id. */
+  putCreditTopup(
+    ws: string,
+    body: BodyOf<typeof ops.putCreditTopup>,
+    options?: CallOptions,
+  ): Answer<typeof ops.putCreditTopup> {
+    const op = ops.putCreditTopup;
+    return invoke(this.env, roleOf(this), op, { params: { ws }, body }, options);
+  }
+
+  /** Caps an agent's credits per period (`{ limit }`: 0 stops it, null uncaps it). */
+  setAgentLimit(
+    ws: string,
+    agentId: string,
+    body: BodyOf<typeof ops.setAgentLimit>,
+    options?: CallOptions,
+  ): Answer<typeof ops.setAgentLimit> {
+    const params = { ws, agentId };
+    return invoke(this.env, roleOf(this), ops.setAgentLimit, { params, body }, options);
+  }
+
+  /** Sets a credit alert rule (`{ metric, threshold, scope }`). */
+  putAlertRule(
+    ws: string,
+    id: string,
+    body: BodyOf<typeof ops.putAlertRule>,
+    options?: CallOptions,
+  ): Answer<typeof ops.putAlertRule> {
+    const params = { ws, id };
+    return invoke(this.env, roleOf(this), ops.putAlertRule, { params, body }, options);
+  }
+
+  /** Deletes a credit alert rule. */
+  deleteAlertRule(
+    ws: string,
+    id: string,
+    options?: CallOptions,
+  ): Answer<typeof ops.deleteAlertRule> {
+    return invoke(this.env, roleOf(this), ops.deleteAlertRule, { params: { ws, id } }, options);
   }
 
   /** Creates an AI agent as a draft. */

@@ -23,6 +23,8 @@ export const ERROR_STATUS = {
   reservation_expired: 409,
   too_many_packages: 409,
   ledger_entry_archived: 410,
+  too_many_topups: 409,
+  too_many_alert_rules: 409,
   payload_too_large: 413,
   server_misconfigured: 500,
   internal_error: 500,
@@ -97,6 +99,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   too_many_packages: "The workspace already has the maximum number of active credit packages.",
   ledger_entry_archived:
     "The ledger entry passed its retention and was archived; `details.archives` is the path of the workspace's archives (`GET /v1/workspaces/{ws}/archives`), `details.seq` the entry.",
+  too_many_topups: "The workspace already has the maximum number of active credit top-ups.",
+  too_many_alert_rules: "The workspace already has 20 credit alert rules.",
   payload_too_large:
     "The request body exceeds 64 KiB (256 KiB for entity and channel batch and lookup calls).",
   server_misconfigured: "The deployment is missing a required secret (AUTH_SECRET).",

@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   "reservation_expired",
   "too_many_packages",
   "ledger_entry_archived",
+  "too_many_topups",
+  "too_many_alert_rules",
   "payload_too_large",
   "server_misconfigured",
   "internal_error",

@@ -79,6 +79,7 @@ code { background:#eceef3; border-radius:4px; padding:0 4px; }
 .r-insufficient_credits { fill:#b42318; background:#b42318; } .r-feature_limit_reached { fill:#e07a1f; background:#e07a1f; }
 .r-feature_not_in_plan { fill:#8e5cf7; background:#8e5cf7; } .r-question_limit_reached { fill:#0f9c9c; background:#0f9c9c; }
 .r-active_agent_limit { fill:#d1457f; background:#d1457f; } .r-workspace_agent_limit { fill:#7a5c3e; background:#7a5c3e; }
+.r-agent_limit_reached { fill:#3b6fd8; background:#3b6fd8; }
 @media (max-width: 640px) {
   .summary-grid, .lists { grid-template-columns:minmax(0, 1fr); }
   .rows .ws { display:inline-flex; align-items:center; min-height:44px; }

@@ -29,7 +29,8 @@ export const OPS_SCRIPT = `"use strict";
     "feature_not_in_plan",
     "question_limit_reached",
     "active_agent_limit",
-    "workspace_agent_limit"
+    "workspace_agent_limit",
+    "agent_limit_reached"
   ];
   var DECISION_RETENTION_MS = 36 * DAY_MS;
 
@@ -725,7 +726,8 @@ export const OPS_SCRIPT = `"use strict";
     feature_not_in_plan: "Feature not in plan",
     question_limit_reached: "Copilot questions used up",
     active_agent_limit: "Active agent limit",
-    workspace_agent_limit: "500 agents"
+    workspace_agent_limit: "500 agents",
+    agent_limit_reached: "Agent cap reached"
   };
   var REFUSALS = DECISION_REASONS.filter((r) => r !== "allowed");
   var api = null;

@@ -5861,6 +5861,1218 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/workspaces/{ws}/credits/agent-limits/{agentId}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Cap an agent's credits per period, 0 to stop it, null to uncap (admin)
+     * @description A cap reserves nothing; a spend naming the agent must fit it too (`agent_limit_reached`).
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the call safe to retry for 24 hours: a replay answers the first answer byte for byte (with `Idempotent-Replayed: true`); the same key with another request is a 409. */
+          "idempotency-key"?: string;
+        };
+        path: {
+          ws: string;
+          /** @description The agent's id, URL-encoded */
+          agentId: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["AgentLimitInput"];
+        };
+      };
+      responses: {
+        /** @description The agent's credits this period with its new cap */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["AgentCredits"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description idempotency_conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "idempotency_conflict";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/workspaces/{ws}/credit-topups": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Sell a one-off top-up: credits drawn after the pool, until used or expired (platform)
+     * @description Idempotent by id: the same top-up again changes nothing; the same id with other figures is a 409. Top-ups do not reset at renewal; the earliest expiry is drawn first.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the call safe to retry for 24 hours: a replay answers the first answer byte for byte (with `Idempotent-Replayed: true`); the same key with another request is a 409. */
+          "idempotency-key"?: string;
+        };
+        path: {
+          ws: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CreditTopupInput"];
+        };
+      };
+      responses: {
+        /** @description The top-up and what it has left */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CreditTopupAnswer"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description idempotency_conflict, already_exists, too_many_topups */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "idempotency_conflict" | "already_exists" | "too_many_topups";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/workspaces/{ws}/credits/alerts": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The credit alert rules, with their figures now */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          ws: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Every rule, by id */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CreditAlertRules"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/workspaces/{ws}/credits/alerts/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** A credit alert rule with its figure now */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          ws: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The rule */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CreditAlertRule"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    /**
+     * Set a credit alert rule: `credits.alert` once per crossing per period (admin)
+     * @description At most 20 rules. A rule fires when its figure crosses the threshold and is re-armed when the figure goes back (a package or top-up added, a cap raised, a new period).
+     */
+    put: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the call safe to retry for 24 hours: a replay answers the first answer byte for byte (with `Idempotent-Replayed: true`); the same key with another request is a 409. */
+          "idempotency-key"?: string;
+        };
+        path: {
+          ws: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CreditAlertRuleInput"];
+        };
+      };
+      responses: {
+        /** @description The rule with its figure now */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CreditAlertRuleAnswer"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description idempotency_conflict, too_many_alert_rules */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "idempotency_conflict" | "too_many_alert_rules";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    /** Delete a credit alert rule (admin) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: {
+          /** @description Makes the call safe to retry for 24 hours: a replay answers the first answer byte for byte (with `Idempotent-Replayed: true`); the same key with another request is a 409. */
+          "idempotency-key"?: string;
+        };
+        path: {
+          ws: string;
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The deleted rule */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CreditAlertRuleDeleted"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description idempotency_conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "idempotency_conflict";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/workspaces/{ws}/events": {
     parameters: {
       query?: never;
@@ -8665,7 +9877,10 @@ export interface components {
       /** @description the monthly balance */
       limit: number;
       held: number;
+      /** @description poolRemaining + topupRemaining */
       remaining: number;
+      poolRemaining: number;
+      topupRemaining: number;
       /** @description used / limit in percent, two decimals */
       percentUsed: number;
       /** @description UTC ISO-8601 instant */
@@ -8700,14 +9915,26 @@ export interface components {
         /** @description UTC ISO-8601 instant */
         expiresAt: string;
       }[];
+      /** @description Credits the pool paid this period */
       used: number;
+      /** @description Credits the pool holds */
       held: number;
+      /** @description poolRemaining + topupRemaining */
       remaining: number;
+      /** @description monthlyBalance − used − held */
+      poolRemaining: number;
+      /** @description What the active top-ups have left */
+      topupRemaining: number;
+      /** @description The pool's used / monthlyBalance; top-ups do not count */
       percentUsed: number;
       /** @description Every AI feature of the catalogue */
       features: components["schemas"]["FeatureCredits"][];
       copilotQuestions: components["schemas"]["CopilotQuestionsUsage"];
       receipt: components["schemas"]["Receipt"] & unknown;
+      /** @description Top-ups that are active or still hold credits, in the order they are drawn */
+      topups: components["schemas"]["CreditTopup"][];
+      /** @description Every agent, and every deleted agent with use this period, by id */
+      agents: components["schemas"]["AgentCredits"][];
     };
     FeatureCredits: {
       /**
@@ -8734,6 +9961,32 @@ export interface components {
       creditsRemaining: number | null;
       /** @description floor(creditLimit / averageCost); null = uncapped */
       estimatedRequests: number | null;
+    };
+    CreditTopup: {
+      id: string;
+      /** @description Credits bought */
+      credits: number;
+      /** @description Credits it paid, in any period */
+      used: number;
+      /** @description Credits of open reservations drawn from it */
+      held: number;
+      /** @description credits − used − held while active; 0 once expired */
+      remaining: number;
+      /** @description UTC ISO-8601 instant */
+      expiresAt: string;
+      /** @description now < expiresAt */
+      active: boolean;
+    };
+    AgentCredits: {
+      agentId: string;
+      /** @description A deleted agent's use this period stays counted and listed */
+      deleted: boolean;
+      creditsUsed: number;
+      creditsHeld: number;
+      /** @description null = uncapped */
+      creditLimit: number | null;
+      /** @description creditLimit − used − held; null = uncapped */
+      creditsRemaining: number | null;
     };
     UnauthenticatedDetails: {
       /** @enum {string} */
@@ -9037,6 +10290,13 @@ export interface components {
       role: string | null;
       /** @description The billing period it counts in */
       periodStart: string;
+      /** @description The agent it names, if any */
+      agentId: string | null;
+      /** @description Which source paid (or held, or got back) its credits: `pool`, or a top-up's id */
+      sources: {
+        source: string;
+        credits: number;
+      }[];
     };
     /**
      * @example {
@@ -9051,7 +10311,11 @@ export interface components {
     CreditDecision: {
       allowed: boolean;
       /** @enum {string} */
-      reason?: "insufficient_credits" | "feature_limit_reached" | "feature_not_in_plan";
+      reason?:
+        | "insufficient_credits"
+        | "feature_limit_reached"
+        | "feature_not_in_plan"
+        | "agent_limit_reached";
       /** @description Why, in words a person can read */
       message: string;
       /**
@@ -9069,12 +10333,16 @@ export interface components {
       credits: number;
       /** @description Included credits (per seat × seats) plus active packages */
       monthlyBalance: number;
-      /** @description Credits spent this period */
+      /** @description Credits the pool paid this period (top-ups pay the rest) */
       used: number;
-      /** @description Credits held by open reservations */
+      /** @description Credits the pool holds for open reservations */
       held: number;
-      /** @description monthlyBalance − used − held; below zero after an overrun */
+      /** @description poolRemaining + topupRemaining; below zero after an overrun with no top-up left */
       remaining: number;
+      /** @description monthlyBalance − used − held: the pool alone */
+      poolRemaining: number;
+      /** @description What the active top-ups have left */
+      topupRemaining: number;
       /** @description The feature's cap this period; null = uncapped */
       featureLimit: number | null;
       featureUsed: number;
@@ -9091,6 +10359,14 @@ export interface components {
        */
       upgradeTo?: "trial" | "base" | "advanced" | "pro" | "enterprise" | "partner" | "shopify";
       receipt: components["schemas"]["Receipt"] & unknown;
+      /** @description The agent the spend named */
+      agentId?: string;
+      /** @description The agent's cap this period; null = uncapped */
+      agentLimit?: number | null;
+      agentUsed?: number;
+      agentHeld?: number;
+      /** @description agentLimit − agentUsed − agentHeld; null = uncapped */
+      agentRemaining?: number | null;
     };
     /**
      * @example {
@@ -9113,6 +10389,8 @@ export interface components {
         | "copilot_analyst";
       /** @description Credits, an integer from 1 to 1,000,000 */
       credits: number;
+      /** @description The AI agent spending, an agent of this workspace: its cap applies too (an unknown one is a 400) */
+      agentId?: string;
     };
     /** @description The figures are as they stand after the call (a check changes nothing). */
     ReservationDecision: components["schemas"]["CreditDecision"] & {
@@ -9144,6 +10422,8 @@ export interface components {
         | "copilot_analyst";
       /** @description The estimate to hold */
       credits: number;
+      /** @description The AI agent spending, an agent of this workspace: its cap applies too (an unknown one is a 400) */
+      agentId?: string;
       /** @description How long the hold lasts unless committed or released; default 60, at most 3600 */
       ttlSeconds?: number;
     };
@@ -9200,12 +10480,16 @@ export interface components {
       message: string;
       /** @description Included credits (per seat × seats) plus active packages */
       monthlyBalance: number;
-      /** @description Credits spent this period */
+      /** @description Credits the pool paid this period (top-ups pay the rest) */
       used: number;
-      /** @description Credits held by open reservations */
+      /** @description Credits the pool holds for open reservations */
       held: number;
-      /** @description monthlyBalance − used − held; below zero after an overrun */
+      /** @description poolRemaining + topupRemaining; below zero after an overrun with no top-up left */
       remaining: number;
+      /** @description monthlyBalance − used − held: the pool alone */
+      poolRemaining: number;
+      /** @description What the active top-ups have left */
+      topupRemaining: number;
       /** @description The feature's cap this period; null = uncapped */
       featureLimit: number | null;
       featureUsed: number;
@@ -9251,12 +10535,16 @@ export interface components {
       message: string;
       /** @description Included credits (per seat × seats) plus active packages */
       monthlyBalance: number;
-      /** @description Credits spent this period */
+      /** @description Credits the pool paid this period (top-ups pay the rest) */
       used: number;
-      /** @description Credits held by open reservations */
+      /** @description Credits the pool holds for open reservations */
       held: number;
-      /** @description monthlyBalance − used − held; below zero after an overrun */
+      /** @description poolRemaining + topupRemaining; below zero after an overrun with no top-up left */
       remaining: number;
+      /** @description monthlyBalance − used − held: the pool alone */
+      poolRemaining: number;
+      /** @description What the active top-ups have left */
+      topupRemaining: number;
       /** @description The feature's cap this period; null = uncapped */
       featureLimit: number | null;
       featureUsed: number;
@@ -9407,6 +10695,152 @@ export interface components {
         [key: string]: number;
       };
     };
+    /**
+     * @example {
+     *       "limit": 2000
+     *     }
+     */
+    AgentLimitInput: {
+      /** @description Credits per period for this agent, an integer from 0 to 1,000,000,000; 0 stops it; null removes the cap */
+      limit: number | null;
+    };
+    CreditTopupAnswer: components["schemas"]["CreditTopup"] & {
+      /** @description false when the same top-up was posted before */
+      created: boolean;
+      /** @description UTC ISO-8601 instant */
+      createdAt: string;
+    };
+    /**
+     * @example {
+     *       "id": "topup-2026-07-21",
+     *       "credits": 3000,
+     *       "expiresAt": "2026-12-31T00:00:00.000Z"
+     *     }
+     */
+    CreditTopupInput: {
+      /** @description The billing system's id (not `.` or `..`); a top-up is bought once */
+      id: string;
+      /** @description Credits bought once, drawn after the period's pool */
+      credits: number;
+      /**
+       * Format: date-time
+       * @description Its credits count while now < expiresAt, across periods
+       * @example 2026-07-15T00:00:00.000Z
+       */
+      expiresAt: string;
+    };
+    CreditAlertRules: {
+      rules: components["schemas"]["CreditAlertRule"][];
+    };
+    CreditAlertRule: {
+      id: string;
+      /** @enum {string} */
+      metric: "percentUsed" | "remaining";
+      threshold: number;
+      /** @description What the figure is of: `{pool: true}`, `{feature}` or `{agentId}` */
+      scope:
+        | {
+            /** @enum {boolean} */
+            pool: true;
+          }
+        | {
+            /** @enum {string} */
+            feature:
+              | "ai_rewriter"
+              | "ai_summarize"
+              | "ai_reply_suggestions"
+              | "ai_task_suggestions"
+              | "ai_agent"
+              | "copilot"
+              | "copilot_analyst";
+          }
+        | {
+            /** @example holiday-campaign */
+            agentId: string;
+          };
+      /** @description The rule's figure now; null for an uncapped feature or agent */
+      figure: number | null;
+      /** @description Whether the figure is across the threshold now */
+      crossed: boolean;
+      /** @description Fired this period and not re-armed since */
+      firedThisPeriod: boolean;
+      /** @description UTC ISO-8601 instant */
+      periodStart: string;
+    };
+    CreditAlertRuleAnswer: components["schemas"]["CreditAlertRule"] & {
+      /** @description false when a rule with this id was replaced */
+      created: boolean;
+    };
+    /**
+     * @example {
+     *       "metric": "percentUsed",
+     *       "threshold": 90,
+     *       "scope": {
+     *         "pool": true
+     *       }
+     *     }
+     */
+    CreditAlertRuleInput: {
+      /**
+       * @description percentUsed: of the pool's balance, or of the feature's or agent's cap (fires at or above); remaining: the pool's plus top-ups', or the cap's (fires at or below)
+       * @enum {string}
+       */
+      metric: "percentUsed" | "remaining";
+      /** @description A percentage (0-100 and above) or a number of credits */
+      threshold: number;
+      /** @description What the figure is of: `{pool: true}`, `{feature}` or `{agentId}` */
+      scope:
+        | {
+            /** @enum {boolean} */
+            pool: true;
+          }
+        | {
+            /** @enum {string} */
+            feature:
+              | "ai_rewriter"
+              | "ai_summarize"
+              | "ai_reply_suggestions"
+              | "ai_task_suggestions"
+              | "ai_agent"
+              | "copilot"
+              | "copilot_analyst";
+          }
+        | {
+            /** @example holiday-campaign */
+            agentId: string;
+          };
+    };
+    CreditAlertRuleDeleted: {
+      /** @enum {boolean} */
+      deleted: true;
+      rule: {
+        id: string;
+        /** @enum {string} */
+        metric: "percentUsed" | "remaining";
+        threshold: number;
+        /** @description What the figure is of: `{pool: true}`, `{feature}` or `{agentId}` */
+        scope:
+          | {
+              /** @enum {boolean} */
+              pool: true;
+            }
+          | {
+              /** @enum {string} */
+              feature:
+                | "ai_rewriter"
+                | "ai_summarize"
+                | "ai_reply_suggestions"
+                | "ai_task_suggestions"
+                | "ai_agent"
+                | "copilot"
+                | "copilot_analyst";
+            }
+          | {
+              /** @example holiday-campaign */
+              agentId: string;
+            };
+      };
+    };
     EventsPage: {
       events: components["schemas"]["Event"][];
       /** @description An opaque cursor: pass it back unchanged as `after`; it is valid only for this feed of this workspace, and its format may change. With no new events it is the cursor you sent, so a poller can always reuse it. */
@@ -9428,7 +10862,9 @@ export interface components {
         | "credits.threshold"
         | "credits.reset"
         | "agent.activation_refused"
-        | "agent.deactivated";
+        | "agent.deactivated"
+        | "credits.alert"
+        | "credits.forecast";
       workspaceId: string;
       occurredAt: string;
       data: {
@@ -9766,6 +11202,7 @@ export interface components {
           question_limit_reached: number;
           active_agent_limit: number;
           workspace_agent_limit: number;
+          agent_limit_reached: number;
         };
       }[];
       totals: {
@@ -9776,6 +11213,7 @@ export interface components {
         question_limit_reached: number;
         active_agent_limit: number;
         workspace_agent_limit: number;
+        agent_limit_reached: number;
       };
     };
     ArchivesPage: {

@@ -1,4 +1,5 @@
 import * as agents from "./agents";
+import * as budgets from "./budgets";
 import * as channels from "./channels";
 import * as credits from "./credits";
 import * as entities from "./entities";
@@ -8,6 +9,7 @@ import * as statements from "./statements";
 import * as workspace from "./workspace";
 
 export * from "./agents";
+export * from "./budgets";
 export * from "./channels";
 export * from "./credits";
 export * from "./entities";
@@ -22,7 +24,7 @@ const isOperation = (value: unknown): value is AnyOperation =>
 
 /** Every operation by name: what the routes and the entrypoints are checked against. */
 export const OPERATIONS: ReadonlyMap<string, AnyOperation> = new Map(
-  [agents, channels, credits, entities, live, statements, workspace]
+  [agents, budgets, channels, credits, entities, live, statements, workspace]
     .flatMap((module) => Object.values(module))
     .filter(isOperation)
     .map((op) => [op.name, op]),

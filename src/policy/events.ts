@@ -10,6 +10,8 @@ export const EVENT_TYPES = [
   "credits.reset",
   "agent.activation_refused",
   "agent.deactivated",
+  "credits.alert",
+  "credits.forecast",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -43,6 +43,7 @@ export const DECISION_REASONS = [
   "question_limit_reached",
   "active_agent_limit",
   "workspace_agent_limit",
+  "agent_limit_reached",
 ] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];
 

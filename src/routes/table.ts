@@ -55,6 +55,12 @@ export const ROUTES: readonly RouteEntry[] = [
   { op: ops.creditsDaily, method: "get", path: `${ws}/credits/daily` },
   { op: ops.creditStatements, method: "get", path: `${ws}/credits/statements` },
   { op: ops.creditStatement, method: "get", path: `${ws}/credits/statements/{periodStart}` },
+  { op: ops.setAgentLimit, method: "put", path: `${ws}/credits/agent-limits/{agentId}` },
+  { op: ops.putCreditTopup, method: "post", path: `${ws}/credit-topups` },
+  { op: ops.alertRules, method: "get", path: `${ws}/credits/alerts` },
+  { op: ops.putAlertRule, method: "put", path: `${ws}/credits/alerts/{id}` },
+  { op: ops.alertRule, method: "get", path: `${ws}/credits/alerts/{id}` },
+  { op: ops.deleteAlertRule, method: "delete", path: `${ws}/credits/alerts/{id}` },
 
   { op: ops.events, method: "get", path: `${ws}/events` },
   { op: ops.liveTicket, method: "post", path: `${ws}/live/ticket` },

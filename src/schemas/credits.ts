@@ -1,7 +1,8 @@
 import { z } from "@hono/zod-openapi";
 import { AI_FEATURES, PLANS } from "../policy/catalogue";
 import { MAX_CREDITS_PER_CALL, MAX_TTL_SECONDS } from "../policy/credits";
-import { CreatedId, Instant, OPAQUE_CURSOR, pageQuery, WorkspaceParams } from "./common";
+import { AgentCredits, AgentCreditsFigures, Topup } from "./budgets";
+import { ClientId, CreatedId, Instant, OPAQUE_CURSOR, pageQuery, WorkspaceParams } from "./common";
 
 const Feature = z.enum(AI_FEATURES).describe("An AI feature of the plan catalogue");
 const CreditAmount = z
@@ -31,14 +32,20 @@ export const ReservationParams = WorkspaceParams.extend({
     .openapi({ param: { name: "id", in: "path" }, example: "rsv_0f8c…" }),
 });
 
+/** The agent a spend names (docs/rules.md, "Budgets inside the pool"): one of the workspace's. */
+const SpendAgent = ClientId.optional().describe(
+  "The AI agent spending, an agent of this workspace: its cap applies too (an unknown one is a 400)",
+);
+
 export const SpendInput = z
-  .strictObject({ feature: Feature, credits: CreditAmount })
+  .strictObject({ feature: Feature, credits: CreditAmount, agentId: SpendAgent })
   .openapi("SpendInput", { example: { feature: "ai_rewriter", credits: 2 } });
 
 export const ReserveInput = z
   .strictObject({
     feature: Feature,
     credits: CreditAmount.describe("The estimate to hold"),
+    agentId: SpendAgent,
     ttlSeconds: z
       .number()
       .int()
@@ -120,9 +127,13 @@ export const Receipt = z
 
 const poolFigures = {
   monthlyBalance: count.describe("Included credits (per seat × seats) plus active packages"),
-  used: count.describe("Credits spent this period"),
-  held: count.describe("Credits held by open reservations"),
-  remaining: count.describe("monthlyBalance − used − held; below zero after an overrun"),
+  used: count.describe("Credits the pool paid this period (top-ups pay the rest)"),
+  held: count.describe("Credits the pool holds for open reservations"),
+  remaining: count.describe(
+    "poolRemaining + topupRemaining; below zero after an overrun with no top-up left",
+  ),
+  poolRemaining: count.describe("monthlyBalance − used − held: the pool alone"),
+  topupRemaining: count.describe("What the active top-ups have left"),
   featureLimit: nullableCount.describe("The feature's cap this period; null = uncapped"),
   featureUsed: count,
   featureHeld: count,
@@ -137,7 +148,12 @@ export const SpendDecision = z
   .object({
     allowed: z.boolean(),
     reason: z
-      .enum(["insufficient_credits", "feature_limit_reached", "feature_not_in_plan"])
+      .enum([
+        "insufficient_credits",
+        "feature_limit_reached",
+        "feature_not_in_plan",
+        "agent_limit_reached",
+      ])
       .optional(),
     message: z.string().describe("Why, in words a person can read"),
     feature: Feature,
@@ -145,6 +161,7 @@ export const SpendDecision = z
     ...poolFigures,
     upgradeTo: z.enum(PLANS).optional().describe("The cheapest plan that includes the feature"),
     receipt: Receipt,
+    ...AgentCreditsFigures,
   })
   .openapi("CreditDecision", {
     description: "The figures are as they stand after the call (a check changes nothing).",
@@ -236,7 +253,9 @@ export const CreditsUsage = z
     used: count,
     limit: count.describe("the monthly balance"),
     held: count,
-    remaining: count,
+    remaining: count.describe("poolRemaining + topupRemaining"),
+    poolRemaining: count,
+    topupRemaining: count,
     percentUsed: z.number().describe("used / limit in percent, two decimals"),
     periodStart: at,
     nextResetAt: at,
@@ -253,15 +272,23 @@ export const CreditsOverview = z
     includedCredits: count.describe("includedPerSeat × seats"),
     addOnCredits: count.describe("Credits of the packages active now"),
     packages: z.array(Package).describe("The packages active now (expired ones are not listed)"),
-    used: count,
-    held: count,
-    remaining: count,
-    percentUsed: z.number(),
+    used: count.describe("Credits the pool paid this period"),
+    held: count.describe("Credits the pool holds"),
+    remaining: count.describe("poolRemaining + topupRemaining"),
+    poolRemaining: count.describe("monthlyBalance − used − held"),
+    topupRemaining: count.describe("What the active top-ups have left"),
+    percentUsed: z.number().describe("The pool's used / monthlyBalance; top-ups do not count"),
     features: z.array(FeatureCredits).describe("Every AI feature of the catalogue"),
     copilotQuestions: CopilotQuestionsUsage,
     receipt: Receipt.describe(
       "The ledger position these figures are as of: the last sequence written when they were read",
     ),
+    topups: z
+      .array(Topup)
+      .describe("Top-ups that are active or still hold credits, in the order they are drawn"),
+    agents: z
+      .array(AgentCredits)
+      .describe("Every agent, and every deleted agent with use this period, by id"),
   })
   .openapi("Credits");
 
@@ -296,6 +323,10 @@ export const LedgerEntry = z
     idempotencyKey: z.string().nullable(),
     role: z.string().nullable().describe("The caller's role; null for the object's own work"),
     periodStart: z.string().describe("The billing period it counts in"),
+    agentId: z.string().nullable().describe("The agent it names, if any"),
+    sources: z
+      .array(z.object({ source: z.string(), credits: count }))
+      .describe("Which source paid (or held, or got back) its credits: `pool`, or a top-up's id"),
   })
   .openapi("CreditLedgerEntry");
 

@@ -1,4 +1,6 @@
 import type { Role } from "../claims";
+import type { AlertRule } from "../policy/alerts";
+import type { Topup } from "../policy/budgets";
 import type { EffectiveLimits, Subscription } from "../policy/catalogue";
 import type { Period } from "../policy/periods";
 import type { Instant } from "../policy/time";
@@ -51,6 +53,28 @@ export interface CreditCounters {
    * Kept here rather than in an AUTOINCREMENT row, so a consume writes two rows, not three.
    */
   readonly ledgerSeq: number;
+  /** Budgets inside the pool (credits/budgets.ts): agents, their caps, top-ups, alert rules. */
+  readonly budgets: BudgetCounters;
+}
+
+/** What a budgeted spend decides from, kept in memory with the other counters. */
+export interface BudgetCounters {
+  /** The workspace's agents (a spend naming another is refused). */
+  readonly agents: ReadonlySet<string>;
+  /** Credits used this period per agent (credit_agent_usage). */
+  readonly agentUsed: ReadonlyMap<string, number>;
+  /** Open holds per agent (credit_reservations.agent_id), as the clock sees them. */
+  readonly agentHeld: ReadonlyMap<string, number>;
+  /** Admin caps per agent (credit_agent_limits). */
+  readonly agentLimits: ReadonlyMap<string, number>;
+  /** Top-ups that may still pay or hold credits, in draw order (credit_topups). */
+  readonly topups: readonly Topup[];
+  /** Credits of this period paid by top-ups (credit_usage.topup_used): not the pool's. */
+  readonly topupUsed: number;
+  /** The admin's alert rules (credit_alert_rules). */
+  readonly alertRules: readonly AlertRule[];
+  /** The rules that fired this period and were not re-armed (credit_alerts_fired). */
+  readonly alertsFired: ReadonlySet<string>;
 }
 
 export type { Role };

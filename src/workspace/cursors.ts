@@ -11,7 +11,7 @@ import {
   sameTag,
 } from "../policy/cursor";
 import type { Migration, Store } from "../storage";
-import { storedLedgerSeq } from "./memory";
+import { storedLedgerSeq } from "./memoryLedger";
 
 const KEY_META = "cursorKey";
 

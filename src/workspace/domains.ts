@@ -4,7 +4,7 @@ import { agentsDomain } from "./agents";
 import { archiveDomain } from "./archive";
 import { channelsDomain } from "./channels";
 import type { WorkspaceContext } from "./context";
-import { creditsDomain } from "./credits";
+import { budgetsDomain, creditsDomain } from "./credits";
 import { cursorMigrations } from "./cursors";
 import { deliveryDomain } from "./delivery";
 import type { Domain, Site } from "./domain";
@@ -29,6 +29,7 @@ export const DOMAINS: readonly Domain[] = [
   agentsDomain,
   archiveDomain,
   liveDomain,
+  budgetsDomain,
 ];
 
 /** Every migration in order: the meta table and the cursor key, then each domain's tables. */

@@ -1,3 +1,4 @@
+import { POOL_SOURCE, type Topup } from "../policy/budgets";
 import {
   type AiFeature,
   type EffectiveLimits,
@@ -234,7 +235,7 @@ export class Memory {
           found.push(`deadline (memory ${window}, storage ${deadline})`);
         }
         if (hot.counters !== undefined) {
-          found.push(...countersDiffer(hot.counters, this.source.loadCounters(ctx)));
+          found.push(...countersDiffer(hot.counters, this.source.loadCounters(ctx), now));
         }
       }
     }
@@ -257,7 +258,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
 const nonZero = (m: ReadonlyMap<string, number>) =>
   [...m].filter(([, n]) => n !== 0).sort(([a], [b]) => a.localeCompare(b));
 
-function countersDiffer(memory: CreditCounters, stored: CreditCounters): string[] {
+function countersDiffer(memory: CreditCounters, stored: CreditCounters, now: Instant): string[] {
   const found: string[] = [];
   const compare = (name: string, a: unknown, b: unknown) => {
     if (!same(a, b))
@@ -274,6 +275,17 @@ function countersDiffer(memory: CreditCounters, stored: CreditCounters): string[
   compare("featureLimits", nonZero(memory.featureLimits), nonZero(stored.featureLimits));
   compare("announced", [...memory.announced].sort(), [...stored.announced].sort());
   compare("ledgerSeq", memory.ledgerSeq, stored.ledgerSeq);
+  const [m, st] = [memory.budgets, stored.budgets];
+  compare("agents", [...m.agents].sort(), [...st.agents].sort());
+  compare("agentUsed", nonZero(m.agentUsed), nonZero(st.agentUsed));
+  compare("agentHeld", nonZero(m.agentHeld), nonZero(st.agentHeld));
+  compare("agentLimits", nonZero(m.agentLimits), nonZero(st.agentLimits));
+  // An expired top-up whose last hold closed counts for nothing: storage no longer loads it.
+  const live = (t: Topup) => t.held !== 0 || t.expiresAt > now;
+  compare("topups", m.topups.filter(live), st.topups.filter(live));
+  compare("topupUsed", m.topupUsed, st.topupUsed);
+  compare("alertRules", m.alertRules, st.alertRules);
+  compare("alertsFired", [...m.alertsFired].sort(), [...st.alertsFired].sort());
   return found;
 }
 
@@ -283,38 +295,123 @@ function countersDiffer(memory: CreditCounters, stored: CreditCounters): string[
  * The counters as memory holds them. Everyone else sees them read-only (context.ts), so a
  * write that skips the writers below does not type-check; the paired check catches the rest.
  */
-interface WritableCounters {
+export interface WritableCounters {
   period: Period;
   used: Map<string, number>;
   held: Map<string, number>;
   announced: Set<number>;
   holdExpiry: Instant | null;
   ledgerSeq: number;
+  budgets: {
+    agentUsed: Map<string, number>;
+    agentHeld: Map<string, number>;
+    topups: Topup[];
+    topupUsed: number;
+    alertsFired: Set<string>;
+  };
 }
 
-const writable = (ctx: WorkspaceContext): WritableCounters | undefined =>
+/**
+ * The counters a writer may change: memory's own writers, here and in memoryLedger.ts (the
+ * ledger's sequence), and nothing else.
+ */
+export const writable = (ctx: WorkspaceContext): WritableCounters | undefined =>
   ctx.counters as WritableCounters | undefined;
 
 const bump = (m: Map<string, number>, feature: string, n: number): void => {
   m.set(feature, (m.get(feature) ?? 0) + n);
 };
 
-/** Credits used in the period that started at `periodStart` (credit_usage). */
+/**
+ * Credits used in the period that started at `periodStart` (credit_usage), `fromTopups` of
+ * them paid by top-ups rather than the pool (docs/rules.md, "Budgets inside the pool").
+ */
 export function addUsed(
   ctx: WorkspaceContext,
   periodStart: Instant,
   feature: AiFeature,
   credits: number,
+  fromTopups = 0,
 ): void {
   ctx.store.run(
-    `INSERT INTO credit_usage (period_start, feature, used) VALUES (?, ?, ?)
-     ON CONFLICT (period_start, feature) DO UPDATE SET used = used + excluded.used`,
+    `INSERT INTO credit_usage (period_start, feature, used, topup_used) VALUES (?, ?, ?, ?)
+     ON CONFLICT (period_start, feature) DO UPDATE SET used = used + excluded.used,
+       topup_used = topup_used + excluded.topup_used`,
     periodStart,
     feature,
     credits,
+    fromTopups,
   );
   const c = writable(ctx);
-  if (c?.period.start === periodStart) bump(c.used, feature, credits);
+  if (c?.period.start === periodStart) {
+    bump(c.used, feature, credits);
+    c.budgets.topupUsed += fromTopups;
+  }
+}
+
+/** Credits an agent used in the period that started at `periodStart` (credit_agent_usage). */
+export function addAgentUsed(
+  ctx: WorkspaceContext,
+  periodStart: Instant,
+  agentId: string,
+  credits: number,
+): void {
+  ctx.store.run(
+    `INSERT INTO credit_agent_usage (period_start, agent_id, used) VALUES (?, ?, ?)
+     ON CONFLICT (period_start, agent_id) DO UPDATE SET used = used + excluded.used`,
+    periodStart,
+    agentId,
+    credits,
+  );
+  const c = writable(ctx);
+  if (c?.period.start === periodStart) bump(c.budgets.agentUsed, agentId, credits);
+}
+
+/**
+ * An agent's open holds: its row is the reservation's own `agent_id`, written with the
+ * reservation (or closed with it), so only memory changes here.
+ */
+export function addAgentHeld(ctx: WorkspaceContext, agentId: string, credits: number): void {
+  const c = writable(ctx);
+  if (c !== undefined) bump(c.budgets.agentHeld, agentId, credits);
+}
+
+/** Moves top-ups' `used` or `held` by the credits each source names (the pool is skipped). */
+export function addTopups(
+  ctx: WorkspaceContext,
+  sources: readonly [string, number][],
+  column: "used" | "held",
+  sign: 1 | -1,
+): void {
+  const c = writable(ctx);
+  for (const [id, n] of sources) {
+    if (id === POOL_SOURCE || n === 0) continue;
+    ctx.store.run(`UPDATE credit_topups SET ${column} = ${column} + ? WHERE id = ?`, sign * n, id);
+    const t = c?.budgets.topups.find((x) => x.id === id);
+    if (t !== undefined) t[column] += sign * n;
+  }
+}
+
+/** A rule announced in the period that started at `periodStart` (credit_alerts_fired). */
+export function fireAlert(ctx: WorkspaceContext, periodStart: Instant, ruleId: string): void {
+  ctx.store.run(
+    "INSERT OR IGNORE INTO credit_alerts_fired (rule_id, period_start) VALUES (?, ?)",
+    ruleId,
+    periodStart,
+  );
+  const c = writable(ctx);
+  if (c?.period.start === periodStart) c.budgets.alertsFired.add(ruleId);
+}
+
+/** A rule armed again: its figure went back across its threshold. */
+export function rearmAlert(ctx: WorkspaceContext, periodStart: Instant, ruleId: string): void {
+  ctx.store.run(
+    "DELETE FROM credit_alerts_fired WHERE rule_id = ? AND period_start = ?",
+    ruleId,
+    periodStart,
+  );
+  const c = writable(ctx);
+  if (c?.period.start === periodStart) c.budgets.alertsFired.delete(ruleId);
 }
 
 /** Open holds' credits per feature (credit_holds): negative when a hold closes or expires. */
@@ -356,64 +453,4 @@ export function announceThreshold(
   );
   const c = writable(ctx);
   if (c?.period.start === periodStart) c.announced.add(percent);
-}
-
-// ---- the ledger's sequence -------------------------------------------------------------------
-
-/**
- * The meta key of the ledger's floor: the last sequence of entries no longer in the object
- * (archived, then deleted: docs/rules.md, "History is never lost"). Entries are numbered after
- * both the floor and every entry held, so a sequence is never reused even once the object
- * holds no entry at all.
- */
-export const LEDGER_FLOOR_KEY = "credits.ledgerFloor";
-
-/** The last ledger sequence written, from storage: the highest held, else the floor. */
-export function storedLedgerSeq(store: Store): number {
-  const held = store.one<{ id: number | null }>("SELECT MAX(id) AS id FROM credit_ledger")?.id;
-  return Math.max(held ?? 0, store.getMeta<number>(LEDGER_FLOOR_KEY) ?? 0);
-}
-
-/** The last ledger sequence written (0: none yet): strictly increasing, never reused. */
-export function lastLedgerSeq(ctx: WorkspaceContext): number {
-  return ctx.counters?.ledgerSeq ?? storedLedgerSeq(ctx.store);
-}
-
-/** A ledger entry's columns, in credit_ledger's order after its id. */
-export interface LedgerColumns {
-  at: Instant;
-  kind: string;
-  feature: string | null;
-  credits: number;
-  reservationId: string | null;
-  idempotencyKey: string | null;
-  role: string | null;
-  periodStart: Instant;
-}
-
-/**
- * Appends a ledger entry under the next sequence (credit_ledger.id, given explicitly: the
- * table has no AUTOINCREMENT, so no sequence row is written) and answers that sequence.
- */
-export function appendLedgerRow(ctx: WorkspaceContext, row: LedgerColumns): number {
-  const c = writable(ctx);
-  const seq = (c?.ledgerSeq ?? storedLedgerSeq(ctx.store)) + 1;
-  const values: SqlParam[] = [
-    seq,
-    row.at,
-    row.kind,
-    row.feature,
-    row.credits,
-    row.reservationId,
-    row.idempotencyKey,
-    row.role,
-    row.periodStart,
-  ];
-  ctx.store.run(
-    `INSERT INTO credit_ledger (id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ...values,
-  );
-  if (c !== undefined) c.ledgerSeq = seq;
-  return seq;
 }

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { dueShardFor } from "../dueIndex";
 import { fail, type Outcome, ok } from "../outcome";
 import type { AgentRef } from "../policy/agents";
+import type { BudgetDecision as SpendDecision } from "../policy/budgets";
 import type { AiFeature } from "../policy/catalogue";
 import type { ChannelKind } from "../policy/channels";
 import type { EntityKind, LeadOutcome } from "../policy/entities";
@@ -325,19 +326,15 @@ export class WorkspaceObject extends DurableObject<Env> {
   creditsDaily() {
     return this.read((ctx) => ok(credit.dailyCredits(ctx)));
   }
-
   async creditLedger(after: string | undefined, limit: number) {
     return this.read((ctx) => credit.ledgerPage(ctx, after, limit));
   }
-
   creditStatements(before: Instant | undefined, limit: number) {
     return this.read((ctx) => ok(history.statementList(ctx, before, limit)));
   }
-
   creditStatement(periodStart: Instant) {
     return this.read((ctx) => history.statementAt(ctx, periodStart));
   }
-
   /** The entry a receipt names (docs/credits.md#receipts). */
   creditLedgerEntry(seq: number) {
     return this.read((ctx) => credit.ledgerEntry(ctx, seq));
@@ -347,7 +344,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   checkCredits(input: credit.SpendRequest): Reply<credit.SpendAnswer> {
     const ctx = this.memory.checkContext(this.now());
     if (ctx === null) return noSubscription();
-    return this.fleet.decided(ok(credit.checkCredits(ctx, input)), ctx.subscription.plan);
+    return this.fleet.decided(credit.checkCredits(ctx, input), ctx.subscription.plan);
   }
 
   /** The check with its 200 body as JSON, for the fast lane (docs/benchmarks.md, the hot path). */
@@ -357,33 +354,46 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   consumeCredits(input: credit.SpendRequest, meta: CallMeta) {
-    return this.counted(this.mutateHot(meta, (ctx) => ok(credit.consumeCredits(ctx, input, meta))));
+    return this.counted(this.mutateHot(meta, (ctx) => credit.consumeCredits(ctx, input, meta)));
   }
-
   reserveCredits(input: credit.ReserveRequest, meta: CallMeta) {
-    return this.counted(this.mutateHot(meta, (ctx) => ok(credit.reserveCredits(ctx, input, meta))));
+    return this.counted(this.mutateHot(meta, (ctx) => credit.reserveCredits(ctx, input, meta)));
   }
-
   getReservation(id: string) {
     return this.read((ctx) => credit.getReservation(ctx, id));
   }
-
   commitReservation(id: string, credits: number, meta: CallMeta) {
     return this.mutateHot(meta, (ctx) => credit.commitReservation(ctx, id, credits, meta));
   }
-
   releaseReservation(id: string, meta: CallMeta) {
     return this.mutateHot(meta, (ctx) => credit.releaseReservation(ctx, id, meta));
   }
-
   setFeatureLimit(feature: AiFeature, limit: number | null, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => credit.setFeatureLimit(ctx, feature, limit));
   }
-
   putCreditPackage(input: credit.PackageInput, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => credit.putPackage(ctx, input));
   }
 
+  // ---- budgets inside the pool (credits/budgets.ts, credits/alerts.ts) ----------------------
+  setAgentLimit(agentId: string, limit: number | null, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => credit.setAgentLimit(ctx, agentId, limit));
+  }
+  putCreditTopup(input: credit.TopupInput, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => credit.putTopup(ctx, input));
+  }
+  putAlertRule(id: string, input: credit.AlertRuleInput, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => credit.putAlertRule(ctx, id, input));
+  }
+  deleteAlertRule(id: string, meta: CallMeta) {
+    return this.mutateWorkspace(meta, (ctx) => credit.deleteAlertRule(ctx, id));
+  }
+  alertRule(id: string) {
+    return this.read((ctx) => credit.getAlertRule(ctx, id));
+  }
+  alertRules() {
+    return this.read((ctx) => credit.listAlertRules(ctx));
+  }
   consumeCopilotQuestion(meta: CallMeta) {
     return this.counted(this.mutateWorkspace(meta, (ctx) => ok(credit.consumeQuestion(ctx, meta))));
   }
@@ -392,19 +402,15 @@ export class WorkspaceObject extends DurableObject<Env> {
   issueLiveTicket() {
     return this.live.issueTicket(this.memory.workspaceId());
   }
-
   override fetch(request: Request): Promise<Response> {
     return this.live.connect(request);
   }
-
   override webSocketMessage(socket: WebSocket, data: string | ArrayBuffer): void {
     this.live.message(socket, data);
   }
-
   override webSocketClose(socket: WebSocket, code: number, reason: string): void {
     this.live.closed(socket, code, reason);
   }
-
   override webSocketError(socket: WebSocket): void {
     this.live.closed(socket);
   }
@@ -418,19 +424,15 @@ export class WorkspaceObject extends DurableObject<Env> {
   createEntity(kind: EntityKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.createEntity(ctx, kind, id));
   }
-
   closeLead(id: string, outcome: LeadOutcome, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.closeLead(ctx, id, outcome));
   }
-
   reopenLead(id: string, meta: CallMeta): Promise<Reply<entities.EntityChange>> {
     return this.mutateWorkspace(meta, (ctx) => entities.reopenLead(ctx, id));
   }
-
   deleteEntity(kind: EntityKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.deleteEntity(ctx, kind, id));
   }
-
   getEntity(kind: EntityKind, id: string): Reply<entities.EntityView> {
     return this.read((ctx) => entities.readEntity(ctx, kind, id));
   }

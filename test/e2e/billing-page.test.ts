@@ -308,6 +308,43 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     expect((await api("acme", "GET", "/usage")).agents).toMatchObject({ used: 1, total: 2 });
   });
 
+  it("shows each agent's credits and sets its cap; the pool and each top-up apart", async () => {
+    const ws = "budgets-page";
+    await api(ws, "PUT", "/test-clock", { now: "2026-07-20T00:00:00Z" });
+    await api(ws, "PUT", "/subscription", {
+      plan: "pro",
+      seats: 1,
+      periodAnchor: "2026-07-15T00:00:00Z",
+      overrides: { aiCreditsPerSeat: 100 },
+    });
+    await api(ws, "POST", "/agents", { id: "bot", name: "Bot" });
+    await api(ws, "POST", "/credit-topups", {
+      id: "top-1",
+      credits: 50,
+      expiresAt: "2026-12-31T00:00:00Z",
+    });
+    const spend = { feature: "ai_rewriter", credits: 120, agentId: "bot" };
+    expect(await api(ws, "POST", "/credits/consume", spend, "service")).toMatchObject({
+      allowed: true,
+      topupRemaining: 30,
+    });
+    const page = await newPage();
+    await signIn(page, mintToken(ws, "admin"));
+    await openTab(page, "agents");
+    const row = '[data-agent-credits="bot"]';
+    expect(await text(page, row)).toMatch(/^bot 120 No cap/);
+    await page.getByRole("spinbutton", { name: "Credit cap for bot" }).fill("150");
+    await page.locator(`${row} button`).click();
+    await expect.poll(() => text(page, row)).toMatch(/^bot 120 150 30/);
+    expect((await api(ws, "GET", "/credits")).agents).toEqual([
+      expect.objectContaining({ agentId: "bot", creditLimit: 150, creditsUsed: 120 }),
+    ]);
+    await shot(page, "agent-credits-desktop");
+    await openTab(page, "credits");
+    expect(await text(page, "#credits-left")).toBe("This period's pool 0 Top-ups 30 In all 30");
+    expect(await text(page, '[data-topup="top-1"]')).toMatch(/^30 of 50 credits left, until/);
+  });
+
   it("a workspace with no plan after one with a plan shows no stale figures", async () => {
     const page = await newPage();
     await signIn(page, mintToken("*", "platform"));

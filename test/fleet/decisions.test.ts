@@ -63,7 +63,17 @@ describe("decisions by reason", () => {
       note(await call("POST", `${base}/agents`, { role: "admin", body: { id, name: id } }));
       note(await call("POST", `${base}/agents/${id}/activate`, { role: "admin" }));
     }
+    // An agent stopped by its cap (docs/budgets.md): counted under its own reason.
+    const cap = { role: "admin" as const, body: { limit: 0 } };
+    expect((await call("PUT", `${base}/credits/agent-limits/a1`, cap)).status).toBe(200);
+    note(
+      await call("POST", `${base}/credits/consume`, {
+        role: "service",
+        body: { feature: "ai_rewriter", credits: 1, agentId: "a1" },
+      }),
+    );
     expect(sent).toEqual({
+      agent_limit_reached: 1,
       allowed: 6,
       insufficient_credits: 2,
       feature_limit_reached: 1,

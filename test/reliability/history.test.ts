@@ -99,6 +99,9 @@ describe("history checker", () => {
       expect(kinds, kind).toContain(kind);
     }
     expect(run.refused).toBeGreaterThan(0);
+    // Top-ups were present and paid: the pool ran out and they were drawn after it.
+    expect(run.initial.topups).toBeGreaterThan(0);
+    expect(run.entries.some((e) => e.sources.some((s) => s.source !== "pool"))).toBe(true);
     expect(missing).toEqual([]);
     expect(changes).toHaveLength(20);
     expect({ ...verdict, entries: 0 }).toEqual(CLEAN);
@@ -120,22 +123,27 @@ describe("history checker", () => {
     const debit = run.entries.find((e) => e.kind === "debit") as LedgerEntry;
     const commit = run.entries.find((e) => e.kind === "commit") as LedgerEntry;
 
-    // 1. A debit beyond the balance, appended after the run.
-    const overspent = judge({
-      ...run,
-      changes,
-      entries: [
-        ...run.entries,
-        {
-          ...debit,
-          id: lastId + 1,
-          credits: finalLimits.balance + 1,
-          idempotencyKey: "injected",
-          periodStart: last.periodStart,
-        },
-      ],
-    });
-    expect(overspent.overspend.map((v) => v.entry)).toContain(lastId + 1);
+    // 1. A debit beyond the balance and every top-up, appended after the run, paid by the pool
+    // or by a top-up: either is an overspend.
+    const beyond = finalLimits.balance + (finalLimits.topups ?? 0) + 1;
+    for (const source of ["pool", "top-start"]) {
+      const overspent = judge({
+        ...run,
+        changes,
+        entries: [
+          ...run.entries,
+          {
+            ...debit,
+            id: lastId + 1,
+            credits: beyond,
+            idempotencyKey: "injected",
+            periodStart: last.periodStart,
+            sources: [{ source, credits: beyond }],
+          },
+        ],
+      });
+      expect(overspent.overspend.map((v) => v.entry)).toContain(lastId + 1);
+    }
 
     // 2. The same key charged twice: a doubled debit, which the counters also disown.
     const doubled = [...run.entries, { ...debit, id: lastId + 1, credits: 1 }];
@@ -197,6 +205,8 @@ describe("history checker", () => {
         idempotencyKey: `k${id}`,
         role: "service",
         periodStart: p,
+        agentId: null,
+        sources: [{ source: "pool", credits }],
       }) satisfies LedgerEntry;
     // The admin moves the cap from ai_rewriter (10) to copilot (10) between markers 1 and 5.
     const initial = { balance: 100, caps: { ai_rewriter: 10 } };

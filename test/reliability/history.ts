@@ -22,6 +22,8 @@ export type LedgerKind = LedgerEntry["kind"];
 /** The figures a grant is judged against: the monthly balance and every feature's cap. */
 export interface Limits {
   balance: number;
+  /** Credits of the top-ups bought so far (none expires during a run); absent: none. */
+  topups?: number;
   /** Absent or null: uncapped. */
   caps: Record<string, number | null>;
 }
@@ -73,8 +75,23 @@ export interface Verdict {
 interface Pool {
   used: Map<string, Map<string, number>>;
   held: Map<string, number>;
-  open: Map<string, { feature: string; credits: number }>;
+  open: Map<string, { feature: string; credits: number; topups: number }>;
+  /** Per period, the part of `used` that top-ups paid (the ledger's sources say which). */
+  topupUsedIn: Map<string, number>;
+  /** Top-ups' credits paid in any period, and held by open reservations. */
+  topupUsed: number;
+  topupHeld: number;
 }
+
+/** The credits of an entry that a top-up paid, held or got back: every source but the pool. */
+const topupPart = (e: LedgerEntry): number =>
+  (e.sources ?? []).reduce((n, s) => (s.source === "pool" ? n : n + s.credits), 0);
+
+/** What the pool alone paid and holds, as an answer reports `used` and `held`. */
+const poolFigures = (pool: Pool, period: string) => ({
+  used: sum(pool.used.get(period)) - (pool.topupUsedIn.get(period) ?? 0),
+  held: sum(pool.held) - pool.topupHeld,
+});
 
 const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
 const sum = (m: Map<string, number> | undefined) =>
@@ -83,7 +100,9 @@ const sum = (m: Map<string, number> | undefined) =>
 /** Whether a debit or hold of `credits` on `feature` fits `limits` given the pool before it. */
 function fits(pool: Pool, period: string, limits: Limits, feature: string, credits: number) {
   const used = pool.used.get(period);
-  const remaining = limits.balance - sum(used) - sum(pool.held);
+  const own = poolFigures(pool, period);
+  const topups = (limits.topups ?? 0) - pool.topupUsed - pool.topupHeld;
+  const remaining = limits.balance - own.used - own.held + topups;
   if (credits > remaining) return false;
   const cap = limits.caps[feature] ?? null;
   if (cap === null) return true;
@@ -116,7 +135,19 @@ export function checkHistory(input: {
 
   // Replay: the pool before each row, and whether each grant fits the limits before and after
   // the change whose bracket it falls in.
-  const pool: Pool = { used: new Map(), held: new Map(), open: new Map() };
+  const pool: Pool = {
+    used: new Map(),
+    held: new Map(),
+    open: new Map(),
+    topupUsedIn: new Map(),
+    topupUsed: 0,
+    topupHeld: 0,
+  };
+  const paid = (e: LedgerEntry) => {
+    const n = topupPart(e);
+    pool.topupUsed += n;
+    pool.topupUsedIn.set(e.periodStart, (pool.topupUsedIn.get(e.periodStart) ?? 0) + n);
+  };
   const closed = new Set<string>();
   const after = new Map<number, { used: number; held: number }>();
   type Grant = { entry: LedgerEntry; fitsOld: boolean; fitsNew: boolean };
@@ -152,6 +183,7 @@ export function checkHistory(input: {
         const used = pool.used.get(e.periodStart) ?? new Map<string, number>();
         pool.used.set(e.periodStart, used);
         add(used, feature, e.credits);
+        paid(e);
         break;
       }
       case "hold":
@@ -159,8 +191,9 @@ export function checkHistory(input: {
           verdict.doubleCharges.push({ entry: e.id, what: "a hold without a new reservation id" });
           break;
         }
-        pool.open.set(e.reservationId, { feature, credits: e.credits });
+        pool.open.set(e.reservationId, { feature, credits: e.credits, topups: topupPart(e) });
         add(pool.held, feature, e.credits);
+        pool.topupHeld += topupPart(e);
         break;
       case "commit":
       case "release":
@@ -176,23 +209,26 @@ export function checkHistory(input: {
             const used = pool.used.get(e.periodStart) ?? new Map<string, number>();
             pool.used.set(e.periodStart, used);
             add(used, feature, e.credits);
+            paid(e);
           }
           break;
         }
         pool.open.delete(rid);
         closed.add(rid);
         add(pool.held, hold.feature, -hold.credits);
+        pool.topupHeld -= hold.topups;
         if (e.kind === "commit") {
           const used = pool.used.get(e.periodStart) ?? new Map<string, number>();
           pool.used.set(e.periodStart, used);
           add(used, feature, e.credits);
+          paid(e);
         }
         break;
       }
       case "question":
         break;
     }
-    after.set(e.id, { used: sum(pool.used.get(e.periodStart)), held: sum(pool.held) });
+    after.set(e.id, poolFigures(pool, e.periodStart));
   }
 
   // A change is accepted when one split point exists in its bracket.
@@ -277,10 +313,13 @@ export function countersAgainstLedger(counters: Counters, entries: LedgerEntry[]
   const used = new Map<string, number>();
   const held = new Map<string, number>();
   const open = new Map<string, LedgerEntry>();
+  // `used` and `held` are the pool's: what top-ups paid or hold is theirs.
+  let topupUsed = 0;
   for (const e of [...entries].sort((a, b) => a.id - b.id)) {
     const feature = e.feature ?? "";
     if ((e.kind === "debit" || e.kind === "commit") && e.periodStart === counters.periodStart) {
       add(used, feature, e.credits);
+      topupUsed += topupPart(e);
     }
     if (e.kind === "hold" && e.reservationId !== null) open.set(e.reservationId, e);
     if ((e.kind === "commit" || e.kind === "release" || e.kind === "expire") && e.reservationId) {
@@ -288,9 +327,12 @@ export function countersAgainstLedger(counters: Counters, entries: LedgerEntry[]
     }
   }
   for (const h of open.values()) add(held, h.feature ?? "", h.credits);
+  const topupHeld = [...open.values()].reduce((n, h) => n + topupPart(h), 0);
+  const poolUsed = sum(used) - topupUsed;
+  const poolHeld = sum(held) - topupHeld;
   const diffs: string[] = [];
-  if (counters.used !== sum(used)) diffs.push(`used ${counters.used} ≠ ledger ${sum(used)}`);
-  if (counters.held !== sum(held)) diffs.push(`held ${counters.held} ≠ ledger ${sum(held)}`);
+  if (counters.used !== poolUsed) diffs.push(`used ${counters.used} ≠ ledger ${poolUsed}`);
+  if (counters.held !== poolHeld) diffs.push(`held ${counters.held} ≠ ledger ${poolHeld}`);
   for (const f of counters.features) {
     const u = used.get(f.feature) ?? 0;
     const h = held.get(f.feature) ?? 0;

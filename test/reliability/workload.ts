@@ -100,10 +100,20 @@ export async function runWorkload(
   const packages = new Map<string, number>();
   let seats = plan.seats;
   const caps: Record<string, number | null> = {};
+  // Top-ups (docs/budgets.md) are drawn once the small pool is spent: one from the start, more
+  // as changes. None expires during a run.
+  let topups = 0;
   const limits = (): Limits => ({
     balance: plan.perSeat * seats + [...packages.values()].reduce((a, b) => a + b, 0),
     caps: { ...caps },
+    topups,
   });
+  const first = await sent("POST", "/credit-topups", {
+    role: "platform",
+    body: { id: "top-start", credits: 150, expiresAt: "2099-01-01T00:00:00Z" },
+    key: `${ws}.top-start`,
+  });
+  if (first.status === 200) topups += 150;
   const initial = limits();
 
   async function service(client: number, random: Rng) {
@@ -169,7 +179,7 @@ export async function runWorkload(
       const beforeKey = `${ws}.m${i}.before`;
       const afterKey = `${ws}.m${i}.after`;
       await marker("before");
-      const kind = random.pick(["cap", "cap", "seats", "package"] as const);
+      const kind = random.pick(["cap", "cap", "seats", "package", "topup"] as const);
       let label: string;
       if (kind === "cap") {
         const feature = random.pick(FEATURES);
@@ -190,6 +200,15 @@ export async function runWorkload(
           key: `${ws}.m${i}.change`,
         });
         if (r.status === 200) seats = next;
+      } else if (kind === "topup") {
+        const credits = random.int(20, 200);
+        label = `top-up ${i} of ${credits}`;
+        const r = await sent("POST", "/credit-topups", {
+          role: "platform",
+          body: { id: `top-${i}`, credits, expiresAt: "2099-01-01T00:00:00Z" },
+          key: `${ws}.m${i}.change`,
+        });
+        if (r.status === 200) topups += credits;
       } else {
         const id = `pkg-${random.int(0, 2)}`;
         const credits = random.int(50, 400);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { migrate, Store } from "../../src/storage";
 import type { CallMeta } from "../../src/workspace/context";
 import { creditMigrations } from "../../src/workspace/credits/schema";
-import { LEDGER_FLOOR_KEY, storedLedgerSeq } from "../../src/workspace/memory";
+import { LEDGER_FLOOR_KEY, storedLedgerSeq } from "../../src/workspace/memoryLedger";
 import { WorkspaceObject } from "../../src/workspace/object";
 import { setup } from "../support/credits";
 import { freezeTime, freshWorkspace } from "../support/helpers";
@@ -60,6 +60,9 @@ describe("the ledger's sequence", () => {
         "SELECT sql FROM sqlite_master WHERE name = 'credit_ledger'",
       );
       expect(schema?.sql).not.toMatch(/AUTOINCREMENT/);
+      // The budgets' columns, added after this migration in the real order (credits/budgets.ts).
+      store.run("ALTER TABLE credit_ledger ADD COLUMN agent_id TEXT");
+      store.run("ALTER TABLE credit_ledger ADD COLUMN sources TEXT");
       // A new instance over the migrated storage numbers the next entry after 5, not after 3.
       const fresh = new WorkspaceObject(state, env);
       expect(await fresh.consumeCredits(spend, service)).toMatchObject({ ok: true });

@@ -77,6 +77,41 @@ describe("the paired check", () => {
     );
   });
 
+  it.each([
+    {
+      row: "an agent's use",
+      bypass: "UPDATE credit_agent_usage SET used = used + 2",
+      found: /agentUsed/,
+    },
+    { row: "a top-up", bypass: "UPDATE credit_topups SET used = used + 2", found: /topups/ },
+    {
+      row: "the top-ups' part of use",
+      bypass: "UPDATE credit_usage SET topup_used = topup_used + 1",
+      found: /topupUsed/,
+    },
+    { row: "a fired alert", bypass: "DELETE FROM credit_alerts_fired", found: /alertsFired/ },
+  ])("fails a consume whose write to $row bypasses memory (budgets)", async ({ bypass, found }) => {
+    const ws = freshWorkspace("paired");
+    await setup(ws, {
+      plan: "pro",
+      seats: 1,
+      periodAnchor: "2026-07-15T00:00:00.000Z",
+      overrides: { aiCreditsPerSeat: 10 },
+    });
+    const stub = stubOf(ws);
+    const admin: CallMeta = { role: "admin" };
+    await stub.createAgent({ id: "bot", name: "Bot" }, admin);
+    await stub.putCreditTopup({ id: "t", credits: 50, expiresAt: "2027-01-01T00:00:00Z" }, admin);
+    const rule = { metric: "percentUsed" as const, threshold: 50, scope: { pool: true as const } };
+    await stub.putAlertRule("half", rule, admin);
+    await stub.consumeCredits({ feature: "copilot", credits: 12, agentId: "bot" }, service);
+    await withBypass(ws, bypass, (instance) =>
+      expect(
+        instance.consumeCredits({ feature: "copilot", credits: 1, agentId: "bot" }, service),
+      ).rejects.toThrow(found),
+    );
+  });
+
   it("passes the same calls when every write goes through memory", async () => {
     const ws = freshWorkspace("paired");
     await setup(ws);

@@ -181,3 +181,51 @@ describe("the hot path's SQL per call (warm object, nothing due)", () => {
     expect(commit.rowsWritten).toBeLessThanOrEqual(BUDGET.commit.rowsWritten);
   });
 });
+
+describe("the hot path with budgets (issue 22): an agent costs one counter row, rules none", () => {
+  freezeTime();
+  /** The warm workspace with a capped agent and 20 alert rules that no measured spend crosses. */
+  async function withBudgets(): Promise<string> {
+    const ws = await warmWorkspace();
+    const stub = env.WORKSPACE.getByName(ws);
+    const admin = { role: "admin" as const };
+    expect((await stub.createAgent({ id: "bot", name: "Bot" }, admin)).ok).toBe(true);
+    expect((await stub.setAgentLimit("bot", 50_000_000, admin)).ok).toBe(true);
+    for (let i = 0; i < 20; i++) {
+      const scope = i % 2 === 0 ? { pool: true as const } : { agentId: "bot" };
+      const rule = { metric: "percentUsed" as const, threshold: 99, scope };
+      expect((await stub.putAlertRule(`r${i}`, rule, admin)).ok).toBe(true);
+    }
+    await stub.consumeCredits({ ...spend, agentId: "bot" }, service);
+    expect(await settledAlarm(ws)).not.toBeNull();
+    return ws;
+  }
+
+  it("check naming an agent, with 20 rules: no statement beyond the test clock's", async () => {
+    const ws = await withBudgets();
+    const cost = await measure(ws, (o) => o.checkCredits({ ...spend, agentId: "bot" }));
+    report("check with an agent", cost);
+    expect(cost.statements).toBeLessThanOrEqual(BUDGET.check.statements);
+    expect(cost.rowsWritten).toBe(0);
+  });
+
+  it("consume with 20 rules none crossed: the cost of a consume without them", async () => {
+    const ws = await withBudgets();
+    const cost = await measure(ws, (o) => o.consumeCredits(spend, service));
+    report("consume with 20 rules", cost);
+    expect(cost.statements).toBeLessThanOrEqual(BUDGET.consume.statements);
+    expect(cost.rowsWritten).toBeLessThanOrEqual(BUDGET.consume.rowsWritten);
+  });
+
+  it("consume naming an agent: one statement and one row more (its counter)", async () => {
+    const ws = await withBudgets();
+    const cost = await measure(ws, async (o) => {
+      const r = await o.consumeCredits({ ...spend, agentId: "bot" }, service);
+      expect(r).toMatchObject({ ok: true, value: { allowed: true, agentId: "bot" } });
+      return r;
+    });
+    report("consume with an agent", cost);
+    expect(cost.statements).toBeLessThanOrEqual(BUDGET.consume.statements + 1);
+    expect(cost.rowsWritten).toBeLessThanOrEqual(BUDGET.consume.rowsWritten + 1);
+  });
+});

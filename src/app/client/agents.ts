@@ -1,6 +1,14 @@
 /** The AI agents tab: create by name, activate and deactivate, and what a refusal means. */
 import { AGENT_NAME_MAX_CHARS } from "../../policy/agents";
-import { type Agent, type AgentDecision, type AgentList, Problem, type Subscription } from "./api";
+import {
+  type Agent,
+  type AgentDecision,
+  type AgentList,
+  type Credits,
+  Problem,
+  type Subscription,
+} from "./api";
+import { agentCreditsCard, setBudgetHost } from "./budgets";
 import { type Card, renderCards } from "./cards";
 import { type Child, h } from "./dom";
 import { day, num } from "./format";
@@ -10,6 +18,8 @@ import { AGENT_STATE_LABEL, agentPlansAbove, planName } from "./words";
 export interface AgentsData {
   agents: AgentList;
   subscription: Subscription;
+  /** Each agent's credits this period and its cap (docs/budgets.md). */
+  credits: Credits;
 }
 
 export interface AgentsHost {
@@ -220,10 +230,11 @@ const agentsCard: Card<AgentsData> = ({ agents: list, subscription }) => {
 };
 
 /** The AI agents tab's cards, in order: add a card here. */
-export const AGENT_CARDS: readonly Card<AgentsData>[] = [agentsCard];
+export const AGENT_CARDS: readonly Card<AgentsData>[] = [agentsCard, agentCreditsCard];
 
 export function renderAgents(data: AgentsData, agentsHost: AgentsHost): HTMLElement[] {
   host = agentsHost;
+  setBudgetHost(agentsHost);
   current = data;
   return renderCards(AGENT_CARDS, data);
 }

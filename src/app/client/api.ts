@@ -23,6 +23,7 @@ export type AgentDecision = Schemas["AgentDecision"];
 export type LiveFigures = Schemas["LiveFigures"];
 /** One entry of the credit ledger, as a receipt names it. */
 export type LedgerEntry = Schemas["CreditLedgerEntry"];
+export type AgentCredits = Schemas["AgentCredits"];
 /** Why a token was refused (every 401's `details.reason`, docs/api.md#tokens-and-roles). */
 export type TokenRefusal = Schemas["UnauthenticatedDetails"]["reason"];
 export type ForbiddenReason = Schemas["ForbiddenDetails"]["reason"];
@@ -152,6 +153,15 @@ export function connect(token: string, ws: string) {
         "/credits/feature-limits",
         client.PUT("/v1/workspaces/{ws}/credits/feature-limits/{feature}", {
           params: { path: { ws, feature } },
+          headers,
+          body: { limit },
+        }),
+      ),
+    setAgentLimit: (agentId: string, limit: number | null) =>
+      answer(
+        "/credits/agent-limits",
+        client.PUT("/v1/workspaces/{ws}/credits/agent-limits/{agentId}", {
+          params: { path: { ws, agentId } },
           headers,
           body: { limit },
         }),

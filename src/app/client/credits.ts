@@ -1,6 +1,7 @@
 /** The Manage credits tab: usage, the daily chart, the balance, and the feature limits. */
 import type { AiFeature } from "../../policy/catalogue";
 import { type Credits, type DailyCredits, type FeatureCredits, Problem } from "./api";
+import { topupsCard } from "./budgets";
 import { type Card, type Column, renderCards } from "./cards";
 import { h, svg } from "./dom";
 import { count, day, dayShort, lastDayOf, num } from "./format";
@@ -469,6 +470,7 @@ export const CREDIT_CARDS: readonly Card<CreditsData>[] = [
   usageCard,
   chartCard,
   balanceCard,
+  topupsCard,
   limitsCard,
   statementsCard,
 ];

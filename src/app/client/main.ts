@@ -61,9 +61,9 @@ const TAB_VIEWS: Record<TabId, (api: Api) => Promise<(common: Common) => void>> 
     };
   },
   agents: async (api) => {
-    const agents = await api.agents();
+    const [agents, credits] = await Promise.all([api.agents(), api.credits()]);
     return ({ subscription }) => {
-      panel("agents").replaceChildren(...renderAgents({ agents, subscription }, host));
+      panel("agents").replaceChildren(...renderAgents({ agents, subscription, credits }, host));
       restoreFocus();
     };
   },

@@ -46,6 +46,7 @@ const REASON_LABEL: Record<DecisionReason, string> = {
   question_limit_reached: "Copilot questions used up",
   active_agent_limit: "Active agent limit",
   workspace_agent_limit: "500 agents",
+  agent_limit_reached: "Agent cap reached",
 };
 const REFUSALS = DECISION_REASONS.filter((r) => r !== "allowed");
 

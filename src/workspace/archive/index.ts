@@ -19,7 +19,7 @@ import {
 } from "../../policy/time";
 import type { Store } from "../../storage";
 import type { Domain, Site } from "../domain";
-import { LEDGER_FLOOR_KEY } from "../memory";
+import { LEDGER_FLOOR_KEY } from "../memoryLedger";
 import { encode, sha256Hex } from "./files";
 import { pruneRollups, rollUpLedger, rollupMigrations } from "./rollups";
 import { statementMigrations } from "./statements";
@@ -68,6 +68,9 @@ interface LedgerRow {
   idempotency_key: string | null;
   role: string | null;
   period_start: number;
+  agent_id: string | null;
+  /** Which sources paid it, as the ledger stores it (JSON; null: the pool): docs/budgets.md. */
+  sources: string | null;
 }
 
 interface EventArchiveRow {
@@ -111,7 +114,8 @@ function ledgerBatch(store: Store, now: Instant): Batch | undefined {
   const due = ledgerDueAt(store);
   if (due === null || due > now) return undefined;
   const rows = store.all<LedgerRow>(
-    `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start
+    `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start,
+            agent_id, sources
      FROM credit_ledger ORDER BY id LIMIT ?`,
     ARCHIVE_BATCH_ROWS,
   );
@@ -137,6 +141,8 @@ function ledgerBatch(store: Store, now: Instant): Batch | undefined {
       idempotencyKey: r.idempotency_key,
       role: r.role,
       periodStart: iso(r.period_start),
+      agentId: r.agent_id,
+      sources: r.sources === null ? null : JSON.parse(r.sources),
     })),
   };
 }

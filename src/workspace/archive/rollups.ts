@@ -6,7 +6,7 @@ import type { Migration, Store } from "../../storage";
  * entry adds up to, per UTC day, period, kind, feature and agent, kept 10 years in the object.
  * An entry is rolled up in the transaction that deletes it from the object, so every entry
  * counts exactly once: in the roll-ups once archived, as a raw row before. Keyed with an
- * `agent` column ('' until agent budgets name one) so per-agent figures need no new table.
+ * `agent` column (the agent a spend named, '' for none: docs/budgets.md).
  */
 export const ROLLUP_RETENTION_MS = 3653 * DAY_MS;
 
@@ -48,20 +48,22 @@ interface RolledEntry {
   feature: string | null;
   credits: number;
   period_start: number;
+  agent_id: string | null;
 }
 
-/** Adds entries to the roll-ups: one upsert per (day, period, kind, feature) among them. */
+/** Adds entries to the roll-ups: one upsert per (day, period, kind, feature, agent) among them. */
 export function rollUpLedger(store: Store, entries: readonly RolledEntry[]): void {
   const sums = new Map<
     string,
-    { key: [number, number, string, string]; credits: number; n: number }
+    { key: [number, number, string, string, string]; credits: number; n: number }
   >();
   for (const e of entries) {
-    const key: [number, number, string, string] = [
+    const key: [number, number, string, string, string] = [
       Math.floor(e.at / DAY_MS) * DAY_MS,
       e.period_start,
       e.kind,
       e.feature ?? "",
+      e.agent_id ?? "",
     ];
     const id = key.join("|");
     const sum = sums.get(id) ?? { key, credits: 0, n: 0 };
@@ -72,7 +74,7 @@ export function rollUpLedger(store: Store, entries: readonly RolledEntry[]): voi
   for (const { key, credits, n } of sums.values()) {
     store.run(
       `INSERT INTO credit_daily (day, period_start, kind, feature, agent, credits, entries)
-       VALUES (?, ?, ?, ?, '', ?, ?)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (day, period_start, kind, feature, agent)
        DO UPDATE SET credits = credits + excluded.credits, entries = entries + excluded.entries`,
       ...key,

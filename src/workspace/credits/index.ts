@@ -1,6 +1,8 @@
 import { periodOf } from "../../policy/periods";
 import { earliest } from "../../policy/time";
 import type { Domain } from "../domain";
+import { applyAlerts } from "./alerts";
+import { budgetMigrations, nextTopupExpiry } from "./budgets";
 import { applyThresholds } from "./counters";
 import { currentPeriod, loadSchedule } from "./period";
 import { applyRenewals } from "./renewals";
@@ -8,6 +10,14 @@ import { expireReservations } from "./reservations";
 import { creditsPruneDeadline, pruneCredits } from "./retention";
 import { creditMigrations } from "./schema";
 
+export {
+  type AlertRuleInput,
+  deleteAlertRule,
+  getAlertRule,
+  listAlertRules,
+  putAlertRule,
+} from "./alerts";
+export { putTopup, setAgentLimit, type TopupInput } from "./budgets";
 export { type DailyCredits, dailyCredits } from "./daily";
 export { type LedgerEntryView, ledgerEntry, ledgerPage, type Receipt, receiptAt } from "./ledger";
 export { type PackageInput, putPackage, setFeatureLimit } from "./packages";
@@ -54,4 +64,17 @@ export const creditsDomain: Domain = {
   },
   prune: pruneCredits,
   pruneDeadline: creditsPruneDeadline,
+};
+
+/**
+ * Budgets inside the pool as a domain of their own, after every other (their columns extend
+ * the credit tables; they read the agents): a top-up's expiry is a deadline, and a settle
+ * after any change fires and re-arms alert rules (docs/rules.md, "Alert rules").
+ */
+export const budgetsDomain: Domain = {
+  migrations: budgetMigrations,
+  settle(ctx) {
+    applyAlerts(ctx, currentPeriod(ctx), true);
+  },
+  nextDeadline: (ctx) => nextTopupExpiry(ctx.store, ctx.now),
 };

@@ -3,7 +3,7 @@ import type { AiFeature } from "../../policy/catalogue";
 import { type Instant, iso } from "../../policy/time";
 import type { CallMeta, WorkspaceContext } from "../context";
 import { nextCursor, readCursor } from "../cursors";
-import { appendLedgerRow, lastLedgerSeq, storedLedgerSeq } from "../memory";
+import { appendLedgerRow, lastLedgerSeq, storedLedgerSeq } from "../memoryLedger";
 
 // The credit ledger: append-only, one row per movement of credits or Copilot question.
 
@@ -17,6 +17,10 @@ interface LedgerEntry {
   reservationId?: string;
   periodStart: Instant;
   meta?: CallMeta;
+  /** The agent the movement names (docs/rules.md, "Budgets inside the pool"). */
+  agentId?: string | null;
+  /** Which sources paid, held or got the credits back; null or absent: the pool alone. */
+  sources?: [string, number][] | null;
 }
 
 /** Appends an entry under the ledger's next sequence (memory.ts) and answers that sequence. */
@@ -30,7 +34,16 @@ export function appendLedger(ctx: WorkspaceContext, e: LedgerEntry): number {
     idempotencyKey: e.meta?.idempotencyKey ?? null,
     role: e.meta?.role ?? null,
     periodStart: e.periodStart,
+    agentId: e.agentId ?? null,
+    sources: e.sources === undefined || e.sources === null ? null : JSON.stringify(e.sources),
   });
+}
+
+/** Which sources an entry's credits came from or went back to: the pool alone when none is stored. */
+function sourcesView(stored: string | null, kind: LedgerKind, credits: number) {
+  if (kind === "question") return [];
+  const sources: [string, number][] = stored === null ? [["pool", credits]] : JSON.parse(stored);
+  return sources.map(([source, n]) => ({ source, credits: n }));
 }
 
 interface LedgerRow {
@@ -43,6 +56,8 @@ interface LedgerRow {
   idempotency_key: string | null;
   role: string | null;
   period_start: number;
+  agent_id: string | null;
+  sources: string | null;
 }
 
 const entryView = (r: LedgerRow) => ({
@@ -55,6 +70,8 @@ const entryView = (r: LedgerRow) => ({
   idempotencyKey: r.idempotency_key,
   role: r.role,
   periodStart: iso(r.period_start),
+  agentId: r.agent_id,
+  sources: sourcesView(r.sources, r.kind, r.credits),
 });
 
 export type LedgerEntryView = ReturnType<typeof entryView>;
@@ -88,7 +105,8 @@ export const archivesPath = (workspaceId: string) => `/v1/workspaces/${workspace
  */
 export function ledgerEntry(ctx: WorkspaceContext, seq: number): Outcome<LedgerEntryView> {
   const row = ctx.store.one<LedgerRow>(
-    `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start
+    `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start,
+            agent_id, sources
      FROM credit_ledger WHERE id = ?`,
     seq,
   );
@@ -115,8 +133,8 @@ export async function ledgerPage(ctx: WorkspaceContext, after: string | undefine
   const cursor = await readCursor(store, "ledger", workspaceId, "credit_ledger", after);
   if (!cursor.ok) return cursor;
   const rows = store.all<LedgerRow>(
-    `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start
-     FROM credit_ledger WHERE id > ? ORDER BY id LIMIT ?`,
+    `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start,
+       agent_id, sources FROM credit_ledger WHERE id > ? ORDER BY id LIMIT ?`,
     cursor.value?.[0] ?? 0,
     limit + 1,
   );

@@ -2,7 +2,7 @@ import { type Period, periodAt, periodOf, type Schedule, scheduleAt } from "../.
 import type { Instant } from "../../policy/time";
 import type { Store } from "../../storage";
 import type { WorkspaceContext } from "../context";
-import { storedLedgerSeq } from "../memory";
+import { storedLedgerSeq } from "../memoryLedger";
 import { PERIOD_KEY } from "./schema";
 
 // The stored schedule: the period in force, what its start carries, its ledger bound.

@@ -6,6 +6,7 @@ import type { Store } from "../../storage";
 import { recordStatement } from "../archive/statements";
 import type { WorkspaceContext } from "../context";
 import { recordEvents } from "../events";
+import { topupUsedIn } from "./budgets";
 import { loadSchedule, storedPeriod, storeSchedule } from "./period";
 import { HISTORY_RETENTION_MS } from "./retention";
 import { loadCreditState, total, usedByFeature } from "./state";
@@ -22,8 +23,10 @@ function balanceAtEnd(ctx: WorkspaceContext, end: Instant): number {
   return ctx.limits.includedCredits + (row?.n ?? 0);
 }
 
+/** The pool's figures: what top-ups paid is theirs (docs/rules.md, "Budgets inside the pool"). */
 function endedPeriod(ctx: WorkspaceContext, start: Instant, end: Instant): EndedPeriod {
-  return { start, used: total(usedByFeature(ctx.store, start)), balance: balanceAtEnd(ctx, end) };
+  const used = total(usedByFeature(ctx.store, start)) - topupUsedIn(ctx.store, start);
+  return { start, used, balance: balanceAtEnd(ctx, end) };
 }
 
 /**

@@ -1,4 +1,12 @@
 import { fail, ok } from "../../outcome";
+import {
+  allocate,
+  mergeSources,
+  POOL_SOURCE,
+  poolPart,
+  type Sources,
+  splitCommit,
+} from "../../policy/budgets";
 import type { AiFeature } from "../../policy/catalogue";
 import {
   closable,
@@ -8,17 +16,21 @@ import {
   type Reservation,
   type ReservationState,
   releaseMessage,
+  remainingOf,
   stateAt,
 } from "../../policy/credits";
 import { periodOf, type Schedule } from "../../policy/periods";
 import { type Instant, iso } from "../../policy/time";
 import type { Store } from "../../storage";
 import type { CallMeta, WorkspaceContext } from "../context";
-import { addHeld, addUsed } from "../memory";
+import { addAgentHeld, addAgentUsed, addHeld, addTopups, addUsed } from "../memory";
+import { applyAlerts } from "./alerts";
+import { parseSources } from "./budgets";
 import { applyThresholds } from "./counters";
 import { appendLedger, receiptAt } from "./ledger";
 import { currentPeriod } from "./period";
 import { loadCreditState } from "./state";
+import { remainingFigures } from "./views";
 
 // Reservations (holds): commit, release, lookup, and expiry at their TTL.
 
@@ -34,9 +46,14 @@ interface ReservationRow {
   expires_at: number;
   charged: number | null;
   closed_at: number | null;
+  agent_id?: string | null;
+  sources?: string | null;
 }
 
-function loadReservation(store: Store, id: string): Reservation | undefined {
+/** A reservation with the agent it names and the sources its hold was drawn from. */
+type Held = Reservation & { agentId: string | null; sources: Sources };
+
+function loadReservation(store: Store, id: string): Held | undefined {
   const row = store.one<ReservationRow>("SELECT * FROM credit_reservations WHERE id = ?", id);
   return row === undefined
     ? undefined
@@ -49,18 +66,25 @@ function loadReservation(store: Store, id: string): Reservation | undefined {
         expiresAt: row.expires_at,
         charged: row.charged,
         closedAt: row.closed_at,
+        agentId: row.agent_id ?? null,
+        sources: parseSources(row.sources) ?? [[POOL_SOURCE, row.credits]],
       };
 }
 
 /** The pool and the reservation's feature after a commit or release, for its answer. */
 function figuresAfter(ctx: WorkspaceContext, feature: AiFeature) {
-  const { pool, period, features } = loadCreditState(ctx);
-  return { pool, period, figures: closedFigures(pool, features[feature], period) };
+  const state = loadCreditState(ctx);
+  const { pool, period, features } = state;
+  const figures = {
+    ...closedFigures(pool, features[feature], period),
+    ...remainingFigures(ctx, state),
+  };
+  return { pool, period, figures };
 }
 
 function closeReservation(
   ctx: WorkspaceContext,
-  r: Reservation,
+  r: Held,
   state: "committed" | "released",
   charged: number | null,
 ): void {
@@ -71,7 +95,41 @@ function closeReservation(
     ctx.now,
     r.id,
   );
+  freeHold(ctx, r);
+}
+
+/** A hold stops holding: its feature's, its agent's and each top-up's part. */
+function freeHold(
+  ctx: WorkspaceContext,
+  r: Pick<Held, "feature" | "credits" | "agentId" | "sources">,
+): void {
   addHeld(ctx, r.feature, -r.credits);
+  if (r.agentId !== null) addAgentHeld(ctx, r.agentId, -r.credits);
+  addTopups(ctx, r.sources, "held", -1);
+}
+
+/** Sources as the ledger records them: null when the pool alone is named. */
+const recorded = (sources: Sources): Sources | null =>
+  sources.every(([source]) => source === POOL_SOURCE) ? null : sources;
+
+/**
+ * Who pays a commit's charge: the hold's own sources in the order they were drawn, and above
+ * the estimate the rest like a new spend, the pool first, then top-ups (docs/rules.md).
+ */
+function commitSources(ctx: WorkspaceContext, r: Held, charged: number): Sources {
+  const split = splitCommit(r.sources, charged);
+  // The hold's top-ups pay first, so that the rest sees what they have left after it.
+  addTopups(ctx, split.paid, "used", 1);
+  if (split.more === 0) return split.paid;
+  const { pool, budgets } = loadCreditState(ctx);
+  const more = allocate(
+    split.more,
+    remainingOf(pool) - poolPart(split.paid),
+    budgets.topups,
+    ctx.now,
+  );
+  addTopups(ctx, more, "used", 1);
+  return mergeSources(split.paid, more);
 }
 
 function reservationView(r: Reservation, now: Instant) {
@@ -107,11 +165,14 @@ export function commitReservation(
 ) {
   const open = closable(loadReservation(ctx.store, id), ctx.now);
   if (!open.ok) return open;
-  const r = open.value;
+  // loadReservation answers a Held: its agent and sources ride along.
+  const r = open.value as Held;
   const period = currentPeriod(ctx);
   const { charged, overrun } = commitFigures(r.credits, actual);
   closeReservation(ctx, r, "committed", charged);
-  if (charged > 0) addUsed(ctx, period.start, r.feature, charged);
+  const paid = commitSources(ctx, r, charged);
+  if (charged > 0) addUsed(ctx, period.start, r.feature, charged, charged - poolPart(paid));
+  if (charged > 0 && r.agentId !== null) addAgentUsed(ctx, period.start, r.agentId, charged);
   const seq = appendLedger(ctx, {
     at: ctx.now,
     kind: "commit",
@@ -120,8 +181,11 @@ export function commitReservation(
     reservationId: r.id,
     periodStart: period.start,
     meta,
+    agentId: r.agentId,
+    sources: recorded(paid),
   });
   applyThresholds(ctx, period);
+  applyAlerts(ctx, period, false);
   const after = figuresAfter(ctx, r.feature);
   return ok({
     reservationId: r.id,
@@ -140,7 +204,8 @@ export function commitReservation(
 export function releaseReservation(ctx: WorkspaceContext, id: string, meta: CallMeta) {
   const open = closable(loadReservation(ctx.store, id), ctx.now);
   if (!open.ok) return open;
-  const r = open.value;
+  // loadReservation answers a Held: its agent and sources ride along.
+  const r = open.value as Held;
   closeReservation(ctx, r, "released", null);
   const seq = appendLedger(ctx, {
     at: ctx.now,
@@ -150,6 +215,8 @@ export function releaseReservation(ctx: WorkspaceContext, id: string, meta: Call
     reservationId: r.id,
     periodStart: currentPeriod(ctx).start,
     meta,
+    agentId: r.agentId,
+    sources: recorded(r.sources),
   });
   const after = figuresAfter(ctx, r.feature);
   return ok({
@@ -181,7 +248,8 @@ export function expireReservations(ctx: WorkspaceContext, schedule: Schedule): v
       r.expires_at,
       r.id,
     );
-    addHeld(ctx, r.feature, -r.credits);
+    const sources = parseSources(r.sources) ?? [[POOL_SOURCE, r.credits]];
+    freeHold(ctx, { feature: r.feature, credits: r.credits, agentId: r.agent_id ?? null, sources });
     appendLedger(ctx, {
       at: r.expires_at,
       kind: "expire",
@@ -189,6 +257,8 @@ export function expireReservations(ctx: WorkspaceContext, schedule: Schedule): v
       credits: r.credits,
       reservationId: r.id,
       periodStart: periodOf(schedule, r.expires_at).start,
+      agentId: r.agent_id ?? null,
+      sources: recorded(sources),
     });
   }
 }

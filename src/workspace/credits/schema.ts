@@ -1,5 +1,5 @@
 import type { Migration } from "../../storage";
-import { LEDGER_FLOOR_KEY } from "../memory";
+import { LEDGER_FLOOR_KEY } from "../memoryLedger";
 
 /** The stored Schedule: the period in force at the last settle and the anchor it follows. */
 export const PERIOD_KEY = "credits.period";

@@ -3,8 +3,9 @@ import type { FeatureUse, Pool } from "../../policy/credits";
 import type { Period } from "../../policy/periods";
 import type { Instant } from "../../policy/time";
 import type { Store } from "../../storage";
-import type { CreditCounters, PackageRow, WorkspaceContext } from "../context";
-import { storedLedgerSeq } from "../memory";
+import type { BudgetCounters, CreditCounters, PackageRow, WorkspaceContext } from "../context";
+import { storedLedgerSeq } from "../memoryLedger";
+import { budgetsOf, loadBudgets, topupParts } from "./budgets";
 import { carriedAt, currentPeriod } from "./period";
 
 // Credit state from the counters: loaded for a decision or a view, never summed from the ledger.
@@ -88,6 +89,7 @@ export function loadCreditCounters(ctx: WorkspaceContext): CreditCounters {
     announced: announcedThresholds(ctx.store, period.start),
     holdExpiry: null,
     ledgerSeq: storedLedgerSeq(ctx.store),
+    budgets: loadBudgets(ctx.store, ctx.now, period.start),
   };
 }
 
@@ -96,8 +98,10 @@ export interface CreditState {
   period: Period;
   packages: readonly PackageRow[];
   addOnCredits: number;
+  /** The pool alone: what top-ups paid or hold is theirs (docs/rules.md, "Budgets inside the pool"). */
   pool: Pool;
   features: Record<AiFeature, FeatureUse>;
+  budgets: BudgetCounters;
 }
 
 /** From the object's counters when it passes them (no storage read), else from storage. */
@@ -109,6 +113,8 @@ export function loadCreditState(ctx: WorkspaceContext): CreditState {
   const held = c?.held ?? heldByFeature(ctx.store, ctx.now);
   const limits = c?.featureLimits ?? featureLimits(ctx.store);
   const addOnCredits = packages.reduce((sum, p) => sum + p.credits, 0);
+  const budgets = budgetsOf(ctx, period.start);
+  const topups = topupParts(budgets);
   const features = Object.fromEntries(
     AI_FEATURES.map((feature) => [
       feature,
@@ -127,10 +133,11 @@ export function loadCreditState(ctx: WorkspaceContext): CreditState {
     addOnCredits,
     pool: {
       balance: ctx.limits.includedCredits + addOnCredits,
-      used: total(used),
-      held: total(held),
+      used: total(used) - topups.used,
+      held: total(held) - topups.held,
     },
     features,
+    budgets,
   };
 }
 
@@ -138,9 +145,10 @@ export function loadCreditState(ctx: WorkspaceContext): CreditState {
 export function poolOf(ctx: WorkspaceContext): Pool {
   const c = ctx.counters;
   if (c === undefined) return loadCreditState(ctx).pool;
+  const topups = topupParts(c.budgets);
   return {
     balance: ctx.limits.includedCredits + c.packages.reduce((sum, p) => sum + p.credits, 0),
-    used: total(c.used),
-    held: total(c.held),
+    used: total(c.used) - topups.used,
+    held: total(c.held) - topups.held,
   };
 }
