@@ -12,6 +12,7 @@ import type { AppEnv } from "./hono";
 import { fieldIssues } from "./operations/validate";
 import { logRequest, logsRequests } from "./requestLog";
 import { errorText, faultResponse, requestIdOf } from "./respond";
+import { catalogueRoutes } from "./routes/catalogue";
 import { fleetRoutes } from "./routes/fleet";
 import { register } from "./routes/shared";
 import { ROUTES } from "./routes/table";
@@ -152,11 +153,14 @@ export function createApp() {
   app.use("/v1/workspaces/:ws/*", authenticate);
   app.use("/v1/workspaces/:ws", authenticate);
   app.use("/v1/fleet/*", authenticate);
+  app.use("/v1/catalogue", authenticate);
+  app.use("/v1/catalogue/*", authenticate);
 
   for (const entry of ROUTES) register(app, entry);
   // Not workspace operations (no workspace, no object: they read the fleet index), so not in the
   // route table or the fast lane; platform-only, in the OpenAPI document like the rest.
   fleetRoutes(app);
+  catalogueRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -10,6 +10,7 @@ export const EVENT_TYPES = [
   "credits.reset",
   "agent.activation_refused",
   "agent.deactivated",
+  "limits.changed",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

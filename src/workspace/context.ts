@@ -1,5 +1,5 @@
 import type { Role } from "../claims";
-import type { EffectiveLimits, Subscription } from "../policy/catalogue";
+import type { CatalogueVersion, EffectiveLimits, Subscription } from "../policy/catalogue";
 import type { Period } from "../policy/periods";
 import type { Instant } from "../policy/time";
 import type { Store } from "../storage";
@@ -9,6 +9,8 @@ export interface WorkspaceContext {
   store: Store;
   subscription: Subscription;
   limits: EffectiveLimits;
+  /** The catalogue version in force for this workspace at `now` (its limits' source). */
+  catalogue: CatalogueVersion;
   now: Instant;
   /**
    * The credit counters the object keeps in memory, passed only while they are exact at `now`

@@ -1,8 +1,13 @@
 import {
   type AiFeature,
+  BUILT_IN_CATALOGUE,
+  type CatalogueVersion,
   type EffectiveLimits,
   effectiveLimits,
+  nextVersionAt,
+  PUBLISH_LEAD_MS,
   type Subscription,
+  versionFor,
 } from "../policy/catalogue";
 import type { Period } from "../policy/periods";
 import { earliest, type Instant } from "../policy/time";
@@ -31,11 +36,22 @@ export interface MemorySource {
   prune(store: Store, now: Instant): boolean;
   /** The object's storage transaction. */
   transactionSync<T>(body: () => T): T;
+  /** The published schedule (built-in first), from the catalogue's store; null: none bound. */
+  fetchSchedule(): Promise<CatalogueVersion[] | null>;
+  /**
+   * A version switch at `ctx.now` (its effectiveAt): marks it applied and records
+   * `limits.changed` when the limits differ from `before`; answers the marked subscription.
+   */
+  applyVersion(ctx: WorkspaceContext, before: EffectiveLimits): Subscription;
 }
 
 interface Hot {
   subscription: Subscription;
   limits: EffectiveLimits;
+  catalogue: CatalogueVersion;
+  /** The limits hold on [versionFrom, versionUntil): another version applies outside it. */
+  versionFrom: Instant;
+  versionUntil: Instant;
   /**
    * Known only after this instance settled the workspace: the earliest domain deadline then.
    * Before it, settling would change nothing, so calls skip it and decide from `counters`.
@@ -50,24 +66,118 @@ interface Hot {
 /** A settled state, written in a transaction and adopted once it commits (null: no subscription). */
 export type Settled = Hot | null;
 
+/** The schedule as last read and when (real time), kept for a restarted object. */
+const SCHEDULE_KEY = "catalogue_schedule";
+
 /** Thrown inside a dry run to undo it: it found due work. */
 class DueWorkPending {}
 
 export class Memory {
   /** undefined: not loaded; null: no subscription. */
   private hot: Hot | null | undefined;
+  /** The published versions this object knows, oldest first, the built-in one first. */
+  private schedule: readonly CatalogueVersion[] = [BUILT_IN_CATALOGUE];
+  /**
+   * Until when (the object's clock) the known schedule is complete: a version is published or
+   * withdrawn at least PUBLISH_LEAD_MS before it applies, so what was read at t holds every
+   * version applying before t + the lead (docs/rules.md, "Catalogue versions").
+   */
+  private knownUntil: Instant = Number.NEGATIVE_INFINITY;
+  private refreshing: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly source: MemorySource,
   ) {}
 
-  /** The subscription and limits, loaded once; whether the workspace is settled is unknown. */
-  private warm(): Hot | null {
+  /**
+   * Undefined when the known schedule holds at `now`; else the refresh to await before deciding
+   * (off the hot path: once per lead at most, and the fan-out refreshes ahead of it).
+   */
+  fresh(now: Instant): Promise<void> | undefined {
+    if (this.knownUntil === Number.NEGATIVE_INFINITY) {
+      // A started object resumes the schedule its storage holds: one read, no hop.
+      const kept = this.store.getMeta<{ versions: CatalogueVersion[]; readAt: Instant }>(
+        SCHEDULE_KEY,
+      );
+      if (kept !== undefined) this.learn(kept.versions, kept.readAt);
+      else this.knownUntil = Number.MIN_SAFE_INTEGER;
+    }
+    return now < this.knownUntil ? undefined : this.refresh();
+  }
+
+  /** Reads the schedule again (the fan-out, or a lapsed one); a changed one drops memory. */
+  refresh(): Promise<void> {
+    // Real time, whatever the workspace's clock: the lead is the publisher's, in real time.
+    const readAt = Date.now();
+    this.refreshing ??= this.source
+      .fetchSchedule()
+      .then((versions) => {
+        this.learn(versions, readAt);
+        if (versions !== null) this.store.setMeta(SCHEDULE_KEY, { versions, readAt });
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+    return this.refreshing;
+  }
+
+  private learn(versions: CatalogueVersion[] | null, readAt: Instant): void {
+    if (versions === null) {
+      this.knownUntil = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (!same(versions, this.schedule)) {
+      this.schedule = versions;
+      this.forget();
+    }
+    this.knownUntil = Math.max(this.knownUntil, readAt + PUBLISH_LEAD_MS);
+  }
+
+  /** A subscription's version and limits at `now` (PUT subscription's answer); no SQL. */
+  termsAt(
+    sub: Subscription,
+    now: Instant,
+  ): { limits: EffectiveLimits; catalogue: CatalogueVersion } {
+    return this.hotOf(sub, now);
+  }
+
+  /** The schedule as known (for PUT subscription's pin and the paired check). */
+  known(): readonly CatalogueVersion[] {
+    return this.schedule;
+  }
+
+  /** The subscription with the version and limits that hold at `now`; no SQL. */
+  private hotOf(subscription: Subscription, now: Instant): Hot {
+    const catalogue = versionFor(this.schedule, subscription, now);
+    const from = Date.parse(catalogue.effectiveAt);
+    return {
+      subscription,
+      catalogue,
+      limits: effectiveLimits(subscription, catalogue),
+      versionFrom:
+        subscription.catalogueVersion !== undefined || catalogue === this.schedule[0] || from > now
+          ? Number.NEGATIVE_INFINITY
+          : from,
+      versionUntil: nextVersionAt(this.schedule, subscription, now) ?? Number.POSITIVE_INFINITY,
+    };
+  }
+
+  /**
+   * The subscription and limits, loaded once; whether the workspace is settled is unknown.
+   * Past a version's effectiveAt the limits are those of the new version (lazily exact, like
+   * periods): memory is rebuilt without SQL and settles again before the next hot decision.
+   */
+  private warm(now?: Instant): Hot | null {
     if (this.hot === undefined) {
       const subscription = this.source.loadSubscription(this.store);
-      this.hot =
-        subscription === undefined ? null : { subscription, limits: effectiveLimits(subscription) };
+      this.hot = subscription === undefined ? null : this.hotOf(subscription, now ?? Date.now());
+    } else if (
+      this.hot !== null &&
+      now !== undefined &&
+      (now < this.hot.versionFrom || now >= this.hot.versionUntil)
+    ) {
+      this.hot = this.hotOf(this.hot.subscription, now);
     }
     return this.hot;
   }
@@ -87,18 +197,24 @@ export class Memory {
   }
 
   private contextOf(hot: Hot, now: Instant): WorkspaceContext {
-    return { store: this.store, subscription: hot.subscription, limits: hot.limits, now };
+    return {
+      store: this.store,
+      subscription: hot.subscription,
+      limits: hot.limits,
+      catalogue: hot.catalogue,
+      now,
+    };
   }
 
   /** A context without counters (credits read storage); null: no subscription. */
   context(now: Instant): WorkspaceContext | null {
-    const hot = this.warm();
+    const hot = this.warm(now);
     return hot === null ? null : this.contextOf(hot, now);
   }
 
   /** Nothing due at `now`: no renewal, lapsed hold, expired package or grace end since settling. */
   isSettled(now: Instant): boolean {
-    const hot = this.warm();
+    const hot = this.warm(now);
     return hot !== null && settledAt(hot, now);
   }
 
@@ -107,12 +223,44 @@ export class Memory {
    * deadline. Storage only: the caller adopts the answer once its transaction commits.
    */
   settle(now: Instant): Settled {
-    const subscription = this.source.loadSubscription(this.store);
-    if (subscription === undefined) return null;
-    const hot: Hot = { subscription, limits: effectiveLimits(subscription) };
+    const stored = this.source.loadSubscription(this.store);
+    if (stored === undefined) return null;
+    const hot = this.hotOf(this.switchVersions(stored, now), now);
     const deadline = this.source.settle(this.contextOf(hot, now));
-    hot.settledUntil = deadline ?? Number.POSITIVE_INFINITY;
+    hot.settledUntil = earliest(deadline, hot.versionUntil) ?? Number.POSITIVE_INFINITY;
     return hot;
+  }
+
+  /**
+   * Applies every version switch due by `now` that this workspace has not applied yet, each at
+   * its own effectiveAt: due work before it under the old terms, then the switch (its event),
+   * then the reconcile under the new terms, so a grace the change opens starts at effectiveAt
+   * however late the workspace is touched (docs/rules.md, "Catalogue versions").
+   */
+  private switchVersions(stored: Subscription, now: Instant): Subscription {
+    let sub = stored;
+    const applied = sub.catalogueApplied ?? BUILT_IN_CATALOGUE.id;
+    const target = versionFor(this.schedule, sub, now);
+    if (target.id === applied) return sub;
+    let current = this.schedule.find((v) => v.id === applied) ?? BUILT_IN_CATALOGUE;
+    const steps =
+      sub.catalogueVersion !== undefined
+        ? [target]
+        : this.schedule.filter((v) => {
+            const at = Date.parse(v.effectiveAt);
+            return at > Date.parse(current.effectiveAt) && at <= now;
+          });
+    for (const next of steps) {
+      const at = Math.min(Math.max(Date.parse(next.effectiveAt), 0), now);
+      const before = effectiveLimits(sub, current);
+      const old = { store: this.store, subscription: sub, limits: before, catalogue: current };
+      if (sub.catalogueVersion === undefined) this.source.settle({ ...old, now: at - 1 });
+      const limits = effectiveLimits(sub, next);
+      sub = this.source.applyVersion({ ...old, limits, catalogue: next, now: at }, before);
+      this.source.settle({ ...old, subscription: sub, limits, catalogue: next, now: at });
+      current = next;
+    }
+    return sub;
   }
 
   /** Keeps a settled state whose transaction committed; counters load on first use. */
@@ -126,7 +274,7 @@ export class Memory {
    * once: a rollback forgets it. Null: no subscription.
    */
   hotContext(now: Instant): { ctx: WorkspaceContext; settled: boolean } | null {
-    let hot = this.warm();
+    let hot = this.warm(now);
     let settled = false;
     if (hot === null) return null;
     if (!settledAt(hot, now)) {
@@ -152,7 +300,7 @@ export class Memory {
    * storage lazily until a mutation or the alarm (armed for that work) applies it.
    */
   checkContext(now: Instant): WorkspaceContext | null {
-    const hot = this.warm();
+    const hot = this.warm(now);
     if (hot === null) return null;
     if (settledAt(hot, now)) return this.withCounters(hot, now);
     if (hot.settledUntil !== undefined || hot.duePending) return this.contextOf(hot, now);
@@ -193,7 +341,7 @@ export class Memory {
 
   /** Until when nothing is due, as memory knows it (null: never); unsettled, from storage. */
   settleWindow(now: Instant): Instant | null {
-    const hot = this.warm();
+    const hot = this.warm(now);
     if (hot === null) return null;
     const at =
       hot.settledUntil !== undefined
@@ -215,10 +363,18 @@ export class Memory {
    */
   verify(audit: Store, now: Instant): Instant | null {
     const subscription = this.source.loadSubscription(audit);
+    const catalogue =
+      subscription === undefined ? undefined : versionFor(this.schedule, subscription, now);
     const ctx =
-      subscription === undefined
+      subscription === undefined || catalogue === undefined
         ? undefined
-        : { store: audit, subscription, limits: effectiveLimits(subscription), now };
+        : {
+            store: audit,
+            subscription,
+            limits: effectiveLimits(subscription, catalogue),
+            catalogue,
+            now,
+          };
     const deadline = ctx === undefined ? null : this.source.deadline(ctx);
     const hot = this.hot;
     const found: string[] = [];
@@ -247,6 +403,7 @@ export class Memory {
 const settledAt = (hot: Hot, now: Instant): boolean =>
   hot.settledUntil !== undefined &&
   now < hot.settledUntil &&
+  now >= hot.versionFrom &&
   (hot.counters === undefined ||
     (now >= hot.counters.period.start &&
       (hot.counters.holdExpiry === null || now < hot.counters.holdExpiry)));

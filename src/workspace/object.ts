@@ -22,12 +22,15 @@ import { type FleetReporter, reporterFor } from "./fleet";
 import { idempotencyConflict, priorOf, rememberCall } from "./idempotency";
 import { Memory, type Settled } from "./memory";
 import { auditStore, pairedCheck, TEST_CLOCK_KEY } from "./paired";
+import { memorySource } from "./source";
 import * as subscription from "./subscription";
 import { type UsageView, usageView } from "./usage";
 import { webhookConfigured } from "./webhook";
 
 /** An outcome as the caller sees it: `replayed` marks an answer served from an Idempotency-Key. */
 export type Reply<T> = Outcome<T> & { replayed?: boolean };
+/** A call answers at once, or after reading a lapsed catalogue schedule (memory.ts). */
+type Maybe<T> = T | Promise<T>;
 
 /** Thrown inside a transaction to undo its writes and answer an error instead. */
 class Rollback {
@@ -61,14 +64,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     super(ctx, env);
     this.store = new Store(ctx.storage.sql);
     this.site = { store: this.store, env };
-    this.memory = new Memory(this.store, {
-      loadSubscription: subscription.loadSubscription,
-      loadCounters: credit.loadCreditCounters,
-      settle: domains.settleDomains,
-      deadline: domains.domainsDeadline,
-      prune: domains.pruneDomains,
-      transactionSync: (body) => ctx.storage.transactionSync(body),
-    });
+    this.memory = new Memory(this.store, memorySource(ctx, env));
     this.fleet = reporterFor(env, this.store, this.memory, () => this.now());
     this.alarms = new Alarm({
       store: this.store,
@@ -105,8 +101,11 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- the ways in: the clock, read, mutate, and the hot path ------------------------------
   /** Reads never write: due work is evaluated lazily by the views (or feeds, which await). */
-  private read<R>(view: (ctx: WorkspaceContext) => R): R | Reply<never> {
-    const ctx = this.memory.context(this.now());
+  private read<R>(view: (ctx: WorkspaceContext) => R): Maybe<R | Reply<never>> {
+    const now = this.now();
+    const stale = this.memory.fresh(now);
+    if (stale !== undefined) return stale.then(() => this.read(view));
+    const ctx = this.memory.context(now);
     return ctx === null ? noSubscription() : view(ctx);
   }
 
@@ -142,6 +141,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   ): Promise<Reply<T>> {
     const test = this.testClock();
     const now = test ?? Date.now();
+    await this.memory.fresh(now);
     let settled: { state: Settled } | undefined;
     const reply = this.transaction((): Reply<T> => {
       const replay = this.prior<T>(meta, now);
@@ -188,6 +188,8 @@ export class WorkspaceObject extends DurableObject<Env> {
   ): Promise<Reply<T>> {
     const test = this.testClock();
     const now = test ?? Date.now();
+    const stale = this.memory.fresh(now);
+    if (stale !== undefined) await stale;
     const events = this.store.eventsRecorded;
     let wrote = false;
     const reply = this.transaction((): Reply<T> => {
@@ -220,12 +222,14 @@ export class WorkspaceObject extends DurableObject<Env> {
   // ---- due work ----------------------------------------------------------------------------
   /** Everything due now (alarm.ts): what the alarm, the cron and test clocks trigger. */
   async runDueWork(): Promise<{ now: string }> {
+    await this.memory.fresh(this.now());
     const done = await this.alarms.runDueWork();
     this.pairedCheck();
     return done;
   }
 
   override async alarm(): Promise<void> {
+    await this.memory.fresh(this.now());
     await this.alarms.ring();
     this.pairedCheck();
   }
@@ -247,16 +251,28 @@ export class WorkspaceObject extends DurableObject<Env> {
     meta: CallMeta,
   ): Promise<Reply<subscription.SubscriptionView>> {
     return this.mutate(meta, (now) => {
-      const saved = subscription.saveSubscription(this.store, workspaceId, input, now);
-      return ok(subscription.subscriptionView(saved));
+      const known = this.memory.known();
+      const saved = subscription.saveSubscription(this.store, workspaceId, input, now, known);
+      if (!saved.ok) return saved;
+      const { limits, catalogue } = this.memory.termsAt(saved.value, now);
+      return ok(subscription.subscriptionView(saved.value, limits, catalogue));
     });
   }
 
-  getSubscription(): Reply<subscription.SubscriptionView> {
-    return this.read((ctx) => ok(subscription.subscriptionView(ctx.subscription, ctx.limits)));
+  /** The fan-out (docs/catalogue.md): reads the schedule now and re-arms for its next switch. */
+  async learnCatalogue(): Promise<void> {
+    await this.memory.refresh();
+    this.alarms.invalidate();
+    await this.alarms.arm(this.now(), this.testClock() !== undefined);
   }
 
-  usage(): Reply<UsageView> {
+  getSubscription(): Maybe<Reply<subscription.SubscriptionView>> {
+    return this.read((ctx) =>
+      ok(subscription.subscriptionView(ctx.subscription, ctx.limits, ctx.catalogue)),
+    );
+  }
+
+  usage(): Maybe<Reply<UsageView>> {
     return this.read((ctx) => ok(usageView(ctx)));
   }
 
@@ -286,7 +302,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => agents.deleteAgent(ctx, id));
   }
 
-  listAgents(): Reply<agents.AgentList> {
+  listAgents(): Maybe<Reply<agents.AgentList>> {
     return this.read((ctx) => ok(agents.listAgents(ctx)));
   }
 
@@ -345,8 +361,11 @@ export class WorkspaceObject extends DurableObject<Env> {
    * The hot path's check: a read, so it never writes storage. Settled, it decides from the
    * counters in memory and reads nothing; after a deadline passed it evaluates storage lazily.
    */
-  checkCredits(input: credit.SpendRequest): Reply<SpendDecision> {
-    const ctx = this.memory.checkContext(this.now());
+  checkCredits(input: credit.SpendRequest): Maybe<Reply<SpendDecision>> {
+    const now = this.now();
+    const stale = this.memory.fresh(now);
+    if (stale !== undefined) return stale.then(() => this.checkCredits(input));
+    const ctx = this.memory.checkContext(now);
     if (ctx === null) return noSubscription();
     return this.fleet.decided(ok(credit.checkCredits(ctx, input)), ctx.subscription.plan);
   }
@@ -356,9 +375,11 @@ export class WorkspaceObject extends DurableObject<Env> {
    * carrying the decision back over RPC and serializing it in the Worker was the check's last
    * cost (docs/benchmarks.md, the hot path).
    */
-  checkCreditsJson(input: credit.SpendRequest): Reply<string> {
+  checkCreditsJson(input: credit.SpendRequest): Maybe<Reply<string>> {
+    const json = (reply: Reply<SpendDecision>) =>
+      reply.ok ? ok(JSON.stringify(reply.value)) : reply;
     const reply = this.checkCredits(input);
-    return reply.ok ? ok(JSON.stringify(reply.value)) : reply;
+    return reply instanceof Promise ? reply.then(json) : json(reply);
   }
 
   consumeCredits(input: credit.SpendRequest, meta: CallMeta) {
@@ -427,7 +448,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => entities.deleteEntity(ctx, kind, id));
   }
 
-  getEntity(kind: EntityKind, id: string): Reply<entities.EntityView> {
+  getEntity(kind: EntityKind, id: string): Maybe<Reply<entities.EntityView>> {
     return this.read((ctx) => entities.readEntity(ctx, kind, id));
   }
 
@@ -441,7 +462,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /** Up to 1,000 entities' status at once; a read. */
-  lookupEntities(kind: EntityKind, ids: string[]): Reply<entities.EntityLookup> {
+  lookupEntities(kind: EntityKind, ids: string[]): Maybe<Reply<entities.EntityLookup>> {
     return this.read((ctx) => entities.lookupEntities(ctx, kind, ids));
   }
 }
