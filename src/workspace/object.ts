@@ -101,10 +101,10 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- the ways in: the clock, read, mutate, and the hot path ------------------------------
   /** Reads never write: due work is evaluated lazily by the views (or feeds, which await). */
-  private read<R>(view: (ctx: WorkspaceContext) => R): Maybe<R | Reply<never>> {
+  private read<R>(view: (ctx: WorkspaceContext) => R, read = false): Maybe<R | Reply<never>> {
     const now = this.now();
-    const stale = this.memory.fresh(now);
-    if (stale !== undefined) return stale.then(() => this.read(view));
+    const stale = read ? undefined : this.memory.fresh(now);
+    if (stale !== undefined) return stale.then(() => this.read(view, true));
     const ctx = this.memory.context(now);
     return ctx === null ? noSubscription() : view(ctx);
   }
@@ -361,10 +361,10 @@ export class WorkspaceObject extends DurableObject<Env> {
    * The hot path's check: a read, so it never writes storage. Settled, it decides from the
    * counters in memory and reads nothing; after a deadline passed it evaluates storage lazily.
    */
-  checkCredits(input: credit.SpendRequest): Maybe<Reply<SpendDecision>> {
+  checkCredits(input: credit.SpendRequest, read = false): Maybe<Reply<SpendDecision>> {
     const now = this.now();
-    const stale = this.memory.fresh(now);
-    if (stale !== undefined) return stale.then(() => this.checkCredits(input));
+    const stale = read ? undefined : this.memory.fresh(now);
+    if (stale !== undefined) return stale.then(() => this.checkCredits(input, true));
     const ctx = this.memory.checkContext(now);
     if (ctx === null) return noSubscription();
     return this.fleet.decided(ok(credit.checkCredits(ctx, input)), ctx.subscription.plan);
