@@ -4,6 +4,9 @@ import type { Period } from "../policy/periods";
 import type { Instant } from "../policy/time";
 import type { Store } from "../storage";
 
+/** A call answers at once, or after reading a lapsed catalogue schedule (schedule.ts). */
+export type Maybe<T> = T | Promise<T>;
+
 /** Everything one call of the object works with: its storage, its plan, and the one clock read. */
 export interface WorkspaceContext {
   store: Store;

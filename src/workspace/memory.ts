@@ -5,7 +5,6 @@ import {
   type EffectiveLimits,
   effectiveLimits,
   nextVersionAt,
-  PUBLISH_LEAD_MS,
   type Subscription,
   versionFor,
 } from "../policy/catalogue";
@@ -13,6 +12,7 @@ import type { Period } from "../policy/periods";
 import { earliest, type Instant } from "../policy/time";
 import type { Store } from "../storage";
 import type { CreditCounters, WorkspaceContext } from "./context";
+import { KnownSchedule } from "./schedule";
 
 /**
  * What the object keeps in memory between calls, and the only code that changes it. The object
@@ -66,72 +66,20 @@ interface Hot {
 /** A settled state, written in a transaction and adopted once it commits (null: no subscription). */
 export type Settled = Hot | null;
 
-/** The schedule as last read and when (real time), kept for a restarted object. */
-const SCHEDULE_KEY = "catalogue_schedule";
-
 /** Thrown inside a dry run to undo it: it found due work. */
 class DueWorkPending {}
 
 export class Memory {
   /** undefined: not loaded; null: no subscription. */
   private hot: Hot | null | undefined;
-  /** The published versions this object knows, oldest first, the built-in one first. */
-  private schedule: readonly CatalogueVersion[] = [BUILT_IN_CATALOGUE];
-  /**
-   * Until when (the object's clock) the known schedule is complete: a version is published or
-   * withdrawn at least PUBLISH_LEAD_MS before it applies, so what was read at t holds every
-   * version applying before t + the lead (docs/rules.md, "Catalogue versions").
-   */
-  private knownUntil: Instant = Number.NEGATIVE_INFINITY;
-  private refreshing: Promise<void> | undefined;
+  /** The published catalogue versions this object knows (schedule.ts). */
+  readonly schedule: KnownSchedule;
 
   constructor(
     private readonly store: Store,
     private readonly source: MemorySource,
-  ) {}
-
-  /**
-   * Undefined when the known schedule holds at `now`; else the refresh to await before deciding
-   * (off the hot path: once per lead at most, and the fan-out refreshes ahead of it).
-   */
-  fresh(now: Instant): Promise<void> | undefined {
-    if (this.knownUntil === Number.NEGATIVE_INFINITY) {
-      // A started object resumes the schedule its storage holds: one read, no hop.
-      const kept = this.store.getMeta<{ versions: CatalogueVersion[]; readAt: Instant }>(
-        SCHEDULE_KEY,
-      );
-      if (kept !== undefined) this.learn(kept.versions, kept.readAt);
-      else this.knownUntil = Number.MIN_SAFE_INTEGER;
-    }
-    return now < this.knownUntil ? undefined : this.refresh();
-  }
-
-  /** Reads the schedule again (the fan-out, or a lapsed one); a changed one drops memory. */
-  refresh(): Promise<void> {
-    // Real time, whatever the workspace's clock: the lead is the publisher's, in real time.
-    const readAt = Date.now();
-    this.refreshing ??= this.source
-      .fetchSchedule()
-      .then((versions) => {
-        this.learn(versions, readAt);
-        if (versions !== null) this.store.setMeta(SCHEDULE_KEY, { versions, readAt });
-      })
-      .finally(() => {
-        this.refreshing = undefined;
-      });
-    return this.refreshing;
-  }
-
-  private learn(versions: CatalogueVersion[] | null, readAt: Instant): void {
-    if (versions === null) {
-      this.knownUntil = Number.POSITIVE_INFINITY;
-      return;
-    }
-    if (!same(versions, this.schedule)) {
-      this.schedule = versions;
-      this.forget();
-    }
-    this.knownUntil = Math.max(this.knownUntil, readAt + PUBLISH_LEAD_MS);
+  ) {
+    this.schedule = new KnownSchedule(store, source.fetchSchedule, () => this.forget());
   }
 
   /** A subscription's version and limits at `now` (PUT subscription's answer); no SQL. */
@@ -142,24 +90,22 @@ export class Memory {
     return this.hotOf(sub, now);
   }
 
-  /** The schedule as known (for PUT subscription's pin and the paired check). */
-  known(): readonly CatalogueVersion[] {
-    return this.schedule;
-  }
-
   /** The subscription with the version and limits that hold at `now`; no SQL. */
   private hotOf(subscription: Subscription, now: Instant): Hot {
-    const catalogue = versionFor(this.schedule, subscription, now);
+    const catalogue = versionFor(this.schedule.versions, subscription, now);
     const from = Date.parse(catalogue.effectiveAt);
     return {
       subscription,
       catalogue,
       limits: effectiveLimits(subscription, catalogue),
       versionFrom:
-        subscription.catalogueVersion !== undefined || catalogue === this.schedule[0] || from > now
+        subscription.catalogueVersion !== undefined ||
+        catalogue === this.schedule.versions[0] ||
+        from > now
           ? Number.NEGATIVE_INFINITY
           : from,
-      versionUntil: nextVersionAt(this.schedule, subscription, now) ?? Number.POSITIVE_INFINITY,
+      versionUntil:
+        nextVersionAt(this.schedule.versions, subscription, now) ?? Number.POSITIVE_INFINITY,
     };
   }
 
@@ -240,13 +186,13 @@ export class Memory {
   private switchVersions(stored: Subscription, now: Instant): Subscription {
     let sub = stored;
     const applied = sub.catalogueApplied ?? BUILT_IN_CATALOGUE.id;
-    const target = versionFor(this.schedule, sub, now);
+    const target = versionFor(this.schedule.versions, sub, now);
     if (target.id === applied) return sub;
-    let current = this.schedule.find((v) => v.id === applied) ?? BUILT_IN_CATALOGUE;
+    let current = this.schedule.versions.find((v) => v.id === applied) ?? BUILT_IN_CATALOGUE;
     const steps =
       sub.catalogueVersion !== undefined
         ? [target]
-        : this.schedule.filter((v) => {
+        : this.schedule.versions.filter((v) => {
             const at = Date.parse(v.effectiveAt);
             return at > Date.parse(current.effectiveAt) && at <= now;
           });
@@ -364,7 +310,9 @@ export class Memory {
   verify(audit: Store, now: Instant): Instant | null {
     const subscription = this.source.loadSubscription(audit);
     const catalogue =
-      subscription === undefined ? undefined : versionFor(this.schedule, subscription, now);
+      subscription === undefined
+        ? undefined
+        : versionFor(this.schedule.versions, subscription, now);
     const ctx =
       subscription === undefined || catalogue === undefined
         ? undefined

@@ -12,7 +12,7 @@ import { migrate, Store } from "../storage";
 import * as agents from "./agents";
 import { Alarm } from "./alarm";
 import * as channels from "./channels";
-import type { CallMeta, WorkspaceContext } from "./context";
+import type { CallMeta, Maybe, WorkspaceContext } from "./context";
 import * as credit from "./credits";
 import * as domains from "./domains";
 import * as entities from "./entities";
@@ -29,8 +29,6 @@ import { webhookConfigured } from "./webhook";
 
 /** An outcome as the caller sees it: `replayed` marks an answer served from an Idempotency-Key. */
 export type Reply<T> = Outcome<T> & { replayed?: boolean };
-/** A call answers at once, or after reading a lapsed catalogue schedule (memory.ts). */
-type Maybe<T> = T | Promise<T>;
 
 /** Thrown inside a transaction to undo its writes and answer an error instead. */
 class Rollback {
@@ -101,12 +99,17 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- the ways in: the clock, read, mutate, and the hot path ------------------------------
   /** Reads never write: due work is evaluated lazily by the views (or feeds, which await). */
-  private read<R>(view: (ctx: WorkspaceContext) => R, read = false): Maybe<R | Reply<never>> {
-    const now = this.now();
-    const stale = read ? undefined : this.memory.fresh(now);
-    if (stale !== undefined) return stale.then(() => this.read(view, true));
-    const ctx = this.memory.context(now);
-    return ctx === null ? noSubscription() : view(ctx);
+  private read<R>(view: (ctx: WorkspaceContext) => R): Maybe<R | Reply<never>> {
+    return this.known(() => {
+      const ctx = this.memory.context(this.now());
+      return ctx === null ? noSubscription() : view(ctx);
+    });
+  }
+
+  /** Runs `decide` once the catalogue schedule is known at the clock (schedule.ts). */
+  private known<T>(decide: () => T): Maybe<T> {
+    const stale = this.memory.schedule.fresh(this.now());
+    return stale === undefined ? decide() : stale.then(decide);
   }
 
   /** Runs `body` in one transaction; a throw (a Rollback or a bug) drops every cache. */
@@ -141,7 +144,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   ): Promise<Reply<T>> {
     const test = this.testClock();
     const now = test ?? Date.now();
-    await this.memory.fresh(now);
+    await this.memory.schedule.fresh(now);
     let settled: { state: Settled } | undefined;
     const reply = this.transaction((): Reply<T> => {
       const replay = this.prior<T>(meta, now);
@@ -188,7 +191,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   ): Promise<Reply<T>> {
     const test = this.testClock();
     const now = test ?? Date.now();
-    const stale = this.memory.fresh(now);
+    const stale = this.memory.schedule.fresh(now);
     if (stale !== undefined) await stale;
     const events = this.store.eventsRecorded;
     let wrote = false;
@@ -222,14 +225,14 @@ export class WorkspaceObject extends DurableObject<Env> {
   // ---- due work ----------------------------------------------------------------------------
   /** Everything due now (alarm.ts): what the alarm, the cron and test clocks trigger. */
   async runDueWork(): Promise<{ now: string }> {
-    await this.memory.fresh(this.now());
+    await this.memory.schedule.fresh(this.now());
     const done = await this.alarms.runDueWork();
     this.pairedCheck();
     return done;
   }
 
   override async alarm(): Promise<void> {
-    await this.memory.fresh(this.now());
+    await this.memory.schedule.fresh(this.now());
     await this.alarms.ring();
     this.pairedCheck();
   }
@@ -251,7 +254,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     meta: CallMeta,
   ): Promise<Reply<subscription.SubscriptionView>> {
     return this.mutate(meta, (now) => {
-      const known = this.memory.known();
+      const known = this.memory.schedule.versions;
       const saved = subscription.saveSubscription(this.store, workspaceId, input, now, known);
       if (!saved.ok) return saved;
       const { limits, catalogue } = this.memory.termsAt(saved.value, now);
@@ -261,7 +264,7 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   /** The fan-out (docs/catalogue.md): reads the schedule now and re-arms for its next switch. */
   async learnCatalogue(): Promise<void> {
-    await this.memory.refresh();
+    await this.memory.schedule.refresh();
     this.alarms.invalidate();
     await this.alarms.arm(this.now(), this.testClock() !== undefined);
   }
@@ -361,13 +364,12 @@ export class WorkspaceObject extends DurableObject<Env> {
    * The hot path's check: a read, so it never writes storage. Settled, it decides from the
    * counters in memory and reads nothing; after a deadline passed it evaluates storage lazily.
    */
-  checkCredits(input: credit.SpendRequest, read = false): Maybe<Reply<SpendDecision>> {
-    const now = this.now();
-    const stale = read ? undefined : this.memory.fresh(now);
-    if (stale !== undefined) return stale.then(() => this.checkCredits(input, true));
-    const ctx = this.memory.checkContext(now);
-    if (ctx === null) return noSubscription();
-    return this.fleet.decided(ok(credit.checkCredits(ctx, input)), ctx.subscription.plan);
+  checkCredits(input: credit.SpendRequest): Maybe<Reply<SpendDecision>> {
+    return this.known(() => {
+      const ctx = this.memory.checkContext(this.now());
+      if (ctx === null) return noSubscription();
+      return this.fleet.decided(ok(credit.checkCredits(ctx, input)), ctx.subscription.plan);
+    });
   }
 
   /**
