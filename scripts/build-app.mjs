@@ -84,7 +84,7 @@ export async function bundleText(page = PAGES[0]) {
     .filter((name) => name !== undefined && !ALLOWED_PACKAGES.includes(name));
   if (packages.length > 0) {
     throw new Error(
-      `${page.entry}'s bundle would ship ${[...new Set(packages)].join(", ")} to browsers: import what the page needs from a module without it (as src/schemas/patterns.ts does).`,
+      `${page.entry}'s bundle would ship ${[...new Set(packages)].join(", ")} to browsers: import what the page needs from a module without it (as src/policy/patterns.ts does).`,
     );
   }
   const js = result.outputFiles[0].text;

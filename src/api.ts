@@ -2,6 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { routePath } from "hono/route";
 import { DOCS_CSS, HOME_CSS, type OpenApiDocument, renderDocs } from "./app/docs";
 import { HOME_PAGE, LINKS } from "./app/home";
 import { OPS_CSS, OPS_PAGE, OPS_SCRIPT } from "./app/ops";
@@ -15,7 +16,13 @@ import { errorText, faultResponse, requestIdOf } from "./respond";
 import { catalogueRoutes } from "./routes/catalogue";
 import { fleetRoutes } from "./routes/fleet";
 import { register } from "./routes/shared";
-import { ROUTES } from "./routes/table";
+import { matchRoute, ROUTES } from "./routes/table";
+
+/** The pattern of the handler that answered (not a middleware's `*`); null when none matched. */
+function handlerPath(c: Context<AppEnv>): string | null {
+  const path = routePath(c, -1);
+  return path === "" || path.endsWith("*") ? null : path;
+}
 
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Batch and lookup calls carry up to 1,000 ids (or channels) of up to 128 characters each. */
@@ -112,7 +119,15 @@ export function createApp() {
     await next();
     c.res.headers.set("x-request-id", requestId);
     if (logsRequests(c.env)) {
-      logRequest(c.req.raw, c.res, { requestId, startedAt, reason: c.get("reason") });
+      const match = matchRoute(c.req.method, c.req.path);
+      logRequest(c.req.raw, c.res, {
+        requestId,
+        startedAt,
+        reason: c.get("reason"),
+        // A route outside the table (the fleet's) by the router's own pattern of it.
+        route: match?.route.path ?? handlerPath(c),
+        ws: match?.params.ws ?? null,
+      });
     }
   });
   // A wrong method on a known path is a 405 before anything else (no token needed to learn it).

@@ -44,15 +44,33 @@ export const UNAUTHENTICATED_REASONS = [
 ] as const;
 export type UnauthenticatedReason = (typeof UNAUTHENTICATED_REASONS)[number];
 
-/** Why a 403 was refused, where a client can act on it: a token for another workspace. */
-export const FORBIDDEN_REASONS = ["wrong_workspace"] as const;
+/**
+ * Why a 403 was refused, so a client can act on it without reading the message: a token for
+ * another workspace (`wrong_workspace`), a role the call does not allow (`role_not_allowed`), a
+ * platform token of one workspace on a route that covers every workspace (`not_every_workspace`),
+ * a service binding with no workspace or another one (`binding_scope`).
+ */
+export const FORBIDDEN_REASONS = [
+  "wrong_workspace",
+  "role_not_allowed",
+  "not_every_workspace",
+  "binding_scope",
+] as const;
+export type ForbiddenReason = (typeof FORBIDDEN_REASONS)[number];
+
+/** The 403 of a role the call does not allow, the same over HTTP and the bindings. */
+export const roleRefused = (roles: readonly string[]) => ({
+  code: "forbidden" as const,
+  message: `This call needs one of the roles: ${roles.join(", ")}.`,
+  details: { reason: "role_not_allowed" as ForbiddenReason },
+});
 
 export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   invalid_request: "The request failed validation; `details` lists each failing field path.",
   unauthenticated:
     'Missing, malformed, wrongly signed or expired bearer token. `details.reason` says which: `missing`, `malformed`, `bad_signature` (not signed with this deployment\'s secret, or not HS256), `expired`, `not_yet_valid` (`nbf` or `iat` in the future), `star_not_allowed` (`ws: "*"` on a role other than platform) or `lifetime_too_long`.',
   forbidden:
-    "The token's role or workspace does not allow this call; a token for another workspace has `details.reason` `wrong_workspace`.",
+    "The token's role or workspace does not allow this call. `details.reason` says which: `wrong_workspace` (a token for another workspace), `role_not_allowed` (the token's role may not make this call), `not_every_workspace` (a fleet or catalogue route needs a platform token for ws `*`) or `binding_scope` (a scoped service binding without its workspace, or for another one).",
   not_found: "No such workspace (no subscription yet), resource or route.",
   method_not_allowed:
     "The path exists but not with this method; the `Allow` header lists the methods it takes.",

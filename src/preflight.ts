@@ -91,7 +91,13 @@ export async function preflight(request: Request, env: Env): Promise<Preflight> 
         : !reply.ok
           ? reply.error.code
           : refusalOf(op.json ? JSON.parse(reply.value as string) : reply.value);
-    logRequest(request, response, { requestId, startedAt, reason });
+    logRequest(request, response, {
+      requestId,
+      startedAt,
+      reason,
+      route: found?.route.path ?? null,
+      ws,
+    });
   }
   return response;
 }

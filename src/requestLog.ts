@@ -1,5 +1,3 @@
-import { matchRoute } from "./routes/table";
-
 /**
  * One structured JSON line per request on stdout (Workers Logs, `[observability]` in
  * wrangler.toml): what was asked, of which workspace, what it answered and why a refusal was
@@ -10,7 +8,10 @@ import { matchRoute } from "./routes/table";
 export interface RequestLine {
   requestId: string;
   method: string;
-  /** The route's pattern from the route table (src/routes/table.ts); null off the table. */
+  /**
+   * The route's pattern: the route table's (src/routes/table.ts), else the router's for a route
+   * outside it (`/v1/fleet/summary`); null when no route matched.
+   */
   route: string | null;
   ws: string | null;
   status: number;
@@ -28,19 +29,27 @@ export function refusalOf(value: unknown): string | null {
 
 export const logsRequests = (env: { LOG_REQUESTS?: string }): boolean => env.LOG_REQUESTS !== "off";
 
-/** Writes the line of a request that was answered; `reason` as the answer's maker knew it. */
+/**
+ * Writes the line of a request that was answered; `reason` as the answer's maker knew it, the
+ * route and workspace as the caller matched them (this module matches nothing, so the routes
+ * may import it).
+ */
 export function logRequest(
   request: Request,
   response: Response,
-  fields: { requestId: string; startedAt: number; reason: string | null },
+  fields: {
+    requestId: string;
+    startedAt: number;
+    reason: string | null;
+    route: string | null;
+    ws: string | null;
+  },
 ): void {
-  const url = new URL(request.url);
-  const match = matchRoute(request.method, url.pathname);
   const line: RequestLine = {
     requestId: fields.requestId,
     method: request.method,
-    route: match?.route.path ?? null,
-    ws: match?.params.ws ?? null,
+    route: fields.route,
+    ws: fields.ws,
     status: response.status,
     reason: fields.reason,
     ms: Date.now() - fields.startedAt,

@@ -7339,7 +7339,7 @@ export interface components {
     };
     ForbiddenDetails: {
       /** @enum {string} */
-      reason: "wrong_workspace";
+      reason: "wrong_workspace" | "role_not_allowed" | "not_every_workspace" | "binding_scope";
     };
     SubscriptionInput: {
       /** @enum {string} */

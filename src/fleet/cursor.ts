@@ -1,8 +1,8 @@
-import { CURSOR_TAG_BYTES } from "../policy/cursor";
+import { CURSOR_TAG_BYTES, formatCursor, sameTag, splitCursor } from "../policy/cursor";
 
 /**
- * Page cursors of the fleet list (GET /v1/fleet/workspaces). Opaque to clients, like the feeds'
- * (src/policy/cursor.ts): `base64url(payload).base64url(tag)`, the payload holding the query it
+ * Page cursors of the fleet list (GET /v1/fleet/workspaces). Opaque to clients, in the feeds'
+ * format and through its functions (src/policy/cursor.ts): `base64url(payload).base64url(tag)`, the payload holding the query it
  * belongs to and the last row's sort key, the tag a truncated HMAC-SHA256 of the payload. The
  * fleet spans every workspace, so no workspace's key can sign it: the key is derived from the
  * deployment's AUTH_SECRET under a label of its own (a token's signature and a cursor's tag never
@@ -22,22 +22,10 @@ export interface FleetPosition {
   workspaceId: string;
 }
 
-const toBase64url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes))
-    .replaceAll("+", "-")
-    .replaceAll("/", "_")
-    .replace(/=+$/, "");
-
-function fromBase64url(part: string): Uint8Array | undefined {
-  if (!/^[A-Za-z0-9_-]+$/.test(part)) return undefined;
-  try {
-    const binary = atob(part.replaceAll("-", "+").replaceAll("_", "/"));
-    const bytes = Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
-    return toBase64url(bytes) === part ? bytes : undefined;
-  } catch {
-    return undefined;
-  }
-}
+/** The payload's UTF-8 bytes as the binary string the shared format carries, and back. */
+const binaryOf = (text: string) => String.fromCharCode(...new TextEncoder().encode(text));
+const textOf = (binary: string) =>
+  new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
 
 /** One imported key per secret per isolate: importing is not free, and the secret rarely changes. */
 const keys = new Map<string, Promise<CryptoKey>>();
@@ -57,15 +45,10 @@ function keyFor(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-async function tagOf(secret: string, payload: Uint8Array): Promise<Uint8Array> {
-  const mac = await crypto.subtle.sign("HMAC", await keyFor(secret), payload);
+async function tagOf(secret: string, payload: string): Promise<Uint8Array> {
+  const bytes = Uint8Array.from(payload, (ch) => ch.charCodeAt(0));
+  const mac = await crypto.subtle.sign("HMAC", await keyFor(secret), bytes);
   return new Uint8Array(mac, 0, CURSOR_TAG_BYTES);
-}
-
-function sameTag(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
 }
 
 /** The cursor after `position` for the query whose canonical text is `query`. */
@@ -74,10 +57,10 @@ export async function fleetCursor(
   query: string,
   position: FleetPosition,
 ): Promise<string> {
-  const payload = new TextEncoder().encode(
+  const payload = binaryOf(
     JSON.stringify({ v: 1, q: query, k: position.key, w: position.workspaceId }),
   );
-  return `${toBase64url(payload)}.${toBase64url(await tagOf(secret, payload))}`;
+  return formatCursor(payload, await tagOf(secret, payload));
 }
 
 export type ReadCursor = { ok: true; position: FleetPosition } | { ok: false; why: string };
@@ -92,16 +75,12 @@ export async function readFleetCursor(
     ok: false,
     why: "is not a cursor of this API: pass a previous page's nextCursor unchanged, or omit it for the first page",
   } as const;
-  if (cursor.length > MAX_FLEET_CURSOR_LENGTH) return notOurs;
-  const [payloadPart, tagPart, ...rest] = cursor.split(".");
-  if (rest.length > 0 || payloadPart === undefined || tagPart === undefined) return notOurs;
-  const payload = fromBase64url(payloadPart);
-  const tag = fromBase64url(tagPart);
-  if (payload === undefined || tag === undefined || tag.length !== CURSOR_TAG_BYTES) return notOurs;
-  if (!sameTag(tag, await tagOf(secret, payload))) return notOurs;
+  const parts = splitCursor(cursor, MAX_FLEET_CURSOR_LENGTH);
+  if (parts === undefined) return notOurs;
+  if (!sameTag(parts.tag, await tagOf(secret, parts.payload))) return notOurs;
   let parsed: { v?: unknown; q?: unknown; k?: unknown; w?: unknown };
   try {
-    parsed = JSON.parse(new TextDecoder().decode(payload));
+    parsed = JSON.parse(textOf(parts.payload));
   } catch {
     return notOurs;
   }

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Role } from "../claims";
 import type { Env } from "../env";
-import { type ApiErrorBody, faultError, objectFault } from "../errors";
+import { type ApiErrorBody, faultError, objectFault, roleRefused } from "../errors";
 import { IDEMPOTENCY_KEY_PATTERN } from "../schemas/common";
 import type { CallMeta } from "../workspace/context";
 import type { Reply } from "../workspace/object";
@@ -86,12 +86,7 @@ export async function invoke<O extends AnyOperation>(
   const refused = op.guard?.(env);
   if (refused !== undefined) return { error: refused };
   if (!op.roles.includes(role)) {
-    return {
-      error: {
-        code: "forbidden",
-        message: `This call needs one of the roles: ${op.roles.join(", ")}.`,
-      },
-    };
+    return { error: roleRefused(op.roles) };
   }
   // Like a token for another workspace over HTTP: refused before the input is even read.
   if (typeof caller === "object") {
@@ -100,12 +95,17 @@ export async function invoke<O extends AnyOperation>(
         error: {
           code: "forbidden",
           message: 'This binding names no workspace: set props = { workspace = "…" } on it.',
+          details: { reason: "binding_scope" },
         },
       };
     }
     if (raw.params.ws !== caller.workspace) {
       return {
-        error: { code: "forbidden", message: "This binding belongs to another workspace." },
+        error: {
+          code: "forbidden",
+          message: "This binding belongs to another workspace.",
+          details: { reason: "binding_scope" },
+        },
       };
     }
   }

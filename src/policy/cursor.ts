@@ -1,5 +1,5 @@
-import { WORKSPACE_ID_PATTERN } from "../schemas/patterns";
 import type { ChannelKind } from "./channels";
+import { WORKSPACE_ID_PATTERN } from "./patterns";
 
 /**
  * Page cursors of the feeds read in order (events, the credit ledger, channel lists). A cursor is
@@ -75,6 +75,33 @@ export function formatCursor(payload: string, tag: Uint8Array): string {
   return `${toBase64url(payload)}.${toBase64url(String.fromCharCode(...tag))}`;
 }
 
+/**
+ * The two parts of a cursor's text, decoded: its payload (a binary string) and its tag. Undefined
+ * for anything else: too long, not two canonical base64url parts, a tag of the wrong length.
+ * Shared by every cursor of the service (the feeds here, the fleet's in src/fleet/cursor.ts).
+ */
+export function splitCursor(
+  cursor: string,
+  maxLength: number,
+): { payload: string; tag: Uint8Array } | undefined {
+  if (cursor.length > maxLength) return undefined;
+  const parts = cursor.split(".");
+  if (parts.length !== 2) return undefined;
+  const payload = fromBase64url(parts[0] ?? "");
+  const tag = fromBase64url(parts[1] ?? "");
+  if (payload === undefined || tag === undefined || tag.length !== CURSOR_TAG_BYTES) {
+    return undefined;
+  }
+  return { payload, tag: bytesOf(tag) };
+}
+
+/** Whether two tags are equal, in time independent of where they differ. */
+export function sameTag(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
 export type ParsedCursor =
   /** From the oldest: no cursor, or `0`. */
   | { ok: true; position: null }
@@ -97,14 +124,9 @@ export function parseCursor(
 ): ParsedCursor {
   if (cursor === undefined || cursor === START_CURSOR) return { ok: true, position: null };
   const malformed = { ok: false, why: NOT_A_CURSOR } as const;
-  if (cursor.length > MAX_CURSOR_LENGTH) return malformed;
-  const parts = cursor.split(".");
-  if (parts.length !== 2) return malformed;
-  const payload = fromBase64url(parts[0] ?? "");
-  const tag = fromBase64url(parts[1] ?? "");
-  if (payload === undefined || tag === undefined || tag.length !== CURSOR_TAG_BYTES) {
-    return malformed;
-  }
+  const parts = splitCursor(cursor, MAX_CURSOR_LENGTH);
+  if (parts === undefined) return malformed;
+  const { payload, tag } = parts;
   const [version, sentFeed, sentWorkspace, ...rest] = payload.split(".");
   if (
     version !== VERSION ||
@@ -125,5 +147,5 @@ export function parseCursor(
     };
   }
   if (sentWorkspace !== workspaceId) return { ok: false, why: "is a cursor of another workspace" };
-  return { ok: true, position, payload, tag: bytesOf(tag) };
+  return { ok: true, position, payload, tag };
 }

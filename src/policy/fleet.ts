@@ -86,6 +86,13 @@ export const REPORT_INTERVAL_MS = MINUTE_MS;
 /** After a failed report, the next attempt is this far away. */
 export const REPORT_RETRY_MS = MINUTE_MS;
 /**
+ * Decisions counted in memory are written to the object's own storage this long after the first
+ * of them, unless a report takes them first: an idle object is evicted from memory long before
+ * its next report would go (seconds locally, a minute or two at Cloudflare), and the counts must
+ * survive it (docs/fleet.md, "Lost counts").
+ */
+export const DECISIONS_SPILL_MS = 5_000;
+/**
  * Hours of decisions kept: at least 35 days; a report deletes the hours older than this, so a
  * 35-day window read at any moment is complete.
  */
@@ -119,6 +126,13 @@ export function nextReportAt(state: ReportState, now: Instant): Instant | null {
 
 /** Decisions counted in memory: `${hour}|${plan}|${reason}` → count. */
 export type DecisionCounts = Map<string, number>;
+
+/** The counts of `a` and `b` added, key by key (a new map). */
+export function addCounts(a: DecisionCounts, b: DecisionCounts): DecisionCounts {
+  const sum = new Map(a);
+  for (const [key, count] of b) sum.set(key, (sum.get(key) ?? 0) + count);
+  return sum;
+}
 
 export function countDecision(
   counts: DecisionCounts,

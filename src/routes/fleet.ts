@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { hasRole, type Role } from "../claims";
-import { ApiError, errorResponses } from "../errors";
+import { ApiError, errorResponses, roleRefused } from "../errors";
 import { fleetDecisions, fleetSummary, listWorkspaces } from "../fleet";
 import type { AppEnv } from "../hono";
 import {
@@ -23,12 +23,14 @@ const FLEET_ROLES = ["platform"] as const satisfies readonly Role[];
 export const fleetOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   const claims = c.get("claims");
   if (!hasRole(claims, FLEET_ROLES)) {
-    throw new ApiError("forbidden", `This call needs one of the roles: ${FLEET_ROLES.join(", ")}.`);
+    const refusal = roleRefused(FLEET_ROLES);
+    throw new ApiError(refusal.code, refusal.message, refusal.details);
   }
   if (claims.ws !== "*") {
     throw new ApiError(
       "forbidden",
       'The fleet covers every workspace: this call needs a platform token for ws "*".',
+      { reason: "not_every_workspace" },
     );
   }
   c.set("call", { role: claims.role });

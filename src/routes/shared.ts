@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { hasRole, type Role } from "../claims";
-import { ApiError, errorResponses, invalid } from "../errors";
+import { ApiError, errorResponses, invalid, roleRefused } from "../errors";
 import type { AppEnv } from "../hono";
 import { isJsonMediaType, NOT_JSON_MESSAGE } from "../mediaType";
 import { fingerprint } from "../operations/fingerprint";
@@ -94,7 +94,8 @@ export function allow(roles: readonly Role[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const claims = c.get("claims");
     if (!hasRole(claims, roles)) {
-      throw new ApiError("forbidden", `This call needs one of the roles: ${roles.join(", ")}.`);
+      const refusal = roleRefused(roles);
+      throw new ApiError(refusal.code, refusal.message, refusal.details);
     }
     if (!MUTATING.has(c.req.method)) {
       c.set("call", { role: claims.role });

@@ -25,6 +25,8 @@ export interface FleetReports {
   isDue(): boolean;
   /** Sends one; a failure is kept and retried later, never thrown. */
   report(): Promise<unknown>;
+  /** What is due: a report, else keeping the counts in memory durable. */
+  run(): Promise<unknown>;
 }
 
 /**
@@ -149,8 +151,20 @@ export class Alarm {
   }
 
   /**
-   * The alarm rang. Set for a fleet report alone, it sends the report and arms again (no settle,
-   * no due index report); otherwise it runs the due work, which reports to the fleet when due.
+   * The fleet reporter counted its first decision since its last report or spill (fleet.ts). A
+   * check is a read, and a spend armed the alarm before its answer was counted, so either may
+   * have left no alarm for that count: arm again. Once per spill at most, so a check pays
+   * nothing for it in the steady state.
+   */
+  async fleetWake(): Promise<void> {
+    const clock = this.clock();
+    await this.arm(clock.now, clock.frozen);
+  }
+
+  /**
+   * The alarm rang. Set for the fleet alone, it sends the report (or keeps the decisions counted
+   * in memory durable) and arms again (no settle, no due index report); otherwise it runs the due
+   * work, which does the same for the fleet when due.
    */
   async ring(): Promise<void> {
     if (!this.fleetOnly) {
@@ -159,7 +173,7 @@ export class Alarm {
     }
     this.fleetOnly = false;
     this.alarmAt = undefined;
-    await this.host.fleet.report();
+    await this.host.fleet.run();
     const clock = this.clock();
     await this.arm(clock.now, clock.frozen);
   }
@@ -193,7 +207,7 @@ export class Alarm {
     this.historyWrites = 0;
     this.pruneAt = done.more ? now : null;
     if (done.workspaceId !== undefined) await this.host.afterDueWork(done.workspaceId);
-    if (this.host.fleet.isDue()) await this.host.fleet.report();
+    await this.host.fleet.run();
     // Recomputed from storage: deliveries change the delivery deadline, and a mutation may have
     // moved a deadline while they (or the report) were in flight; arm then sees the index
     // behind and fires again at once.

@@ -8,6 +8,7 @@ import {
   NOT_A_CURSOR,
   parseCursor,
   START_CURSOR,
+  sameTag,
 } from "../policy/cursor";
 import type { Migration, Store } from "../storage";
 
@@ -53,12 +54,6 @@ async function tagOf(store: Store, payload: string): Promise<Uint8Array> {
 }
 
 /** Compares in time independent of where the tags differ. */
-function sameTag(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < a.length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
-}
-
 /** The cursor of `feed` at `position`, signed by this workspace. */
 export async function issueCursor(
   store: Store,

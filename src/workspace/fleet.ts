@@ -1,8 +1,10 @@
 import type { Plan } from "../policy/catalogue";
 import {
+  addCounts,
   countDecision,
   DECISION_REASONS,
   DECISION_RETENTION_MS,
+  DECISIONS_SPILL_MS,
   type DecisionCounts,
   type DecisionReason,
   decisionEntries,
@@ -12,7 +14,7 @@ import {
   nextReportAt,
   REPORT_RETRY_MS,
 } from "../policy/fleet";
-import type { Instant } from "../policy/time";
+import { earliest, type Instant } from "../policy/time";
 import type { Store } from "../storage";
 import type { WorkspaceContext } from "./context";
 import type { WorkspaceEnv as Env } from "./env";
@@ -184,12 +186,25 @@ const standingOf = (s: { plan: string; seats: number } | undefined): string | nu
   s === undefined ? null : `${s.plan}|${s.seats}`;
 
 /**
- * One per object: counts decisions, says when the next report is due, and sends reports one at
- * a time.
+ * What survives the object's eviction (its meta table): decisions counted but not yet in a
+ * report (`unsent`), and the report in flight or failed (`pending`), retried with its number.
+ */
+const UNSENT_KEY = "fleet_unsent_decisions";
+const PENDING_KEY = "fleet_pending_report";
+type Entries = [string, number][];
+
+/**
+ * One per object: counts decisions, says when the next report is due, keeps the counts durable,
+ * and sends reports one at a time.
  */
 export class FleetReporter {
+  /** Counted since the last spill or report, in memory only. */
   private counts: DecisionCounts = new Map();
-  /** A report that failed, retried as it was (same number, same counts). */
+  /** When the first of `counts` was counted (null: none). */
+  private firstCountAt: Instant | null = null;
+  /** Counted earlier and kept in storage (UNSENT_KEY), not yet in a report. */
+  private unsent: DecisionCounts = new Map();
+  /** A report that failed or was cut short, retried as it was (same number, same counts). */
   private pending: { seq: number; decisions: DecisionCounts } | null = null;
   private seq = 0;
   private lastReportAt: Instant | null = null;
@@ -204,11 +219,26 @@ export class FleetReporter {
     private readonly env: Env,
     private readonly store: Store,
     private readonly source: FleetSource,
+    /** Asks for the alarm when a count may have none (see `decided`); reports go by themselves. */
+    private readonly wake: () => Promise<void> = async () => {},
   ) {}
 
   /** Reports go by themselves (an alarm within a minute of a change); see Env.FLEET_REPORTS. */
   private get automatic(): boolean {
     return this.env.FLEET !== undefined && this.env.FLEET_REPORTS !== "manual";
+  }
+
+  /**
+   * Reads what an earlier instance left (the object's constructor calls it, after migrations):
+   * counts it kept and a report it did not see land, which goes again with its number, so the
+   * index adds its counts once.
+   */
+  load(): void {
+    this.unsent = new Map(this.store.getMeta<Entries>(UNSENT_KEY) ?? []);
+    const pending = this.store.getMeta<{ seq: number; decisions: Entries }>(PENDING_KEY);
+    this.pending =
+      pending === undefined ? null : { seq: pending.seq, decisions: new Map(pending.decisions) };
+    if (this.pending !== null) this.seq = this.pending.seq;
   }
 
   /**
@@ -219,7 +249,15 @@ export class FleetReporter {
     const r = reply as unknown as Decided | { ok: false };
     if (!r.ok || r.replayed || plan === undefined || this.env.FLEET === undefined) return reply;
     const reason = r.value.reason ?? "allowed";
-    if (isReason(reason)) countDecision(this.counts, Date.now(), plan, reason);
+    if (!isReason(reason)) return reply;
+    const first = this.counts.size === 0;
+    const now = Date.now();
+    countDecision(this.counts, now, plan, reason);
+    if (first) this.firstCountAt = now;
+    // The first count since the last spill or report may have no alarm to carry it: a check
+    // arms none, and a spend armed before its answer was counted. A failed wake is retried by
+    // the next call's arm.
+    if (first && this.automatic) this.wake().catch(() => undefined);
     return reply;
   }
 
@@ -229,31 +267,57 @@ export class FleetReporter {
     return {
       lastReportAt: this.lastReportAt,
       retryAt: this.pending === null ? null : this.retryAt,
-      changed: this.store.rowsWritten !== this.seenWrites || this.counts.size > 0,
+      changed:
+        this.store.rowsWritten !== this.seenWrites ||
+        this.counts.size > 0 ||
+        this.unsent.size > 0 ||
+        this.pending !== null,
       standingChanged:
         this.store.eventsRecorded !== this.seenEvents ||
         (standing !== null && standing !== this.seenStanding),
     };
   }
 
+  /** When the counts in memory must be written to storage (null: none are waiting). */
+  private spillAt(): Instant | null {
+    return this.firstCountAt === null ? null : this.firstCountAt + DECISIONS_SPILL_MS;
+  }
+
   /**
-   * When the alarm must ring for the next report (null: none, or reports are not automatic).
-   * Not due work: the due index never hears of it.
+   * When the alarm must ring for the next report or spill (null: none, or reports are not
+   * automatic). Not due work: the due index never hears of it.
    */
   dueAt(): Instant | null {
     if (!this.automatic) return null;
-    return nextReportAt(this.state(), Date.now());
+    return earliest(nextReportAt(this.state(), Date.now()), this.spillAt());
   }
 
   /** Whether due work should report now: one is due (automatic), or anything changed (manual). */
   isDue(): boolean {
     if (this.env.FLEET === undefined) return false;
     if (this.automatic) {
-      const at = this.dueAt();
+      const at = nextReportAt(this.state(), Date.now());
       return at !== null && at <= Date.now();
     }
     const s = this.state();
-    return s.changed || s.standingChanged || this.pending !== null;
+    return s.changed || s.standingChanged;
+  }
+
+  /** What the alarm runs: a report when one is due, else the spill of counts kept too long. */
+  async run(): Promise<unknown> {
+    if (this.isDue()) return this.report();
+    const spill = this.spillAt();
+    if (spill !== null && spill <= Date.now()) this.spill();
+  }
+
+  /** Moves the counts from memory to storage (one small transaction, in the alarm). */
+  spill(): void {
+    if (this.counts.size === 0) return;
+    const unsent = addCounts(this.unsent, this.counts);
+    this.store.setMeta(UNSENT_KEY, [...unsent]);
+    this.unsent = unsent;
+    this.counts = new Map();
+    this.firstCountAt = null;
   }
 
   /**
@@ -266,6 +330,28 @@ export class FleetReporter {
     return run;
   }
 
+  /**
+   * Numbers the report and writes it as pending before sending (the unsent counts go into it in
+   * the same write): an instance that dies before it knows the outcome leaves it for the next,
+   * which sends it again with its number.
+   */
+  private takePending(): { seq: number; decisions: DecisionCounts } {
+    if (this.pending !== null) return this.pending;
+    // Both writes in one turn with no await between: the object commits them together.
+    this.seq = Math.max(this.seq + 1, Date.now());
+    const decisions = addCounts(this.unsent, this.counts);
+    const pending = { seq: this.seq, decisions };
+    if (decisions.size > 0) {
+      this.store.setMeta(PENDING_KEY, { seq: pending.seq, decisions: [...decisions] });
+      if (this.unsent.size > 0) this.store.run("DELETE FROM meta WHERE key = ?", UNSENT_KEY);
+    }
+    this.pending = pending;
+    this.unsent = new Map();
+    this.counts = new Map();
+    this.firstCountAt = null;
+    return pending;
+  }
+
   private async send(): Promise<boolean> {
     const db = this.env.FLEET;
     if (db === undefined) return true;
@@ -273,23 +359,24 @@ export class FleetReporter {
     const events = this.store.eventsRecorded;
     const row = this.source.row();
     if (row === null) return true;
-    if (this.pending === null) {
-      this.seq = Math.max(this.seq + 1, Date.now());
-      this.pending = { seq: this.seq, decisions: this.counts };
-      this.counts = new Map();
-    }
+    let own = this.store.rowsWritten;
+    const pending = this.takePending();
+    own = this.store.rowsWritten - own;
     const now = Date.now();
     try {
-      await db.batch(reportStatements(db, row, this.pending.decisions, this.pending.seq, now));
+      await db.batch(reportStatements(db, row, pending.decisions, pending.seq, now));
     } catch (error) {
       console.error(`fleet report failed for workspace ${row.workspaceId}`, error);
       this.retryAt = now + REPORT_RETRY_MS;
       return false;
     }
+    if (pending.decisions.size > 0)
+      own += this.store.run("DELETE FROM meta WHERE key = ?", PENDING_KEY);
     this.pending = null;
     this.retryAt = null;
     this.lastReportAt = now;
-    this.seenWrites = writes;
+    // The reporter's own writes (its pending report) are not a change to report.
+    this.seenWrites = writes + own;
     this.seenEvents = events;
     this.seenStanding = `${row.plan}|${row.seats}`;
     return true;
@@ -297,11 +384,22 @@ export class FleetReporter {
 }
 
 /** The object's reporter: its standing and row read through memory, at the object's clock. */
-export const reporterFor = (env: Env, store: Store, memory: Memory, now: () => Instant) =>
-  new FleetReporter(env, store, {
-    standing: () => memory.remembered(),
-    row: () => {
-      const ctx = memory.context(now());
-      return ctx === null ? null : fleetRow(ctx);
+export const reporterFor = (
+  env: Env,
+  store: Store,
+  memory: Memory,
+  now: () => Instant,
+  wake: () => Promise<void>,
+) =>
+  new FleetReporter(
+    env,
+    store,
+    {
+      standing: () => memory.remembered(),
+      row: () => {
+        const ctx = memory.context(now());
+        return ctx === null ? null : fleetRow(ctx);
+      },
     },
-  });
+    wake,
+  );

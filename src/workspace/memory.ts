@@ -82,14 +82,6 @@ export class Memory {
     this.schedule = new KnownSchedule(store, source.fetchSchedule, () => this.forget());
   }
 
-  /** A subscription's version and limits at `now` (PUT subscription's answer); no SQL. */
-  termsAt(
-    sub: Subscription,
-    now: Instant,
-  ): { limits: EffectiveLimits; catalogue: CatalogueVersion } {
-    return this.hotOf(sub, now);
-  }
-
   /** The subscription with the version and limits that hold at `now`; no SQL. */
   private hotOf(subscription: Subscription, now: Instant): Hot {
     const catalogue = versionFor(this.schedule.versions, subscription, now);

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { dueShardFor } from "../dueIndex";
-import { fail, type Outcome, ok } from "../outcome";
+import { type Outcome, ok } from "../outcome";
 import type { AgentRef } from "../policy/agents";
 import type { AiFeature } from "../policy/catalogue";
 import type { ChannelKind } from "../policy/channels";
@@ -19,24 +19,16 @@ import * as entities from "./entities";
 import type { WorkspaceEnv as Env } from "./env";
 import { type EventsPage, eventsPage, noteWebhookConfigured } from "./events";
 import { type FleetReporter, reporterFor } from "./fleet";
-import { idempotencyConflict, priorOf, rememberCall } from "./idempotency";
+import { rememberCall } from "./idempotency";
 import { Memory, type Settled } from "./memory";
 import { auditStore, pairedCheck, TEST_CLOCK_KEY } from "./paired";
+import { noSubscription, type Reply, Rollback, replayOf, serialized } from "./reply";
 import { memorySource } from "./source";
 import * as subscription from "./subscription";
 import { type UsageView, usageView } from "./usage";
 import { webhookConfigured } from "./webhook";
 
-/** An outcome as the caller sees it: `replayed` marks an answer served from an Idempotency-Key. */
-export type Reply<T> = Outcome<T> & { replayed?: boolean };
-
-/** Thrown inside a transaction to undo its writes and answer an error instead. */
-class Rollback {
-  constructor(readonly outcome: Outcome<never>) {}
-}
-
-const noSubscription = () =>
-  fail<never>("not_found", "This workspace has no subscription yet; PUT its subscription first.");
+export type { Reply } from "./reply";
 
 /**
  * One per workspace: the atomic counter and ledger of every limit. Each call reads the clock
@@ -63,7 +55,8 @@ export class WorkspaceObject extends DurableObject<Env> {
     this.store = new Store(ctx.storage.sql);
     this.site = { store: this.store, env };
     this.memory = new Memory(this.store, memorySource(ctx, env));
-    this.fleet = reporterFor(env, this.store, this.memory, () => this.now());
+    const wake = () => this.alarms.fleetWake();
+    this.fleet = reporterFor(env, this.store, this.memory, () => this.now(), wake);
     this.alarms = new Alarm({
       store: this.store,
       // Looked up at each call, never bound: a test may wrap the storage's methods.
@@ -82,6 +75,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     this.audit = auditStore(ctx.storage.sql, env);
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.store, domains.migrations());
+      this.fleet.load();
       // Decides whether the events recorded from now on are delivered (`pending`) or `disabled`.
       noteWebhookConfigured(this.store, webhookConfigured(env));
     });
@@ -124,15 +118,6 @@ export class WorkspaceObject extends DurableObject<Env> {
     }
   }
 
-  /** Replays a known Idempotency-Key (undefined: a new call); a reuse with another body rolls back. */
-  private prior<T>(meta: CallMeta, now: Instant): Reply<T> | undefined {
-    const prior = priorOf(this.store, meta, now);
-    if (prior.kind === "conflict") throw new Rollback(idempotencyConflict());
-    return prior.kind === "replay"
-      ? { ...(prior.outcome as Outcome<T>), replayed: true }
-      : undefined;
-  }
-
   /**
    * Runs one mutation atomically: replays a known Idempotency-Key, applies due work, runs the
    * operation, reconciles every domain with what it changed, and remembers the answer, all in
@@ -147,7 +132,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     await this.memory.schedule.fresh(now);
     let settled: { state: Settled } | undefined;
     const reply = this.transaction((): Reply<T> => {
-      const replay = this.prior<T>(meta, now);
+      const replay = replayOf<T>(this.store, meta, now);
       if (replay !== undefined) return replay;
       if (!this.memory.isSettled(now)) this.memory.settle(now);
       const outcome = operation(now);
@@ -196,7 +181,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     const events = this.store.eventsRecorded;
     let wrote = false;
     const reply = this.transaction((): Reply<T> => {
-      const replay = this.prior<T>(meta, now);
+      const replay = replayOf<T>(this.store, meta, now);
       if (replay !== undefined) return replay;
       const hot = this.memory.hotContext(now);
       if (hot === null) throw new Rollback(noSubscription());
@@ -253,20 +238,16 @@ export class WorkspaceObject extends DurableObject<Env> {
     input: subscription.SubscriptionInput,
     meta: CallMeta,
   ): Promise<Reply<subscription.SubscriptionView>> {
-    return this.mutate(meta, (now) => {
-      const known = this.memory.schedule.versions;
-      const saved = subscription.saveSubscription(this.store, workspaceId, input, now, known);
-      if (!saved.ok) return saved;
-      const { limits, catalogue } = this.memory.termsAt(saved.value, now);
-      return ok(subscription.subscriptionView(saved.value, limits, catalogue));
-    });
+    const known = this.memory.schedule.versions;
+    return this.mutate(meta, (now) =>
+      subscription.putSubscription(this.store, workspaceId, input, now, known),
+    );
   }
 
   /** The fan-out (docs/catalogue.md): reads the schedule now and re-arms for its next switch. */
-  async learnCatalogue(): Promise<void> {
+  async learnCatalogue(): Promise<{ now: string }> {
     await this.memory.schedule.refresh();
-    this.alarms.invalidate();
-    await this.alarms.arm(this.now(), this.testClock() !== undefined);
+    return this.runDueWork();
   }
 
   getSubscription(): Maybe<Reply<subscription.SubscriptionView>> {
@@ -378,10 +359,8 @@ export class WorkspaceObject extends DurableObject<Env> {
    * cost (docs/benchmarks.md, the hot path).
    */
   checkCreditsJson(input: credit.SpendRequest): Maybe<Reply<string>> {
-    const json = (reply: Reply<SpendDecision>) =>
-      reply.ok ? ok(JSON.stringify(reply.value)) : reply;
     const reply = this.checkCredits(input);
-    return reply instanceof Promise ? reply.then(json) : json(reply);
+    return reply instanceof Promise ? reply.then(serialized) : serialized(reply);
   }
 
   consumeCredits(input: credit.SpendRequest, meta: CallMeta) {

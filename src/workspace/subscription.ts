@@ -78,6 +78,20 @@ export function saveSubscription(
   return ok(subscription);
 }
 
+/** PUT subscription: saves it and answers it with its version and limits at `now`. */
+export function putSubscription(
+  store: Store,
+  workspaceId: string,
+  input: SubscriptionInput,
+  now: Instant,
+  schedule: readonly CatalogueVersion[],
+): Outcome<SubscriptionView> {
+  const saved = saveSubscription(store, workspaceId, input, now, schedule);
+  if (!saved.ok) return saved;
+  const catalogue = versionFor(schedule, saved.value, now);
+  return ok(subscriptionView(saved.value, effectiveLimits(saved.value, catalogue), catalogue));
+}
+
 /** Records which version's switch the workspace applied (the subscription's marker). */
 export function markApplied(store: Store, sub: Subscription, versionId: string): Subscription {
   const marked: Subscription = { ...sub, catalogueApplied: versionId };

@@ -1,7 +1,10 @@
-import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
-import { nextReportAt, REPORT_INTERVAL_MS } from "../../src/policy/fleet";
-import { call, freezeTime, freshWorkspace } from "../support/helpers";
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import type { Plan } from "../../src/policy/catalogue";
+import { type FleetRow, nextReportAt, REPORT_INTERVAL_MS } from "../../src/policy/fleet";
+import { Store } from "../../src/storage";
+import { FleetReporter } from "../../src/workspace/fleet";
+import { call, freezeTime, freshWorkspace, subscribe } from "../support/helpers";
 
 /**
  * Decisions by reason: every answer sent is counted under its reason (in the object's memory,
@@ -114,5 +117,129 @@ describe("when a workspace reports", () => {
 
   it("retries a failed report a minute later", () => {
     expect(nextReportAt({ ...idle, retryAt: 2_000_000 }, 1_000_500)).toBe(2_000_000);
+  });
+});
+
+describe("a counted decision's alarm", () => {
+  const store = { rowsWritten: 0, eventsRecorded: 0 } as unknown as Store;
+  const source = { standing: () => ({ plan: "pro", seats: 1 }), row: () => null };
+  const allowed = { ok: true, value: { allowed: true } } as const;
+  const refused = { ok: true, value: { allowed: false, reason: "insufficient_credits" } } as const;
+
+  it("is asked for by the first decision since the last report, where reports go by themselves", () => {
+    const automatic = { ...env, FLEET_REPORTS: undefined };
+    let wakes = 0;
+    const reporter = new FleetReporter(automatic, store, source, async () => {
+      wakes++;
+    });
+    // A check arms no alarm and a spend armed its own before its answer was counted: without a
+    // wake, a quiet workspace would keep these counts until its next change.
+    reporter.decided(allowed, "pro");
+    expect(wakes).toBe(1);
+    reporter.decided(refused, "pro");
+    reporter.decided({ ...allowed, replayed: true }, "pro");
+    expect(wakes).toBe(1);
+    expect(reporter.dueAt()).not.toBeNull();
+  });
+
+  it("is never asked for where reports are manual (the tests) or there is no index", () => {
+    let wakes = 0;
+    const wake = async () => {
+      wakes++;
+    };
+    new FleetReporter(env, store, source, wake).decided(allowed, "pro");
+    new FleetReporter({ ...env, FLEET: undefined }, store, source, wake).decided(allowed, "pro");
+    expect(env.FLEET_REPORTS).toBe("manual");
+    expect(wakes).toBe(0);
+  });
+});
+
+const limit = { used: 0, limit: 10, state: "ok", graceEndsAt: null } as const;
+const fleetRowFor = (ws: string): FleetRow => ({
+  workspaceId: ws,
+  plan: "pro",
+  catalogueVersion: null,
+  seats: 1,
+  limits: {
+    leads: limit,
+    contactsAndCompanies: limit,
+    whatsapp: limit,
+    instagram: limit,
+    agents: limit,
+  },
+  credits: { used: 0, balance: 100, percent: 0 },
+  questions: { used: 0, limit: 10 },
+  agents: { active: 0, total: 0 },
+  webhooks: { pending: 0, oldestAt: null },
+});
+
+describe("counts that outlive the object", () => {
+  const source = (ws: string) => ({
+    standing: () => ({ plan: "pro", seats: 1 }),
+    row: () => fleetRowFor(ws),
+  });
+  const allowed = { ok: true, value: { allowed: true } } as const;
+  const refused = { ok: true, value: { allowed: false, reason: "insufficient_credits" } } as const;
+  const counted = async (ws: string) =>
+    (
+      await env.FLEET?.prepare(
+        "SELECT reason, count FROM fleet_decisions WHERE plan = ? ORDER BY reason",
+      )
+        .bind(ws)
+        .all()
+    )?.results;
+
+  it("survive an eviction once spilled, and a report cut short is sent again and added once", async () => {
+    const ws = freshWorkspace("spill");
+    await subscribe(ws);
+    const stub = env.WORKSPACE.getByName(ws);
+    await runInDurableObject(stub, async (_, state) => {
+      const store = new Store(state.storage.sql);
+      // The plan names the workspace here, so this test's counts are its own in the index.
+      const plan = ws as Plan;
+      const first = new FleetReporter(env, store, source(ws));
+      first.load();
+      first.decided(allowed, plan);
+      first.decided(refused, plan);
+      first.spill();
+      first.decided(allowed, plan);
+      // Evicted now: the third count was never spilled and is lost with the instance
+      // (docs/fleet.md, "Lost counts"); the two spilled ones are in storage.
+      const failing = { ...env, FLEET: { batch: () => Promise.reject(new Error("down")) } };
+      const second = new FleetReporter(failing as unknown as typeof env, store, source(ws));
+      second.load();
+      second.decided(refused, plan);
+      const log = vi.spyOn(console, "error").mockImplementation(() => {});
+      expect(await second.report()).toBe(false);
+      expect(log).toHaveBeenCalledOnce();
+      log.mockRestore();
+      // Evicted before a retry; the next instance sends the pending report with its number, and
+      // it lands, but its answer is lost: still pending.
+      const db = env.FLEET as D1Database;
+      const lossy = {
+        ...env,
+        FLEET: {
+          prepare: (query: string) => db.prepare(query),
+          batch: async (statements: D1PreparedStatement[]) => {
+            await db.batch(statements);
+            throw new Error("answer lost");
+          },
+        },
+      };
+      const third = new FleetReporter(lossy as unknown as typeof env, store, source(ws));
+      third.load();
+      vi.spyOn(console, "error").mockImplementation(() => {});
+      expect(await third.report()).toBe(false);
+      vi.restoreAllMocks();
+      // Sent again by the next instance: the index holds that number already and adds nothing.
+      const fourth = new FleetReporter(env, store, source(ws));
+      fourth.load();
+      expect(await fourth.report()).toBe(true);
+      expect(store.getMeta("fleet_pending_report")).toBeUndefined();
+    });
+    expect(await counted(ws)).toEqual([
+      { reason: "allowed", count: 1 },
+      { reason: "insufficient_credits", count: 2 },
+    ]);
   });
 });

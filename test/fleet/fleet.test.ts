@@ -223,10 +223,13 @@ describe("who may read the fleet", () => {
         const answer = await get(path, role, "acme");
         expect(answer.status, `${role} ${path}`).toBe(403);
         expect(answer.json.error.code).toBe("forbidden");
+        expect(answer.json.error.details).toEqual({ reason: "role_not_allowed" });
         // Like every answer: its request id, in the error body and the header alike.
         expect(answer.json.error.requestId).toBe(answer.headers.get("x-request-id"));
       }
-      expect((await get(path, "platform", "acme")).status).toBe(403);
+      const oneWorkspace = await get(path, "platform", "acme");
+      expect(oneWorkspace.status).toBe(403);
+      expect(oneWorkspace.json.error.details).toEqual({ reason: "not_every_workspace" });
       expect((await get(path, "platform", "*")).status).toBe(200);
       expect((await call("GET", path, { token: "" })).status).toBe(401);
     }

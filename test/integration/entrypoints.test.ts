@@ -614,7 +614,13 @@ describe("QuotaWorkspace: QuotaService for the one workspace its binding's props
       allowed: true,
       used: 10,
     });
-    const elsewhere = { error: { code: "forbidden", message: expect.stringContaining("another") } };
+    const elsewhere = {
+      error: {
+        code: "forbidden",
+        message: expect.stringContaining("another"),
+        details: { reason: "binding_scope" },
+      },
+    };
     for (const [name, call] of [
       ["consume", () => quota.consume(other, spend, { idempotencyKey: "k" })],
       ["check", () => quota.check(other, spend)],
@@ -640,7 +646,11 @@ describe("QuotaWorkspace: QuotaService for the one workspace its binding's props
     for (const props of [undefined, {}, { workspace: 7 }, { workspace: "" }]) {
       const answer = await scoped(props).check(ws, spend);
       expect(answer, JSON.stringify(props)).toEqual({
-        error: { code: "forbidden", message: expect.any(String) },
+        error: {
+          code: "forbidden",
+          message: expect.any(String),
+          details: { reason: "binding_scope" },
+        },
       });
     }
   });

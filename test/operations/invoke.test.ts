@@ -63,7 +63,10 @@ describe("invoke (the entrypoints' way to run an operation)", () => {
       params: { ws: "a" },
       body: { plan: "pro", seats: 1, periodAnchor: "2026-07-01T00:00:00Z" },
     });
-    expect(answer.error?.code).toBe("forbidden");
+    expect(answer.error).toMatchObject({
+      code: "forbidden",
+      details: { reason: "role_not_allowed" },
+    });
     expect(calls).toEqual([]);
   });
 

@@ -70,6 +70,7 @@ describe("auth matrix", () => {
       });
       expect(r.status).toBe(403);
       expect(r.json.error.code).toBe("forbidden");
+      expect(r.json.error.details).toEqual({ reason: "role_not_allowed" });
     },
   );
 

@@ -103,6 +103,17 @@ describe("the request log", () => {
     expect(allowed.lines[0]).toMatchObject({ status: 200, reason: null });
     const nowhere = await send("/nope", { headers: {} });
     expect(nowhere.lines[0]).toMatchObject({ route: null, ws: null, status: 404 });
+
+    // A platform route outside the table (the fleet's) by the router's pattern, refusal or not.
+    const fleet = await send("/v1/fleet/summary", {
+      headers: { authorization: `Bearer ${await token(ws, "viewer")}` },
+    });
+    expect(fleet.lines[0]).toMatchObject({
+      route: "/v1/fleet/summary",
+      ws: null,
+      status: 403,
+      reason: "forbidden",
+    });
   });
 
   it("is silent when LOG_REQUESTS is off, as in every other test", async () => {

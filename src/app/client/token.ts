@@ -4,7 +4,7 @@
  * and whether to offer controls before calling anything. Nothing here judges the token: the
  * API verifies it on every call, and the page says why it was refused from the 401's reason.
  */
-import { WORKSPACE_ID_PATTERN } from "../../schemas/patterns";
+import { WORKSPACE_ID_PATTERN } from "../../policy/patterns";
 import { ROLE_LABEL, type Role } from "./words";
 
 export interface TokenView {
