@@ -94,16 +94,17 @@ export class WorkspaceObject extends DurableObject<Env> {
   // ---- the ways in: the clock, read, mutate, and the hot path ------------------------------
   /** Reads never write: due work is evaluated lazily by the views (or feeds, which await). */
   private read<R>(view: (ctx: WorkspaceContext) => R): Maybe<R | Reply<never>> {
-    return this.known(() => {
-      const ctx = this.memory.context(this.now());
+    return this.known((now) => {
+      const ctx = this.memory.context(now);
       return ctx === null ? noSubscription() : view(ctx);
     });
   }
 
   /** Runs `decide` once the catalogue schedule is known at the clock (schedule.ts). */
-  private known<T>(decide: () => T): Maybe<T> {
-    const stale = this.memory.schedule.fresh(this.now());
-    return stale === undefined ? decide() : stale.then(decide);
+  private known<T>(decide: (now: Instant) => T): Maybe<T> {
+    const now = this.now();
+    const stale = this.memory.schedule.fresh(now);
+    return stale === undefined ? decide(now) : stale.then(() => decide(now));
   }
 
   /** Runs `body` in one transaction; a throw (a Rollback or a bug) drops every cache. */
@@ -245,9 +246,8 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /** The fan-out (docs/catalogue.md): reads the schedule now and re-arms for its next switch. */
-  async learnCatalogue(): Promise<{ now: string }> {
-    await this.memory.schedule.refresh();
-    return this.runDueWork();
+  learnCatalogue(): Promise<{ now: string }> {
+    return this.memory.schedule.refresh().then(() => this.runDueWork());
   }
 
   getSubscription(): Maybe<Reply<subscription.SubscriptionView>> {
@@ -346,8 +346,8 @@ export class WorkspaceObject extends DurableObject<Env> {
    * counters in memory and reads nothing; after a deadline passed it evaluates storage lazily.
    */
   checkCredits(input: credit.SpendRequest): Maybe<Reply<SpendDecision>> {
-    return this.known(() => {
-      const ctx = this.memory.checkContext(this.now());
+    return this.known((now) => {
+      const ctx = this.memory.checkContext(now);
       if (ctx === null) return noSubscription();
       return this.fleet.decided(ok(credit.checkCredits(ctx, input)), ctx.subscription.plan);
     });
