@@ -1,5 +1,12 @@
 import { ApiError } from "../errors";
-import { BUILT_IN_CATALOGUE, type CatalogueVersion, PUBLISH_LEAD_MS } from "../policy/catalogue";
+import {
+  BUILT_IN_CATALOGUE,
+  type CatalogueVersion,
+  type Overrides,
+  type Plan,
+  PUBLISH_LEAD_MS,
+} from "../policy/catalogue";
+import type { PreviewRow } from "../policy/preview";
 import { type Instant, iso } from "../policy/time";
 
 /**
@@ -191,4 +198,55 @@ export async function workspaceIdsAfter(
     .bind(after, limit)
     .all<{ workspace_id: string }>();
   return results.map((r) => r.workspace_id);
+}
+
+/** Rows read per query by the preview: the whole index, a page at a time. */
+const PREVIEW_PAGE = 1_000;
+
+/** Every row of the fleet index as the preview needs it (fleet_workspaces, 0003). */
+export async function previewRows(db: D1Database): Promise<PreviewRow[]> {
+  const rows: PreviewRow[] = [];
+  let after = "";
+  for (;;) {
+    const { results } = await db
+      .prepare(
+        `SELECT workspace_id, plan, seats, subscribed_at, overrides, catalogue_version,
+                leads_used, contacts_used, whatsapp_used, instagram_used, agents_used
+         FROM fleet_workspaces WHERE workspace_id > ? ORDER BY workspace_id LIMIT ?`,
+      )
+      .bind(after, PREVIEW_PAGE)
+      .all<{
+        workspace_id: string;
+        plan: Plan;
+        seats: number;
+        subscribed_at: number | null;
+        overrides: string | null;
+        catalogue_version: string | null;
+        leads_used: number;
+        contacts_used: number;
+        whatsapp_used: number;
+        instagram_used: number;
+        agents_used: number;
+      }>();
+    for (const r of results) {
+      rows.push({
+        workspaceId: r.workspace_id,
+        plan: r.plan,
+        seats: r.seats,
+        // A row reported before 0003 has no start: taken as after every legacy date.
+        subscribedAt: r.subscribed_at ?? Number.MAX_SAFE_INTEGER,
+        overrides: r.overrides === null ? {} : (JSON.parse(r.overrides) as Overrides),
+        pinned: r.catalogue_version,
+        used: {
+          leads: r.leads_used,
+          contactsAndCompanies: r.contacts_used,
+          whatsapp: r.whatsapp_used,
+          instagram: r.instagram_used,
+          agents: r.agents_used,
+        },
+      });
+    }
+    if (results.length < PREVIEW_PAGE) return rows;
+    after = results[results.length - 1]?.workspace_id ?? after;
+  }
 }

@@ -5,6 +5,7 @@ import { errorResponses } from "../errors";
 import {
   findVersion,
   listVersions,
+  previewRows,
   publish,
   putDraft,
   remove,
@@ -12,11 +13,21 @@ import {
   workspaceIdsAfter,
 } from "../fleet/catalogue";
 import type { AppEnv } from "../hono";
+import {
+  BUILT_IN_CATALOGUE,
+  type CatalogueVersion as CatalogueData,
+  type EffectiveLimits,
+  versionFor,
+} from "../policy/catalogue";
+import { previewCsv, previewOf } from "../policy/preview";
 import { isoOrNull } from "../policy/time";
 import {
   CatalogueDraftInput,
   CatalogueList,
+  CataloguePreview,
   CatalogueVersion,
+  PreviewInput,
+  PreviewQuery,
   PublishInput,
   VersionParams,
 } from "../schemas/catalogue";
@@ -111,6 +122,39 @@ const deleteRoute = createRoute({
   },
 });
 
+const previewRoute = createRoute({
+  ...common,
+  method: "post",
+  path: "/v1/catalogue/versions/{id}/preview",
+  summary:
+    "What the version would do to every workspace of the fleet index, against the one in force",
+  request: {
+    params: VersionParams,
+    query: PreviewQuery,
+    body: { required: false, content: { "application/json": { schema: PreviewInput } } },
+  },
+  responses: {
+    200: {
+      description:
+        "The impact: per limit, per plan, the 100 most affected; or the full list as CSV",
+      content: {
+        "application/json": { schema: CataloguePreview },
+        "text/csv": { schema: z.string() },
+      },
+    },
+    ...errorResponses("invalid_request", "forbidden", "not_found"),
+  },
+});
+
+const limitsWire = (l: EffectiveLimits) => ({
+  leads: l.leads,
+  contactsAndCompanies: l.contactsAndCompanies,
+  whatsapp: l.whatsapp,
+  instagram: l.instagram,
+  activeAgents: l.activeAgents,
+  includedCredits: l.includedCredits,
+});
+
 /** Fan-out pages: each workspace in the fleet index reads the schedule, 50 at a time. */
 const FAN_OUT_BATCH = 50;
 
@@ -161,6 +205,43 @@ export function catalogueRoutes(app: OpenAPIHono<AppEnv>) {
     const draft = c.req.valid("json");
     const stored = await putDraft(fleetDb(c), draft, c.req.valid("param").id, Date.now());
     return c.json(view(stored), 200);
+  });
+  app.openapi(previewRoute, async (c) => {
+    const db = fleetDb(c);
+    const now = Date.now();
+    const asOf = Date.parse(c.req.valid("json")?.asOf ?? new Date(now).toISOString());
+    const all = await listVersions(db, now);
+    const target = await findVersion(db, c.req.valid("param").id, now);
+    const schedule = all
+      .filter((v) => !v.builtIn && v.version.effectiveAt !== null && v.status !== "withdrawn")
+      .map((v) => v.version as CatalogueData);
+    const current = versionFor([BUILT_IN_CATALOGUE, ...schedule], {}, asOf);
+    const next = {
+      ...target.version,
+      effectiveAt: target.version.effectiveAt ?? new Date(asOf).toISOString(),
+    };
+    const rows = await previewRows(db);
+    const { summary, effects } = previewOf(rows, current, next);
+    if (c.req.valid("query").format === "csv") {
+      return c.body(previewCsv(rows, effects), 200, { "content-type": "text/csv; charset=utf-8" });
+    }
+    return c.json(
+      {
+        version: next.id,
+        inForce: current.id,
+        asOf: new Date(asOf).toISOString(),
+        ...summary,
+        mostAffected: summary.mostAffected.map((e) => ({
+          workspaceId: e.workspaceId,
+          plan: e.plan,
+          over: e.over,
+          creditsDelta: e.creditsDelta,
+          before: limitsWire(e.before),
+          after: limitsWire(e.after),
+        })),
+      },
+      200,
+    );
   });
   app.openapi(publishRoute, async (c) => {
     const db = fleetDb(c);

@@ -118,3 +118,75 @@ export const VersionParams = z.object({ id: CatalogueVersionId });
 type Wire = { id: string; effectiveAt: string } & z.infer<typeof CatalogueDraftInput>;
 const sameShape = <A, B>(_: A extends B ? (B extends A ? true : never) : never) => true;
 sameShape<Wire, CatalogueVersionData>(true);
+
+export const PreviewInput = z
+  .strictObject({
+    asOf: Instant.optional().describe(
+      "The instant whose version in force the draft is compared with; default now.",
+    ),
+  })
+  .openapi("CataloguePreviewInput");
+
+export const PreviewQuery = z.object({
+  format: z.enum(["json", "csv"]).optional().describe("csv: the full list, one line a workspace"),
+});
+
+const nullableCount = z.number().int().nullable();
+const PreviewLimits = z.object({
+  leads: nullableCount,
+  contactsAndCompanies: nullableCount,
+  whatsapp: nullableCount,
+  instagram: nullableCount,
+  activeAgents: nullableCount,
+  includedCredits: z.number().int(),
+});
+const Over = z.object({
+  leads: z.number().int(),
+  contactsAndCompanies: z.number().int(),
+  whatsapp: z.number().int(),
+  instagram: z.number().int(),
+  agents: z.number().int(),
+});
+const Totals = z.object({ workspacesOver: z.number().int(), totalOver: z.number().int() });
+
+export const CataloguePreview = z
+  .object({
+    version: CatalogueVersionId,
+    inForce: CatalogueVersionId,
+    asOf: z.string(),
+    workspaces: z.number().int().describe("Workspaces the version would apply to (not pinned)"),
+    pinned: z.number().int(),
+    limits: z
+      .object({
+        leads: Totals,
+        contactsAndCompanies: Totals,
+        whatsapp: Totals,
+        instagram: Totals,
+        agents: Totals,
+      })
+      .describe(
+        "Per limit: workspaces over the new limit and by how much in total (leads/contacts blocked after the grace, channels disabled, agents set offline)",
+      ),
+    plans: z.record(
+      z.string(),
+      z.object({
+        workspaces: z.number().int(),
+        creditsGained: z.number().int(),
+        creditsLost: z.number().int(),
+      }),
+    ),
+    mostAffected: z
+      .array(
+        z.object({
+          workspaceId: z.string(),
+          plan: z.string(),
+          over: Over,
+          creditsDelta: z.number().int(),
+          before: PreviewLimits,
+          after: PreviewLimits,
+        }),
+      )
+      .max(100),
+    pinnedWorkspaces: z.array(z.string()),
+  })
+  .openapi("CataloguePreview");
