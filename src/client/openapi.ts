@@ -7982,6 +7982,202 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/catalogue/versions/{id}/preview": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** What the version would do to every workspace of the fleet index, against the one in force */
+    post: {
+      parameters: {
+        query?: {
+          /** @description csv: the full list, one line a workspace */
+          format?: "json" | "csv";
+        };
+        header?: never;
+        path: {
+          /** @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40. */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          "application/json": components["schemas"]["CataloguePreviewInput"];
+        };
+      };
+      responses: {
+        /** @description The impact: per limit, per plan, the 100 most affected; or the full list as CSV */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CataloguePreview"];
+            "text/csv": string;
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/catalogue/versions/{id}/publish": {
     parameters: {
       query?: never;
@@ -9435,6 +9631,89 @@ export interface components {
         copilot: number;
         copilot_analyst: number;
       };
+    };
+    CataloguePreview: {
+      /**
+       * @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40.
+       * @example 2026-09
+       */
+      version: string;
+      /**
+       * @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40.
+       * @example 2026-09
+       */
+      inForce: string;
+      asOf: string;
+      /** @description Workspaces the version would apply to (not pinned) */
+      workspaces: number;
+      pinned: number;
+      /** @description Per limit: workspaces over the new limit and by how much in total (leads/contacts blocked after the grace, channels disabled, agents set offline) */
+      limits: {
+        leads: {
+          workspacesOver: number;
+          totalOver: number;
+        };
+        contactsAndCompanies: {
+          workspacesOver: number;
+          totalOver: number;
+        };
+        whatsapp: {
+          workspacesOver: number;
+          totalOver: number;
+        };
+        instagram: {
+          workspacesOver: number;
+          totalOver: number;
+        };
+        agents: {
+          workspacesOver: number;
+          totalOver: number;
+        };
+      };
+      plans: {
+        [key: string]: {
+          workspaces: number;
+          creditsGained: number;
+          creditsLost: number;
+        };
+      };
+      mostAffected: {
+        workspaceId: string;
+        plan: string;
+        over: {
+          leads: number;
+          contactsAndCompanies: number;
+          whatsapp: number;
+          instagram: number;
+          agents: number;
+        };
+        creditsDelta: number;
+        before: {
+          leads: number | null;
+          contactsAndCompanies: number | null;
+          whatsapp: number | null;
+          instagram: number | null;
+          activeAgents: number | null;
+          includedCredits: number;
+        };
+        after: {
+          leads: number | null;
+          contactsAndCompanies: number | null;
+          whatsapp: number | null;
+          instagram: number | null;
+          activeAgents: number | null;
+          includedCredits: number;
+        };
+      }[];
+      pinnedWorkspaces: string[];
+    };
+    CataloguePreviewInput: {
+      /**
+       * Format: date-time
+       * @description The instant whose version in force the draft is compared with; default now.
+       * @example 2026-07-15T00:00:00.000Z
+       */
+      asOf?: string;
     };
     CataloguePublishInput: {
       /**

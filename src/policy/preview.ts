@@ -122,7 +122,8 @@ export function previewOf(
         limits[k].totalOver += e.over[k];
       }
     }
-    const p = (plans[row.plan] ??= { workspaces: 0, creditsGained: 0, creditsLost: 0 });
+    const p = plans[row.plan] ?? { workspaces: 0, creditsGained: 0, creditsLost: 0 };
+    plans[row.plan] = p;
     p.workspaces += 1;
     if (e.creditsDelta > 0) p.creditsGained += e.creditsDelta;
     else p.creditsLost -= e.creditsDelta;
@@ -167,5 +168,5 @@ export function previewCsv(
     ]);
   for (const r of rows)
     if (r.pinned !== null) lines.push([r.workspaceId, r.plan, r.pinned, "", "", "", "", "", ""]);
-  return [header, ...lines].map((l) => l.join(",")).join("\n") + "\n";
+  return `${[header, ...lines].map((l) => l.join(",")).join("\n")}\n`;
 }

@@ -121,7 +121,8 @@ describe("the impact preview", () => {
         actual.agents.workspacesOver++;
         actual.agents.totalOver += offline;
       }
-      const p = (plans[after.value.plan] ??= { workspaces: 0, creditsGained: 0, creditsLost: 0 });
+      const p = plans[after.value.plan] ?? { workspaces: 0, creditsGained: 0, creditsLost: 0 };
+      plans[after.value.plan] = p;
       p.workspaces++;
       const delta = after.value.limits.includedCredits - before.value.limits.includedCredits;
       if (delta > 0) p.creditsGained += delta;
