@@ -15,6 +15,7 @@ import {
 import { byId, type Child, h, svg } from "../client/dom";
 import { count, duration, num, when } from "../client/format";
 import { readToken } from "../client/token";
+import { renderCatalogue } from "./catalogue";
 import {
   type Api,
   connect,
@@ -440,6 +441,7 @@ async function refresh(): Promise<void> {
     ),
   );
   byId("updated").textContent = `Updated ${when(summary.generatedAt)}`;
+  await renderCatalogue(api, byId("catalogue"));
 }
 
 function start(): void {
