@@ -15,7 +15,6 @@ import {
 import { byId, type Child, h, svg } from "../client/dom";
 import { count, duration, num, when } from "../client/format";
 import { readToken } from "../client/token";
-import { renderCatalogue } from "./catalogue";
 import {
   type Api,
   connect,
@@ -25,6 +24,7 @@ import {
   type ListQuery,
   Problem,
 } from "./api";
+import { renderCatalogue } from "./catalogue";
 
 /** The billing page's storage key for the token (src/app/client/main.ts): one sign-in for both. */
 const TOKEN_KEY = "billing.token";
