@@ -7304,6 +7304,27 @@ export interface paths {
             "application/json": components["schemas"]["CatalogueList"];
           };
         };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
         /** @description unauthenticated */
         401: {
           headers: {

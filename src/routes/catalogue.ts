@@ -60,7 +60,7 @@ const listRoute = createRoute({
   summary: "Catalogue versions: draft, scheduled, in force, superseded, withdrawn",
   responses: {
     200: json(CatalogueList, "Every version with its status now"),
-    ...errorResponses("forbidden"),
+    ...errorResponses("invalid_request", "forbidden"),
   },
 });
 

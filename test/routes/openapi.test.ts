@@ -57,8 +57,9 @@ describe("OpenAPI document", () => {
       for (const status of ["400", "401", "403", "413", "500"]) {
         expect(op.responses[status], `${route} documents ${status}`).toBeDefined();
       }
-      // Every route but the fleet's (which spans all workspaces) names its workspace.
-      if (!path.startsWith("/v1/fleet/")) {
+      // Every route but the fleet's and the catalogue's (which span all workspaces) names its
+      // workspace.
+      if (!path.startsWith("/v1/fleet/") && !path.startsWith("/v1/catalogue")) {
         expect(op.parameters?.some((p) => p.name === "ws" && p.in === "path")).toBe(true);
       }
     }
