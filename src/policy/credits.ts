@@ -188,15 +188,18 @@ export function decideSpend(input: SpendInput, mode: SpendMode): SpendDecision {
     "an allowed spend fits under its feature's cap",
   );
   const label = FEATURE_LABEL[f.feature];
-  const left = `${fmt(remainingOf(after))} of ${credits(pool.balance)} remain until ${humanInstant(period.end)}.`;
+  // What remains after the call (for a check, before it: it spends nothing), built only for the
+  // message that says it: the check is the hot path's most frequent answer.
+  const left = () =>
+    `${fmt(remainingOf(after))} of ${credits(pool.balance)} remain until ${humanInstant(period.end)}.`;
   const message =
     reason !== undefined
       ? refusal(reason, f, pool, c, period, input.plan, input.upgradeTo)
       : mode === "check"
-        ? `${label} may spend ${credits(c)}; ${fmt(remainingOf(pool))} of ${credits(pool.balance)} remain until ${humanInstant(period.end)}.`
+        ? `${label} may spend ${credits(c)}; ${left()}`
         : mode === "debit"
-          ? `Spent ${credits(c)} on ${label}; ${left}`
-          : `Reserved ${credits(c)} for ${label}: commit the actual cost or release them; ${left}`;
+          ? `Spent ${credits(c)} on ${label}; ${left()}`
+          : `Reserved ${credits(c)} for ${label}: commit the actual cost or release them; ${left()}`;
 
   const decision: SpendDecision = {
     allowed,
