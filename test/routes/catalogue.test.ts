@@ -21,6 +21,7 @@ const draftOf = (change: (v: CatalogueVersion) => void) => {
 const smaller = draftOf((v) => {
   v.plans.advanced.leadsPerSeat = 1_000;
   v.plans.advanced.aiCreditsPerSeat = 2_000;
+  v.featureCosts.copilot = 4;
 });
 
 const put = (id: string, body: unknown) => call("PUT", `/v1/catalogue/versions/${id}`, { body });
@@ -89,6 +90,10 @@ describe("a published version applies at exactly effectiveAt", () => {
     expect(spend.json.monthlyBalance).toBe(1_250);
     expect((await usageOf(busy)).leads.state).toBe("ok");
 
+    const costBefore = (await call("GET", `${api(busy)}/credits`, { role: "viewer" })).json;
+    expect(
+      costBefore.features.find((f: { feature: string }) => f.feature === "copilot").averageCost,
+    ).toBe(2);
     await setClock(busy, EFFECTIVE);
     const after = await limitsOf(busy);
     expect([after.limits.leads, after.limits.includedCredits, after.catalogueVersion]).toEqual([
@@ -101,6 +106,11 @@ describe("a published version applies at exactly effectiveAt", () => {
       body: { feature: "copilot", credits: 1 },
     });
     expect(spendAfter.json.monthlyBalance).toBe(2_000);
+    const costOf = async () =>
+      (await call("GET", `${api(busy)}/credits`, { role: "viewer" })).json.features.find(
+        (f: { feature: string }) => f.feature === "copilot",
+      ).averageCost;
+    expect(await costOf()).toBe(4);
     const leads = (await usageOf(busy)).leads;
     expect([leads.state, leads.graceEndsAt]).toEqual(["grace", iso(at + GRACE_MS)]);
     const changed = (await eventsOf(busy)).filter((e) => e.type === "limits.changed");

@@ -31,7 +31,9 @@ function decide(ctx: WorkspaceContext, state: CreditState, req: SpendRequest, mo
       credits: req.credits,
       period: state.period,
       plan: ctx.subscription.plan,
-      upgradeTo: feature.inPlan ? undefined : planOffering(req.feature, ctx.subscription),
+      upgradeTo: feature.inPlan
+        ? undefined
+        : planOffering(req.feature, ctx.subscription, ctx.catalogue),
     },
     mode,
   );

@@ -26,7 +26,7 @@ export function creditsView(ctx: WorkspaceContext) {
     held: pool.held,
     remaining: remainingOf(pool),
     percentUsed: percentUsed(pool.used, pool.balance),
-    features: AI_FEATURES.map((f) => featureView(state.features[f])),
+    features: AI_FEATURES.map((f) => featureView(state.features[f], ctx.catalogue.featureCosts)),
     copilotQuestions: questionsSection(ctx, period),
   };
 }
