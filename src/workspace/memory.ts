@@ -49,6 +49,8 @@ interface Hot {
   subscription: Subscription;
   limits: EffectiveLimits;
   catalogue: CatalogueVersion;
+  /** The earliest domain deadline when settled, without the version switch. */
+  domainsUntil?: Instant;
   /** The limits hold on [versionFrom, versionUntil): another version applies outside it. */
   versionFrom: Instant;
   versionUntil: Instant;
@@ -165,6 +167,7 @@ export class Memory {
     if (stored === undefined) return null;
     const hot = this.hotOf(this.switchVersions(stored, now), now);
     const deadline = this.source.settle(this.contextOf(hot, now));
+    hot.domainsUntil = deadline ?? Number.POSITIVE_INFINITY;
     hot.settledUntil = earliest(deadline, hot.versionUntil) ?? Number.POSITIVE_INFINITY;
     return hot;
   }
@@ -281,11 +284,15 @@ export class Memory {
   settleWindow(now: Instant): Instant | null {
     const hot = this.warm(now);
     if (hot === null) return null;
-    const at =
+    const domains =
       hot.settledUntil !== undefined
-        ? earliest(hot.settledUntil, hot.counters?.holdExpiry)
+        ? earliest(hot.domainsUntil ?? hot.settledUntil, hot.counters?.holdExpiry)
         : this.source.deadline(this.contextOf(hot, now));
-    return at === Number.POSITIVE_INFINITY ? null : at;
+    // A version switch wakes the workspace within SWITCH_SPREAD_MS after effectiveAt, never
+    // later than its own deadlines, so a fleet does not wake all at once (decisions switch
+    // exactly anyway: the hot path's window ends at effectiveAt).
+    const at = earliest(domains, spreadAfter(hot.versionUntil, hot.subscription.workspaceId));
+    return at === null || at === Number.POSITIVE_INFINITY ? null : at;
   }
 
   /** The earliest expiry of a hold opened since the counters loaded (null: none). */
@@ -338,6 +345,17 @@ export class Memory {
     this.forget();
     throw new Error(`memory differs from storage: ${found.join(", ")}`);
   }
+}
+
+/** How long after a switch a quiet workspace may wake to apply it (docs/catalogue.md). */
+export const SWITCH_SPREAD_MS = 10 * 60 * 1000;
+
+/** `at` plus a fixed share of the spread for this workspace (null: no switch ahead). */
+function spreadAfter(at: Instant, workspaceId: string): Instant | null {
+  if (at === Number.POSITIVE_INFINITY) return null;
+  let hash = 0;
+  for (let i = 0; i < workspaceId.length; i++) hash = (hash * 31 + workspaceId.charCodeAt(i)) >>> 0;
+  return at + (hash % (SWITCH_SPREAD_MS / 1000)) * 1000;
 }
 
 const settledAt = (hot: Hot, now: Instant): boolean =>

@@ -1,7 +1,8 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { BUILT_IN_CATALOGUE, type CatalogueVersion } from "../../src/policy/catalogue";
 import { GRACE_MS } from "../../src/policy/episode";
+import type { Memory } from "../../src/workspace/memory";
 import { api, call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 
 /**
@@ -165,6 +166,36 @@ describe("a lost fan-out changes nothing", () => {
     expect((await limitsOf(ws)).limits.leads).toBe(1_000);
     await setClock(ws, EFFECTIVE);
     expect((await limitsOf(ws)).limits.leads).toBe(800);
+  });
+});
+
+describe("the fan-out", () => {
+  it("sets a quiet workspace's alarm within the spread after effectiveAt, not at it for all", async () => {
+    const EFFECTIVE = "2034-03-01T00:00:00.000Z";
+    const at = Date.parse(EFFECTIVE);
+    // A fixed id (used once in this file's storage): its share of the spread is known, not 0.
+    const ws = "cat-alarm-quiet";
+    await setClock(ws, "2034-02-20T00:00:00.000Z");
+    const anchor = "2034-02-10T00:00:00.000Z";
+    expect((await subscribe(ws, { plan: "advanced", seats: 1, periodAnchor: anchor })).status).toBe(
+      200,
+    );
+    const body = JSON.stringify({ id: "v2034-03", effectiveAt: EFFECTIVE, ...smaller });
+    await env.FLEET?.prepare(
+      `INSERT INTO catalogue_versions (id, body, effective_at, published_at, created_at, updated_at)
+       VALUES (?, ?, ?, 0, 0, 0)`,
+    )
+      .bind("v2034-03", body, at)
+      .run();
+    const stub = env.WORKSPACE.getByName(ws);
+    await stub.learnCatalogue();
+    // A frozen test clock sets no real alarm (alarm.ts): the deadline the alarm would take.
+    const alarm = await runInDurableObject(stub, (o) =>
+      (o as unknown as { memory: Memory }).memory.settleWindow(Date.parse("2034-02-20T00:00:00Z")),
+    );
+    expect(alarm).not.toBeNull();
+    expect(alarm as number).toBeGreaterThan(at);
+    expect(alarm as number).toBeLessThan(at + 10 * 60 * 1000);
   });
 });
 
