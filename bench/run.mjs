@@ -11,6 +11,7 @@
 //   npm run bench                      full run (about 15 minutes)
 //   npm run bench -- --quick           2-second runs, one repeat, smaller memory figures
 //   npm run bench -- --only=check,consume-hot
+//   npm run bench -- --sockets=10      with 10 live sockets open on the hot workspace (bench-hot)
 //   BENCH_SECONDS=10 BENCH_REPEATS=3 BENCH_WARMUP=3 BENCH_MEMORY=1000,10000
 //   BENCH_MEMORY=100 npm run bench -- --quick --only=floor     the smallest run (a smoke test)
 //
@@ -26,6 +27,7 @@ import { join } from "node:path";
 import { mintToken } from "../scripts/lib/token.mjs";
 import { costPerMillion, PRICES } from "./lib/cost.mjs";
 import { call, pool } from "./lib/http.mjs";
+import { openLiveSockets } from "./lib/live.mjs";
 import { OUT, ROOT } from "./lib/paths.mjs";
 import { floorWorker, startPeer } from "./lib/peer.mjs";
 import { CLIENT_CPU, CPUS, have, PIN, SERVER_CPU, sleep, statusKb } from "./lib/proc.mjs";
@@ -45,6 +47,12 @@ const ONLY = argv
   .split(",");
 /** --profile=<run>: a V8 CPU profile of workerd during that run at c=32 (bench/.out/<run>.cpuprofile). */
 const PROFILE = argv.find((a) => a.startsWith("--profile="))?.slice(10);
+/** --sockets=N: N live sockets (at most 100) watch bench-hot while everything runs. */
+const SOCKETS = Number(argv.find((a) => a.startsWith("--sockets="))?.slice(10) ?? 0);
+if (!Number.isInteger(SOCKETS) || SOCKETS < 0 || SOCKETS > 100) {
+  console.error("--sockets takes a whole number from 0 to 100 (a workspace keeps at most 100)");
+  process.exit(1);
+}
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 10));
 const WARMUP = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 3));
 const REPEATS = Number(process.env.BENCH_REPEATS ?? (QUICK ? 1 : 3));
@@ -275,8 +283,10 @@ const workerd = await startWorkerd(
   { state, inspect: PROFILE !== undefined, pin: true },
 );
 let peer;
+let live;
 const cleanup = async () => {
   peer?.stop();
+  live?.close();
   await workerd.mf.dispose().catch(() => undefined);
   rmSync(state, { recursive: true, force: true });
   rmSync(peerDir, { recursive: true, force: true });
@@ -298,6 +308,10 @@ try {
       await subscribe(app, `spread-${i}`);
     });
     for (let i = 0; i < SPREAD; i++) spreadTokens[i] = jwt(`spread-${i}`, "service");
+  }
+  if (SOCKETS > 0) {
+    live = await openLiveSockets(app, "bench-hot", jwt("bench-hot", "viewer"), SOCKETS);
+    log(`${SOCKETS} live sockets open on bench-hot`);
   }
 
   const plan = {
@@ -349,6 +363,11 @@ try {
     }
   }
 
+  if (live !== undefined) {
+    results.liveMessages = live.messages();
+    log(`\nlive pushes received per socket: ${results.liveMessages.join(", ")}`);
+  }
+
   log("\nchecking...");
   results.overspend = await overspendCheck(app);
   const hot = await call(
@@ -386,7 +405,14 @@ const cost = {
 const output = {
   machine,
   date: new Date().toISOString(),
-  settings: { seconds: SECONDS, warmupSeconds: WARMUP, repeats: REPEATS, pinned: PIN },
+  settings: {
+    seconds: SECONDS,
+    warmupSeconds: WARMUP,
+    repeats: REPEATS,
+    pinned: PIN,
+    liveSockets: SOCKETS,
+  },
+  ...(results.liveMessages !== undefined && { liveMessages: results.liveMessages }),
   runs: results.runs.map(({ name, concurrency, rps, p50_ms, p99_ms }) => ({
     name,
     concurrency,
@@ -485,8 +511,10 @@ writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`);
 log(`\nwritten to ${file}`);
 if (WRITE) {
   const committed = join(ROOT, "bench", "results.json");
-  if (ONLY !== undefined || QUICK) {
-    log("(--write ignored for a partial or quick run: bench/results.json keeps the full figures)");
+  if (ONLY !== undefined || QUICK || SOCKETS > 0) {
+    log(
+      "(--write ignored for a partial, quick or --sockets run: bench/results.json keeps the full figures)",
+    );
   } else {
     copyFileSync(file, committed);
     log(`copied to ${committed}`);

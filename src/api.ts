@@ -13,8 +13,10 @@ import type { AppEnv } from "./hono";
 import { fieldIssues } from "./operations/validate";
 import { logRequest, logsRequests } from "./requestLog";
 import { errorText, faultResponse, requestIdOf } from "./respond";
+import { archiveRoutes } from "./routes/archives";
 import { catalogueRoutes } from "./routes/catalogue";
 import { fleetRoutes } from "./routes/fleet";
+import { liveRoutes } from "./routes/live";
 import { register } from "./routes/shared";
 import { matchRoute, ROUTES } from "./routes/table";
 
@@ -165,6 +167,8 @@ export function createApp() {
   const bodyOf = limitBody(MAX_BODY_BYTES, "64 KiB");
   const bulkBodyOf = limitBody(MAX_BULK_BODY_BYTES, "256 KiB (a batch or lookup call)");
   app.use("/v1/*", (c, next) => (BULK_PATH.test(c.req.path) ? bulkBodyOf : bodyOf)(c, next));
+  // The live socket carries a one-time ticket instead of a bearer token: before the check.
+  liveRoutes(app);
   app.use("/v1/workspaces/:ws/*", authenticate);
   app.use("/v1/workspaces/:ws", authenticate);
   app.use("/v1/fleet/*", authenticate);
@@ -175,6 +179,8 @@ export function createApp() {
   // Not workspace operations (no workspace, no object: they read the fleet index), so not in the
   // route table or the fast lane; platform-only, in the OpenAPI document like the rest.
   fleetRoutes(app);
+  // The history archive's reads (R2, no object): platform-only, like the fleet's.
+  archiveRoutes(app);
   catalogueRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -122,6 +122,29 @@ export class QuotaService extends WorkerEntrypoint<Env> {
     return invoke(this.env, roleOf(this), ops.creditLedger, { params: { ws }, query });
   }
 
+  /** Closed periods' statements, newest first (`{ before?, limit? }`). */
+  creditStatements(
+    ws: string,
+    query?: QueryOf<typeof ops.creditStatements>,
+  ): Answer<typeof ops.creditStatements> {
+    return invoke(this.env, roleOf(this), ops.creditStatements, { params: { ws }, query });
+  }
+
+  /** One closed period's statement (JSON; CSV is HTTP's `?format=csv`). */
+  creditStatement(ws: string, periodStart: string): Answer<typeof ops.creditStatement> {
+    return invoke(this.env, roleOf(this), ops.creditStatement, { params: { ws, periodStart } });
+  }
+
+  /** A one-time ticket (30 s) to open this workspace's live figures as a WebSocket. */
+  liveTicket(ws: string): Answer<typeof ops.liveTicket> {
+    return invoke(this.env, roleOf(this), ops.liveTicket, { params: { ws } });
+  }
+
+  /** The ledger entry a receipt's `seq` names. */
+  creditLedgerEntry(ws: string, seq: number): Answer<typeof ops.creditLedgerEntry> {
+    return invoke(this.env, roleOf(this), ops.creditLedgerEntry, { params: { ws, seq } });
+  }
+
   // ---- leads, contacts and companies -------------------------------------------------------
 
   /** Records a new lead, contact or company and answers its status (never refused). */

@@ -23,11 +23,21 @@ export const ERROR_STATUS = {
   reservation_already_released: 409,
   reservation_expired: 409,
   too_many_packages: 409,
+  ledger_entry_archived: 410,
   payload_too_large: 413,
   server_misconfigured: 500,
   internal_error: 500,
   unavailable: 503,
 } as const satisfies Record<ErrorCode, number>;
+
+/** Why the live socket's one-time ticket was refused (docs/api.md#tokens-and-roles). */
+export const LIVE_TICKET_REASONS = [
+  "ticket_missing",
+  "ticket_malformed",
+  "ticket_unknown",
+  "ticket_expired",
+  "ticket_used",
+] as const;
 
 /**
  * Why a bearer token was refused: every 401 carries one as `details.reason`, so a client (the
@@ -41,6 +51,7 @@ export const UNAUTHENTICATED_REASONS = [
   "not_yet_valid",
   "star_not_allowed",
   "lifetime_too_long",
+  ...LIVE_TICKET_REASONS,
 ] as const;
 export type UnauthenticatedReason = (typeof UNAUTHENTICATED_REASONS)[number];
 
@@ -68,7 +79,7 @@ export const roleRefused = (roles: readonly string[]) => ({
 export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   invalid_request: "The request failed validation; `details` lists each failing field path.",
   unauthenticated:
-    'Missing, malformed, wrongly signed or expired bearer token. `details.reason` says which: `missing`, `malformed`, `bad_signature` (not signed with this deployment\'s secret, or not HS256), `expired`, `not_yet_valid` (`nbf` or `iat` in the future), `star_not_allowed` (`ws: "*"` on a role other than platform) or `lifetime_too_long`.',
+    "Missing, malformed, wrongly signed or expired bearer token. `details.reason` says which: `missing`, `malformed`, `bad_signature` (not signed with this deployment's secret, or not HS256), `expired`, `not_yet_valid` (`nbf` or `iat` in the future), `star_not_allowed` (`ws: \"*\"` on a role other than platform) or `lifetime_too_long`; on the live socket, a ticket's: `ticket_missing`, `ticket_malformed`, `ticket_unknown` (not issued by this workspace), `ticket_expired` or `ticket_used`.",
   forbidden:
     "The token's role or workspace does not allow this call. `details.reason` says which: `wrong_workspace` (a token for another workspace), `role_not_allowed` (the token's role may not make this call), `not_every_workspace` (a fleet or catalogue route needs a platform token for ws `*`) or `binding_scope` (a scoped service binding without its workspace, or for another one).",
   not_found: "No such workspace (no subscription yet), resource or route.",
@@ -87,6 +98,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   reservation_already_released: "The reservation was already released.",
   reservation_expired: "The reservation's TTL passed and its hold was freed; nothing was charged.",
   too_many_packages: "The workspace already has the maximum number of active credit packages.",
+  ledger_entry_archived:
+    "The ledger entry passed its retention and was archived; `details.archives` is the path of the workspace's archives (`GET /v1/workspaces/{ws}/archives`), `details.seq` the entry.",
   payload_too_large:
     "The request body exceeds 64 KiB (256 KiB for entity and channel batch and lookup calls).",
   server_misconfigured: "The deployment is missing a required secret (AUTH_SECRET).",

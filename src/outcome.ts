@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   "reservation_already_released",
   "reservation_expired",
   "too_many_packages",
+  "ledger_entry_archived",
   "payload_too_large",
   "server_misconfigured",
   "internal_error",

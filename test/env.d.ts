@@ -5,6 +5,8 @@ declare global {
     interface Env extends WorkerEnv {
       /** The fleet index's migrations as JSON (vitest.config.ts), applied by test/fleet/setup.ts. */
       FLEET_MIGRATIONS: string;
+      /** The history archive (wrangler.toml's R2 bucket), bound in every test Worker. */
+      ARCHIVE: R2Bucket;
     }
   }
 }

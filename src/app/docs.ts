@@ -44,6 +44,8 @@ interface Operation {
   tags?: string[];
   /** The roles that may call it, least powerful last (written from the role map, src/claims.ts). */
   "x-roles"?: string[];
+  /** A WebSocket upgrade with a one-time ticket (the live balance), not a JSON call. */
+  "x-websocket"?: boolean;
   summary?: string;
   description?: string;
   security?: Record<string, unknown>[];
@@ -222,6 +224,19 @@ export function sampleOf(schema: Schema, doc: OpenApiDocument, depth = 0): unkno
 const shellQuote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /**
+ * The live socket's example: a ticket first (a viewer's), then the socket, opened with the Node
+ * of the project's devDependencies, which has WebSocket built in; each message is printed.
+ */
+function socketExample(concrete: string): string {
+  const ticketUrl = `${EXAMPLE_ORIGIN}${concrete}/ticket`;
+  const socketUrl = `${EXAMPLE_ORIGIN.replace(/^http/, "ws")}${concrete}?ticket=`;
+  return [
+    `TICKET=$(curl -s -X POST ${shellQuote(ticketUrl)} -H "Authorization: Bearer $(npm run -s token -- ${EXAMPLE_WORKSPACE} viewer)" | jq -r .ticket)`,
+    `npx node -e 'new WebSocket(process.argv[1]).onmessage = (e) => console.log(e.data)' ${shellQuote(socketUrl)}"$TICKET"`,
+  ].join("\n");
+}
+
+/**
  * The operation as a curl command that runs against `npm start`: workspace `acme`, a token of
  * the least powerful role that may call it from `npm run token`, and a body built from the
  * request schema (its example where it has one).
@@ -242,6 +257,7 @@ export function curlExample(
     .filter((p) => p.in === "query" && p.required)
     .map((p) => `${p.name}=${encodeURIComponent(String(sampleOf(p.schema ?? {}, doc)))}`);
   const url = `${EXAMPLE_ORIGIN}${concrete}${query.length > 0 ? `?${query.join("&")}` : ""}`;
+  if (op["x-websocket"] === true) return socketExample(concrete);
   const lines = [
     `curl -s${method === "get" ? "" : ` -X ${method.toUpperCase()}`} ${shellQuote(url)}`,
   ];

@@ -51,6 +51,7 @@ export const BILLING_PAGE = /* html */ `<!doctype html>
   </section>
   <div id="app" hidden>
     <div id="summary" class="summary" aria-live="polite"></div>
+    <p id="live" class="live" role="status" hidden></p>
     <div class="tabs" id="tablist" role="tablist" aria-label="Billing">
       <button role="tab" id="tab-usage" aria-controls="panel-usage" aria-selected="true" tabindex="0">Usage</button>
       <button role="tab" id="tab-credits" aria-controls="panel-credits" aria-selected="false" tabindex="-1">Manage credits</button>
@@ -113,6 +114,17 @@ main:focus { outline:none; }
 .summary .plan { font-size:20px; font-weight:700; }
 .summary .fact { color:var(--muted); }
 .summary .fact strong { color:var(--ink); font-weight:600; }
+
+.receipt-form { display:flex; flex-wrap:wrap; gap:8px; align-items:center; margin-bottom:10px; }
+.receipt-form input { width:160px; max-width:100%; }
+.receipt { display:grid; grid-template-columns:max-content 1fr; gap:4px 14px; margin:0; }
+.receipt dt { color:var(--muted); }
+.receipt dd { margin:0; }
+.live { margin:-6px 0 12px; color:var(--muted); font-size:13px; }
+.live strong { color:var(--ink); }
+.live[data-live="live"] strong { color:var(--good); }
+.live[data-live="live"] strong::before { content:"● "; }
+.live[data-live="polling"] strong { color:var(--warn); }
 
 .tabs { display:flex; gap:2px; border-bottom:1px solid var(--line); margin-bottom:14px; }
 .tabs [role="tab"] { background:none; border:0; border-bottom:3px solid transparent; border-radius:0; color:var(--muted); padding:10px 10px; min-height:44px; font-weight:500; flex:0 1 auto; white-space:nowrap; }

@@ -4,6 +4,157 @@
  */
 
 export interface paths {
+  "/v1/workspaces/{ws}/live": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The workspace's credit and usage figures as they change, over a WebSocket
+     * @description Send `Upgrade: websocket` with `?ticket=` (no bearer token). Each message is a `LiveFigures` object: one on connecting, then after every change, coalesced to at most 4 a second and each within a quarter second of the change (half a second while the workspace has a backlog of calls). Send `refresh` for the figures again, `ping` for `pong`. At most 100 sockets per workspace: the next is accepted and closed at once with code 1013 and the reason. A foreign, expired, used, missing or malformed ticket: 401 with `details.reason`.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description The ticket of `POST .../live/ticket` */
+          ticket?: string;
+        };
+        header?: never;
+        path: {
+          ws: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Switching to a WebSocket; every message is LiveFigures (JSON text) */
+        101: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["LiveFigures"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/workspaces/{ws}/subscription": {
     parameters: {
       query?: never;
@@ -2818,7 +2969,7 @@ export interface paths {
     };
     /**
      * The credit ledger in order: every debit, hold, commit, release and expiry
-     * @description The audit trail behind the pool's figures, oldest first, a page after a cursor. Kept 400 days.
+     * @description The audit trail behind the pool's figures, oldest first, a page after a cursor. Each entry stays here until its UTC day is 62 days past, then is in the archive (GET archives, platform).
      */
     get: {
       parameters: {
@@ -2918,6 +3069,219 @@ export interface paths {
               error: {
                 /** @enum {string} */
                 code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/workspaces/{ws}/credits/ledger/{seq}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One ledger entry by its sequence: what a receipt names
+     * @description Every credit decision carries `receipt: {seq, at}`; this answers the entry `seq` names. An entry past its retention was archived first: 410 `ledger_entry_archived`, with the path of the workspace's archives in `details.archives`.
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          ws: string;
+          /** @description A receipt's `seq`: the entry's place in the ledger */
+          seq: number;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The ledger entry */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CreditLedgerEntry"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description ledger_entry_archived */
+        410: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "ledger_entry_archived";
                 message: string;
                 details?: unknown;
                 /**
@@ -5106,6 +5470,397 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/workspaces/{ws}/credits/statements": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Past periods' statements, newest first
+     * @description Every closed period (a renewal or an anchor change closes one), with its figures fixed at the close; kept 10 years (docs/history.md).
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Answer the periods that started before this instant (a page's `nextBefore`). */
+          before?: string;
+          /** @description Periods per page, 1-100 (default 24). */
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          ws: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of closed periods' statements */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CreditStatementList"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/workspaces/{ws}/credits/statements/{periodStart}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One closed period's statement, as JSON or CSV (`?format=csv`)
+     * @description Plan, seats, included credits, packages and top-ups, opening balance, credits used by feature, overrun and expired credits: each equals the ledger's sums over the period, archived days included.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description `csv`: the same figures as `text/csv`, one `section,item,value` line each. */
+          format?: "json" | "csv";
+        };
+        header?: never;
+        path: {
+          ws: string;
+          /** @description The closed period's start, as GET credits/statements lists it */
+          periodStart: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The period's statement */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CreditStatement"];
+            "text/csv": string;
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/workspaces/{ws}/events": {
     parameters: {
       query?: never;
@@ -5295,6 +6050,196 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/workspaces/{ws}/live/ticket": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A one-time ticket to open the live balance's WebSocket (viewer or higher)
+     * @description Browsers cannot send a bearer token with a WebSocket, and a token in a URL ends up in logs: ask for a ticket (valid 30 seconds, for one connection to this workspace), then open `GET /v1/workspaces/{ws}/live?ticket=…` as a WebSocket. Each call issues a new ticket.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          ws: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The ticket, when it lapses and the path to connect to */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["LiveTicket"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;
@@ -7278,6 +8223,370 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/workspaces/{ws}/archives": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The workspace's archived history files: their manifests, by pages
+     * @description Ledger entries and events that left the workspace object, one file per UTC day (several on a busy day), each with its row count, first and last sequence and SHA-256. Every entry ever written is in exactly one of the object (GET credits/ledger, GET events) and these files.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only this kind's files. */
+          kind?: "ledger" | "events";
+          /** @description Answer the files after this key (a previous page's `nextCursor`); omitted: from the first. */
+          after?: string;
+          /** @description Files per page, 1-100 (default 100). */
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          ws: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description A page of manifests, oldest key first within each kind */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["ArchivesPage"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/workspaces/{ws}/archives/{key}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One archived file, streamed: gzipped NDJSON, one entry a line */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          ws: string;
+          key: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The file's bytes (`x-archive-sha256`: their SHA-256, as in the manifest) */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/gzip": string;
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/catalogue": {
     parameters: {
       query?: never;
@@ -8416,6 +9725,166 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /** @description Sent once on connecting and after every change, coalesced: at most one message per 250 ms (4 a second), each within 250 ms of the change it shows (500 ms while the workspace has a backlog of calls). At most 100 sockets per workspace. */
+    LiveFigures: {
+      /** @enum {string} */
+      type: "figures";
+      receipt: components["schemas"]["Receipt"];
+      usage: components["schemas"]["Usage"];
+      credits: components["schemas"]["Credits"];
+    };
+    /** @description The ledger position the figures are as of: the last sequence written when they were read */
+    Receipt: {
+      /** @description The ledger sequence: for a spend, hold, commit, release or question its own entry; for a check or a refusal the last entry it was decided against (0: the ledger is empty) */
+      seq: number;
+      /** @description When the decision was taken */
+      at: string;
+    };
+    Usage: {
+      leads: {
+        used: number;
+        /** @description null = unlimited */
+        limit: number | null;
+        blocked: number;
+        /** @enum {string} */
+        state: "ok" | "grace" | "enforced";
+        graceEndsAt: string | null;
+      };
+      contactsAndCompanies: {
+        used: number;
+        /** @description null = unlimited */
+        limit: number | null;
+        blocked: number;
+        /** @enum {string} */
+        state: "ok" | "grace" | "enforced";
+        graceEndsAt: string | null;
+      };
+      whatsapp: components["schemas"]["ChannelUsage"];
+      instagram: components["schemas"]["ChannelUsage"];
+      agents: {
+        /** @description active agents */
+        used: number;
+        /** @description active agent limit; null = unlimited */
+        limit: number | null;
+        total: number;
+        totalLimit: number;
+      };
+      credits: components["schemas"]["CreditsUsage"];
+      copilotQuestions: components["schemas"]["CopilotQuestionsUsage"];
+      receipt: components["schemas"]["Receipt"] & unknown;
+    };
+    ChannelUsage: {
+      /** @description connected, enabled channels, grandfathered included */
+      used: number;
+      /** @description null = unlimited */
+      limit: number | null;
+      /**
+       * @description `grace`: a non-grandfathered channel does not fit and will be disabled at graceEndsAt unless the limit rises or channels disconnect. `enforced`: the excess was disabled and the kind is still at (or, with grandfathered channels, over) its limit; a connection that does not fit within 7 days of the enforcement gets no new grace (the earliest connected is disabled at once), a later one a new 24-hour grace.
+       * @enum {string}
+       */
+      state: "ok" | "grace" | "enforced";
+      /** @description In `grace`, when it ends; in `enforced`, when the grace ended. */
+      graceEndsAt: string | null;
+      /** @description active channels connected before 2026-06-01 */
+      grandfathered: number;
+      /** @description channels disabled by the limit and not reconnected */
+      disabled: number;
+      /** @description used > limit */
+      overLimit: boolean;
+      /** @description channels the running grace disables at its end */
+      toDisable: number;
+    };
+    CreditsUsage: {
+      used: number;
+      /** @description the monthly balance */
+      limit: number;
+      held: number;
+      remaining: number;
+      /** @description used / limit in percent, two decimals */
+      percentUsed: number;
+      /** @description UTC ISO-8601 instant */
+      periodStart: string;
+      /** @description UTC ISO-8601 instant */
+      nextResetAt: string;
+    };
+    CopilotQuestionsUsage: {
+      used: number;
+      /** @description Questions per period; null = unlimited */
+      limit: number | null;
+      remaining: number | null;
+      /** @description UTC ISO-8601 instant */
+      nextResetAt: string;
+    };
+    Credits: {
+      /** @description UTC ISO-8601 instant */
+      periodStart: string;
+      /** @description UTC ISO-8601 instant */
+      nextResetAt: string;
+      monthlyBalance: number;
+      includedPerSeat: number;
+      seats: number;
+      /** @description includedPerSeat × seats */
+      includedCredits: number;
+      /** @description Credits of the packages active now */
+      addOnCredits: number;
+      /** @description The packages active now (expired ones are not listed) */
+      packages: {
+        id: string;
+        credits: number;
+        /** @description UTC ISO-8601 instant */
+        expiresAt: string;
+      }[];
+      used: number;
+      held: number;
+      remaining: number;
+      percentUsed: number;
+      /** @description Every AI feature of the catalogue */
+      features: components["schemas"]["FeatureCredits"][];
+      copilotQuestions: components["schemas"]["CopilotQuestionsUsage"];
+      receipt: components["schemas"]["Receipt"] & unknown;
+    };
+    FeatureCredits: {
+      /**
+       * @description An AI feature of the plan catalogue
+       * @enum {string}
+       */
+      feature:
+        | "ai_rewriter"
+        | "ai_summarize"
+        | "ai_reply_suggestions"
+        | "ai_task_suggestions"
+        | "ai_agent"
+        | "copilot"
+        | "copilot_analyst";
+      /** @description Whether the workspace's plan includes the feature */
+      inPlan: boolean;
+      /** @description Average credits per request (platform configuration) */
+      averageCost: number;
+      creditsUsed: number;
+      creditsHeld: number;
+      /** @description null = uncapped */
+      creditLimit: number | null;
+      /** @description creditLimit − used − held; null = uncapped */
+      creditsRemaining: number | null;
+      /** @description floor(creditLimit / averageCost); null = uncapped */
+      estimatedRequests: number | null;
+    };
+    UnauthenticatedDetails: {
+      /** @enum {string} */
+      reason:
+        | "missing"
+        | "malformed"
+        | "bad_signature"
+        | "expired"
+        | "not_yet_valid"
+        | "star_not_allowed"
+        | "lifetime_too_long"
+        | "ticket_missing"
+        | "ticket_malformed"
+        | "ticket_unknown"
+        | "ticket_expired"
+        | "ticket_used";
+    };
     Subscription: {
       /** @example acme */
       workspaceId: string;
@@ -8464,17 +9933,6 @@ export interface components {
       instagramAccounts?: number | null;
       copilotQuestions?: number | null;
     };
-    UnauthenticatedDetails: {
-      /** @enum {string} */
-      reason:
-        | "missing"
-        | "malformed"
-        | "bad_signature"
-        | "expired"
-        | "not_yet_valid"
-        | "star_not_allowed"
-        | "lifetime_too_long";
-    };
     ForbiddenDetails: {
       /** @enum {string} */
       reason: "wrong_workspace" | "role_not_allowed" | "not_every_workspace" | "binding_scope";
@@ -8501,80 +9959,6 @@ export interface components {
        * @example 2026-09
        */
       catalogueVersion?: string | null;
-    };
-    Usage: {
-      leads: {
-        used: number;
-        /** @description null = unlimited */
-        limit: number | null;
-        blocked: number;
-        /** @enum {string} */
-        state: "ok" | "grace" | "enforced";
-        graceEndsAt: string | null;
-      };
-      contactsAndCompanies: {
-        used: number;
-        /** @description null = unlimited */
-        limit: number | null;
-        blocked: number;
-        /** @enum {string} */
-        state: "ok" | "grace" | "enforced";
-        graceEndsAt: string | null;
-      };
-      whatsapp: components["schemas"]["ChannelUsage"];
-      instagram: components["schemas"]["ChannelUsage"];
-      agents: {
-        /** @description active agents */
-        used: number;
-        /** @description active agent limit; null = unlimited */
-        limit: number | null;
-        total: number;
-        totalLimit: number;
-      };
-      credits: components["schemas"]["CreditsUsage"];
-      copilotQuestions: components["schemas"]["CopilotQuestionsUsage"];
-    };
-    ChannelUsage: {
-      /** @description connected, enabled channels, grandfathered included */
-      used: number;
-      /** @description null = unlimited */
-      limit: number | null;
-      /**
-       * @description `grace`: a non-grandfathered channel does not fit and will be disabled at graceEndsAt unless the limit rises or channels disconnect. `enforced`: the excess was disabled and the kind is still at (or, with grandfathered channels, over) its limit; a connection that does not fit within 7 days of the enforcement gets no new grace (the earliest connected is disabled at once), a later one a new 24-hour grace.
-       * @enum {string}
-       */
-      state: "ok" | "grace" | "enforced";
-      /** @description In `grace`, when it ends; in `enforced`, when the grace ended. */
-      graceEndsAt: string | null;
-      /** @description active channels connected before 2026-06-01 */
-      grandfathered: number;
-      /** @description channels disabled by the limit and not reconnected */
-      disabled: number;
-      /** @description used > limit */
-      overLimit: boolean;
-      /** @description channels the running grace disables at its end */
-      toDisable: number;
-    };
-    CreditsUsage: {
-      used: number;
-      /** @description the monthly balance */
-      limit: number;
-      held: number;
-      remaining: number;
-      /** @description used / limit in percent, two decimals */
-      percentUsed: number;
-      /** @description UTC ISO-8601 instant */
-      periodStart: string;
-      /** @description UTC ISO-8601 instant */
-      nextResetAt: string;
-    };
-    CopilotQuestionsUsage: {
-      used: number;
-      /** @description Questions per period; null = unlimited */
-      limit: number | null;
-      remaining: number | null;
-      /** @description UTC ISO-8601 instant */
-      nextResetAt: string;
     };
     TestClock: {
       now: string;
@@ -8764,38 +10148,22 @@ export interface components {
       /** @description An opaque cursor: pass it back unchanged as `after`; it is valid only for this feed of this workspace, and its format may change. Null at the end. */
       nextCursor: string | null;
     };
-    Credits: {
-      /** @description UTC ISO-8601 instant */
-      periodStart: string;
-      /** @description UTC ISO-8601 instant */
-      nextResetAt: string;
-      monthlyBalance: number;
-      includedPerSeat: number;
-      seats: number;
-      /** @description includedPerSeat × seats */
-      includedCredits: number;
-      /** @description Credits of the packages active now */
-      addOnCredits: number;
-      /** @description The packages active now (expired ones are not listed) */
-      packages: {
-        id: string;
-        credits: number;
-        /** @description UTC ISO-8601 instant */
-        expiresAt: string;
-      }[];
-      used: number;
-      held: number;
-      remaining: number;
-      percentUsed: number;
-      /** @description Every AI feature of the catalogue */
-      features: components["schemas"]["FeatureCredits"][];
-      copilotQuestions: components["schemas"]["CopilotQuestionsUsage"];
+    CreditLedgerPage: {
+      entries: components["schemas"]["CreditLedgerEntry"][];
+      /** @description An opaque cursor: pass it back unchanged as `after`; it is valid only for this feed of this workspace, and its format may change. With no new entries it is the cursor you sent. */
+      nextCursor: string;
+      hasMore: boolean;
     };
-    FeatureCredits: {
+    CreditLedgerEntry: {
+      /** @description Its place in the ledger (a receipt's `seq`); also the cursor */
+      id: number;
+      at: string;
       /**
-       * @description An AI feature of the plan catalogue
+       * @description debit: a consume; hold: a reservation; commit: its actual cost; release or expire: its hold freed; question: a Copilot question
        * @enum {string}
        */
+      kind: "debit" | "hold" | "commit" | "release" | "expire" | "question";
+      /** @enum {string|null} */
       feature:
         | "ai_rewriter"
         | "ai_summarize"
@@ -8803,51 +10171,15 @@ export interface components {
         | "ai_task_suggestions"
         | "ai_agent"
         | "copilot"
-        | "copilot_analyst";
-      /** @description Whether the workspace's plan includes the feature */
-      inPlan: boolean;
-      /** @description Average credits per request (platform configuration) */
-      averageCost: number;
-      creditsUsed: number;
-      creditsHeld: number;
-      /** @description null = uncapped */
-      creditLimit: number | null;
-      /** @description creditLimit − used − held; null = uncapped */
-      creditsRemaining: number | null;
-      /** @description floor(creditLimit / averageCost); null = uncapped */
-      estimatedRequests: number | null;
-    };
-    CreditLedgerPage: {
-      entries: {
-        /** @description Its place in the ledger; also the cursor */
-        id: number;
-        at: string;
-        /**
-         * @description debit: a consume; hold: a reservation; commit: its actual cost; release or expire: its hold freed; question: a Copilot question
-         * @enum {string}
-         */
-        kind: "debit" | "hold" | "commit" | "release" | "expire" | "question";
-        /** @enum {string|null} */
-        feature:
-          | "ai_rewriter"
-          | "ai_summarize"
-          | "ai_reply_suggestions"
-          | "ai_task_suggestions"
-          | "ai_agent"
-          | "copilot"
-          | "copilot_analyst"
-          | null;
-        credits: number;
-        reservationId: string | null;
-        idempotencyKey: string | null;
-        /** @description The caller's role; null for the object's own work */
-        role: string | null;
-        /** @description The billing period it counts in */
-        periodStart: string;
-      }[];
-      /** @description An opaque cursor: pass it back unchanged as `after`; it is valid only for this feed of this workspace, and its format may change. With no new entries it is the cursor you sent. */
-      nextCursor: string;
-      hasMore: boolean;
+        | "copilot_analyst"
+        | null;
+      credits: number;
+      reservationId: string | null;
+      idempotencyKey: string | null;
+      /** @description The caller's role; null for the object's own work */
+      role: string | null;
+      /** @description The billing period it counts in */
+      periodStart: string;
     };
     /**
      * @example {
@@ -8901,6 +10233,7 @@ export interface components {
        * @enum {string}
        */
       upgradeTo?: "trial" | "base" | "advanced" | "pro" | "enterprise" | "partner" | "shopify";
+      receipt: components["schemas"]["Receipt"] & unknown;
     };
     /**
      * @example {
@@ -9026,6 +10359,7 @@ export interface components {
       periodStart: string;
       /** @description When usage resets: the next period start */
       nextResetAt: string;
+      receipt: components["schemas"]["Receipt"] & unknown;
     };
     /**
      * @example {
@@ -9076,6 +10410,7 @@ export interface components {
       periodStart: string;
       /** @description When usage resets: the next period start */
       nextResetAt: string;
+      receipt: components["schemas"]["Receipt"] & unknown;
     };
     CreditPackage: {
       id: string;
@@ -9126,6 +10461,7 @@ export interface components {
       periodStart: string;
       /** @description UTC ISO-8601 instant */
       nextResetAt: string;
+      receipt: components["schemas"]["Receipt"] & unknown;
     };
     /** @description Consumed credits and the actual cost of committed reservations, by day and feature; holds, releases and expiries charge nothing. */
     DailyCredits: {
@@ -9166,6 +10502,53 @@ export interface components {
           copilot_analyst: number;
         };
       }[];
+    };
+    CreditStatementList: {
+      /** @description Closed periods, newest first */
+      statements: components["schemas"]["CreditStatement"][];
+      hasMore: boolean;
+      /** @description Pass as `before` for the next page; null: none */
+      nextBefore: string | null;
+    };
+    CreditStatement: {
+      periodStart: string;
+      periodEnd: string;
+      /** @description When the period closed (a renewal or an anchor change) */
+      closedAt: string;
+      /**
+       * @description The plan in force at the close
+       * @enum {string}
+       */
+      plan: "trial" | "base" | "advanced" | "pro" | "enterprise" | "partner" | "shopify";
+      seats: number;
+      /** @description The plan's credits for the period (per seat × seats) */
+      includedCredits: number;
+      /** @description Packages and top-ups that counted at any instant of the period */
+      packages: {
+        id: string;
+        credits: number;
+        createdAt: string;
+        expiresAt: string;
+      }[];
+      /** @description Included credits plus the packages in force at the start */
+      openingBalance: number;
+      /** @description Included credits plus the packages in force at the close */
+      balance: number;
+      /** @description Credits charged in the period: the ledger's debits and commits */
+      used: number;
+      usedByFeature: {
+        [key: string]: number;
+      };
+      /** @description Credits charged beyond the balance (commits over a reservation) */
+      overrun: number;
+      /** @description Credits left unused at the close: they do not roll over */
+      expiredCredits: number;
+      /** @description balance − used */
+      closingBalance: number;
+      /** @description Refused consumes and reservations in the period, by reason (checks write none) */
+      refusalsByReason: {
+        [key: string]: number;
+      };
     };
     EventsPage: {
       events: components["schemas"]["Event"][];
@@ -9211,6 +10594,17 @@ export interface components {
       /** @description When the next attempt is due (pending only). */
       nextAttemptAt: string | null;
       deliveredAt: string | null;
+    };
+    /** @description A one-time ticket for `GET /v1/workspaces/{ws}/live`: browsers cannot set an Authorization header on a WebSocket, and a bearer token in a URL ends up in logs. Valid 30 seconds, for one connection, to this workspace only. */
+    LiveTicket: {
+      /** @description Lets one WebSocket into this workspace's live figures, once */
+      ticket: string;
+      /** @description UTC ISO-8601 instant; connect before it */
+      expiresAt: string;
+      /** @description Always 30 */
+      ttlSeconds: number;
+      /** @description The path to open as a WebSocket (ws:// or wss:// on this host), ticket included */
+      url: string;
     };
     EntityBatch: {
       /** @enum {string} */
@@ -9527,6 +10921,42 @@ export interface components {
         active_agent_limit: number;
         workspace_agent_limit: number;
       };
+    };
+    ArchivesPage: {
+      archives: components["schemas"]["ArchiveManifest"][];
+      /**
+       * @description Pass as `after` for the next page; null: none
+       * @example ledger-2026-07-20-000000000001.ndjson.gz
+       */
+      nextCursor: string | null;
+      hasMore: boolean;
+    };
+    ArchiveManifest: {
+      /**
+       * @description The file's key: GET archives/{key} answers it
+       * @example ledger-2026-07-20-000000000001.ndjson.gz
+       */
+      key: string;
+      workspaceId: string;
+      /**
+       * @description Credit ledger entries or events
+       * @enum {string}
+       */
+      kind: "ledger" | "events";
+      /** @description The UTC day of the file's first entry, YYYY-MM-DD */
+      day: string;
+      /** @description Entries in the file, one JSON object a line */
+      rows: number;
+      /** @description The first entry's sequence (the ledger's `id`, the event's `seq`) */
+      firstSeq: number;
+      /** @description The last entry's: the file holds every sequence between */
+      lastSeq: number;
+      /** @description SHA-256 of the file's bytes (gzipped NDJSON), hex */
+      sha256: string;
+      /** @description The file's size in bytes */
+      bytes: number;
+      /** @description When the archive wrote it (the workspace's clock) */
+      writtenAt: string;
     };
     CatalogueList: {
       now: string;

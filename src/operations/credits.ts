@@ -6,6 +6,8 @@ import {
   FeatureCredits,
   FeatureLimitInput,
   FeatureParams,
+  LedgerEntry,
+  LedgerEntryParams,
   LedgerPage,
   LedgerQuery,
   PackageAnswer,
@@ -46,12 +48,26 @@ export const creditLedger = operation({
   tags,
   summary: "The credit ledger in order: every debit, hold, commit, release and expiry",
   description:
-    "The audit trail behind the pool's figures, oldest first, a page after a cursor. Kept 400 days.",
+    "The audit trail behind the pool's figures, oldest first, a page after a cursor. Each entry stays here until its UTC day is 62 days past, then is in the archive (GET archives, platform).",
   roles: CAN.read,
   query: LedgerQuery,
   response: LedgerPage,
   answers: "Ledger entries after the cursor and the cursor of the next page",
   run: (stub, { query }) => stub.creditLedger(query.after, query.limit),
+});
+
+export const creditLedgerEntry = operation({
+  name: "creditLedgerEntry",
+  tags,
+  summary: "One ledger entry by its sequence: what a receipt names",
+  description:
+    "Every credit decision carries `receipt: {seq, at}`; this answers the entry `seq` names. An entry past its retention was archived first: 410 `ledger_entry_archived`, with the path of the workspace's archives in `details.archives`.",
+  roles: CAN.read,
+  params: LedgerEntryParams,
+  response: LedgerEntry,
+  answers: "The ledger entry",
+  errors: ["ledger_entry_archived"],
+  run: (stub, { params }) => stub.creditLedgerEntry(params.seq),
 });
 
 export const creditsDaily = operation({

@@ -56,6 +56,11 @@ export interface OperationSpec<
   createsWorkspace?: true;
   /** Refuses the call before anything else (even the role check), e.g. a switched-off feature. */
   guard?: (env: Env) => ApiErrorBody | undefined;
+  /**
+   * Offers the answer as `text/csv` too, for `?format=csv` (HTTP only; the query must declare
+   * `format`): the 200 body's figures as finance reads them.
+   */
+  csv?: (value: z.output<Res>) => string;
   /** Asks the workspace object; its answer must be the response schema's type. */
   run: (
     stub: WorkspaceStub,

@@ -180,7 +180,15 @@ export function route<
     middleware: [...(op.guard ? [guarded(op.guard)] : []), allow(op.roles)],
     request,
     responses: {
-      200: jsonResponse(op.response, op.answers),
+      200: op.csv
+        ? {
+            description: op.answers,
+            content: {
+              "application/json": { schema: op.response },
+              "text/csv": { schema: { type: "string" as const } },
+            },
+          }
+        : jsonResponse(op.response, op.answers),
       ...errorResponses(...op.errorCodes),
     },
   });
@@ -204,6 +212,12 @@ export async function answer(
   const stub = c.env.WORKSPACE.getByName(String(input.params.ws));
   const reply = await op.run(stub, input, meta);
   c.set("reason", reply.ok ? refusalOf(reply.value) : reply.error.code);
+  const format = (input.query as { format?: string } | undefined)?.format;
+  if (reply.ok && op.csv !== undefined && format === "csv") {
+    return new Response(op.csv(reply.value), {
+      headers: { "content-type": "text/csv; charset=utf-8" },
+    });
+  }
   return replyResponse(reply, c.get("requestId"));
 }
 

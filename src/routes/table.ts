@@ -42,6 +42,7 @@ export const ROUTES: readonly RouteEntry[] = [
 
   { op: ops.credits, method: "get", path: `${ws}/credits` },
   { op: ops.creditLedger, method: "get", path: `${ws}/credits/ledger` },
+  { op: ops.creditLedgerEntry, method: "get", path: `${ws}/credits/ledger/{seq}` },
   { op: ops.setFeatureLimit, method: "put", path: `${ws}/credits/feature-limits/{feature}` },
   { op: ops.check, method: "post", path: `${ws}/credits/check`, fastLane: true },
   { op: ops.consume, method: "post", path: `${ws}/credits/consume`, fastLane: true },
@@ -52,8 +53,11 @@ export const ROUTES: readonly RouteEntry[] = [
   { op: ops.putCreditPackage, method: "post", path: `${ws}/credit-packages` },
   { op: ops.consumeCopilotQuestion, method: "post", path: `${ws}/copilot-questions/consume` },
   { op: ops.creditsDaily, method: "get", path: `${ws}/credits/daily` },
+  { op: ops.creditStatements, method: "get", path: `${ws}/credits/statements` },
+  { op: ops.creditStatement, method: "get", path: `${ws}/credits/statements/{periodStart}` },
 
   { op: ops.events, method: "get", path: `${ws}/events` },
+  { op: ops.liveTicket, method: "post", path: `${ws}/live/ticket` },
 
   { op: ops.createEntities, method: "post", path: `${ws}/entities/{kind}/batch` },
   { op: ops.lookupEntities, method: "post", path: `${ws}/entities/{kind}/lookup` },

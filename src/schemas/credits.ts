@@ -88,7 +88,35 @@ export const PackageInput = z
     example: { id: "pkg-2026-07", credits: 5000, expiresAt: "2027-07-15T00:00:00.000Z" },
   });
 
+/** The largest sequence a path may name: the ledger's id is an integer JavaScript holds exactly. */
+const MAX_SEQ = Number.MAX_SAFE_INTEGER;
+
+export const LedgerEntryParams = WorkspaceParams.extend({
+  seq: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_SEQ)
+    .openapi({
+      param: { name: "seq", in: "path" },
+      example: 42,
+      description: "A receipt's `seq`: the entry's place in the ledger",
+    }),
+});
+
 // ---- answers -------------------------------------------------------------------------------
+
+export const Receipt = z
+  .object({
+    seq: count.describe(
+      "The ledger sequence: for a spend, hold, commit, release or question its own entry; for a check or a refusal the last entry it was decided against (0: the ledger is empty)",
+    ),
+    at: at.describe("When the decision was taken"),
+  })
+  .openapi("Receipt", {
+    description:
+      "Ties the answer to one ledger position: `GET .../credits/ledger/{seq}` returns the entry. A replayed answer carries its original receipt.",
+  });
 
 const poolFigures = {
   monthlyBalance: count.describe("Included credits (per seat × seats) plus active packages"),
@@ -116,6 +144,7 @@ export const SpendDecision = z
     credits: count,
     ...poolFigures,
     upgradeTo: z.enum(PLANS).optional().describe("The cheapest plan that includes the feature"),
+    receipt: Receipt,
   })
   .openapi("CreditDecision", {
     description: "The figures are as they stand after the call (a check changes nothing).",
@@ -151,6 +180,7 @@ export const Committed = z
     committedAt: at,
     message: z.string(),
     ...poolFigures,
+    receipt: Receipt,
   })
   .openapi("ReservationCommitted");
 
@@ -164,6 +194,7 @@ export const Released = z
     releasedAt: at,
     message: z.string(),
     ...poolFigures,
+    receipt: Receipt,
   })
   .openapi("ReservationReleased");
 
@@ -228,6 +259,9 @@ export const CreditsOverview = z
     percentUsed: z.number(),
     features: z.array(FeatureCredits).describe("Every AI feature of the catalogue"),
     copilotQuestions: CopilotQuestionsUsage,
+    receipt: Receipt.describe(
+      "The ledger position these figures are as of: the last sequence written when they were read",
+    ),
   })
   .openapi("Credits");
 
@@ -241,30 +275,33 @@ export const QuestionDecision = z
     remaining: nullableCount,
     periodStart: at,
     nextResetAt: at,
+    receipt: Receipt,
   })
   .openapi("CopilotQuestionDecision");
 
 export const LedgerQuery = pageQuery("ledger entries");
 
+export const LedgerEntry = z
+  .object({
+    id: count.describe("Its place in the ledger (a receipt's `seq`); also the cursor"),
+    at: z.string(),
+    kind: z
+      .enum(["debit", "hold", "commit", "release", "expire", "question"])
+      .describe(
+        "debit: a consume; hold: a reservation; commit: its actual cost; release or expire: its hold freed; question: a Copilot question",
+      ),
+    feature: z.enum(AI_FEATURES).nullable(),
+    credits: count,
+    reservationId: z.string().nullable(),
+    idempotencyKey: z.string().nullable(),
+    role: z.string().nullable().describe("The caller's role; null for the object's own work"),
+    periodStart: z.string().describe("The billing period it counts in"),
+  })
+  .openapi("CreditLedgerEntry");
+
 export const LedgerPage = z
   .object({
-    entries: z.array(
-      z.object({
-        id: count.describe("Its place in the ledger; also the cursor"),
-        at: z.string(),
-        kind: z
-          .enum(["debit", "hold", "commit", "release", "expire", "question"])
-          .describe(
-            "debit: a consume; hold: a reservation; commit: its actual cost; release or expire: its hold freed; question: a Copilot question",
-          ),
-        feature: z.enum(AI_FEATURES).nullable(),
-        credits: count,
-        reservationId: z.string().nullable(),
-        idempotencyKey: z.string().nullable(),
-        role: z.string().nullable().describe("The caller's role; null for the object's own work"),
-        periodStart: z.string().describe("The billing period it counts in"),
-      }),
-    ),
+    entries: z.array(LedgerEntry),
     nextCursor: z.string().openapi({
       description: `${OPAQUE_CURSOR} With no new entries it is the cursor you sent.`,
     }),

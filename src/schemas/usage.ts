@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ChannelUsage } from "./channels";
-import { CopilotQuestionsUsage, CreditsUsage } from "./credits";
+import { CopilotQuestionsUsage, CreditsUsage, Receipt } from "./credits";
 
 const limit = z.number().int().nullable().describe("null = unlimited");
 const state = z.enum(["ok", "grace", "enforced"]);
@@ -27,5 +27,8 @@ export const Usage = z
     }),
     credits: CreditsUsage,
     copilotQuestions: CopilotQuestionsUsage,
+    receipt: Receipt.describe(
+      "The ledger position these figures are as of: the last sequence written when they were read",
+    ),
   })
   .openapi("Usage");

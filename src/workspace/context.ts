@@ -51,6 +51,11 @@ export interface CreditCounters {
   readonly announced: ReadonlySet<number>;
   /** The earliest expiry of a hold opened since loading: the object's deadline moves to it. */
   readonly holdExpiry: Instant | null;
+  /**
+   * The ledger's last sequence written (credit_ledger.id): the next entry takes the one after.
+   * Kept here rather than in an AUTOINCREMENT row, so a consume writes two rows, not three.
+   */
+  readonly ledgerSeq: number;
 }
 
 export type { Role };

@@ -11,6 +11,7 @@ import {
   sameTag,
 } from "../policy/cursor";
 import type { Migration, Store } from "../storage";
+import { storedLedgerSeq } from "./memory";
 
 const KEY_META = "cursorKey";
 
@@ -82,11 +83,13 @@ export function nextCursor(
 }
 
 /**
- * The highest id a table's AUTOINCREMENT sequence ever handed out (0 before the first row).
+ * The highest id a table's sequence ever handed out (0 before the first row).
  * SQLite keeps it in `sqlite_sequence` even after the rows are deleted, so a cursor at an item
  * pruned by retention still counts as issued.
  */
 function highestIssued(store: Store, table: string): number {
+  // The ledger numbers its entries itself (no AUTOINCREMENT since issue #19): memory.ts.
+  if (table === "credit_ledger") return storedLedgerSeq(store);
   const row = store.one<{ seq: number }>("SELECT seq FROM sqlite_sequence WHERE name = ?", table);
   return row?.seq ?? 0;
 }

@@ -7,6 +7,8 @@ import type { WorkspaceEnv as Env } from "./env";
 export interface Site {
   store: Store;
   env: Env;
+  /** The object's storage transaction (work after due work's transaction writes in its own). */
+  transactionSync<T>(body: () => T): T;
 }
 
 /**

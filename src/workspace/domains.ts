@@ -1,6 +1,7 @@
 import { earliest, type Instant } from "../policy/time";
 import type { Migration, Store } from "../storage";
 import { agentsDomain } from "./agents";
+import { archiveDomain } from "./archive";
 import { channelsDomain } from "./channels";
 import type { WorkspaceContext } from "./context";
 import { creditsDomain } from "./credits";
@@ -10,6 +11,7 @@ import type { Domain, Site } from "./domain";
 import { entitiesDomain } from "./entities";
 import { eventsDomain } from "./events";
 import { idempotencyDomain } from "./idempotency";
+import { liveDomain } from "./live";
 
 export type { Domain, Site } from "./domain";
 
@@ -25,6 +27,8 @@ export const DOMAINS: readonly Domain[] = [
   entitiesDomain,
   channelsDomain,
   agentsDomain,
+  archiveDomain,
+  liveDomain,
 ];
 
 /** Every migration in order: the meta table and the cursor key, then each domain's tables. */

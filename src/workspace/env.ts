@@ -25,4 +25,9 @@ export interface WorkspaceEnv extends DueIndexEnv {
    * which drive reports themselves); anything else: within a minute of a change.
    */
   FLEET_REPORTS?: string;
+  /**
+   * The history archive (R2, docs/history.md): ledger entries and events past the object's raw
+   * window, per workspace and UTC day. Unbound, the object archives and deletes nothing.
+   */
+  ARCHIVE?: R2Bucket;
 }

@@ -1,6 +1,5 @@
 import { type Outcome, ok } from "../outcome";
 import type { Delivery, DeliveryStatus } from "../policy/delivery";
-import { EVENT_RETENTION_MS } from "../policy/delivery";
 import type { PolicyEvent } from "../policy/events";
 import { type Instant, iso, isoOrNull } from "../policy/time";
 import type { Migration, Store } from "../storage";
@@ -155,40 +154,10 @@ export interface EventsPage {
   hasMore: boolean;
 }
 
-/** Pruned a batch at a time, so no single run pays for a long backlog. */
-const PRUNE_BATCH = 256;
-
-/** Deletes events older than the retention that are done with (never a pending one). */
-export function pruneEvents(store: Store, now: Instant): number {
-  return store.run(
-    `DELETE FROM events WHERE seq IN (
-       SELECT seq FROM events WHERE recorded_at <= ? AND delivery_status != 'pending'
-       ORDER BY recorded_at LIMIT ?)`,
-    now - EVENT_RETENTION_MS,
-    PRUNE_BATCH,
-  );
-}
-
-/** When the oldest event leaves the retention window: due work then prunes it. */
-export function retentionDeadline(store: Store): Instant | null {
-  // Walks the recorded_at index from its start: only the few pending events can be skipped.
-  const row = store.one<{ recorded_at: number }>(
-    `SELECT recorded_at FROM events WHERE delivery_status != 'pending'
-     ORDER BY recorded_at LIMIT 1`,
-  );
-  return row === undefined ? null : row.recorded_at + EVENT_RETENTION_MS;
-}
-
 /**
- * Events as one of the object's domains: their table, and their retention, which is due work
- * of its own (the alarm comes when the oldest event leaves the window). A batch that leaves
- * more answers false: the next oldest event is then already due, so the alarm comes at once.
+ * Events as one of the object's domains: their table. Their retention is the archive's
+ * (archive/index.ts): an event leaves the object once written to the archive, never before.
  */
 export const eventsDomain: Domain = {
   migrations: eventMigrations,
-  dueDeadline: (site) => retentionDeadline(site.store),
-  prune(store, now) {
-    pruneEvents(store, now);
-    return false;
-  },
 };

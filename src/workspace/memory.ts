@@ -1,6 +1,5 @@
 import {
   type AiFeature,
-  BUILT_IN_CATALOGUE,
   type CatalogueVersion,
   type EffectiveLimits,
   effectiveLimits,
@@ -10,9 +9,9 @@ import {
 } from "../policy/catalogue";
 import type { Period } from "../policy/periods";
 import { earliest, type Instant } from "../policy/time";
-import type { Store } from "../storage";
+import type { SqlParam, Store } from "../storage";
 import type { CreditCounters, WorkspaceContext } from "./context";
-import { KnownSchedule } from "./schedule";
+import { KnownSchedule, spreadAfter, switchVersions } from "./schedule";
 
 /**
  * What the object keeps in memory between calls, and the only code that changes it. The object
@@ -165,43 +164,14 @@ export class Memory {
   settle(now: Instant): Settled {
     const stored = this.source.loadSubscription(this.store);
     if (stored === undefined) return null;
-    const hot = this.hotOf(this.switchVersions(stored, now), now);
+    const hot = this.hotOf(
+      switchVersions(this.store, this.source, this.schedule.versions, stored, now),
+      now,
+    );
     const deadline = this.source.settle(this.contextOf(hot, now));
     hot.domainsUntil = deadline ?? Number.POSITIVE_INFINITY;
     hot.settledUntil = earliest(deadline, hot.versionUntil) ?? Number.POSITIVE_INFINITY;
     return hot;
-  }
-
-  /**
-   * Applies every version switch due by `now` that this workspace has not applied yet, each at
-   * its own effectiveAt: due work before it under the old terms, then the switch (its event),
-   * then the reconcile under the new terms, so a grace the change opens starts at effectiveAt
-   * however late the workspace is touched (docs/rules.md, "Catalogue versions").
-   */
-  private switchVersions(stored: Subscription, now: Instant): Subscription {
-    let sub = stored;
-    const applied = sub.catalogueApplied ?? BUILT_IN_CATALOGUE.id;
-    const target = versionFor(this.schedule.versions, sub, now);
-    if (target.id === applied) return sub;
-    let current = this.schedule.versions.find((v) => v.id === applied) ?? BUILT_IN_CATALOGUE;
-    const steps =
-      sub.catalogueVersion !== undefined
-        ? [target]
-        : this.schedule.versions.filter((v) => {
-            const at = Date.parse(v.effectiveAt);
-            return at > Date.parse(current.effectiveAt) && at <= now;
-          });
-    for (const next of steps) {
-      const at = Math.min(Math.max(Date.parse(next.effectiveAt), 0), now);
-      const before = effectiveLimits(sub, current);
-      const old = { store: this.store, subscription: sub, limits: before, catalogue: current };
-      if (sub.catalogueVersion === undefined) this.source.settle({ ...old, now: at - 1 });
-      const limits = effectiveLimits(sub, next);
-      sub = this.source.applyVersion({ ...old, limits, catalogue: next, now: at }, before);
-      this.source.settle({ ...old, subscription: sub, limits, catalogue: next, now: at });
-      current = next;
-    }
-    return sub;
   }
 
   /** Keeps a settled state whose transaction committed; counters load on first use. */
@@ -347,17 +317,6 @@ export class Memory {
   }
 }
 
-/** How long after a switch a quiet workspace may wake to apply it (docs/catalogue.md). */
-export const SWITCH_SPREAD_MS = 10 * 60 * 1000;
-
-/** `at` plus a fixed share of the spread for this workspace (null: no switch ahead). */
-function spreadAfter(at: Instant, workspaceId: string): Instant | null {
-  if (at === Number.POSITIVE_INFINITY) return null;
-  let hash = 0;
-  for (let i = 0; i < workspaceId.length; i++) hash = (hash * 31 + workspaceId.charCodeAt(i)) >>> 0;
-  return at + (hash % (SWITCH_SPREAD_MS / 1000)) * 1000;
-}
-
 const settledAt = (hot: Hot, now: Instant): boolean =>
   hot.settledUntil !== undefined &&
   now < hot.settledUntil &&
@@ -388,6 +347,7 @@ function countersDiffer(memory: CreditCounters, stored: CreditCounters): string[
   compare("held", nonZero(memory.held), nonZero(stored.held));
   compare("featureLimits", nonZero(memory.featureLimits), nonZero(stored.featureLimits));
   compare("announced", [...memory.announced].sort(), [...stored.announced].sort());
+  compare("ledgerSeq", memory.ledgerSeq, stored.ledgerSeq);
   return found;
 }
 
@@ -403,6 +363,7 @@ interface WritableCounters {
   held: Map<string, number>;
   announced: Set<number>;
   holdExpiry: Instant | null;
+  ledgerSeq: number;
 }
 
 const writable = (ctx: WorkspaceContext): WritableCounters | undefined =>
@@ -469,4 +430,64 @@ export function announceThreshold(
   );
   const c = writable(ctx);
   if (c?.period.start === periodStart) c.announced.add(percent);
+}
+
+// ---- the ledger's sequence -------------------------------------------------------------------
+
+/**
+ * The meta key of the ledger's floor: the last sequence of entries no longer in the object
+ * (archived, then deleted: docs/rules.md, "History is never lost"). Entries are numbered after
+ * both the floor and every entry held, so a sequence is never reused even once the object
+ * holds no entry at all.
+ */
+export const LEDGER_FLOOR_KEY = "credits.ledgerFloor";
+
+/** The last ledger sequence written, from storage: the highest held, else the floor. */
+export function storedLedgerSeq(store: Store): number {
+  const held = store.one<{ id: number | null }>("SELECT MAX(id) AS id FROM credit_ledger")?.id;
+  return Math.max(held ?? 0, store.getMeta<number>(LEDGER_FLOOR_KEY) ?? 0);
+}
+
+/** The last ledger sequence written (0: none yet): strictly increasing, never reused. */
+export function lastLedgerSeq(ctx: WorkspaceContext): number {
+  return ctx.counters?.ledgerSeq ?? storedLedgerSeq(ctx.store);
+}
+
+/** A ledger entry's columns, in credit_ledger's order after its id. */
+export interface LedgerColumns {
+  at: Instant;
+  kind: string;
+  feature: string | null;
+  credits: number;
+  reservationId: string | null;
+  idempotencyKey: string | null;
+  role: string | null;
+  periodStart: Instant;
+}
+
+/**
+ * Appends a ledger entry under the next sequence (credit_ledger.id, given explicitly: the
+ * table has no AUTOINCREMENT, so no sequence row is written) and answers that sequence.
+ */
+export function appendLedgerRow(ctx: WorkspaceContext, row: LedgerColumns): number {
+  const c = writable(ctx);
+  const seq = (c?.ledgerSeq ?? storedLedgerSeq(ctx.store)) + 1;
+  const values: SqlParam[] = [
+    seq,
+    row.at,
+    row.kind,
+    row.feature,
+    row.credits,
+    row.reservationId,
+    row.idempotencyKey,
+    row.role,
+    row.periodStart,
+  ];
+  ctx.store.run(
+    `INSERT INTO credit_ledger (id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ...values,
+  );
+  if (c !== undefined) c.ledgerSeq = seq;
+  return seq;
 }

@@ -4,13 +4,13 @@ import { type Outcome, ok } from "../outcome";
 import type { AgentRef } from "../policy/agents";
 import type { AiFeature } from "../policy/catalogue";
 import type { ChannelKind } from "../policy/channels";
-import type { SpendDecision } from "../policy/credits";
 import type { EntityKind, LeadOutcome } from "../policy/entities";
 import { moveTestClock } from "../policy/testClock";
 import { type Instant, iso } from "../policy/time";
 import { migrate, Store } from "../storage";
 import * as agents from "./agents";
 import { Alarm } from "./alarm";
+import * as history from "./archive/statements";
 import * as channels from "./channels";
 import type { CallMeta, Maybe, WorkspaceContext } from "./context";
 import * as credit from "./credits";
@@ -20,6 +20,7 @@ import type { WorkspaceEnv as Env } from "./env";
 import { type EventsPage, eventsPage, noteWebhookConfigured } from "./events";
 import { type FleetReporter, reporterFor } from "./fleet";
 import { rememberCall } from "./idempotency";
+import { type Live, liveFor } from "./live";
 import { Memory, type Settled } from "./memory";
 import { auditStore, pairedCheck, TEST_CLOCK_KEY } from "./paired";
 import { noSubscription, type Reply, Rollback, replayOf, serialized } from "./reply";
@@ -35,10 +36,9 @@ export type { Reply } from "./reply";
  * once, runs pure policy inside one synchronous transaction (no await between reading and
  * writing a balance), then arms the single alarm that serves every deadline.
  *
- * The hot path (check, consume, reserve, commit, release) decides from what the object keeps
- * in memory (memory.ts) and settles only after a deadline passed; the alarm (alarm.ts) prunes
- * history. A check reads nothing and a consume writes a counter and a ledger row
- * (test/workspace/statements).
+ * The hot path (check, consume, reserve, commit, release) decides from memory (memory.ts) and
+ * settles only past a deadline; the alarm (alarm.ts) archives and prunes history. A check reads
+ * nothing; a consume writes a counter and a ledger row (test/workspace/statements).
  */
 export class WorkspaceObject extends DurableObject<Env> {
   private readonly store: Store;
@@ -49,11 +49,13 @@ export class WorkspaceObject extends DurableObject<Env> {
   private readonly fleet: FleetReporter;
   /** Where test clocks are on: storage as the paired check reads it after every mutation. */
   private readonly audit: Store | undefined;
+  /** The live balance's tickets and sockets (live.ts), told of every committed change. */
+  private readonly live: Live;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new Store(ctx.storage.sql);
-    this.site = { store: this.store, env };
+    this.site = { store: this.store, env, transactionSync: (b) => ctx.storage.transactionSync(b) };
     this.memory = new Memory(this.store, memorySource(ctx, env));
     const wake = () => this.alarms.fleetWake();
     this.fleet = reporterFor(env, this.store, this.memory, () => this.now(), wake);
@@ -73,6 +75,7 @@ export class WorkspaceObject extends DurableObject<Env> {
       fleet: this.fleet,
     });
     this.audit = auditStore(ctx.storage.sql, env);
+    this.live = liveFor(ctx, this.store, this.memory, () => this.now());
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.store, domains.migrations());
       this.fleet.load();
@@ -120,9 +123,9 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /**
-   * Runs one mutation atomically: replays a known Idempotency-Key, applies due work, runs the
-   * operation, reconciles every domain with what it changed, and remembers the answer, all in
-   * one transaction. An error outcome rolls back everything, so bad input changes nothing.
+   * One mutation, atomically: replays a known Idempotency-Key, applies due work, runs the
+   * operation, reconciles every domain and remembers the answer in one transaction; an error
+   * outcome rolls back everything, so bad input changes nothing.
    */
   private async mutate<T>(
     meta: CallMeta,
@@ -151,6 +154,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     }
     await this.alarms.arm(now, test !== undefined);
     this.pairedCheck();
+    this.live.changed();
     return reply;
   }
 
@@ -166,10 +170,9 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /**
-   * The hot path's mutation (consume, reserve, commit, release): the same transaction as
-   * `mutate`, but settling only when a deadline passed, deciding from the counters in memory,
-   * and without the closing reconcile: these calls change no limit, and consume and commit
-   * announce the thresholds they cross themselves.
+   * The hot path's mutation (consume, reserve, commit, release): `mutate`'s transaction, settling
+   * only past a deadline, deciding from memory, without the closing reconcile (these calls change
+   * no limit; consume and commit announce the thresholds they cross).
    */
   private async mutateHot<T>(
     meta: CallMeta,
@@ -200,6 +203,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     this.alarms.wroteHistory(now);
     await this.alarms.arm(now, test !== undefined);
     this.pairedCheck();
+    this.live.changed();
     return reply;
   }
 
@@ -214,6 +218,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     await this.memory.schedule.fresh(this.now());
     const done = await this.alarms.runDueWork();
     this.pairedCheck();
+    this.live.changed();
     return done;
   }
 
@@ -221,6 +226,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     await this.memory.schedule.fresh(this.now());
     await this.alarms.ring();
     this.pairedCheck();
+    this.live.changed();
   }
 
   /** Reports this workspace's row and decision counts to the fleet index now (docs/fleet.md). */
@@ -234,11 +240,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- subscription ------------------------------------------------------------------------
-  putSubscription(
-    workspaceId: string,
-    input: subscription.SubscriptionInput,
-    meta: CallMeta,
-  ): Promise<Reply<subscription.SubscriptionView>> {
+  putSubscription(workspaceId: string, input: subscription.SubscriptionInput, meta: CallMeta) {
     const known = this.memory.schedule.versions;
     return this.mutate(meta, (now) =>
       subscription.putSubscription(this.store, workspaceId, input, now, known),
@@ -291,39 +293,24 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   // ---- channels ----------------------------------------------------------------------------
-  connectChannel(
-    kind: ChannelKind,
-    input: channels.ConnectInput,
-    meta: CallMeta,
-  ): Promise<Reply<channels.ConnectAnswer>> {
+  connectChannel(kind: ChannelKind, input: channels.ConnectInput, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) =>
       channels.connectChannel(ctx, kind, input, meta.role),
     );
   }
 
-  disconnectChannel(
-    kind: ChannelKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<channels.DisconnectAnswer>> {
+  disconnectChannel(kind: ChannelKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => channels.disconnectChannel(ctx, kind, id));
   }
 
   /** Connects (or, for the platform, imports) up to 1,000 channels in order, in one transaction. */
-  connectChannels(
-    kind: ChannelKind,
-    inputs: channels.ConnectInput[],
-    meta: CallMeta,
-  ): Promise<Reply<channels.ChannelBatch>> {
+  connectChannels(kind: ChannelKind, inputs: channels.ConnectInput[], meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) =>
       channels.connectChannels(ctx, kind, inputs, meta.role),
     );
   }
 
-  async listChannels(
-    kind: ChannelKind,
-    page: channels.ChannelPage,
-  ): Promise<Reply<channels.ChannelList>> {
+  async listChannels(kind: ChannelKind, page: channels.ChannelPage) {
     return this.read((ctx) => channels.listChannels(ctx, kind, page));
   }
 
@@ -332,7 +319,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) => ok(credit.creditsView(ctx)));
   }
 
-  /** The billing page's chart: the period's ledger summed by day and feature. */
+  /** The billing page's chart: the period's ledger by day and feature. */
   creditsDaily() {
     return this.read((ctx) => ok(credit.dailyCredits(ctx)));
   }
@@ -341,11 +328,21 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) => credit.ledgerPage(ctx, after, limit));
   }
 
-  /**
-   * The hot path's check: a read, so it never writes storage. Settled, it decides from the
-   * counters in memory and reads nothing; after a deadline passed it evaluates storage lazily.
-   */
-  checkCredits(input: credit.SpendRequest): Maybe<Reply<SpendDecision>> {
+  creditStatements(before: Instant | undefined, limit: number) {
+    return this.read((ctx) => ok(history.statementList(ctx, before, limit)));
+  }
+
+  creditStatement(periodStart: Instant) {
+    return this.read((ctx) => history.statementAt(ctx, periodStart));
+  }
+
+  /** The entry a receipt names (docs/credits.md#receipts). */
+  creditLedgerEntry(seq: number) {
+    return this.read((ctx) => credit.ledgerEntry(ctx, seq));
+  }
+
+  /** The hot path's check, a read: settled, from memory alone; else storage, lazily. */
+  checkCredits(input: credit.SpendRequest): Maybe<Reply<credit.SpendAnswer>> {
     return this.known((now) => {
       const ctx = this.memory.checkContext(now);
       if (ctx === null) return noSubscription();
@@ -353,11 +350,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     });
   }
 
-  /**
-   * The same check with its 200 body already JSON, for the fast lane (src/preflight.ts):
-   * carrying the decision back over RPC and serializing it in the Worker was the check's last
-   * cost (docs/benchmarks.md, the hot path).
-   */
+  /** The check with its 200 body as JSON, for the fast lane (docs/benchmarks.md, the hot path). */
   checkCreditsJson(input: credit.SpendRequest): Maybe<Reply<string>> {
     const reply = this.checkCredits(input);
     return reply instanceof Promise ? reply.then(serialized) : serialized(reply);
@@ -395,25 +388,38 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.counted(this.mutateWorkspace(meta, (ctx) => ok(credit.consumeQuestion(ctx, meta))));
   }
 
+  // ---- the live balance (live.ts): tickets, then hibernatable sockets ------------------------
+  issueLiveTicket() {
+    return this.live.issueTicket(this.memory.workspaceId());
+  }
+
+  override fetch(request: Request): Promise<Response> {
+    return this.live.connect(request);
+  }
+
+  override webSocketMessage(socket: WebSocket, data: string | ArrayBuffer): void {
+    this.live.message(socket, data);
+  }
+
+  override webSocketClose(socket: WebSocket, code: number, reason: string): void {
+    this.live.closed(socket, code, reason);
+  }
+
+  override webSocketError(socket: WebSocket): void {
+    this.live.closed(socket);
+  }
+
   // ---- events ------------------------------------------------------------------------------
   async events(after: string | undefined, limit: number): Promise<Reply<EventsPage>> {
     return this.read((ctx) => eventsPage(ctx.store, ctx.subscription.workspaceId, after, limit));
   }
 
   // ---- entities ----------------------------------------------------------------------------
-  createEntity(
-    kind: EntityKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityChange>> {
+  createEntity(kind: EntityKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.createEntity(ctx, kind, id));
   }
 
-  closeLead(
-    id: string,
-    outcome: LeadOutcome,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityChange>> {
+  closeLead(id: string, outcome: LeadOutcome, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.closeLead(ctx, id, outcome));
   }
 
@@ -421,11 +427,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => entities.reopenLead(ctx, id));
   }
 
-  deleteEntity(
-    kind: EntityKind,
-    id: string,
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityDeletion>> {
+  deleteEntity(kind: EntityKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.deleteEntity(ctx, kind, id));
   }
 
@@ -434,11 +436,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /** Up to 1,000 creates in order, in one transaction (a repeated or known id counts once). */
-  createEntities(
-    kind: EntityKind,
-    ids: string[],
-    meta: CallMeta,
-  ): Promise<Reply<entities.EntityBatch>> {
+  createEntities(kind: EntityKind, ids: string[], meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.createEntities(ctx, kind, ids));
   }
 

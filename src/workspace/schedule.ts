@@ -1,6 +1,15 @@
-import { BUILT_IN_CATALOGUE, type CatalogueVersion, PUBLISH_LEAD_MS } from "../policy/catalogue";
+import {
+  BUILT_IN_CATALOGUE,
+  type CatalogueVersion,
+  type EffectiveLimits,
+  effectiveLimits,
+  PUBLISH_LEAD_MS,
+  type Subscription,
+  versionFor,
+} from "../policy/catalogue";
 import type { Instant } from "../policy/time";
 import type { Store } from "../storage";
+import type { WorkspaceContext } from "./context";
 
 /** The schedule as last read and when (real time), kept for a restarted object. */
 const SCHEDULE_KEY = "catalogue_schedule";
@@ -65,4 +74,59 @@ export class KnownSchedule {
     }
     this.knownUntil = Math.max(this.knownUntil, readAt + PUBLISH_LEAD_MS);
   }
+}
+
+/** What a switch runs through: memory's source (memory.ts), seen from here. */
+export interface Switcher {
+  settle(ctx: WorkspaceContext): Instant | null;
+  applyVersion(ctx: WorkspaceContext, before: EffectiveLimits): Subscription;
+}
+
+/**
+ * Applies every version switch due by `now` that this workspace has not applied yet, each at
+ * its own effectiveAt: due work before it under the old terms, then the switch (its event),
+ * then the reconcile under the new terms, so a grace the change opens starts at effectiveAt
+ * however late the workspace is touched (docs/rules.md, "Catalogue versions").
+ */
+export function switchVersions(
+  store: Store,
+  source: Switcher,
+  schedule: readonly CatalogueVersion[],
+  stored: Subscription,
+  now: Instant,
+): Subscription {
+  let sub = stored;
+  const applied = sub.catalogueApplied ?? BUILT_IN_CATALOGUE.id;
+  const target = versionFor(schedule, sub, now);
+  if (target.id === applied) return sub;
+  let current = schedule.find((v) => v.id === applied) ?? BUILT_IN_CATALOGUE;
+  const steps =
+    sub.catalogueVersion !== undefined
+      ? [target]
+      : schedule.filter((v) => {
+          const at = Date.parse(v.effectiveAt);
+          return at > Date.parse(current.effectiveAt) && at <= now;
+        });
+  for (const next of steps) {
+    const at = Math.min(Math.max(Date.parse(next.effectiveAt), 0), now);
+    const before = effectiveLimits(sub, current);
+    const old = { store: store, subscription: sub, limits: before, catalogue: current };
+    if (sub.catalogueVersion === undefined) source.settle({ ...old, now: at - 1 });
+    const limits = effectiveLimits(sub, next);
+    sub = source.applyVersion({ ...old, limits, catalogue: next, now: at }, before);
+    source.settle({ ...old, subscription: sub, limits, catalogue: next, now: at });
+    current = next;
+  }
+  return sub;
+}
+
+/** How long after a switch a quiet workspace may wake to apply it (docs/catalogue.md). */
+export const SWITCH_SPREAD_MS = 10 * 60 * 1000;
+
+/** `at` plus a fixed share of the spread for this workspace (null: no switch ahead). */
+export function spreadAfter(at: Instant, workspaceId: string): Instant | null {
+  if (at === Number.POSITIVE_INFINITY) return null;
+  let hash = 0;
+  for (let i = 0; i < workspaceId.length; i++) hash = (hash * 31 + workspaceId.charCodeAt(i)) >>> 0;
+  return at + (hash % (SWITCH_SPREAD_MS / 1000)) * 1000;
 }

@@ -1,7 +1,7 @@
 import { agentUsage } from "./agents";
 import { channelUsage } from "./channels";
 import type { WorkspaceContext } from "./context";
-import { copilotQuestionsUsage, creditsUsage } from "./credits";
+import { copilotQuestionsUsage, creditsUsage, receiptAt } from "./credits";
 import { entityUsage } from "./entities";
 
 /**
@@ -17,6 +17,7 @@ export function usageView(ctx: WorkspaceContext) {
     agents: agentUsage(ctx),
     credits: creditsUsage(ctx),
     copilotQuestions: copilotQuestionsUsage(ctx),
+    receipt: receiptAt(ctx),
   };
 }
 export type UsageView = ReturnType<typeof usageView>;

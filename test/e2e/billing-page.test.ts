@@ -241,6 +241,35 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     expect(await text(page, "#credit-chart table")).toContain("Jul 16 750");
   });
 
+  it("lists past periods' statements with a CSV download, for viewers too", async () => {
+    // A workspace with two closed periods: spent in the first, then two renewals.
+    await api("hist", "PUT", "/test-clock", { now: "2026-05-20T09:00:00Z" });
+    await api("hist", "PUT", "/subscription", {
+      plan: "pro",
+      seats: 2,
+      periodAnchor: "2026-05-15T00:00:00Z",
+    });
+    await api("hist", "POST", "/credits/consume", { feature: "copilot", credits: 40 }, "service");
+    await api("hist", "PUT", "/test-clock", { now: "2026-07-20T09:00:00Z" });
+    const page = await newPage();
+    await signIn(page, mintToken("hist", "viewer"));
+    await openTab(page, "credits");
+    const rows = page.locator("#statements tbody tr");
+    expect(await rows.count()).toBe(2);
+    const first = '#statements tr[data-period="2026-05-15T00:00:00.000Z"]';
+    expect(await text(page, `${first} td[data-column="used"]`)).toBe("40");
+    expect(await text(page, `${first} td[data-column="plan"]`)).toContain("× 2");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click(`${first} button`),
+    ]);
+    expect(download.suggestedFilename()).toBe("statement-2026-05-15.csv");
+    const path = await download.path();
+    const csv = (await import("node:fs")).readFileSync(path, "utf8");
+    expect(csv).toContain("credits,used,40");
+    expect(csv).toContain("used_by_feature,copilot,40");
+  });
+
   it("creates agents by name, activates past the limit, and shows the refusal with the upgrade", async () => {
     const page = await newPage();
     await signIn(page, mintToken("acme", "admin"));
@@ -372,7 +401,11 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
       expect(await text(page, "#who-role")).toMatch(/read only/);
       await openTab(page, "credits");
       expect(await page.locator("#features [data-feature]").count()).toBe(7);
-      expect(await page.locator("#panel-credits button").count()).toBe(0);
+      // Nothing that changes anything: the receipt lookup's button only reads.
+      expect(await page.locator("#panel-credits button:not(#receipt-lookup button)").count()).toBe(
+        0,
+      );
+      expect(await page.locator("#receipt-lookup button").count()).toBe(1);
       await openTab(page, "agents");
       expect(await page.locator("#panel-agents [data-agent]").count()).toBeGreaterThan(0);
       expect(await page.locator("#panel-agents button, #panel-agents input").count()).toBe(0);
@@ -544,6 +577,141 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     expect(await text(page, "#op-get-v1-workspaces-ws-credits-daily")).toContain("days");
     // The reference is long: the screen that opened at the operation is what to look at.
     await page.screenshot({ path: `${SHOTS}/docs-phone.png` });
+  });
+
+  it("shows a spend made over HTTP within a second, in place, saying it is live and as of which sequence", async () => {
+    const ws = "live-page";
+    await api(ws, "PUT", "/test-clock", { now: "2026-07-20T10:00:00Z" });
+    await api(ws, "PUT", "/subscription", {
+      plan: "advanced",
+      seats: 2,
+      periodAnchor: "2026-07-15T00:00:00Z",
+    });
+    const page = await newPage();
+    await signIn(page, mintToken(ws, "viewer"));
+    await page.waitForSelector('[data-usage="credits"]');
+    await page.waitForSelector('#live[data-live="live"]');
+    expect(await text(page, '[data-usage="credits"]')).toContain("0 of 2,500");
+    expect(await text(page, "#live")).toContain("Live");
+    expect(await text(page, "#live")).toContain("Figures as of ledger #0");
+    // The push alone redraws the card: no reload, and no call to the API.
+    let loads = 0;
+    page.on("request", (r) => {
+      if (r.url().includes(`/workspaces/${ws}/`)) loads++;
+    });
+    const spent = await api(
+      ws,
+      "POST",
+      "/credits/consume",
+      { feature: "ai_rewriter", credits: 40 },
+      "service",
+    );
+    const sentAt = Date.now();
+    await page.waitForFunction(
+      () => document.querySelector('[data-usage="credits"]')?.textContent?.includes("40 of 2,500"),
+      null,
+      { timeout: 1_000 },
+    );
+    expect(Date.now() - sentAt).toBeLessThan(1_000);
+    expect(await text(page, "#live")).toContain(`Figures as of ledger #${spent.receipt.seq}`);
+    expect(loads).toBe(0);
+    expect(page.url()).toContain("#usage");
+
+    // The credits tab follows too.
+    await openTab(page, "credits");
+    const again = await api(
+      ws,
+      "POST",
+      "/credits/consume",
+      { feature: "ai_rewriter", credits: 2 },
+      "service",
+    );
+    await expect
+      .poll(
+        () => text(page, '#features [data-feature="ai_rewriter"] td[data-label="Credits used"]'),
+        {
+          timeout: 1_000,
+        },
+      )
+      .toBe("42");
+    expect(await text(page, "#live")).toContain(`Figures as of ledger #${again.receipt.seq}`);
+    // The daily chart agrees with every other figure: today's bar took the spends.
+    expect(await text(page, "#panel-credits")).toContain("42 credits this period");
+
+    // The sequence links to its entry: support reads what a receipt was decided on.
+    await page.click(`#live [data-receipt="${again.receipt.seq}"]`);
+    await page.waitForSelector(`[data-receipt-entry="${again.receipt.seq}"]`);
+    const entry = await text(page, "#receipt-result");
+    expect(entry).toContain("Spent (consume)");
+    expect(entry).toContain("AI rewriter");
+    expect(entry).toContain("By service");
+    // Typed: the first spend's receipt, and one not written yet.
+    await page.fill("#receipt-seq", String(spent.receipt.seq));
+    await page.press("#receipt-seq", "Enter");
+    await page.waitForSelector(`[data-receipt-entry="${spent.receipt.seq}"]`);
+    expect(await text(page, "#receipt-result")).toContain("Credits 40");
+    await page.fill("#receipt-seq", "99");
+    await page.press("#receipt-seq", "Enter");
+    await expect
+      .poll(() => text(page, "#receipt-result"))
+      .toBe("There is no receipt #99 in this workspace yet.");
+    await page.fill("#receipt-seq", String(again.receipt.seq));
+    await page.press("#receipt-seq", "Enter");
+    await page.waitForSelector(`[data-receipt-entry="${again.receipt.seq}"]`);
+  });
+
+  it("opens a receipt from a link alone, and says where an archived one went", async () => {
+    const ws = "receipt-link";
+    await api(ws, "PUT", "/test-clock", { now: "2026-07-20T10:00:00Z" });
+    await api(ws, "PUT", "/subscription", {
+      plan: "advanced",
+      seats: 2,
+      periodAnchor: "2026-07-15T00:00:00Z",
+    });
+    await api(ws, "POST", "/credits/consume", { feature: "ai_summarize", credits: 6 }, "service");
+    const page = await newPage();
+    await page.goto(`${server.url}/app?receipt=1#credits`);
+    await page.fill("#token", mintToken(ws, "viewer"));
+    await page.press("#token", "Enter");
+    await page.waitForSelector('[data-receipt-entry="1"]');
+    expect(await text(page, "#receipt-result")).toContain("AI summarize");
+    // Past the ledger's 400 days the entry is archived: the page says where to read it.
+    await api(ws, "PUT", "/test-clock", { now: "2027-09-01T00:00:00Z" });
+    await page.fill("#receipt-seq", "1");
+    await page.press("#receipt-seq", "Enter");
+    await expect
+      .poll(() => text(page, "#receipt-result"))
+      .toContain(`was archived: find it with GET /v1/workspaces/${ws}/archives`);
+  });
+
+  it("polls and says so when the live socket is refused, then reconnects with backoff", async () => {
+    const ws = "live-refused";
+    await api(ws, "PUT", "/test-clock", { now: "2026-07-20T10:00:00Z" });
+    await api(ws, "PUT", "/subscription", {
+      plan: "advanced",
+      seats: 2,
+      periodAnchor: "2026-07-15T00:00:00Z",
+    });
+    const page = await newPage();
+    // The first socket is closed as a full workspace closes it; the next one goes through.
+    let tries = 0;
+    await page.routeWebSocket(/\/live\?ticket=/, (socket) => {
+      tries++;
+      if (tries === 1) socket.close({ code: 1013, reason: "full" });
+      else socket.connectToServer();
+    });
+    await signIn(page, mintToken(ws, "viewer"));
+    await page.waitForSelector('#live[data-live="polling"]');
+    const polling = await text(page, "#live");
+    expect(polling).toContain("Polling every 15 s");
+    expect(polling).toContain("too many people are watching this workspace live");
+    expect(polling).toContain("trying again in 1 s");
+    await page.waitForSelector('#live[data-live="live"]', { timeout: 5_000 });
+    expect(tries).toBe(2);
+    await api(ws, "POST", "/credits/consume", { feature: "ai_rewriter", credits: 5 }, "service");
+    await expect
+      .poll(() => text(page, '[data-usage="credits"]'), { timeout: 1_000 })
+      .toContain("5 of 2,500");
   });
 
   it("made no request to anything but the Worker", () => {

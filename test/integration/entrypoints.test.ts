@@ -112,6 +112,24 @@ const STEPS: Step[] = [
     args: (ws, c) => [ws, c.reservations[0]],
   },
   {
+    op: "creditLedgerEntry",
+    role: "service",
+    http: (ws) => ["GET", p(ws, "/credits/ledger/1")],
+    args: (ws) => [ws, 1],
+  },
+  {
+    op: "creditLedgerEntry",
+    role: "service",
+    http: (ws) => ["GET", p(ws, "/credits/ledger/999")],
+    args: (ws) => [ws, 999],
+  },
+  {
+    op: "liveTicket",
+    role: "service",
+    http: (ws) => ["POST", p(ws, "/live/ticket")],
+    args: (ws) => [ws],
+  },
+  {
     op: "consumeCopilotQuestion",
     role: "service",
     http: (ws) => ["POST", p(ws, "/copilot-questions/consume")],
@@ -153,6 +171,19 @@ const STEPS: Step[] = [
     role: "service",
     http: (ws) => ["GET", p(ws, "/credits/ledger?limit=3")],
     args: (ws) => [ws, { limit: 3 }],
+  },
+  {
+    op: "creditStatements",
+    role: "service",
+    http: (ws) => ["GET", p(ws, "/credits/statements?limit=5")],
+    args: (ws) => [ws, { limit: 5 }],
+  },
+  {
+    // No period has closed yet: the same 404 both ways.
+    op: "creditStatement",
+    role: "service",
+    http: (ws) => ["GET", p(ws, "/credits/statements/2026-06-01T00:00:00Z")],
+    args: (ws) => [ws, "2026-06-01T00:00:00Z"],
   },
   {
     op: "createEntity",
@@ -335,6 +366,8 @@ function normalized(answer: unknown, ws: string, ctx: Ctx): unknown {
   // by their workspace, so two workspaces' cursors to the same position differ.
   text = text.replace(/"id":"evt_[^"]+"/g, '"id":"EVENT"');
   text = text.replace(/"nextCursor":"[^"]+"/g, '"nextCursor":"CURSOR"');
+  // A live ticket is random; its shape, lapse and path must agree.
+  text = text.replace(/[A-Za-z0-9_-]{43}(?=")/g, "TICKET");
   return JSON.parse(text);
 }
 
@@ -397,6 +430,9 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
       '"reason":"feature_limit_reached"',
       '"code":"forbidden"',
       '"code":"not_found"',
+      // Receipts agree too: the first spend's own entry, and the ledger lookup by it.
+      '"receipt":{"seq":1,"at":"2026-07-15T09:00:00.000Z"}',
+      '"id":1,"at":"2026-07-15T09:00:00.000Z","kind":"debit"',
     ]) {
       expect(summary).toContain(expected);
     }

@@ -38,6 +38,8 @@ export function operations(doc: Document): Operation[] {
     if (!path.startsWith("/v1/")) continue;
     for (const [method, op] of Object.entries(item)) {
       if (!["get", "put", "post", "delete", "patch"].includes(method)) continue;
+      // The live socket (a ticket, then a WebSocket) has its own tests: test/routes/live.test.ts.
+      if (op["x-websocket"] === true) continue;
       const body = op.requestBody?.content?.["application/json"]?.schema;
       ops.push({
         method: method.toUpperCase(),

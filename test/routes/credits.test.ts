@@ -289,6 +289,7 @@ describe("check and consume", () => {
       featureRemaining: null,
       periodStart: "2026-07-15T00:00:00.000Z",
       nextResetAt: "2026-08-15T00:00:00.000Z",
+      receipt: { seq: 0, at: "2026-07-20T00:00:00.000Z" },
     });
     for (let i = 0; i < 5; i++) await check(ws, "ai_rewriter", 25);
     expect((await credits(ws)).json.used).toBe(0);
@@ -577,6 +578,7 @@ describe("Copilot Kommo questions", () => {
       remaining: 2,
       periodStart: "2026-07-15T00:00:00.000Z",
       nextResetAt: "2026-08-15T00:00:00.000Z",
+      receipt: { seq: 1, at: "2026-07-20T00:00:00.000Z" },
     });
     await askQuestion(ws);
     await askQuestion(ws);

@@ -4,6 +4,7 @@ import type { PolicyEvent } from "../../src/policy/events";
 import { DAY_MS } from "../../src/policy/time";
 import { Store } from "../../src/storage";
 import { recordEvents } from "../../src/workspace/events";
+import { archivedFiles } from "../support/archive";
 import { call, freshWorkspace, setClock, subscribe, token } from "../support/helpers";
 
 const T0 = Date.UTC(2026, 6, 20);
@@ -157,7 +158,7 @@ describe("GET events", () => {
     expect(r.json.error.code).toBe("not_found");
   });
 
-  it("keeps events 90 days, then due work prunes them", async () => {
+  it("keeps events 90 days, then due work archives them a UTC day at a time", async () => {
     const ws = await frozenWorkspace();
     await record(ws, numbered(0, 2), T0);
     await record(ws, numbered(2, 1), T0 + DAY_MS);
@@ -168,7 +169,15 @@ describe("GET events", () => {
         .map((e) => e.data.n);
     await setClock(ws, new Date(T0 + 90 * DAY_MS - 1).toISOString());
     expect(await recorded()).toEqual([0, 1, 2]);
-    await setClock(ws, new Date(T0 + 90 * DAY_MS).toISOString());
+    // Archived (issue #19) once their whole UTC day is 90 days old, then gone from the feed.
+    const dayEnd = (Math.floor(T0 / DAY_MS) + 1) * DAY_MS;
+    await setClock(ws, new Date(dayEnd + 90 * DAY_MS - 1).toISOString());
+    expect(await recorded()).toEqual([0, 1, 2]);
+    await setClock(ws, new Date(dayEnd + 90 * DAY_MS).toISOString());
     expect(await recorded()).toEqual([2]);
+    const archived = await archivedFiles(ws, "events");
+    expect(
+      archived.flatMap((f) => f.rows as { data: { n?: number } }[]).map((e) => e.data.n),
+    ).toContain(1);
   });
 });

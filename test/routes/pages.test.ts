@@ -83,6 +83,7 @@ describe("GET /docs", () => {
           string,
           {
             "x-roles"?: string[];
+            "x-websocket"?: boolean;
             requestBody?: { content: { "application/json": { schema: Schema } } };
           }
         >
@@ -113,6 +114,13 @@ describe("GET /docs", () => {
         ).exec(html);
         expect(section, what).not.toBeNull();
         const curl = fromHtml(section?.[1] ?? "");
+        if (op["x-websocket"] === true) {
+          // The live socket is no JSON call: its example asks a ticket, then opens the socket
+          // (test/routes/live.test.ts runs both steps).
+          expect(curl, what).toContain("/live/ticket");
+          expect(curl, what).toContain("new WebSocket(");
+          continue;
+        }
         // What a shell would run: the method, the URL, the token's role, the body.
         const shown = /^curl -s(?: -X (\w+))? '([^']+)'/.exec(curl);
         expect(shown, `${what}: ${curl}`).not.toBeNull();

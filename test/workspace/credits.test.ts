@@ -39,6 +39,7 @@ const TABLES = [
   "events",
   "meta",
   "idempotency",
+  "credit_refusals_daily",
 ];
 
 const snapshot = (sql: SqlStorage) => ({
@@ -144,13 +145,20 @@ describe("consume", () => {
     });
   });
 
-  it("writes nothing but the idempotency record when refused", async () => {
+  it("writes nothing but the idempotency record and its refusal count when refused", async () => {
     const ws = freshWorkspace();
     await setup(ws, { plan: "base", seats: 1, periodAnchor: "2026-07-15T00:00:00Z" });
     const before = await inObject(ws, snapshot);
     expect((await consume(ws, "copilot", 751)).json.allowed).toBe(false);
     const after = await inObject(ws, snapshot);
-    expect(after.rows).toEqual(before.rows);
+    // The refusal is counted for the period's statement (issue #19), and nothing else moves.
+    const { credit_refusals_daily: counted, ...rest } = after.rows;
+    const { credit_refusals_daily: none, ...was } = before.rows;
+    expect(rest).toEqual(was);
+    expect(none).toEqual([]);
+    expect(counted?.map((r) => JSON.parse(r))).toMatchObject([
+      { reason: "insufficient_credits", feature: "copilot", refusals: 1, credits: 751 },
+    ]);
   });
 });
 

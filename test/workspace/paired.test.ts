@@ -63,6 +63,20 @@ describe("the paired check", () => {
     );
   });
 
+  it("fails a consume whose ledger floor moves without memory (the ledger's sequence)", async () => {
+    const ws = freshWorkspace("paired");
+    await setup(ws);
+    await stubOf(ws).consumeCredits({ feature: "copilot", credits: 10 }, service);
+    await withBypass(
+      ws,
+      "INSERT INTO meta (key, value) VALUES ('credits.ledgerFloor', '1000') ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      (instance) =>
+        expect(
+          instance.consumeCredits({ feature: "copilot", credits: 1 }, service),
+        ).rejects.toThrow(/memory differs from storage: ledgerSeq/),
+    );
+  });
+
   it("passes the same calls when every write goes through memory", async () => {
     const ws = freshWorkspace("paired");
     await setup(ws);

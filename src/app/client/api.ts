@@ -15,9 +15,14 @@ export type Usage = Schemas["Usage"];
 export type Credits = Schemas["Credits"];
 export type FeatureCredits = Schemas["FeatureCredits"];
 export type DailyCredits = Schemas["DailyCredits"];
+export type StatementList = Schemas["CreditStatementList"];
 export type AgentList = Schemas["AgentList"];
 export type Agent = Schemas["Agent"];
 export type AgentDecision = Schemas["AgentDecision"];
+/** What the live socket sends (docs/billing-page.md#live-figures). */
+export type LiveFigures = Schemas["LiveFigures"];
+/** One entry of the credit ledger, as a receipt names it. */
+export type LedgerEntry = Schemas["CreditLedgerEntry"];
 /** Why a token was refused (every 401's `details.reason`, docs/api.md#tokens-and-roles). */
 export type TokenRefusal = Schemas["UnauthenticatedDetails"]["reason"];
 export type ForbiddenReason = Schemas["ForbiddenDetails"]["reason"];
@@ -110,8 +115,38 @@ export function connect(token: string, ws: string) {
         "/credits/daily",
         client.GET("/v1/workspaces/{ws}/credits/daily", { params: { path }, headers }),
       ),
+    statements: () =>
+      answer(
+        "/credits/statements",
+        client.GET("/v1/workspaces/{ws}/credits/statements", {
+          params: { path, query: { limit: 24 } },
+          headers,
+        }),
+      ),
+    /** One statement as CSV (text): fetched with the token, for a download. */
+    statementCsv: async (periodStart: string) => {
+      const r = await fetch(
+        `${location.origin}/v1/workspaces/${encodeURIComponent(ws)}/credits/statements/${encodeURIComponent(periodStart)}?format=csv`,
+        { headers, cache: "no-store" },
+      );
+      if (!r.ok) throw new Problem("http", r.status, null, "/credits/statements");
+      return r.text();
+    },
     agents: () =>
       answer("/agents", client.GET("/v1/workspaces/{ws}/agents", { params: { path }, headers })),
+    ledgerEntry: (seq: number) =>
+      answer(
+        "/credits/ledger",
+        client.GET("/v1/workspaces/{ws}/credits/ledger/{seq}", {
+          params: { path: { ws, seq } },
+          headers,
+        }),
+      ),
+    liveTicket: () =>
+      answer(
+        "/live/ticket",
+        client.POST("/v1/workspaces/{ws}/live/ticket", { params: { path }, headers }),
+      ),
     setFeatureLimit: (feature: AiFeature, limit: number | null) =>
       answer(
         "/credits/feature-limits",

@@ -4,10 +4,12 @@ import { type Credits, type DailyCredits, type FeatureCredits, Problem } from ".
 import { type Card, type Column, renderCards } from "./cards";
 import { h, svg } from "./dom";
 import { count, day, dayShort, lastDayOf, num } from "./format";
+import { receiptCard, typingReceipt } from "./receipts";
+import { type StatementsData, statementsCard } from "./statements";
 import { consequence, detail, mayEdit, meter, notice, pill, restoreFocus, state } from "./view";
 import { featureName } from "./words";
 
-export interface CreditsData {
+export interface CreditsData extends StatementsData {
   credits: Credits;
   daily: DailyCredits;
 }
@@ -21,6 +23,9 @@ export interface CreditsHost {
 /** The feature whose limit is being edited, and the figures last drawn (to redraw the editor). */
 let editing: AiFeature | null = null;
 let last: { data: CreditsData; host: CreditsHost } | null = null;
+
+/** Whether a feature's limit is being edited: a pushed figure then waits (the input keeps its text). */
+export const isEditing = (): boolean => editing !== null || typingReceipt();
 
 export const stopEditing = (): void => {
   editing = null;
@@ -465,16 +470,28 @@ export const CREDIT_CARDS: readonly Card<CreditsData>[] = [
   chartCard,
   balanceCard,
   limitsCard,
+  statementsCard,
 ];
 
 function redraw(): void {
   if (!last) return;
   const panel = document.getElementById("panel-credits");
-  panel?.replaceChildren(...renderCards(CREDIT_CARDS, last.data));
+  const receipts = receiptCard();
+  panel?.replaceChildren(...renderCards(CREDIT_CARDS, last.data), ...(receipts ? [receipts] : []));
   restoreFocus();
 }
 
-export function renderCredits(data: CreditsData, host: CreditsHost): void {
-  last = { data, host };
+/**
+ * Draws the tab. A push carries the live figures only (credits, daily): past periods' statements
+ * change only at a renewal, which reloads the page, so they are kept from the last full draw.
+ */
+export function renderCredits(
+  data: Omit<CreditsData, keyof StatementsData> & Partial<StatementsData>,
+  host: CreditsHost,
+): void {
+  const statements = data.statements ?? last?.data.statements;
+  const statementCsv = data.statementCsv ?? last?.data.statementCsv;
+  if (statements === undefined || statementCsv === undefined) return;
+  last = { data: { ...data, statements, statementCsv }, host };
   redraw();
 }

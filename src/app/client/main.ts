@@ -5,11 +5,20 @@
  * under a new name).
  */
 import { renderAgents } from "./agents";
-import { type Api, connect, type DailyCredits, Problem, type Subscription } from "./api";
-import { renderCredits, stopEditing } from "./credits";
+import {
+  type Api,
+  connect,
+  type DailyCredits,
+  type LiveFigures,
+  Problem,
+  type Subscription,
+} from "./api";
+import { isEditing, renderCredits, stopEditing } from "./credits";
 import { byId, h } from "./dom";
 import { count, day, dayShort, duration, lastDayOf } from "./format";
+import { advanceDaily, hideLive, LiveFeed, showAsOf } from "./live";
 import { type Action, explain, tokenRefusal } from "./problems";
+import { lookUpReceipt } from "./receipts";
 import { isWorkspaceId, readToken } from "./token";
 import { renderUsage } from "./usage";
 import {
@@ -39,13 +48,17 @@ const TAB_VIEWS: Record<TabId, (api: Api) => Promise<(common: Common) => void>> 
   usage: async (api) => {
     const usage = await api.usage();
     return ({ subscription }) => {
+      showAsOf(usage.receipt.seq);
       panel("usage").replaceChildren(...renderUsage({ usage, subscription }));
       restoreFocus();
     };
   },
   credits: async (api) => {
-    const credits = await api.credits();
-    return ({ daily }) => renderCredits({ credits, daily }, host);
+    const [credits, statements] = await Promise.all([api.credits(), api.statements()]);
+    return ({ daily }) => {
+      showAsOf(credits.receipt.seq);
+      renderCredits({ credits, daily, statements, statementCsv: api.statementCsv }, host);
+    };
   },
   agents: async (api) => {
     const agents = await api.agents();
@@ -55,6 +68,50 @@ const TAB_VIEWS: Record<TabId, (api: Api) => Promise<(common: Common) => void>> 
     };
   },
 };
+
+/** The figures every tab drew with last, for redrawing a push in place (null: none yet). */
+let drawn: Common | null = null;
+/** The live socket of the open workspace (null: signed out). */
+let feed: LiveFeed | null = null;
+
+/**
+ * Draws pushed figures in place of the open tab's, without loading anything: the usage and
+ * credits tabs from the push, the rest as they are. A limit being edited keeps its input.
+ */
+function drawPushed(figures: LiveFigures): void {
+  if (drawn === null || panel().querySelector(".problem")) return;
+  const daily = advanceDaily(drawn.daily, figures.credits);
+  if (daily === null) return void refresh(); // a new period: everything reloads
+  drawn = { ...drawn, daily };
+  showAsOf(figures.receipt.seq);
+  if (state.tab === "usage") {
+    panel("usage").replaceChildren(
+      ...renderUsage({ usage: figures.usage, subscription: drawn.subscription }),
+    );
+  } else if (state.tab === "credits" && !isEditing()) {
+    renderCredits({ credits: figures.credits, daily: drawn.daily }, host);
+  }
+}
+
+/** Opens the Manage credits tab on receipt `seq`'s entry. */
+function openReceipt(seq: number): void {
+  if (state.tab !== "credits") {
+    selectTab("credits", false);
+    void refresh();
+  }
+  lookUpReceipt(seq);
+}
+
+/** `/app?receipt=42#credits`: the receipt to open once the workspace is open. */
+let pendingReceipt: number | null = null;
+
+function watchLive(): void {
+  feed?.stop();
+  feed = state.api
+    ? new LiveFeed(state.api, { figures: drawPushed, poll: () => void refresh() })
+    : null;
+  feed?.start();
+}
 
 // ---- figures and problems ----------------------------------------------------------------------
 
@@ -140,7 +197,8 @@ async function refresh(): Promise<void> {
     ) as [Subscription, DailyCredits, (common: Common) => void];
     state.clock = { asOf: Date.parse(daily.asOf), readAt: Date.now() };
     renderSummary(subscription, daily);
-    draw({ subscription, daily });
+    drawn = { subscription, daily };
+    draw(drawn);
   } catch (error) {
     if (generation !== state.generation) return;
     if (!(error instanceof Problem)) console.error(error);
@@ -181,7 +239,9 @@ function open(ws: string): void {
   state.ws = ws;
   state.api = connect(state.token, ws);
   state.clock = null;
+  drawn = null;
   clearFigures();
+  hideLive();
   notice(null);
   byId("who-ws").textContent = ws;
   byId("who-role").textContent = ROLE_LABEL[state.claims.role];
@@ -193,6 +253,9 @@ function open(ws: string): void {
   const search = isPlatform() ? `?ws=${encodeURIComponent(ws)}` : "";
   history.replaceState(null, "", `${location.pathname}${search}#${state.tab}`);
   void refresh();
+  watchLive();
+  if (pendingReceipt !== null) openReceipt(pendingReceipt);
+  pendingReceipt = null;
 }
 
 /**
@@ -256,6 +319,10 @@ function signOut(): void {
   state.ws = null;
   state.api = null;
   state.clock = null;
+  feed?.stop();
+  feed = null;
+  drawn = null;
+  hideLive();
   clearFigures();
   notice(null);
   byId("who").hidden = true;
@@ -274,7 +341,10 @@ function signOut(): void {
 const isTab = (text: string): text is TabId => (TABS as readonly string[]).includes(text);
 
 function start(): void {
-  const wanted = new URLSearchParams(location.search).get("ws") ?? "";
+  const search = new URLSearchParams(location.search);
+  const wanted = search.get("ws") ?? "";
+  const receipt = Number(search.get("receipt") ?? "");
+  if (Number.isSafeInteger(receipt) && receipt > 0) pendingReceipt = receipt;
   const hashTab = location.hash.slice(1);
   if (isTab(hashTab)) selectTab(hashTab, false);
   const wsInput = byId<HTMLInputElement>("ws");
@@ -285,6 +355,12 @@ function start(): void {
     void signIn(byId<HTMLInputElement>("token").value.trim(), wsInput.value.trim() || wanted);
   });
   byId("sign-out").addEventListener("click", signOut);
+  byId("live").addEventListener("click", (e) => {
+    const link = (e.target as Element).closest<HTMLElement>("[data-receipt]");
+    if (link === null) return;
+    e.preventDefault();
+    openReceipt(Number(link.dataset.receipt));
+  });
   byId("switch-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const ws = byId<HTMLInputElement>("switch-ws").value.trim();

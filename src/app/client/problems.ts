@@ -30,9 +30,16 @@ export const TOKEN_REFUSED: Record<TokenRefusal, string> = {
     "It names every workspace, which only a platform token may do. Ask for a token for your workspace.",
   lifetime_too_long:
     "It is set to last longer than the service allows (366 days). Ask for a shorter-lived one.",
+  // The live socket's one-time tickets: the page asks for a new one itself and says it polls.
+  ticket_missing: "The live connection was opened without a ticket.",
+  ticket_malformed: "The live connection's ticket couldn't be read.",
+  ticket_unknown: "The live connection's ticket was not issued for this workspace.",
+  ticket_expired: "The live connection's ticket expired before it was used.",
+  ticket_used: "The live connection's ticket was already used.",
 };
 
-const FORBIDDEN: Record<ForbiddenReason, (ws: string) => Explained> = {
+/** The 403 reasons with words of their own; any other (a role not allowed) gets the role's. */
+const FORBIDDEN: Partial<Record<ForbiddenReason, (ws: string) => Explained>> = {
   wrong_workspace: (ws) => ({
     title: "This token is for another workspace",
     text: `Sign in with a token for ${ws}.`,

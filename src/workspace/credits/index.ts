@@ -9,7 +9,7 @@ import { creditsPruneDeadline, pruneCredits } from "./retention";
 import { creditMigrations } from "./schema";
 
 export { type DailyCredits, dailyCredits } from "./daily";
-export { ledgerPage } from "./ledger";
+export { type LedgerEntryView, ledgerEntry, ledgerPage, type Receipt, receiptAt } from "./ledger";
 export { type PackageInput, putPackage, setFeatureLimit } from "./packages";
 export { currentPeriod, ledgerFrom } from "./period";
 export { consumeQuestion } from "./questions";
@@ -25,6 +25,7 @@ export {
   consumeCredits,
   type ReserveRequest,
   reserveCredits,
+  type SpendAnswer,
   type SpendRequest,
 } from "./spend";
 export { loadCreditCounters, loadCreditState } from "./state";

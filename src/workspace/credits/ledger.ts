@@ -1,9 +1,9 @@
-import { ok } from "../../outcome";
+import { fail, type Outcome, ok } from "../../outcome";
 import type { AiFeature } from "../../policy/catalogue";
 import { type Instant, iso } from "../../policy/time";
-import type { Store } from "../../storage";
 import type { CallMeta, WorkspaceContext } from "../context";
 import { nextCursor, readCursor } from "../cursors";
+import { appendLedgerRow, lastLedgerSeq, storedLedgerSeq } from "../memory";
 
 // The credit ledger: append-only, one row per movement of credits or Copilot question.
 
@@ -19,19 +19,18 @@ interface LedgerEntry {
   meta?: CallMeta;
 }
 
-export function appendLedger(store: Store, e: LedgerEntry): void {
-  store.run(
-    `INSERT INTO credit_ledger (at, kind, feature, credits, reservation_id, idempotency_key, role, period_start)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    e.at,
-    e.kind,
-    e.feature,
-    e.credits,
-    e.reservationId ?? null,
-    e.meta?.idempotencyKey ?? null,
-    e.meta?.role ?? null,
-    e.periodStart,
-  );
+/** Appends an entry under the ledger's next sequence (memory.ts) and answers that sequence. */
+export function appendLedger(ctx: WorkspaceContext, e: LedgerEntry): number {
+  return appendLedgerRow(ctx, {
+    at: e.at,
+    kind: e.kind,
+    feature: e.feature,
+    credits: e.credits,
+    reservationId: e.reservationId ?? null,
+    idempotencyKey: e.meta?.idempotencyKey ?? null,
+    role: e.meta?.role ?? null,
+    periodStart: e.periodStart,
+  });
 }
 
 interface LedgerRow {
@@ -46,9 +45,69 @@ interface LedgerRow {
   period_start: number;
 }
 
+const entryView = (r: LedgerRow) => ({
+  id: r.id,
+  at: iso(r.at),
+  kind: r.kind,
+  feature: r.feature,
+  credits: r.credits,
+  reservationId: r.reservation_id,
+  idempotencyKey: r.idempotency_key,
+  role: r.role,
+  periodStart: iso(r.period_start),
+});
+
+export type LedgerEntryView = ReturnType<typeof entryView>;
+
+// ---- receipts (docs/rules.md#receipts) -----------------------------------------------------
+
+/** Ties an answer to one ledger position: its own entry's, or the last one it was decided on. */
+export interface Receipt {
+  seq: number;
+  at: string;
+}
+
+/**
+ * The last sequence written: from memory on the hot path (no SQL), else from storage (the
+ * highest entry held, or the floor of those archived: memory.ts), never handed out twice.
+ */
+export const lastSequence = (ctx: WorkspaceContext): number => lastLedgerSeq(ctx);
+
+/** A receipt at the call's instant: `seq` its own entry's, or by default the last written. */
+export const receiptAt = (ctx: WorkspaceContext, seq = lastSequence(ctx)): Receipt => ({
+  seq,
+  at: iso(ctx.now),
+});
+
+/** Where a workspace's archived history is read (docs/credits.md#receipts). */
+export const archivesPath = (workspaceId: string) => `/v1/workspaces/${workspaceId}/archives`;
+
+/**
+ * The entry a receipt names. A sequence the ledger handed out but no longer holds was pruned
+ * after its retention, archived first: 410 with where to read it. One never handed out: 404.
+ */
+export function ledgerEntry(ctx: WorkspaceContext, seq: number): Outcome<LedgerEntryView> {
+  const row = ctx.store.one<LedgerRow>(
+    `SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start
+     FROM credit_ledger WHERE id = ?`,
+    seq,
+  );
+  if (row !== undefined) return ok(entryView(row));
+  const last = storedLedgerSeq(ctx.store);
+  if (seq > last) {
+    return fail("not_found", `Ledger entry ${seq} does not exist: the last sequence is ${last}.`);
+  }
+  const archives = archivesPath(ctx.subscription.workspaceId);
+  return fail(
+    "ledger_entry_archived",
+    `Ledger entry ${seq} passed its retention and was archived; read it from the workspace's archives: GET ${archives}.`,
+    { seq, archives },
+  );
+}
+
 /**
  * The ledger in order, a page after a cursor: the audit trail behind every figure (used per
- * period and per feature are its sums). Kept 400 days, like the rest of the credit history.
+ * period and per feature are its sums). Kept 62 days raw, then archived (archive/index.ts).
  */
 export async function ledgerPage(ctx: WorkspaceContext, after: string | undefined, limit: number) {
   const { store } = ctx;
@@ -63,17 +122,7 @@ export async function ledgerPage(ctx: WorkspaceContext, after: string | undefine
   );
   const page = rows.slice(0, limit);
   return ok({
-    entries: page.map((r) => ({
-      id: r.id,
-      at: iso(r.at),
-      kind: r.kind,
-      feature: r.feature,
-      credits: r.credits,
-      reservationId: r.reservation_id,
-      idempotencyKey: r.idempotency_key,
-      role: r.role,
-      periodStart: iso(r.period_start),
-    })),
+    entries: page.map(entryView),
     nextCursor: await nextCursor(store, "ledger", workspaceId, cursor.value, page.at(-1)?.id),
     hasMore: rows.length > limit,
   });

@@ -2,6 +2,7 @@ import { type Period, periodAt, periodOf, type Schedule, scheduleAt } from "../.
 import type { Instant } from "../../policy/time";
 import type { Store } from "../../storage";
 import type { WorkspaceContext } from "../context";
+import { storedLedgerSeq } from "../memory";
 import { PERIOD_KEY } from "./schema";
 
 // The stored schedule: the period in force, what its start carries, its ledger bound.
@@ -46,7 +47,7 @@ export function storeSchedule(store: Store, schedule: Schedule, carried?: Carrie
   const ledgerFrom =
     stored !== undefined && stored.start === start && "ledgerFrom" in stored
       ? stored.ledgerFrom
-      : (store.one<{ id: number | null }>("SELECT MAX(id) AS id FROM credit_ledger")?.id ?? 0);
+      : storedLedgerSeq(store);
   const record: PeriodRecord = { anchor, start, end, ledgerFrom };
   if (kept !== undefined) record.carried = kept;
   store.setMeta(PERIOD_KEY, record);

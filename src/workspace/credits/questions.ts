@@ -3,7 +3,7 @@ import type { Period } from "../../policy/periods";
 import { type Instant, iso } from "../../policy/time";
 import type { Store } from "../../storage";
 import type { CallMeta, WorkspaceContext } from "../context";
-import { appendLedger } from "./ledger";
+import { appendLedger, type Receipt, receiptAt } from "./ledger";
 import { carriedAt, currentPeriod } from "./period";
 
 // Copilot Kommo questions: a count per period, beside the credit pool.
@@ -18,20 +18,23 @@ export const storedQuestions = (store: Store, periodStart: Instant): number =>
 const questionsUsed = (store: Store, periodStart: Instant): number =>
   storedQuestions(store, periodStart) - (carriedAt(store, periodStart)?.questions ?? 0);
 
-export function consumeQuestion(ctx: WorkspaceContext, meta: CallMeta): QuestionDecision {
+export function consumeQuestion(
+  ctx: WorkspaceContext,
+  meta: CallMeta,
+): QuestionDecision & { receipt: Receipt } {
   const period = currentPeriod(ctx);
   const decision = decideQuestion(
     questionsUsed(ctx.store, period.start),
     ctx.limits.copilotQuestions,
     period,
   );
-  if (!decision.allowed) return decision;
+  if (!decision.allowed) return { ...decision, receipt: receiptAt(ctx) };
   ctx.store.run(
     `INSERT INTO copilot_questions (period_start, used) VALUES (?, 1)
      ON CONFLICT (period_start) DO UPDATE SET used = used + 1`,
     period.start,
   );
-  appendLedger(ctx.store, {
+  const seq = appendLedger(ctx, {
     at: ctx.now,
     kind: "question",
     feature: null,
@@ -39,7 +42,7 @@ export function consumeQuestion(ctx: WorkspaceContext, meta: CallMeta): Question
     periodStart: period.start,
     meta,
   });
-  return decision;
+  return { ...decision, receipt: receiptAt(ctx, seq) };
 }
 
 export function questionsSection(ctx: WorkspaceContext, period: Period) {

@@ -3,6 +3,7 @@ import { type EndedPeriod, planRenewals, resetEvent } from "../../policy/credits
 import { changeAnchor, type Schedule, scheduleAt } from "../../policy/periods";
 import type { Instant } from "../../policy/time";
 import type { Store } from "../../storage";
+import { recordStatement } from "../archive/statements";
 import type { WorkspaceContext } from "../context";
 import { recordEvents } from "../events";
 import { loadSchedule, storedPeriod, storeSchedule } from "./period";
@@ -40,9 +41,13 @@ export function applyRenewals(ctx: WorkspaceContext, schedule: Schedule): void {
   );
   if (plan === null) return;
   // The figures first: the closed periods' usage is read with what the stored record carries.
-  const events = plan.renewals.map(({ ended, started }) =>
-    resetEvent(started.start, started.end, endedPeriod(ctx, ended.start, ended.end)),
-  );
+  const events = plan.renewals.map(({ ended, started }) => {
+    const figures = endedPeriod(ctx, ended.start, ended.end);
+    // Its statement (docs/history.md), fixed now: the period's use is final at its end.
+    const used = usedByFeature(ctx.store, ended.start);
+    recordStatement(ctx, { ...ended, balance: figures.balance, used });
+    return resetEvent(started.start, started.end, figures);
+  });
   storeSchedule(ctx.store, plan.next);
   if (events.length === 0) return;
   recordEvents(ctx.store, events, ctx.now);
@@ -93,6 +98,8 @@ export function setPeriodAnchor(
   // Figures of the period in force (the one that ends), as they stand before the change.
   const { pool } = loadCreditState(before);
   const ended = { start: change.ended.start, used: pool.used, balance: pool.balance };
+  const used = usedByFeature(store, change.ended.start);
+  recordStatement(before, { start: ended.start, end: now, balance: pool.balance, used });
   recordEvents(store, [resetEvent(change.schedule.start, change.schedule.end, ended)], now);
   storeSchedule(store, change.schedule);
 }

@@ -16,7 +16,7 @@ import type { Store } from "../../storage";
 import type { CallMeta, WorkspaceContext } from "../context";
 import { addHeld, addUsed } from "../memory";
 import { applyThresholds } from "./counters";
-import { appendLedger } from "./ledger";
+import { appendLedger, receiptAt } from "./ledger";
 import { currentPeriod } from "./period";
 import { loadCreditState } from "./state";
 
@@ -112,7 +112,7 @@ export function commitReservation(
   const { charged, overrun } = commitFigures(r.credits, actual);
   closeReservation(ctx, r, "committed", charged);
   if (charged > 0) addUsed(ctx, period.start, r.feature, charged);
-  appendLedger(ctx.store, {
+  const seq = appendLedger(ctx, {
     at: ctx.now,
     kind: "commit",
     feature: r.feature,
@@ -133,6 +133,7 @@ export function commitReservation(
     committedAt: iso(ctx.now),
     message: commitMessage(r, charged, overrun, after.pool, after.period),
     ...after.figures,
+    receipt: receiptAt(ctx, seq),
   });
 }
 
@@ -141,7 +142,7 @@ export function releaseReservation(ctx: WorkspaceContext, id: string, meta: Call
   if (!open.ok) return open;
   const r = open.value;
   closeReservation(ctx, r, "released", null);
-  appendLedger(ctx.store, {
+  const seq = appendLedger(ctx, {
     at: ctx.now,
     kind: "release",
     feature: r.feature,
@@ -160,6 +161,7 @@ export function releaseReservation(ctx: WorkspaceContext, id: string, meta: Call
     releasedAt: iso(ctx.now),
     message: releaseMessage(r, after.pool, after.period),
     ...after.figures,
+    receipt: receiptAt(ctx, seq),
   });
 }
 
@@ -180,7 +182,7 @@ export function expireReservations(ctx: WorkspaceContext, schedule: Schedule): v
       r.id,
     );
     addHeld(ctx, r.feature, -r.credits);
-    appendLedger(ctx.store, {
+    appendLedger(ctx, {
       at: r.expires_at,
       kind: "expire",
       feature: r.feature,

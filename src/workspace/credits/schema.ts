@@ -1,4 +1,5 @@
 import type { Migration } from "../../storage";
+import { LEDGER_FLOOR_KEY } from "../memory";
 
 /** The stored Schedule: the period in force at the last settle and the anchor it follows. */
 export const PERIOD_KEY = "credits.period";
@@ -71,6 +72,33 @@ export const creditMigrations: Migration[] = [
          (SELECT MAX(id) FROM credit_ledger), 0))
        WHERE key = '${PERIOD_KEY}'`,
       "DROP INDEX credit_ledger_at",
+    ],
+  },
+  {
+    // The ledger's sequence moves from SQLite's AUTOINCREMENT row to the object's memory
+    // (memory.ts, appendLedgerRow), so a consume writes two rows instead of three. The table is
+    // rebuilt without AUTOINCREMENT, every entry keeping its id; the last id AUTOINCREMENT ever
+    // gave becomes the floor, so an id is never reused even if the newest entries were pruned.
+    name: "credits_v3_ledger_sequence",
+    statements: [
+      `CREATE TABLE credit_ledger_v3 (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('debit','hold','commit','release','expire','question')),
+        feature TEXT,
+        credits INTEGER NOT NULL,
+        reservation_id TEXT,
+        idempotency_key TEXT,
+        role TEXT,
+        period_start INTEGER NOT NULL
+      )`,
+      `INSERT INTO credit_ledger_v3 (id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start)
+       SELECT id, at, kind, feature, credits, reservation_id, idempotency_key, role, period_start
+       FROM credit_ledger ORDER BY id`,
+      `INSERT INTO meta (key, value)
+       SELECT '${LEDGER_FLOOR_KEY}', COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'credit_ledger'`,
+      "DROP TABLE credit_ledger",
+      "ALTER TABLE credit_ledger_v3 RENAME TO credit_ledger",
     ],
   },
 ];

@@ -9,10 +9,11 @@ import {
   type SpendMode,
 } from "../../policy/credits";
 import { iso } from "../../policy/time";
+import { countRefusal } from "../archive/rollups";
 import type { CallMeta, WorkspaceContext } from "../context";
 import { addUsed, openHold } from "../memory";
 import { applyThresholds } from "./counters";
-import { appendLedger } from "./ledger";
+import { appendLedger, type Receipt, receiptAt } from "./ledger";
 import { type CreditState, loadCreditState } from "./state";
 
 // Spend decisions: check (no write), consume (debit) and reserve (hold).
@@ -39,9 +40,21 @@ function decide(ctx: WorkspaceContext, state: CreditState, req: SpendRequest, mo
   );
 }
 
-/** The check: the same decision as a consume, with no write of any kind. */
-export function checkCredits(ctx: WorkspaceContext, req: SpendRequest): SpendDecision {
-  return decide(ctx, loadCreditState(ctx), req, "check");
+/** A refused consume or reserve, counted for the statements (issue #19; a check counts none). */
+function refused(ctx: WorkspaceContext, state: CreditState, req: SpendRequest, d: SpendDecision) {
+  const reason = d.reason ?? "refused";
+  countRefusal(ctx.store, ctx.now, state.period.start, reason, req.feature, req.credits);
+}
+
+/** A decision with its receipt (docs/rules.md#receipts). */
+export type SpendAnswer = SpendDecision & { receipt: Receipt };
+
+/**
+ * The check: the same decision as a consume, with no write of any kind; its receipt is the
+ * last sequence written, the ledger position it was decided against.
+ */
+export function checkCredits(ctx: WorkspaceContext, req: SpendRequest): SpendAnswer {
+  return { ...decide(ctx, loadCreditState(ctx), req, "check"), receipt: receiptAt(ctx) };
 }
 
 /** Check and debit in one step: the caller's transaction makes it atomic. */
@@ -49,13 +62,16 @@ export function consumeCredits(
   ctx: WorkspaceContext,
   req: SpendRequest,
   meta: CallMeta,
-): SpendDecision {
+): SpendAnswer {
   const state = loadCreditState(ctx);
   const decision = decide(ctx, state, req, "debit");
-  if (!decision.allowed) return decision;
+  if (!decision.allowed) {
+    refused(ctx, state, req, decision);
+    return { ...decision, receipt: receiptAt(ctx) };
+  }
   const periodStart = state.period.start;
   addUsed(ctx, periodStart, req.feature, req.credits);
-  appendLedger(ctx.store, {
+  const seq = appendLedger(ctx, {
     at: ctx.now,
     kind: "debit",
     feature: req.feature,
@@ -64,14 +80,14 @@ export function consumeCredits(
     meta,
   });
   applyThresholds(ctx, state.period);
-  return decision;
+  return { ...decision, receipt: receiptAt(ctx, seq) };
 }
 
 export interface ReserveRequest extends SpendRequest {
   ttlSeconds?: number;
 }
 
-export type ReserveDecision = SpendDecision & {
+export type ReserveDecision = SpendAnswer & {
   reservationId: string | null;
   expiresAt: string | null;
   ttlSeconds: number;
@@ -85,7 +101,16 @@ export function reserveCredits(
   const ttlSeconds = req.ttlSeconds ?? DEFAULT_TTL_SECONDS;
   const state = loadCreditState(ctx);
   const decision = decide(ctx, state, req, "hold");
-  if (!decision.allowed) return { ...decision, reservationId: null, expiresAt: null, ttlSeconds };
+  if (!decision.allowed) {
+    refused(ctx, state, req, decision);
+    return {
+      ...decision,
+      receipt: receiptAt(ctx),
+      reservationId: null,
+      expiresAt: null,
+      ttlSeconds,
+    };
+  }
   const id = `rsv_${crypto.randomUUID().replaceAll("-", "")}`;
   const expiresAt = reservationExpiry(ctx.now, ttlSeconds);
   ctx.store.run(
@@ -98,7 +123,7 @@ export function reserveCredits(
     expiresAt,
   );
   openHold(ctx, req.feature, req.credits, expiresAt);
-  appendLedger(ctx.store, {
+  const seq = appendLedger(ctx, {
     at: ctx.now,
     kind: "hold",
     feature: req.feature,
@@ -110,6 +135,7 @@ export function reserveCredits(
   return {
     ...decision,
     message: holdMessage(decision.message, expiresAt),
+    receipt: receiptAt(ctx, seq),
     reservationId: id,
     expiresAt: iso(expiresAt),
     ttlSeconds,

@@ -4,6 +4,7 @@ import type { Period } from "../../policy/periods";
 import type { Instant } from "../../policy/time";
 import type { Store } from "../../storage";
 import type { CreditCounters, PackageRow, WorkspaceContext } from "../context";
+import { storedLedgerSeq } from "../memory";
 import { carriedAt, currentPeriod } from "./period";
 
 // Credit state from the counters: loaded for a decision or a view, never summed from the ledger.
@@ -86,6 +87,7 @@ export function loadCreditCounters(ctx: WorkspaceContext): CreditCounters {
     featureLimits: featureLimits(ctx.store),
     announced: announcedThresholds(ctx.store, period.start),
     holdExpiry: null,
+    ledgerSeq: storedLedgerSeq(ctx.store),
   };
 }
 

@@ -2,6 +2,7 @@ import { AI_FEATURES } from "../../policy/catalogue";
 import { percentUsed, remainingOf } from "../../policy/credits";
 import { iso } from "../../policy/time";
 import type { WorkspaceContext } from "../context";
+import { receiptAt } from "./ledger";
 import { featureView, packageView } from "./packages";
 import { currentPeriod } from "./period";
 import { questionsSection } from "./questions";
@@ -28,6 +29,7 @@ export function creditsView(ctx: WorkspaceContext) {
     percentUsed: percentUsed(pool.used, pool.balance),
     features: AI_FEATURES.map((f) => featureView(state.features[f], ctx.catalogue.featureCosts)),
     copilotQuestions: questionsSection(ctx, period),
+    receipt: receiptAt(ctx),
   };
 }
 
