@@ -14,6 +14,7 @@ import { fieldIssues } from "./operations/validate";
 import { logRequest, logsRequests } from "./requestLog";
 import { errorText, faultResponse, requestIdOf } from "./respond";
 import { archiveRoutes } from "./routes/archives";
+import { catalogueRoutes } from "./routes/catalogue";
 import { fleetRoutes } from "./routes/fleet";
 import { liveRoutes } from "./routes/live";
 import { register } from "./routes/shared";
@@ -171,6 +172,8 @@ export function createApp() {
   app.use("/v1/workspaces/:ws/*", authenticate);
   app.use("/v1/workspaces/:ws", authenticate);
   app.use("/v1/fleet/*", authenticate);
+  app.use("/v1/catalogue", authenticate);
+  app.use("/v1/catalogue/*", authenticate);
 
   for (const entry of ROUTES) register(app, entry);
   // Not workspace operations (no workspace, no object: they read the fleet index), so not in the
@@ -178,6 +181,7 @@ export function createApp() {
   fleetRoutes(app);
   // The history archive's reads (R2, no object): platform-only, like the fleet's.
   archiveRoutes(app);
+  catalogueRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

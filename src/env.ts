@@ -8,4 +8,6 @@ export interface Env extends WorkspaceEnv {
   AUTH_SECRET?: string;
   /** "off" silences the one log line per request (src/requestLog.ts); the test configs set it. */
   LOG_REQUESTS?: string;
+  /** "off": publishing tells no workspace (the tests of a lost fan-out); docs/catalogue.md. */
+  CATALOGUE_FAN_OUT?: string;
 }

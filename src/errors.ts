@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   method_not_allowed: 405,
   idempotency_conflict: 409,
   already_exists: 409,
+  version_locked: 409,
   entity_blocked: 409,
   reservation_not_found: 409,
   reservation_already_committed: 409,
@@ -88,6 +89,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     "The path exists but not with this method; the `Allow` header lists the methods it takes.",
   idempotency_conflict: "The Idempotency-Key was already used with a different request.",
   already_exists: "A resource with this id already exists with different attributes.",
+  version_locked:
+    "The catalogue version can no longer change: it is built in, in force or superseded, withdrawn, or applies within the 10-minute lead (publish a newer one).",
   entity_blocked:
     "The entity is blocked by its limit: its data is not accessible, so it cannot be closed or reopened (it can be deleted).",
   reservation_not_found:

@@ -14,6 +14,7 @@ export const ERROR_CODES = [
   "method_not_allowed",
   "idempotency_conflict",
   "already_exists",
+  "version_locked",
   "entity_blocked",
   "reservation_not_found",
   "reservation_already_committed",

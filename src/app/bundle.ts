@@ -6,13 +6,6 @@
 /** The billing page's script, served at /app/app.js. */
 export const BILLING_SCRIPT = `"use strict";
 (() => {
-  // src/policy/time.ts
-  var SECOND_MS = 1e3;
-  var MINUTE_MS = 60 * SECOND_MS;
-  var HOUR_MS = 60 * MINUTE_MS;
-  var DAY_MS = 24 * HOUR_MS;
-  var CUTOVER_AT = Date.UTC(2026, 5, 1);
-
   // src/policy/catalogue.ts
   var AI_FEATURES = [
     "ai_rewriter",
@@ -23,69 +16,95 @@ export const BILLING_SCRIPT = `"use strict";
     "copilot",
     "copilot_analyst"
   ];
+  var CUTOVER = "2026-06-01T00:00:00.000Z";
+  var EVERY_FEATURE_BUT_ANALYST = AI_FEATURES.filter((f) => f !== "copilot_analyst");
+  function terms(t, extra = {}) {
+    return {
+      ...t,
+      features: extra.analyst ? [...AI_FEATURES] : [...EVERY_FEATURE_BUT_ANALYST],
+      legacy: { subscribedBefore: CUTOVER, keeps: extra.keeps ?? {} },
+      connectedBefore: CUTOVER
+    };
+  }
   var BASE_ENTITIES = { leadsPerSeat: 2500, contactsAndCompaniesPerSeat: 12500 };
   var PRO_ENTITIES = { leadsPerSeat: 1e4, contactsAndCompaniesPerSeat: 5e4 };
-  var CATALOGUE = {
-    trial: {
-      ...PRO_ENTITIES,
-      aiCreditsPerSeat: 1800,
-      activeAgents: 50,
-      channels: null,
-      copilotQuestions: 100,
-      copilotAnalyst: false
+  var BUILT_IN_CATALOGUE = {
+    id: "2026-06",
+    effectiveAt: CUTOVER,
+    plans: {
+      trial: terms({
+        ...PRO_ENTITIES,
+        aiCreditsPerSeat: 1800,
+        activeAgents: 50,
+        channels: null,
+        copilotQuestions: 100
+      }),
+      base: terms(
+        {
+          ...BASE_ENTITIES,
+          aiCreditsPerSeat: 750,
+          activeAgents: 0,
+          channels: { kind: "perSeat" },
+          copilotQuestions: 100
+        },
+        { keeps: { activeAgents: 1 } }
+      ),
+      advanced: terms({
+        leadsPerSeat: 5e3,
+        contactsAndCompaniesPerSeat: 25e3,
+        aiCreditsPerSeat: 1250,
+        activeAgents: 3,
+        channels: { kind: "atLeast", included: 3 },
+        copilotQuestions: 150
+      }),
+      pro: terms(
+        {
+          ...PRO_ENTITIES,
+          aiCreditsPerSeat: 2250,
+          activeAgents: 50,
+          channels: null,
+          copilotQuestions: 200
+        },
+        { analyst: true }
+      ),
+      enterprise: terms(
+        {
+          ...PRO_ENTITIES,
+          aiCreditsPerSeat: 2250,
+          activeAgents: 500,
+          channels: null,
+          copilotQuestions: 200
+        },
+        { keeps: { activeAgents: 1 } }
+      ),
+      partner: terms({
+        ...PRO_ENTITIES,
+        aiCreditsPerSeat: 2250,
+        activeAgents: 50,
+        channels: null,
+        copilotQuestions: 200
+      }),
+      shopify: terms({
+        ...BASE_ENTITIES,
+        aiCreditsPerSeat: 750,
+        activeAgents: 1,
+        channels: { kind: "perSeat" },
+        copilotQuestions: 100
+      })
     },
-    base: {
-      ...BASE_ENTITIES,
-      aiCreditsPerSeat: 750,
-      activeAgents: 0,
-      legacyActiveAgents: 1,
-      channels: { kind: "perSeat" },
-      copilotQuestions: 100,
-      copilotAnalyst: false
-    },
-    advanced: {
-      leadsPerSeat: 5e3,
-      contactsAndCompaniesPerSeat: 25e3,
-      aiCreditsPerSeat: 1250,
-      activeAgents: 3,
-      channels: { kind: "atLeast", included: 3 },
-      copilotQuestions: 150,
-      copilotAnalyst: false
-    },
-    pro: {
-      ...PRO_ENTITIES,
-      aiCreditsPerSeat: 2250,
-      activeAgents: 50,
-      channels: null,
-      copilotQuestions: 200,
-      copilotAnalyst: true
-    },
-    enterprise: {
-      ...PRO_ENTITIES,
-      aiCreditsPerSeat: 2250,
-      activeAgents: 500,
-      legacyActiveAgents: 1,
-      channels: null,
-      copilotQuestions: 200,
-      copilotAnalyst: false
-    },
-    partner: {
-      ...PRO_ENTITIES,
-      aiCreditsPerSeat: 2250,
-      activeAgents: 50,
-      channels: null,
-      copilotQuestions: 200,
-      copilotAnalyst: false
-    },
-    shopify: {
-      ...BASE_ENTITIES,
-      aiCreditsPerSeat: 750,
-      activeAgents: 1,
-      channels: { kind: "perSeat" },
-      copilotQuestions: 100,
-      copilotAnalyst: false
+    featureCosts: {
+      ai_rewriter: 1,
+      ai_summarize: 2,
+      ai_reply_suggestions: 1,
+      ai_task_suggestions: 1,
+      ai_agent: 3,
+      copilot: 2,
+      copilot_analyst: 5
     }
   };
+  var CATALOGUE = BUILT_IN_CATALOGUE.plans;
+  var AVERAGE_CREDIT_COST = BUILT_IN_CATALOGUE.featureCosts;
+  var PUBLISH_LEAD_MS = 10 * 60 * 1e3;
   var UPGRADE_ORDER = ["base", "advanced", "pro", "enterprise"];
 
   // src/policy/agents.ts
@@ -765,6 +784,12 @@ export const BILLING_SCRIPT = `"use strict";
     if (hours > 0) return \`\${hours} h\${min > 0 ? \` \${min} min\` : ""}\`;
     return \`\${min} min\`;
   }
+
+  // src/policy/time.ts
+  var SECOND_MS = 1e3;
+  var MINUTE_MS = 60 * SECOND_MS;
+  var HOUR_MS = 60 * MINUTE_MS;
+  var DAY_MS = 24 * HOUR_MS;
 
   // src/policy/credits.ts
   var FEATURE_LABEL = {

@@ -44,6 +44,7 @@ export const OPS_PAGE = /* html */ `<!doctype html>
     <div id="summary" aria-live="polite"></div>
     <div id="chart"></div>
     <div id="lists" class="lists"></div>
+    <div id="catalogue"></div>
   </div>
 </main>
 </body>

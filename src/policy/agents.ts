@@ -1,4 +1,6 @@
 import {
+  BUILT_IN_CATALOGUE,
+  type CatalogueVersion,
   type EffectiveLimits,
   effectiveLimits,
   MAX_AGENTS_PER_WORKSPACE,
@@ -60,10 +62,14 @@ export interface UpgradeHint {
  * plan, and would otherwise mask every plan's own limit. A plan outside the upgrade ladder
  * (trial, partner, shopify) may move to any plan on it.
  */
-export function upgradeHint(sub: Subscription, wantedActive: number): UpgradeHint | null {
+export function upgradeHint(
+  sub: Subscription,
+  wantedActive: number,
+  version: CatalogueVersion = BUILT_IN_CATALOGUE,
+): UpgradeHint | null {
   const from = UPGRADE_ORDER.indexOf(sub.plan);
   for (const plan of UPGRADE_ORDER.slice(from + 1)) {
-    const limit = activeAgentLimit(effectiveLimits({ ...sub, plan, overrides: {} }));
+    const limit = activeAgentLimit(effectiveLimits({ ...sub, plan, overrides: {} }, version));
     if (limit === null || limit >= wantedActive) return { plan, activeAgents: limit };
   }
   return null;
@@ -130,6 +136,7 @@ export function decideActivation(
   counts: AgentCounts,
   sub: Subscription,
   limits: EffectiveLimits,
+  version: CatalogueVersion = BUILT_IN_CATALOGUE,
 ): ActivationDecision {
   const limit = activeAgentLimit(limits);
   if (agent.state === "active") {
@@ -144,7 +151,7 @@ export function decideActivation(
       message: `AI agent "${agent.id}" is active (${activeFigure(counts.active + 1, limit)} on the ${planName(sub.plan)} plan).`,
     };
   }
-  const hint = upgradeHint(sub, counts.active + 1);
+  const hint = upgradeHint(sub, counts.active + 1, version);
   const upgrade =
     hint === null
       ? "contact us to raise this workspace's limit"

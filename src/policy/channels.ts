@@ -1,7 +1,7 @@
 import { assert, isCount } from "./assert";
 import { type Episode, type EpisodeEventType, stepEpisode } from "./episode";
 import type { PolicyEvent } from "./events";
-import { CUTOVER_AT, type Instant, iso } from "./time";
+import { type Instant, iso } from "./time";
 
 /**
  * The two channel limits (docs/rules.md, "WhatsApp numbers and Instagram accounts"); also
@@ -10,8 +10,8 @@ import { CUTOVER_AT, type Instant, iso } from "./time";
 export const CHANNEL_KINDS = ["whatsapp", "instagram"] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 
-/** A channel connected before the cut-over counts but is never disabled. */
-export const isGrandfathered = (connectedAt: Instant): boolean => connectedAt < CUTOVER_AT;
+/** A channel connected before its version's `connectedBefore` counts but is never disabled. */
+export { isGrandfathered } from "./catalogue";
 
 /** What one kind's limit depends on: counters kept exact by every connect, disable and delete. */
 export interface ChannelCounts {

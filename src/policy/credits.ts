@@ -3,6 +3,7 @@ import { assert, isCount } from "./assert";
 import {
   type AiFeature,
   AVERAGE_CREDIT_COST,
+  type CatalogueVersion,
   effectiveLimits,
   type Plan,
   type Subscription,
@@ -58,8 +59,11 @@ export const featureRemainingOf = (f: FeatureUse): number | null =>
   f.limit === null ? null : f.limit - f.used - f.held;
 
 /** Requests the cap allows at the feature's average cost; null when uncapped. */
-export const estimatedRequests = (feature: AiFeature, limit: number | null): number | null =>
-  limit === null ? null : Math.floor(limit / AVERAGE_CREDIT_COST[feature]);
+export const estimatedRequests = (
+  feature: AiFeature,
+  limit: number | null,
+  costs: Record<AiFeature, number> = AVERAGE_CREDIT_COST,
+): number | null => (limit === null ? null : Math.floor(limit / costs[feature]));
 
 /** Share of the balance used, to two decimals; a used-up zero balance counts as 100 %. */
 export function percentUsed(used: number, balance: number): number {
@@ -102,11 +106,15 @@ const humanInstant = (at: Instant): string =>
   `${iso(at).slice(0, 10)} ${iso(at).slice(11, 16)} UTC`;
 
 /** The first plan in upgrade order, other than the current one, whose defaults include it. */
-export function planOffering(feature: AiFeature, sub: Subscription): Plan | undefined {
+export function planOffering(
+  feature: AiFeature,
+  sub: Subscription,
+  version?: CatalogueVersion,
+): Plan | undefined {
   return UPGRADE_ORDER.find(
     (plan) =>
       plan !== sub.plan &&
-      effectiveLimits({ ...sub, plan, overrides: {} }).features.includes(feature),
+      effectiveLimits({ ...sub, plan, overrides: {} }, version).features.includes(feature),
   );
 }
 

@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   "agent.deactivated",
   "credits.alert",
   "credits.forecast",
+  "limits.changed",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,4 +1,4 @@
-import type { Plan } from "./catalogue";
+import type { Overrides, Plan } from "./catalogue";
 import { DAY_MS, HOUR_MS, type Instant, MINUTE_MS } from "./time";
 
 /**
@@ -60,9 +60,12 @@ export interface LimitFigures {
 export interface FleetRow {
   workspaceId: string;
   plan: Plan;
-  /** The plan catalogue's version; null until catalogues are versioned. */
+  /** The catalogue version the platform pinned; null: the version in force applies. */
   catalogueVersion: string | null;
   seats: number;
+  /** When the subscription started, and its overrides: the preview's inputs (catalogue.md). */
+  subscribedAt: Instant;
+  overrides: Overrides;
   limits: Record<FleetLimit, LimitFigures>;
   credits: { used: number; balance: number; percent: number };
   questions: { used: number; limit: number | null };

@@ -6,9 +6,6 @@ export const MINUTE_MS = 60 * SECOND_MS;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
 
-/** The new limits take effect here (docs/rules.md, "Time"). */
-export const CUTOVER_AT: Instant = Date.UTC(2026, 5, 1);
-
 export const iso = (at: Instant): string => new Date(at).toISOString();
 export const isoOrNull = (at: Instant | null | undefined): string | null =>
   at === null || at === undefined ? null : iso(at);

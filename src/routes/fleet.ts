@@ -20,7 +20,7 @@ import {
  */
 const FLEET_ROLES = ["platform"] as const satisfies readonly Role[];
 
-const fleetOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const fleetOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   const claims = c.get("claims");
   if (!hasRole(claims, FLEET_ROLES)) {
     const refusal = roleRefused(FLEET_ROLES);
@@ -38,7 +38,7 @@ const fleetOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 /** The index must be bound; a deployment without it answers 500 saying so. */
-function fleetDb(c: Context<AppEnv>): D1Database {
+export function fleetDb(c: Context<AppEnv>): D1Database {
   const db = c.env.FLEET;
   if (db === undefined) {
     throw new ApiError(
@@ -49,7 +49,7 @@ function fleetDb(c: Context<AppEnv>): D1Database {
   return db;
 }
 
-const json = <S extends z.ZodType>(schema: S, description: string) => ({
+export const json = <S extends z.ZodType>(schema: S, description: string) => ({
   description,
   content: { "application/json": { schema } },
 });

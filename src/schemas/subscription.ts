@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { AI_FEATURES, PLANS } from "../policy/catalogue";
+import { CatalogueVersionId } from "./catalogue";
 import { Instant, WorkspaceId } from "./common";
 
 const MAX_SEATS = 100_000;
@@ -32,6 +33,11 @@ export const SubscriptionInput = z
       "When the subscription started; before 2026-06-01 it is legacy. Defaults to the stored value, else periodAnchor.",
     ),
     overrides: Overrides.optional(),
+    catalogueVersion: CatalogueVersionId.nullable()
+      .optional()
+      .describe(
+        "Pins the workspace to this published catalogue version whatever is in force (a negotiated or grandfathered account); null or absent: the version in force. Overrides still apply on top.",
+      ),
   })
   .openapi("SubscriptionInput");
 
@@ -61,5 +67,10 @@ export const Subscription = z
     }),
     features: z.array(z.enum(AI_FEATURES)),
     updatedAt: z.string(),
+    catalogueVersion: z.string().describe("The catalogue version these limits come from."),
+    catalogueVersionPinned: z
+      .string()
+      .nullable()
+      .describe("The version the platform pinned, null when the version in force applies."),
   })
   .openapi("Subscription");

@@ -181,7 +181,7 @@ export function activateAgent(ctx: WorkspaceContext, id: string): Outcome<AgentD
   const agent = findAgent(ctx.store, id);
   if (agent === undefined) return notFound(id);
   const c = counts(ctx.store);
-  const d = decideActivation(agent, c, ctx.subscription, ctx.limits);
+  const d = decideActivation(agent, c, ctx.subscription, ctx.limits, ctx.catalogue);
   switch (d.kind) {
     case "noop":
       return ok(decision(ctx, id, { allowed: true, message: d.message, changed: false }));

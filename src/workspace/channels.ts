@@ -299,7 +299,7 @@ export function connectChannel(
     store.run("DELETE FROM channels WHERE seq = ?", existing.seq);
     state.disabled -= 1;
   }
-  const grandfathered = isGrandfathered(connectedAt);
+  const grandfathered = isGrandfathered(connectedAt, ctx.catalogue.plans[ctx.subscription.plan]);
   store.run(
     `INSERT INTO channels (kind, id, status, connected_at, grandfathered, disabled_at)
      VALUES (?, ?, 'active', ?, ?, NULL)`,

@@ -1,16 +1,21 @@
 import type { Role } from "../claims";
 import type { AlertRule } from "../policy/alerts";
 import type { Topup } from "../policy/budgets";
-import type { EffectiveLimits, Subscription } from "../policy/catalogue";
+import type { CatalogueVersion, EffectiveLimits, Subscription } from "../policy/catalogue";
 import type { Period } from "../policy/periods";
 import type { Instant } from "../policy/time";
 import type { Store } from "../storage";
+
+/** A call answers at once, or after reading a lapsed catalogue schedule (schedule.ts). */
+export type Maybe<T> = T | Promise<T>;
 
 /** Everything one call of the object works with: its storage, its plan, and the one clock read. */
 export interface WorkspaceContext {
   store: Store;
   subscription: Subscription;
   limits: EffectiveLimits;
+  /** The catalogue version in force for this workspace at `now` (its limits' source). */
+  catalogue: CatalogueVersion;
   now: Instant;
   /**
    * The credit counters the object keeps in memory, passed only while they are exact at `now`

@@ -66,8 +66,10 @@ export function fleetRow(ctx: WorkspaceContext): FleetRow {
   return {
     workspaceId: ctx.subscription.workspaceId,
     plan: ctx.subscription.plan,
-    catalogueVersion: null,
+    catalogueVersion: ctx.subscription.catalogueVersion ?? null,
     seats: ctx.subscription.seats,
+    subscribedAt: ctx.subscription.subscribedAt,
+    overrides: ctx.subscription.overrides,
     limits: {
       leads: figures(u.leads),
       contactsAndCompanies: figures(u.contactsAndCompanies),
@@ -110,6 +112,8 @@ const COLUMNS = [
   "webhooks_oldest_at",
   "reported_at",
   "report_seq",
+  "subscribed_at",
+  "overrides",
 ] as const;
 
 const UPSERT_ROW = `INSERT INTO fleet_workspaces (${COLUMNS.join(", ")})
@@ -149,6 +153,8 @@ function rowValues(row: FleetRow, reportedAt: Instant, seq: number) {
     row.webhooks.oldestAt,
     reportedAt,
     seq,
+    row.subscribedAt,
+    JSON.stringify(row.overrides),
   ];
 }
 

@@ -1,14 +1,18 @@
 import { POOL_SOURCE, type Topup } from "../policy/budgets";
 import {
   type AiFeature,
+  type CatalogueVersion,
   type EffectiveLimits,
   effectiveLimits,
+  nextVersionAt,
   type Subscription,
+  versionFor,
 } from "../policy/catalogue";
 import type { Period } from "../policy/periods";
 import { earliest, type Instant } from "../policy/time";
 import type { SqlParam, Store } from "../storage";
 import type { CreditCounters, WorkspaceContext } from "./context";
+import { KnownSchedule, spreadAfter, switchVersions } from "./schedule";
 
 /**
  * What the object keeps in memory between calls, and the only code that changes it. The object
@@ -32,11 +36,24 @@ export interface MemorySource {
   prune(store: Store, now: Instant): boolean;
   /** The object's storage transaction. */
   transactionSync<T>(body: () => T): T;
+  /** The published schedule (built-in first), from the catalogue's store; null: none bound. */
+  fetchSchedule(): Promise<CatalogueVersion[] | null>;
+  /**
+   * A version switch at `ctx.now` (its effectiveAt): marks it applied and records
+   * `limits.changed` when the limits differ from `before`; answers the marked subscription.
+   */
+  applyVersion(ctx: WorkspaceContext, before: EffectiveLimits): Subscription;
 }
 
 interface Hot {
   subscription: Subscription;
   limits: EffectiveLimits;
+  catalogue: CatalogueVersion;
+  /** The earliest domain deadline when settled, without the version switch. */
+  domainsUntil?: Instant;
+  /** The limits hold on [versionFrom, versionUntil): another version applies outside it. */
+  versionFrom: Instant;
+  versionUntil: Instant;
   /**
    * Known only after this instance settled the workspace: the earliest domain deadline then.
    * Before it, settling would change nothing, so calls skip it and decide from `counters`.
@@ -57,18 +74,50 @@ class DueWorkPending {}
 export class Memory {
   /** undefined: not loaded; null: no subscription. */
   private hot: Hot | null | undefined;
+  /** The published catalogue versions this object knows (schedule.ts). */
+  readonly schedule: KnownSchedule;
 
   constructor(
     private readonly store: Store,
     private readonly source: MemorySource,
-  ) {}
+  ) {
+    this.schedule = new KnownSchedule(store, source.fetchSchedule, () => this.forget());
+  }
 
-  /** The subscription and limits, loaded once; whether the workspace is settled is unknown. */
-  private warm(): Hot | null {
+  /** The subscription with the version and limits that hold at `now`; no SQL. */
+  private hotOf(subscription: Subscription, now: Instant): Hot {
+    const catalogue = versionFor(this.schedule.versions, subscription, now);
+    const from = Date.parse(catalogue.effectiveAt);
+    return {
+      subscription,
+      catalogue,
+      limits: effectiveLimits(subscription, catalogue),
+      versionFrom:
+        subscription.catalogueVersion !== undefined ||
+        catalogue === this.schedule.versions[0] ||
+        from > now
+          ? Number.NEGATIVE_INFINITY
+          : from,
+      versionUntil:
+        nextVersionAt(this.schedule.versions, subscription, now) ?? Number.POSITIVE_INFINITY,
+    };
+  }
+
+  /**
+   * The subscription and limits, loaded once; whether the workspace is settled is unknown.
+   * Past a version's effectiveAt the limits are those of the new version (lazily exact, like
+   * periods): memory is rebuilt without SQL and settles again before the next hot decision.
+   */
+  private warm(now?: Instant): Hot | null {
     if (this.hot === undefined) {
       const subscription = this.source.loadSubscription(this.store);
-      this.hot =
-        subscription === undefined ? null : { subscription, limits: effectiveLimits(subscription) };
+      this.hot = subscription === undefined ? null : this.hotOf(subscription, now ?? Date.now());
+    } else if (
+      this.hot !== null &&
+      now !== undefined &&
+      (now < this.hot.versionFrom || now >= this.hot.versionUntil)
+    ) {
+      this.hot = this.hotOf(this.hot.subscription, now);
     }
     return this.hot;
   }
@@ -88,18 +137,24 @@ export class Memory {
   }
 
   private contextOf(hot: Hot, now: Instant): WorkspaceContext {
-    return { store: this.store, subscription: hot.subscription, limits: hot.limits, now };
+    return {
+      store: this.store,
+      subscription: hot.subscription,
+      limits: hot.limits,
+      catalogue: hot.catalogue,
+      now,
+    };
   }
 
   /** A context without counters (credits read storage); null: no subscription. */
   context(now: Instant): WorkspaceContext | null {
-    const hot = this.warm();
+    const hot = this.warm(now);
     return hot === null ? null : this.contextOf(hot, now);
   }
 
   /** Nothing due at `now`: no renewal, lapsed hold, expired package or grace end since settling. */
   isSettled(now: Instant): boolean {
-    const hot = this.warm();
+    const hot = this.warm(now);
     return hot !== null && settledAt(hot, now);
   }
 
@@ -108,11 +163,15 @@ export class Memory {
    * deadline. Storage only: the caller adopts the answer once its transaction commits.
    */
   settle(now: Instant): Settled {
-    const subscription = this.source.loadSubscription(this.store);
-    if (subscription === undefined) return null;
-    const hot: Hot = { subscription, limits: effectiveLimits(subscription) };
+    const stored = this.source.loadSubscription(this.store);
+    if (stored === undefined) return null;
+    const hot = this.hotOf(
+      switchVersions(this.store, this.source, this.schedule.versions, stored, now),
+      now,
+    );
     const deadline = this.source.settle(this.contextOf(hot, now));
-    hot.settledUntil = deadline ?? Number.POSITIVE_INFINITY;
+    hot.domainsUntil = deadline ?? Number.POSITIVE_INFINITY;
+    hot.settledUntil = earliest(deadline, hot.versionUntil) ?? Number.POSITIVE_INFINITY;
     return hot;
   }
 
@@ -127,7 +186,7 @@ export class Memory {
    * once: a rollback forgets it. Null: no subscription.
    */
   hotContext(now: Instant): { ctx: WorkspaceContext; settled: boolean } | null {
-    let hot = this.warm();
+    let hot = this.warm(now);
     let settled = false;
     if (hot === null) return null;
     if (!settledAt(hot, now)) {
@@ -153,7 +212,7 @@ export class Memory {
    * storage lazily until a mutation or the alarm (armed for that work) applies it.
    */
   checkContext(now: Instant): WorkspaceContext | null {
-    const hot = this.warm();
+    const hot = this.warm(now);
     if (hot === null) return null;
     if (settledAt(hot, now)) return this.withCounters(hot, now);
     if (hot.settledUntil !== undefined || hot.duePending) return this.contextOf(hot, now);
@@ -194,13 +253,17 @@ export class Memory {
 
   /** Until when nothing is due, as memory knows it (null: never); unsettled, from storage. */
   settleWindow(now: Instant): Instant | null {
-    const hot = this.warm();
+    const hot = this.warm(now);
     if (hot === null) return null;
-    const at =
+    const domains =
       hot.settledUntil !== undefined
-        ? earliest(hot.settledUntil, hot.counters?.holdExpiry)
+        ? earliest(hot.domainsUntil ?? hot.settledUntil, hot.counters?.holdExpiry)
         : this.source.deadline(this.contextOf(hot, now));
-    return at === Number.POSITIVE_INFINITY ? null : at;
+    // A version switch wakes the workspace within SWITCH_SPREAD_MS after effectiveAt, never
+    // later than its own deadlines, so a fleet does not wake all at once (decisions switch
+    // exactly anyway: the hot path's window ends at effectiveAt).
+    const at = earliest(domains, spreadAfter(hot.versionUntil, hot.subscription.workspaceId));
+    return at === null || at === Number.POSITIVE_INFINITY ? null : at;
   }
 
   /** The earliest expiry of a hold opened since the counters loaded (null: none). */
@@ -216,10 +279,20 @@ export class Memory {
    */
   verify(audit: Store, now: Instant): Instant | null {
     const subscription = this.source.loadSubscription(audit);
-    const ctx =
+    const catalogue =
       subscription === undefined
         ? undefined
-        : { store: audit, subscription, limits: effectiveLimits(subscription), now };
+        : versionFor(this.schedule.versions, subscription, now);
+    const ctx =
+      subscription === undefined || catalogue === undefined
+        ? undefined
+        : {
+            store: audit,
+            subscription,
+            limits: effectiveLimits(subscription, catalogue),
+            catalogue,
+            now,
+          };
     const deadline = ctx === undefined ? null : this.source.deadline(ctx);
     const hot = this.hot;
     const found: string[] = [];
@@ -248,6 +321,7 @@ export class Memory {
 const settledAt = (hot: Hot, now: Instant): boolean =>
   hot.settledUntil !== undefined &&
   now < hot.settledUntil &&
+  now >= hot.versionFrom &&
   (hot.counters === undefined ||
     (now >= hot.counters.period.start &&
       (hot.counters.holdExpiry === null || now < hot.counters.holdExpiry)));
@@ -318,7 +392,7 @@ export interface WritableCounters {
 export const writable = (ctx: WorkspaceContext): WritableCounters | undefined =>
   ctx.counters as WritableCounters | undefined;
 
-const bump = (m: Map<string, number>, feature: string, n: number): void => {
+export const bump = (m: Map<string, number>, feature: string, n: number): void => {
   m.set(feature, (m.get(feature) ?? 0) + n);
 };
 
@@ -347,71 +421,6 @@ export function addUsed(
     bump(c.used, feature, credits);
     c.budgets.topupUsed += fromTopups;
   }
-}
-
-/** Credits an agent used in the period that started at `periodStart` (credit_agent_usage). */
-export function addAgentUsed(
-  ctx: WorkspaceContext,
-  periodStart: Instant,
-  agentId: string,
-  credits: number,
-): void {
-  ctx.store.run(
-    `INSERT INTO credit_agent_usage (period_start, agent_id, used) VALUES (?, ?, ?)
-     ON CONFLICT (period_start, agent_id) DO UPDATE SET used = used + excluded.used`,
-    periodStart,
-    agentId,
-    credits,
-  );
-  const c = writable(ctx);
-  if (c?.period.start === periodStart) bump(c.budgets.agentUsed, agentId, credits);
-}
-
-/**
- * An agent's open holds: its row is the reservation's own `agent_id`, written with the
- * reservation (or closed with it), so only memory changes here.
- */
-export function addAgentHeld(ctx: WorkspaceContext, agentId: string, credits: number): void {
-  const c = writable(ctx);
-  if (c !== undefined) bump(c.budgets.agentHeld, agentId, credits);
-}
-
-/** Moves top-ups' `used` or `held` by the credits each source names (the pool is skipped). */
-export function addTopups(
-  ctx: WorkspaceContext,
-  sources: readonly [string, number][],
-  column: "used" | "held",
-  sign: 1 | -1,
-): void {
-  const c = writable(ctx);
-  for (const [id, n] of sources) {
-    if (id === POOL_SOURCE || n === 0) continue;
-    ctx.store.run(`UPDATE credit_topups SET ${column} = ${column} + ? WHERE id = ?`, sign * n, id);
-    const t = c?.budgets.topups.find((x) => x.id === id);
-    if (t !== undefined) t[column] += sign * n;
-  }
-}
-
-/** A rule announced in the period that started at `periodStart` (credit_alerts_fired). */
-export function fireAlert(ctx: WorkspaceContext, periodStart: Instant, ruleId: string): void {
-  ctx.store.run(
-    "INSERT OR IGNORE INTO credit_alerts_fired (rule_id, period_start) VALUES (?, ?)",
-    ruleId,
-    periodStart,
-  );
-  const c = writable(ctx);
-  if (c?.period.start === periodStart) c.budgets.alertsFired.add(ruleId);
-}
-
-/** A rule armed again: its figure went back across its threshold. */
-export function rearmAlert(ctx: WorkspaceContext, periodStart: Instant, ruleId: string): void {
-  ctx.store.run(
-    "DELETE FROM credit_alerts_fired WHERE rule_id = ? AND period_start = ?",
-    ruleId,
-    periodStart,
-  );
-  const c = writable(ctx);
-  if (c?.period.start === periodStart) c.budgets.alertsFired.delete(ruleId);
 }
 
 /** Open holds' credits per feature (credit_holds): negative when a hold closes or expires. */

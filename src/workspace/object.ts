@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { dueShardFor } from "../dueIndex";
-import { fail, type Outcome, ok } from "../outcome";
+import { type Outcome, ok } from "../outcome";
 import type { AgentRef } from "../policy/agents";
 import type { BudgetDecision as SpendDecision } from "../policy/budgets";
 import type { AiFeature } from "../policy/catalogue";
@@ -13,31 +13,24 @@ import * as agents from "./agents";
 import { Alarm } from "./alarm";
 import * as history from "./archive/statements";
 import * as channels from "./channels";
-import type { CallMeta, WorkspaceContext } from "./context";
+import type { CallMeta, Maybe, WorkspaceContext } from "./context";
 import * as credit from "./credits";
 import * as domains from "./domains";
 import * as entities from "./entities";
 import type { WorkspaceEnv as Env } from "./env";
 import { type EventsPage, eventsPage, noteWebhookConfigured } from "./events";
 import { type FleetReporter, reporterFor } from "./fleet";
-import { idempotencyConflict, priorOf, rememberCall } from "./idempotency";
+import { rememberCall } from "./idempotency";
 import { type Live, liveFor } from "./live";
 import { Memory, type Settled } from "./memory";
 import { auditStore, pairedCheck, TEST_CLOCK_KEY } from "./paired";
+import { noSubscription, type Reply, Rollback, replayOf, serialized } from "./reply";
+import { memorySource } from "./source";
 import * as subscription from "./subscription";
 import { type UsageView, usageView } from "./usage";
 import { webhookConfigured } from "./webhook";
 
-/** An outcome as the caller sees it: `replayed` marks an answer served from an Idempotency-Key. */
-export type Reply<T> = Outcome<T> & { replayed?: boolean };
-
-/** Thrown inside a transaction to undo its writes and answer an error instead. */
-class Rollback {
-  constructor(readonly outcome: Outcome<never>) {}
-}
-
-const noSubscription = () =>
-  fail<never>("not_found", "This workspace has no subscription yet; PUT its subscription first.");
+export type { Reply } from "./reply";
 
 /**
  * One per workspace: the atomic counter and ledger of every limit. Each call reads the clock
@@ -64,14 +57,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     super(ctx, env);
     this.store = new Store(ctx.storage.sql);
     this.site = { store: this.store, env, transactionSync: (b) => ctx.storage.transactionSync(b) };
-    this.memory = new Memory(this.store, {
-      loadSubscription: subscription.loadSubscription,
-      loadCounters: credit.loadCreditCounters,
-      settle: domains.settleDomains,
-      deadline: domains.domainsDeadline,
-      prune: domains.pruneDomains,
-      transactionSync: (body) => ctx.storage.transactionSync(body),
-    });
+    this.memory = new Memory(this.store, memorySource(ctx, env));
     const wake = () => this.alarms.fleetWake();
     this.fleet = reporterFor(env, this.store, this.memory, () => this.now(), wake);
     this.alarms = new Alarm({
@@ -111,9 +97,18 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- the ways in: the clock, read, mutate, and the hot path ------------------------------
   /** Reads never write: due work is evaluated lazily by the views (or feeds, which await). */
-  private read<R>(view: (ctx: WorkspaceContext) => R): R | Reply<never> {
-    const ctx = this.memory.context(this.now());
-    return ctx === null ? noSubscription() : view(ctx);
+  private read<R>(view: (ctx: WorkspaceContext) => R): Maybe<R | Reply<never>> {
+    return this.known((now) => {
+      const ctx = this.memory.context(now);
+      return ctx === null ? noSubscription() : view(ctx);
+    });
+  }
+
+  /** Runs `decide` once the catalogue schedule is known at the clock (schedule.ts). */
+  private known<T>(decide: (now: Instant) => T): Maybe<T> {
+    const now = this.now();
+    const stale = this.memory.schedule.fresh(now);
+    return stale === undefined ? decide(now) : stale.then(() => decide(now));
   }
 
   /** Runs `body` in one transaction; a throw (a Rollback or a bug) drops every cache. */
@@ -128,15 +123,6 @@ export class WorkspaceObject extends DurableObject<Env> {
     }
   }
 
-  /** Replays a known Idempotency-Key (undefined: a new call); a reuse with another body rolls back. */
-  private prior<T>(meta: CallMeta, now: Instant): Reply<T> | undefined {
-    const prior = priorOf(this.store, meta, now);
-    if (prior.kind === "conflict") throw new Rollback(idempotencyConflict());
-    return prior.kind === "replay"
-      ? { ...(prior.outcome as Outcome<T>), replayed: true }
-      : undefined;
-  }
-
   /**
    * One mutation, atomically: replays a known Idempotency-Key, applies due work, runs the
    * operation, reconciles every domain and remembers the answer in one transaction; an error
@@ -148,9 +134,10 @@ export class WorkspaceObject extends DurableObject<Env> {
   ): Promise<Reply<T>> {
     const test = this.testClock();
     const now = test ?? Date.now();
+    await this.memory.schedule.fresh(now);
     let settled: { state: Settled } | undefined;
     const reply = this.transaction((): Reply<T> => {
-      const replay = this.prior<T>(meta, now);
+      const replay = replayOf<T>(this.store, meta, now);
       if (replay !== undefined) return replay;
       if (!this.memory.isSettled(now)) this.memory.settle(now);
       const outcome = operation(now);
@@ -194,10 +181,12 @@ export class WorkspaceObject extends DurableObject<Env> {
   ): Promise<Reply<T>> {
     const test = this.testClock();
     const now = test ?? Date.now();
+    const stale = this.memory.schedule.fresh(now);
+    if (stale !== undefined) await stale;
     const events = this.store.eventsRecorded;
     let wrote = false;
     const reply = this.transaction((): Reply<T> => {
-      const replay = this.prior<T>(meta, now);
+      const replay = replayOf<T>(this.store, meta, now);
       if (replay !== undefined) return replay;
       const hot = this.memory.hotContext(now);
       if (hot === null) throw new Rollback(noSubscription());
@@ -227,6 +216,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   // ---- due work ----------------------------------------------------------------------------
   /** Everything due now (alarm.ts): what the alarm, the cron and test clocks trigger. */
   async runDueWork(): Promise<{ now: string }> {
+    await this.memory.schedule.fresh(this.now());
     const done = await this.alarms.runDueWork();
     this.pairedCheck();
     this.live.changed();
@@ -234,6 +224,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    await this.memory.schedule.fresh(this.now());
     await this.alarms.ring();
     this.pairedCheck();
     this.live.changed();
@@ -251,17 +242,24 @@ export class WorkspaceObject extends DurableObject<Env> {
 
   // ---- subscription ------------------------------------------------------------------------
   putSubscription(workspaceId: string, input: subscription.SubscriptionInput, meta: CallMeta) {
-    return this.mutate(meta, (now) => {
-      const saved = subscription.saveSubscription(this.store, workspaceId, input, now);
-      return ok(subscription.subscriptionView(saved));
-    });
+    const known = this.memory.schedule.versions;
+    return this.mutate(meta, (now) =>
+      subscription.putSubscription(this.store, workspaceId, input, now, known),
+    );
   }
 
-  getSubscription(): Reply<subscription.SubscriptionView> {
-    return this.read((ctx) => ok(subscription.subscriptionView(ctx.subscription, ctx.limits)));
+  /** The fan-out (docs/catalogue.md): reads the schedule now and re-arms for its next switch. */
+  learnCatalogue(): Promise<{ now: string }> {
+    return this.memory.schedule.refresh().then(() => this.runDueWork());
   }
 
-  usage(): Reply<UsageView> {
+  getSubscription(): Maybe<Reply<subscription.SubscriptionView>> {
+    return this.read((ctx) =>
+      ok(subscription.subscriptionView(ctx.subscription, ctx.limits, ctx.catalogue)),
+    );
+  }
+
+  usage(): Maybe<Reply<UsageView>> {
     return this.read((ctx) => ok(usageView(ctx)));
   }
 
@@ -291,7 +289,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.mutateWorkspace(meta, (ctx) => agents.deleteAgent(ctx, id));
   }
 
-  listAgents(): Reply<agents.AgentList> {
+  listAgents(): Maybe<Reply<agents.AgentList>> {
     return this.read((ctx) => ok(agents.listAgents(ctx)));
   }
 
@@ -341,16 +339,18 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /** The hot path's check, a read: settled, from memory alone; else storage, lazily. */
-  checkCredits(input: credit.SpendRequest): Reply<credit.SpendAnswer> {
-    const ctx = this.memory.checkContext(this.now());
-    if (ctx === null) return noSubscription();
-    return this.fleet.decided(credit.checkCredits(ctx, input), ctx.subscription.plan);
+  checkCredits(input: credit.SpendRequest): Maybe<Reply<credit.SpendAnswer>> {
+    return this.known((now) => {
+      const ctx = this.memory.checkContext(now);
+      if (ctx === null) return noSubscription();
+      return this.fleet.decided(credit.checkCredits(ctx, input), ctx.subscription.plan);
+    });
   }
 
   /** The check with its 200 body as JSON, for the fast lane (docs/benchmarks.md, the hot path). */
-  checkCreditsJson(input: credit.SpendRequest): Reply<string> {
+  checkCreditsJson(input: credit.SpendRequest): Maybe<Reply<string>> {
     const reply = this.checkCredits(input);
-    return reply.ok ? ok(JSON.stringify(reply.value)) : reply;
+    return reply instanceof Promise ? reply.then(serialized) : serialized(reply);
   }
 
   consumeCredits(input: credit.SpendRequest, meta: CallMeta) {
@@ -433,7 +433,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   deleteEntity(kind: EntityKind, id: string, meta: CallMeta) {
     return this.mutateWorkspace(meta, (ctx) => entities.deleteEntity(ctx, kind, id));
   }
-  getEntity(kind: EntityKind, id: string): Reply<entities.EntityView> {
+  getEntity(kind: EntityKind, id: string): Maybe<Reply<entities.EntityView>> {
     return this.read((ctx) => entities.readEntity(ctx, kind, id));
   }
 
@@ -443,7 +443,7 @@ export class WorkspaceObject extends DurableObject<Env> {
   }
 
   /** Up to 1,000 entities' status at once; a read. */
-  lookupEntities(kind: EntityKind, ids: string[]): Reply<entities.EntityLookup> {
+  lookupEntities(kind: EntityKind, ids: string[]): Maybe<Reply<entities.EntityLookup>> {
     return this.read((ctx) => entities.lookupEntities(ctx, kind, ids));
   }
 }

@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUILT_IN_CATALOGUE } from "../../src/policy/catalogue";
 import { findChromium } from "./chromium";
 import { type DevServer, mintToken, removeState, startDevServer } from "./server";
 
@@ -189,6 +190,53 @@ describe.skipIf(CHROMIUM.path === undefined)("the operator page", () => {
     expect(page.url()).toContain("/app?ws=north-grace");
     await shot(page, "ops-to-billing");
     expect(elsewhere).toEqual([]);
+  });
+
+  it("shows the catalogue: a draft's diff and preview, then publish and withdraw, each confirmed", async () => {
+    const draft = structuredClone(BUILT_IN_CATALOGUE);
+    draft.plans.advanced.leadsPerSeat = 1_000;
+    const put = await fetch(`${server.url}/v1/catalogue/versions/e2e-next`, {
+      method: "PUT",
+      headers: {
+        authorization: `Bearer ${mintToken("*", "platform")}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify({ plans: draft.plans, featureCosts: draft.featureCosts }),
+    });
+    expect(put.status).toBe(200);
+    const page = await newPage();
+    const confirms: string[] = [];
+    page.on("dialog", (dialog) => {
+      confirms.push(dialog.message());
+      void dialog.accept();
+    });
+    await signIn(page);
+    const list = await text(page, "#catalogue");
+    expect(list).toContain("2026-06");
+    expect(list).toContain("In force");
+    expect(list).toContain("Draft");
+    await page.click('#catalogue button:has-text("e2e-next")');
+    await page.waitForSelector("#catalogue-detail table.diff");
+    const detail = await text(page, "#catalogue-detail");
+    expect(detail).toContain("leadsPerSeat");
+    expect(detail).toContain("5000");
+    expect(detail).toContain("1000");
+    expect(detail).toContain("workspaces affected");
+    await shot(page, "ops-catalogue");
+    await page.fill('#catalogue-detail input[type="datetime-local"]', "2030-01-01T00:00");
+    await page.click('#catalogue-detail button[type="submit"]');
+    await page.waitForFunction(() =>
+      document.getElementById("catalogue")?.textContent?.includes("Scheduled"),
+    );
+    await page.click('#catalogue button:has-text("e2e-next")');
+    await page.click('#catalogue-detail button:has-text("Withdraw")');
+    await page.waitForFunction(() =>
+      document.getElementById("catalogue")?.textContent?.includes("Withdrawn"),
+    );
+    expect(confirms).toEqual([
+      "Publish e2e-next for 2030-01-01T00:00:00Z? Every workspace switches then.",
+      "Withdraw e2e-next? It will never apply.",
+    ]);
   });
 
   it("fits a 360 px screen", async () => {

@@ -169,6 +169,8 @@ const fleetRowFor = (ws: string): FleetRow => ({
   workspaceId: ws,
   plan: "pro",
   catalogueVersion: null,
+  subscribedAt: 0,
+  overrides: {},
   seats: 1,
   limits: {
     leads: limit,

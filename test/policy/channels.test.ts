@@ -8,7 +8,10 @@ import {
   viewChannels,
 } from "../../src/policy/channels";
 import { type Episode, GRACE_MS, OK } from "../../src/policy/episode";
-import { CUTOVER_AT, DAY_MS } from "../../src/policy/time";
+import { DAY_MS } from "../../src/policy/time";
+
+/** The built-in version's grandfathering date: the June 1, 2026 cut-over. */
+const CUTOVER_AT = Date.UTC(2026, 5, 1);
 
 const T0 = Date.UTC(2026, 6, 1, 12);
 const grace: Episode = { phase: "grace", startedAt: T0, graceEndsAt: T0 + GRACE_MS, limit: 1 };

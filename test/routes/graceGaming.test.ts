@@ -22,10 +22,12 @@ const usage = async (ws: string) =>
 /** Each entity's status as the API answers it (read inside the object: many ids, one hop). */
 const statusesOf = (ws: string, ids: string[]) =>
   runInDurableObject(env.WORKSPACE.getByName(ws), (instance: WorkspaceObject) =>
-    ids.map((id) => {
-      const r = instance.getEntity("leads", id);
-      return r.ok ? r.value.status : "missing";
-    }),
+    Promise.all(
+      ids.map(async (id) => {
+        const r = await instance.getEntity("leads", id);
+        return r.ok ? r.value.status : "missing";
+      }),
+    ),
   );
 
 /**

@@ -10,6 +10,9 @@ export type FleetSummary = Schemas["FleetSummary"];
 export type FleetWorkspace = Schemas["FleetWorkspace"];
 export type FleetPage = Schemas["FleetPage"];
 export type FleetDecisions = Schemas["FleetDecisions"];
+export type CatalogueList = Schemas["CatalogueList"];
+export type CatalogueVersion = Schemas["CatalogueVersion"];
+export type CataloguePreview = Schemas["CataloguePreview"];
 export type ListQuery = NonNullable<paths["/v1/fleet/workspaces"]["get"]["parameters"]["query"]>;
 
 /** A call that did not answer: its HTTP status (0: no answer) and the error's code and message. */
@@ -57,6 +60,27 @@ export function connect(token: string) {
       answer(client.GET("/v1/fleet/workspaces", { params: { query }, headers })),
     decisions: (from: string, to: string) =>
       answer(client.GET("/v1/fleet/decisions", { params: { query: { from, to } }, headers })),
+    catalogue: () => answer(client.GET("/v1/catalogue", { headers })),
+    version: (id: string) =>
+      answer(client.GET("/v1/catalogue/versions/{id}", { params: { path: { id } }, headers })),
+    preview: (id: string) =>
+      answer(
+        client.POST("/v1/catalogue/versions/{id}/preview", {
+          params: { path: { id }, query: {} },
+          body: {},
+          headers,
+        }),
+      ) as Promise<CataloguePreview>,
+    publish: (id: string, effectiveAt: string) =>
+      answer(
+        client.POST("/v1/catalogue/versions/{id}/publish", {
+          params: { path: { id } },
+          body: { effectiveAt },
+          headers,
+        }),
+      ),
+    withdraw: (id: string) =>
+      answer(client.DELETE("/v1/catalogue/versions/{id}", { params: { path: { id } }, headers })),
   };
 }
 

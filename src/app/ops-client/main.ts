@@ -24,6 +24,7 @@ import {
   type ListQuery,
   Problem,
 } from "./api";
+import { renderCatalogue } from "./catalogue";
 
 /** The billing page's storage key for the token (src/app/client/main.ts): one sign-in for both. */
 const TOKEN_KEY = "billing.token";
@@ -441,6 +442,7 @@ async function refresh(): Promise<void> {
     ),
   );
   byId("updated").textContent = `Updated ${when(summary.generatedAt)}`;
+  await renderCatalogue(api, byId("catalogue"));
 }
 
 function start(): void {

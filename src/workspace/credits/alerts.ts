@@ -14,7 +14,7 @@ import type { PeriodBounds } from "../../policy/credits";
 import { iso } from "../../policy/time";
 import type { WorkspaceContext } from "../context";
 import { recordEvents } from "../events";
-import { fireAlert, rearmAlert } from "../memory";
+import { fireAlert, rearmAlert } from "../memoryBudgets";
 import { agentUse, loadRules, ruleOf } from "./budgets";
 import { loadCreditState } from "./state";
 

@@ -12,16 +12,17 @@ import { activePackages, loadCreditState } from "./state";
 
 // Per-feature credit limits and add-on credit packages.
 
-export function featureView(f: FeatureUse) {
+/** A feature's figures; its average cost is the version in force's (docs/catalogue.md). */
+export function featureView(f: FeatureUse, costs: Record<AiFeature, number> = AVERAGE_CREDIT_COST) {
   return {
     feature: f.feature,
     inPlan: f.inPlan,
-    averageCost: AVERAGE_CREDIT_COST[f.feature],
+    averageCost: costs[f.feature],
     creditsUsed: f.used,
     creditsHeld: f.held,
     creditLimit: f.limit,
     creditsRemaining: featureRemainingOf(f),
-    estimatedRequests: estimatedRequests(f.feature, f.limit),
+    estimatedRequests: estimatedRequests(f.feature, f.limit, costs),
   };
 }
 
@@ -37,7 +38,7 @@ export function setFeatureLimit(ctx: WorkspaceContext, feature: AiFeature, limit
       limit,
     );
   }
-  return ok(featureView(loadCreditState(ctx).features[feature]));
+  return ok(featureView(loadCreditState(ctx).features[feature], ctx.catalogue.featureCosts));
 }
 
 export interface PackageInput {

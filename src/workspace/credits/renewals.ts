@@ -1,4 +1,4 @@
-import { effectiveLimits, type Subscription } from "../../policy/catalogue";
+import { type CatalogueVersion, effectiveLimits, type Subscription } from "../../policy/catalogue";
 import { type EndedPeriod, planRenewals, resetEvent } from "../../policy/credits";
 import { changeAnchor, type Schedule, scheduleAt } from "../../policy/periods";
 import type { Instant } from "../../policy/time";
@@ -79,6 +79,7 @@ export function setPeriodAnchor(
   previous: Subscription | undefined,
   anchor: Instant,
   now: Instant,
+  catalogue: CatalogueVersion,
 ): void {
   if (previous === undefined) {
     storeSchedule(store, scheduleAt(anchor, now));
@@ -88,7 +89,8 @@ export function setPeriodAnchor(
   const before: WorkspaceContext = {
     store,
     subscription: previous,
-    limits: effectiveLimits(previous),
+    limits: effectiveLimits(previous, catalogue),
+    catalogue,
     now,
   };
   const change = changeAnchor(loadSchedule(before), anchor, now);

@@ -16,7 +16,8 @@ import {
 import { iso } from "../../policy/time";
 import { countRefusal } from "../archive/rollups";
 import type { CallMeta, WorkspaceContext } from "../context";
-import { addAgentHeld, addAgentUsed, addTopups, addUsed, openHold } from "../memory";
+import { addUsed, openHold } from "../memory";
+import { addAgentHeld, addAgentUsed, addTopups } from "../memoryBudgets";
 import { applyAlerts } from "./alerts";
 import { agentUse, unknownAgent } from "./budgets";
 import { applyThresholds } from "./counters";
@@ -51,7 +52,9 @@ function decide(
         credits: req.credits,
         period: state.period,
         plan: ctx.subscription.plan,
-        upgradeTo: feature.inPlan ? undefined : planOffering(req.feature, ctx.subscription),
+        upgradeTo: feature.inPlan
+          ? undefined
+          : planOffering(req.feature, ctx.subscription, ctx.catalogue),
         agent: req.agentId === undefined ? undefined : agentUse(budgets, req.agentId),
         topups: budgets.topups,
         now: ctx.now,

@@ -36,7 +36,7 @@ export function creditsView(ctx: WorkspaceContext) {
     held: pool.held,
     ...remainingFigures(ctx, state),
     percentUsed: percentUsed(pool.used, pool.balance),
-    features: AI_FEATURES.map((f) => featureView(state.features[f])),
+    features: AI_FEATURES.map((f) => featureView(state.features[f], ctx.catalogue.featureCosts)),
     copilotQuestions: questionsSection(ctx, period),
     receipt: receiptAt(ctx),
     topups: state.budgets.topups.map((t) => topupView(t, ctx.now)),

@@ -1,0 +1,142 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { BUILT_IN_CATALOGUE } from "../../src/policy/catalogue";
+import { GRACE_MS } from "../../src/policy/episode";
+import type { CallMeta } from "../../src/workspace/context";
+import { call, freshWorkspace } from "../support/helpers";
+
+/**
+ * The impact preview equals what happens when the version applies (docs/catalogue.md): a few
+ * hundred workspaces in known states are indexed, previewed, then switched by their clocks past
+ * the version's instant and its grace, and every count is compared.
+ */
+
+const WORKSPACES = 200;
+const BEFORE = Date.parse("2033-02-20T00:00:00.000Z");
+const EFFECTIVE = "2033-03-01T00:00:00.000Z";
+const platform: CallMeta = { role: "platform" };
+const admin: CallMeta = { role: "admin" };
+const stub = (ws: string) => env.WORKSPACE.getByName(ws);
+
+const draft = (() => {
+  const v = structuredClone(BUILT_IN_CATALOGUE);
+  v.plans.advanced.leadsPerSeat = 20;
+  v.plans.advanced.activeAgents = 1;
+  v.plans.advanced.aiCreditsPerSeat = 1_000;
+  v.plans.base.leadsPerSeat = 15;
+  v.plans.base.aiCreditsPerSeat = 900;
+  return { plans: v.plans, featureCosts: v.featureCosts };
+})();
+
+interface Known {
+  ws: string;
+  pinned: boolean;
+  agentsBefore: number;
+}
+
+async function workspaceNo(i: number): Promise<Known> {
+  const ws = freshWorkspace(`prev-${i}`);
+  const s = stub(ws);
+  const plan = i % 4 === 3 ? "base" : "advanced";
+  const pinned = i % 10 === 0;
+  expect((await s.setTestClock(BEFORE)).ok).toBe(true);
+  const sub = await s.putSubscription(
+    ws,
+    {
+      plan,
+      seats: 1 + (i % 3),
+      periodAnchor: "2033-02-15T00:00:00.000Z",
+      // Every fifth base subscription is legacy: it keeps its one active agent.
+      subscribedAt: i % 20 === 3 ? "2026-01-01T00:00:00.000Z" : undefined,
+      catalogueVersion: pinned ? "2026-06" : undefined,
+    },
+    platform,
+  );
+  expect(sub.ok).toBe(true);
+  const leads = (i * 7) % 61;
+  if (leads > 0) {
+    const ids = Array.from({ length: leads }, (_, n) => `l${n}`);
+    expect((await s.createEntities("leads", ids, admin)).ok).toBe(true);
+  }
+  let agentsBefore = 0;
+  for (let a = 0; a < (plan === "advanced" ? i % 4 : 0); a++) {
+    await s.createAgent({ id: `a${a}`, name: `Agent ${a}` }, admin);
+    const on = await s.activateAgent(`a${a}`, admin);
+    if (on.ok && on.value.active) agentsBefore++;
+  }
+  expect(await s.reportToFleet()).toBe(true);
+  return { ws, pinned, agentsBefore };
+}
+
+describe("the impact preview", () => {
+  it(`equals what applying the version does, on ${WORKSPACES} workspaces`, async () => {
+    const known: Known[] = [];
+    for (let i = 0; i < WORKSPACES; i++) known.push(await workspaceNo(i));
+    expect((await call("PUT", "/v1/catalogue/versions/v2033-03", { body: draft })).status).toBe(
+      200,
+    );
+    const preview = await call("POST", "/v1/catalogue/versions/v2033-03/preview", {
+      body: { asOf: EFFECTIVE },
+    });
+    expect(preview.status).toBe(200);
+    const csv = await call("POST", "/v1/catalogue/versions/v2033-03/preview?format=csv", {
+      body: { asOf: EFFECTIVE },
+    });
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    expect(csv.text.trim().split("\n")).toHaveLength(WORKSPACES + 1);
+
+    const published = await call("POST", "/v1/catalogue/versions/v2033-03/publish", {
+      body: { effectiveAt: EFFECTIVE },
+    });
+    expect(published.status).toBe(200);
+
+    const actual = {
+      leads: { workspacesOver: 0, totalOver: 0 },
+      agents: { workspacesOver: 0, totalOver: 0 },
+    };
+    const plans: Record<
+      string,
+      { workspaces: number; creditsGained: number; creditsLost: number }
+    > = {};
+    let pinned = 0;
+    for (const k of known) {
+      const s = stub(k.ws);
+      const before = await s.getSubscription();
+      expect((await s.setTestClock(Date.parse(EFFECTIVE) + GRACE_MS + 60_000)).ok).toBe(true);
+      const usage = await s.usage();
+      const after = await s.getSubscription();
+      if (!usage.ok || !after.ok || !before.ok) throw new Error("no subscription");
+      if (k.pinned) {
+        pinned++;
+        expect(after.value.catalogueVersion).toBe("2026-06");
+        continue;
+      }
+      expect(after.value.catalogueVersion).toBe("v2033-03");
+      if (usage.value.leads.blocked > 0) {
+        actual.leads.workspacesOver++;
+        actual.leads.totalOver += usage.value.leads.blocked;
+      }
+      const offline = k.agentsBefore - usage.value.agents.used;
+      if (offline > 0) {
+        actual.agents.workspacesOver++;
+        actual.agents.totalOver += offline;
+      }
+      const p = plans[after.value.plan] ?? { workspaces: 0, creditsGained: 0, creditsLost: 0 };
+      plans[after.value.plan] = p;
+      p.workspaces++;
+      const delta = after.value.limits.includedCredits - before.value.limits.includedCredits;
+      if (delta > 0) p.creditsGained += delta;
+      else p.creditsLost -= delta;
+    }
+    const p = preview.json;
+    expect([p.workspaces, p.pinned]).toEqual([WORKSPACES - pinned, pinned]);
+    expect(p.limits.leads).toEqual(actual.leads);
+    expect(p.limits.agents).toEqual(actual.agents);
+    expect(p.plans).toEqual(plans);
+    // The test means something: the change hurts some and spares others.
+    expect(actual.leads.workspacesOver).toBeGreaterThan(20);
+    expect(actual.leads.workspacesOver).toBeLessThan(WORKSPACES - pinned);
+    expect(actual.agents.workspacesOver).toBeGreaterThan(10);
+    expect(p.mostAffected.length).toBeGreaterThan(0);
+  }, 300_000);
+});
