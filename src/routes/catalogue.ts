@@ -32,6 +32,7 @@ import {
   VersionParams,
 } from "../schemas/catalogue";
 import { fleetDb, fleetOnly, json } from "./fleet";
+import { boundedBody } from "./shared";
 
 /**
  * The plan catalogue as versioned data (docs/catalogue.md): platform-only, like the fleet
@@ -42,7 +43,7 @@ const common = {
   tags: ["Catalogue"],
   security: [{ bearer: [] }],
   "x-roles": ["platform"],
-  middleware: [fleetOnly],
+  middleware: [fleetOnly, boundedBody],
 };
 
 const view = (v: StoredVersion) => ({

@@ -113,6 +113,16 @@ export function allow(roles: readonly Role[]): MiddlewareHandler<AppEnv> {
   };
 }
 
+/**
+ * The body gate alone, for routes outside the table (the catalogue's): a mutating call's body is
+ * read, its media type and nesting bounded, as on every other route, before the validator walks
+ * it.
+ */
+export const boundedBody: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (MUTATING.has(c.req.method)) await readBody(c);
+  await next();
+};
+
 /** Refuses the call as the operation's guard says, before the role check. */
 const guarded =
   (guard: NonNullable<Operation["guard"]>): MiddlewareHandler<AppEnv> =>
