@@ -57,8 +57,20 @@ async function startServer(dir) {
   // wrangler needs Node 22.12 or newer: the repository's own (the `node` dev dependency).
   const bundledNode = join(root, "node_modules/.bin/node");
   const node = existsSync(bundledNode) ? bundledNode : process.execPath;
+  const wrangler = join(root, "node_modules/wrangler/bin/wrangler.js");
+  // The fleet index and the catalogue (D1) first, as `npm start` does: every object reads the
+  // published catalogue from it before deciding.
+  const state = join(dir, "state");
+  run(
+    node,
+    [wrangler, "d1", "migrations", "apply", "quota-fleet", "--local", "--persist-to", state],
+    {
+      cwd: root,
+      env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+    },
+  );
   const args = [
-    join(root, "node_modules/wrangler/bin/wrangler.js"),
+    wrangler,
     "dev",
     ...["--port", String(port), "--ip", "127.0.0.1", "--persist-to", join(dir, "state")],
     ...["--var", `AUTH_SECRET:${SECRET}`, "--var", "TEST_CLOCKS:on", "--env-file", noVars],
