@@ -37,7 +37,7 @@ if (base === undefined) {
   base = await started.url("quota");
   const db = await mf.getD1Database("FLEET", "quota");
   for (const file of readdirSync(MIGRATIONS).sort()) {
-    const sql = readFileSync(join(MIGRATIONS, file), "utf8").replace(/^--.*$/gm, "");
+    const sql = readFileSync(join(MIGRATIONS, file), "utf8").replace(/--.*$/gm, "");
     for (const statement of sql.split(";").map((s) => s.trim())) {
       if (statement !== "") await db.prepare(statement).run();
     }
