@@ -14,6 +14,7 @@ import { idempotencyDomain } from "./idempotency";
 import { liveDomain } from "./live";
 
 export type { Domain, Site } from "./domain";
+export { RollupWork } from "./archive/rollupWork";
 
 /**
  * Every domain of the workspace object, in the order they migrate and settle. A test may push
