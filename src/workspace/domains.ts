@@ -13,8 +13,8 @@ import { eventsDomain } from "./events";
 import { idempotencyDomain } from "./idempotency";
 import { liveDomain } from "./live";
 
-export type { Domain, Site } from "./domain";
 export { RollupWork } from "./archive/rollupWork";
+export type { Domain, Site } from "./domain";
 
 /**
  * Every domain of the workspace object, in the order they migrate and settle. A test may push

@@ -1,9 +1,9 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DAY_MS } from "../../src/policy/time";
-import { ROLLUP_LAG_MS } from "../../src/workspace/archive/rollupWork";
-import { creditsPerDay, rollUpStep, sliceOf } from "../../src/workspace/archive/rollups";
 import { Store } from "../../src/storage";
+import { creditsPerDay, rollUpStep, sliceOf } from "../../src/workspace/archive/rollups";
+import { ROLLUP_LAG_MS } from "../../src/workspace/archive/rollupWork";
 import { WorkspaceObject } from "../../src/workspace/object";
 import { archivedFiles } from "../support/archive";
 import { consumeAs, createAgents, postTopup, reserveAs } from "../support/budgets";

@@ -1,7 +1,6 @@
 import { type Instant, MINUTE_MS } from "../../policy/time";
-import type { RollupWake } from "../alarm";
-import { announceForecast } from "../credits/forecast";
 import type { Store } from "../../storage";
+import { announceForecast } from "../credits/forecast";
 import type { Site } from "../domain";
 import type { Memory } from "../memory";
 import { storedLedgerSeq } from "../memoryLedger";
@@ -26,7 +25,8 @@ export const ROLLUP_LAG_MS = MINUTE_MS;
 /** Steps (of `ROLLUP_BATCH_ROWS` entries, one transaction each) per due-work run. */
 export const ROLLUP_STEPS_PER_RUN = 4;
 
-export class RollupWork implements RollupWake {
+/** The alarm's `RollupWake` (alarm.ts), one per object. */
+export class RollupWork {
   /** The pointer as this instance last read or moved it (undefined: not read yet). */
   private through: number | undefined;
   /** When the alarm first saw an entry after the pointer (null: none waiting). */
