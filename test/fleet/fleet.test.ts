@@ -189,11 +189,14 @@ describe("GET /v1/fleet/workspaces", () => {
 
     const first = await get("/v1/fleet/workspaces?pageSize=7");
     const cursor = first.json.nextCursor as string;
+    // Its last two characters replaced by two others (never the same ones: a fixed "AA" was
+    // already there once in ~4,000 runs, and the cursor then served).
+    const altered = `${cursor.slice(0, -2)}${cursor.endsWith("AA") ? "BB" : "AA"}`;
     // The same cursor with another filter, another sort, or altered: a 400 naming `after`.
     for (const other of [
       `/v1/fleet/workspaces?pageSize=7&plan=pro&after=${cursor}`,
       `/v1/fleet/workspaces?pageSize=7&sort=percent&after=${cursor}`,
-      `/v1/fleet/workspaces?pageSize=7&after=${cursor.slice(0, -2)}AA`,
+      `/v1/fleet/workspaces?pageSize=7&after=${altered}`,
       "/v1/fleet/workspaces?after=nonsense",
     ]) {
       const refused = await get(other);
