@@ -19,7 +19,9 @@ export {
 } from "./alerts";
 export { putTopup, setAgentLimit, type TopupInput } from "./budgets";
 export { type DailyCredits, dailyCredits } from "./daily";
-export { type LedgerEntryView, ledgerEntry, ledgerPage, type Receipt, receiptAt } from "./ledger";
+export { type LedgerEntryView, ledgerEntry, type Receipt, receiptAt } from "./ledger";
+export type { LedgerQuery } from "../../policy/ledgerView";
+export { ledgerListing } from "./ledgerView";
 export { type PackageInput, putPackage, setFeatureLimit } from "./packages";
 export { currentPeriod, ledgerFrom } from "./period";
 export { consumeQuestion } from "./questions";
