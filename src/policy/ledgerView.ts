@@ -31,14 +31,14 @@ export const LEDGER_SCAN_ROWS = 10_000;
 
 /**
  * The ledger's own feed, oldest first and unfiltered: its cursors stay those of every poller
- * (docs/api.md, "Cursors and pages"); any other order or filter is the view's.
+ * (docs/api.md, "Cursors and pages"), also when its first page starts at a sequence (`from`);
+ * any other order or filter is the view's.
  */
 export const isPlainFeed = (q: LedgerQuery): boolean =>
   (q.order ?? "oldest") === "oldest" &&
   q.feature === undefined &&
   q.kind === undefined &&
-  q.agentId === undefined &&
-  q.from === undefined;
+  q.agentId === undefined;
 
 /** The order and filters a cursor was issued for, as one text; `from` and `limit` are not. */
 const canonical = (q: LedgerQuery): string =>

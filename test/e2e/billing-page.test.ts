@@ -440,7 +440,9 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
       expect(await page.locator("#features [data-feature]").count()).toBe(7);
       // Nothing that changes anything: the receipt lookup's and the ledger's buttons only read.
       expect(
-        await page.locator("#panel-credits button:not(#receipt-lookup button, #ledger button)").count(),
+        await page
+          .locator("#panel-credits button:not(#receipt-lookup button, #ledger button)")
+          .count(),
       ).toBe(0);
       expect(await page.locator("#receipt-lookup button").count()).toBe(1);
       expect(await page.locator("#ledger button").count()).toBeGreaterThan(0);
@@ -791,10 +793,12 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
       await marked.waitFor();
       expect(await marked.getAttribute("aria-current")).toBe("true");
       await expect.poll(() => marked.isVisible()).toBe(true);
-      expect(await page.evaluate((s) => {
-        const r = document.querySelector(`[data-ledger-entry="${s}"]`)?.getBoundingClientRect();
-        return r !== undefined && r.top >= 0 && r.bottom <= innerHeight;
-      }, seq)).toBe(true);
+      expect(
+        await page.evaluate((s) => {
+          const r = document.querySelector(`[data-ledger-entry="${s}"]`)?.getBoundingClientRect();
+          return r !== undefined && r.top >= 0 && r.bottom <= innerHeight;
+        }, seq),
+      ).toBe(true);
       const row = await text(page, `[data-ledger-entry="${seq}"]`);
       expect(row).toContain("#30");
       expect(row).toContain("AI agent");

@@ -23,11 +23,14 @@ describe("the ledger view's rules", () => {
     ["oldest", 0, 6, 10, { low: 7, high: 10 }],
     ["oldest", 0, 0, 3 * N, { low: 1, high: N }],
     ["oldest", 10, 0, 10, { low: 11, high: 10 }],
-  ] as const)("%s from %i (archived through %i, last %i) reads %o", (order, bound, archived, last, window) => {
-    const got = scanWindow(order, bound, archived, last);
-    expect(got).toEqual(window);
-    expect(Math.max(0, got.high - got.low + 1)).toBeLessThanOrEqual(N);
-  });
+  ] as const)(
+    "%s from %i (archived through %i, last %i) reads %o",
+    (order, bound, archived, last, window) => {
+      const got = scanWindow(order, bound, archived, last);
+      expect(got).toEqual(window);
+      expect(Math.max(0, got.high - got.low + 1)).toBeLessThanOrEqual(N);
+    },
+  );
 
   it("tags a query by its order and filters only, within a cursor's safe integer", () => {
     const base: LedgerQuery = { limit: 100, order: "newest", feature: "copilot" };
@@ -50,12 +53,14 @@ describe("the ledger view's rules", () => {
   it("leaves the unfiltered oldest-first feed to its own cursors", () => {
     expect(isPlainFeed({ limit: 1 })).toBe(true);
     expect(isPlainFeed({ limit: 1, order: "oldest", after: "0" })).toBe(true);
+    // Started at a sequence, it is still the feed: its next pages are the feed's.
+    expect(isPlainFeed({ limit: 1, from: 3 })).toBe(true);
     for (const q of [
       { order: "newest" },
       { feature: "copilot" },
       { kind: "hold" },
       { agentId: "bot" },
-      { from: 3 },
+      { order: "newest", from: 3 },
     ] as const) {
       expect(isPlainFeed({ limit: 1, ...q })).toBe(false);
     }

@@ -1,6 +1,7 @@
 import { env, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { LEDGER_SCAN_ROWS } from "../../src/policy/ledgerView";
+import type { Role } from "../../src/workspace/context";
 import { consumeAs, createAgents } from "../support/budgets";
 import {
   askQuestion,
@@ -12,7 +13,6 @@ import {
   setup,
 } from "../support/credits";
 import { api, call, freshWorkspace, setClock, token } from "../support/helpers";
-import type { Role } from "../../src/workspace/context";
 
 /**
  * The ledger view (docs/credits.md#the-ledger-view): GET credits/ledger newest first or
@@ -213,7 +213,10 @@ describe("GET credits/ledger, the ledger view", () => {
     for (const query of ["order=newest", "order=oldest&feature=ai_summarize", "limit=100"]) {
       const r = await ledger(ws, query);
       expect(r.status, query).toBe(200);
-      expect(r.json.entries.map((e: { id: number }) => e.id), query).toEqual([3]);
+      expect(
+        r.json.entries.map((e: { id: number }) => e.id),
+        query,
+      ).toEqual([3]);
       expect(r.json, query).toMatchObject({ hasMore: false, archived });
     }
     const from = await ledger(ws, "order=newest&from=2");

@@ -9,7 +9,7 @@ import { AI_FEATURES, type AiFeature } from "../../policy/catalogue";
 import { LEDGER_KINDS, type LedgerKind } from "../../policy/ledgerView";
 import { type LedgerEntry, type LedgerPage, type LedgerView, Problem } from "./api";
 import type { Column } from "./cards";
-import { h } from "./dom";
+import { append, h } from "./dom";
 import { num, when } from "./format";
 import { KIND, lookUpReceipt, receiptCard, typingReceipt, whenLookedUp } from "./receipts";
 import { isPlatform, state } from "./view";
@@ -66,7 +66,9 @@ const sourcesText = (e: LedgerEntry): string =>
   e.sources.length === 0
     ? "—"
     : e.sources
-        .map((s) => (s.source === "pool" ? `Pool ${num(s.credits)}` : `Top-up ${s.source} ${num(s.credits)}`))
+        .map((s) =>
+          s.source === "pool" ? `Pool ${num(s.credits)}` : `Top-up ${s.source} ${num(s.credits)}`,
+        )
         .join(", ");
 
 /** The table's columns, in order (the label is also the cell's label on a phone). */
@@ -118,7 +120,9 @@ function table(c: LedgerCard, entries: readonly LedgerEntry[]): HTMLElement {
       h(
         "tr",
         null,
-        COLUMNS.map((col) => h("th", { scope: "col", class: col.numeric ? "num" : null }, col.label)),
+        COLUMNS.map((col) =>
+          h("th", { scope: "col", class: col.numeric ? "num" : null }, col.label),
+        ),
       ),
     ),
     h(
@@ -136,7 +140,11 @@ function table(c: LedgerCard, entries: readonly LedgerEntry[]): HTMLElement {
           COLUMNS.map((col) =>
             h(
               "td",
-              { class: col.numeric ? "num" : null, "data-column": col.key, "data-label": col.label },
+              {
+                class: col.numeric ? "num" : null,
+                "data-column": col.key,
+                "data-label": col.label,
+              },
               col.cell(e),
             ),
           ),
@@ -192,7 +200,8 @@ function draw(c: LedgerCard): void {
   c.note.replaceChildren(...notes(c, page));
   const button = (label: string, name: string, go: () => void) =>
     h("button", { type: "button", class: "ghost", "data-page": name, on: { click: go } }, label);
-  c.pager.replaceChildren(
+  c.pager.replaceChildren();
+  append(c.pager, [
     c.start.kind === "newest" ? null : button("Newest", "newest", () => restart(c)),
     c.back.length > 0
       ? button("Newer", "newer", () => {
@@ -206,7 +215,7 @@ function draw(c: LedgerCard): void {
           void load(c, { kind: "after", cursor: page.nextCursor }, false);
         })
       : null,
-  );
+  ]);
 }
 
 function problemText(p: Problem): string {
@@ -337,7 +346,11 @@ function ledgerCard(): LedgerCard | null {
   if (ws === null) return null;
   if (card?.ws === ws) return card;
   const form = filterForm();
-  const body = h("div", { id: "ledger-body", "aria-live": "polite" }, h("p", { class: "loading" }, "Loading…"));
+  const body = h(
+    "div",
+    { id: "ledger-body", "aria-live": "polite" },
+    h("p", { class: "loading" }, "Loading…"),
+  );
   const pager = h("nav", { class: "ledger-pager", "aria-label": "Ledger pages" });
   const note = h("div", { class: "ledger-notes" });
   const el = h(

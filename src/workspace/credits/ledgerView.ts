@@ -1,11 +1,6 @@
 import { fail, type Outcome, ok } from "../../outcome";
 import { START_CURSOR } from "../../policy/cursor";
-import {
-  isPlainFeed,
-  type LedgerQuery,
-  ledgerQueryTag,
-  scanWindow,
-} from "../../policy/ledgerView";
+import { isPlainFeed, type LedgerQuery, ledgerQueryTag, scanWindow } from "../../policy/ledgerView";
 import type { SqlParam, Store } from "../../storage";
 import type { WorkspaceContext } from "../context";
 import { issueCursor, readCursor } from "../cursors";
@@ -78,25 +73,35 @@ export async function ledgerListing(
     through > 0
       ? { throughSeq: through, archives: archivesPath(ctx.subscription.workspaceId) }
       : null;
-  if (isPlainFeed(q)) {
-    const page = await ledgerPage(ctx, q.after, q.limit);
-    return page.ok ? ok({ ...page.value, archived }) : page;
-  }
   if (q.from !== undefined && q.after !== undefined && q.after !== START_CURSOR) {
     return refuse(
       "from",
       "starts the first page only: pass the previous page's nextCursor as after, without from",
     );
   }
+  const workspaceId = ctx.subscription.workspaceId;
+  if (isPlainFeed(q)) {
+    // Started at a sequence, the feed reads on from the one before it, with its own cursors.
+    const before = q.from === undefined ? 0 : Math.min(q.from - 1, last);
+    const after =
+      before > 0 ? await issueCursor(ctx.store, "ledger", workspaceId, [before]) : q.after;
+    const page = await ledgerPage(ctx, after, q.limit);
+    return page.ok ? ok({ ...page.value, archived }) : page;
+  }
   const order = q.order ?? "oldest";
   const tag = ledgerQueryTag(q);
-  const workspaceId = ctx.subscription.workspaceId;
   // The position the page reads from, exclusive: below it newest first, above it oldest first.
   let bound: number;
   if (q.from !== undefined) {
     bound = order === "newest" ? Math.min(q.from, last) + 1 : q.from - 1;
   } else {
-    const cursor = await readCursor(ctx.store, "ledger-view", workspaceId, "credit_ledger", q.after);
+    const cursor = await readCursor(
+      ctx.store,
+      "ledger-view",
+      workspaceId,
+      "credit_ledger",
+      q.after,
+    );
     if (!cursor.ok) return cursor;
     if (cursor.value === null) bound = order === "newest" ? last + 1 : 0;
     else if (cursor.value[0] !== tag) {
