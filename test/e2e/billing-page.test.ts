@@ -813,6 +813,8 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
         viewport.width,
       );
       await shot(page, `ledger-receipt-${label}`);
+      // What the person sees on opening the link: the marked entry, scrolled to.
+      await page.screenshot({ path: `${SHOTS}/ledger-receipt-${label}-view.png` });
 
       // Newest first, 25 a page; Older, then Newer, then back to the newest.
       const ids = () =>
