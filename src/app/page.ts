@@ -120,6 +120,20 @@ main:focus { outline:none; }
 .receipt { display:grid; grid-template-columns:max-content 1fr; gap:4px 14px; margin:0; }
 .receipt dt { color:var(--muted); }
 .receipt dd { margin:0; }
+select { font:inherit; color:inherit; border:1px solid #c9ced9; border-radius:8px; padding:7px 10px; min-height:36px; background:#fff; max-width:100%; }
+.ledger-filters { display:flex; flex-wrap:wrap; gap:8px 12px; align-items:flex-end; margin:10px 0 12px; }
+.ledger-filters .field { display:flex; flex-direction:column; gap:4px; flex:1 1 150px; min-width:0; }
+.ledger-filters input, .ledger-filters select { width:100%; }
+.ledger-table { width:100%; border-collapse:collapse; table-layout:fixed; font-size:14px; }
+.ledger-table th, .ledger-table td { text-align:left; padding:7px 6px; border-bottom:1px solid var(--line); vertical-align:top; }
+.ledger-table th { color:var(--muted); font-weight:500; font-size:13px; }
+.ledger-table .num { text-align:right; }
+.ledger-table .seq { font-weight:600; }
+.ledger-table tr.marked td { background:var(--warn-soft); }
+.ledger-table tr.marked td:first-child { box-shadow:inset 4px 0 0 var(--warn); }
+.ledger-notes .detail { margin-top:8px; }
+.ledger-pager { display:flex; flex-wrap:wrap; gap:8px; margin-top:10px; }
+.ledger-pager:empty { display:none; }
 .live { margin:-6px 0 12px; color:var(--muted); font-size:13px; }
 .live strong { color:var(--ink); }
 .live[data-live="live"] strong { color:var(--good); }
@@ -232,5 +246,12 @@ details.figures th:first-child, details.figures td:first-child { text-align:left
   .features td[data-column="feature"] { justify-content:flex-start; flex-wrap:wrap; text-align:left; align-items:center; }
   .stop-why { flex-basis:100%; }
   .limit-cell, .limit-form { justify-content:flex-end; }
+  select { min-height:44px; }
+  .ledger-table colgroup, .ledger-table thead { display:none; }
+  .ledger-table, .ledger-table tbody, .ledger-table tr, .ledger-table td { display:block; width:100%; }
+  .ledger-table tr { padding:4px 0; border-bottom:1px solid var(--line); }
+  .ledger-table td { border:0; padding:2px 6px; display:flex; justify-content:space-between; gap:10px; text-align:right; }
+  .ledger-table td::before { content:attr(data-label); color:var(--muted); font-size:13px; text-align:left; flex:0 0 auto; white-space:nowrap; }
+  .ledger-table td a { display:inline-flex; align-items:center; min-height:44px; }
 }
 `;

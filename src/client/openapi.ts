@@ -2969,7 +2969,7 @@ export interface paths {
     };
     /**
      * The credit ledger in order: every debit, hold, commit, release and expiry
-     * @description The audit trail behind the pool's figures, oldest first, a page after a cursor. Each entry stays here until its UTC day is 62 days past, then is in the archive (GET archives, platform).
+     * @description The audit trail behind the pool's figures, oldest first, a page after a cursor. Each entry stays here until its UTC day is 62 days past, then is in the archive (GET archives, platform): `archived` says which sequences. With `order=newest` or a filter (`feature`, `kind`, `agentId`) it is the ledger view: its cursors belong to that order and those filters, and `from` starts the first page at a receipt's sequence.
      */
     get: {
       parameters: {
@@ -2978,6 +2978,23 @@ export interface paths {
           after?: string;
           /** @description Ledger entries per page, 1-100 (default 100). */
           limit?: number;
+          /** @description `oldest` first (the default: the feed a poller follows) or `newest` first (the ledger view: what just happened). */
+          order?: "oldest" | "newest";
+          /** @description Only entries of this AI feature. */
+          feature?:
+            | "ai_rewriter"
+            | "ai_summarize"
+            | "ai_reply_suggestions"
+            | "ai_task_suggestions"
+            | "ai_agent"
+            | "copilot"
+            | "copilot_analyst";
+          /** @description Only entries of this kind. */
+          kind?: "debit" | "hold" | "commit" | "release" | "expire" | "question";
+          /** @description Only entries naming this agent. */
+          agentId?: string;
+          /** @description The first page starts at this sequence (a receipt's `seq`), included: it and older entries newest first, it and newer oldest first. Not with `after`. */
+          from?: number;
         };
         header?: never;
         path: {
@@ -11418,7 +11435,15 @@ export interface components {
       entries: components["schemas"]["CreditLedgerEntry"][];
       /** @description An opaque cursor: pass it back unchanged as `after`; it is valid only for this feed of this workspace, and its format may change. With no new entries it is the cursor you sent. */
       nextCursor: string;
+      /** @description More entries to read with nextCursor. Read newest first or filtered, a page reads at most 10,000 sequences, so it may hold fewer entries than `limit` (even none) while this is true. */
       hasMore: boolean;
+      /** @description The sequences no longer listed here, archived after their raw window (docs: history); null: none */
+      archived: {
+        /** @description Sequences 1 through this one left the object */
+        throughSeq: number;
+        /** @description Where they are: the workspace's archives, `GET /v1/workspaces/{ws}/archives` */
+        archives: string;
+      } | null;
     };
     CreditLedgerEntry: {
       /** @description Its place in the ledger (a receipt's `seq`); also the cursor */

@@ -48,12 +48,12 @@ export const creditLedger = operation({
   tags,
   summary: "The credit ledger in order: every debit, hold, commit, release and expiry",
   description:
-    "The audit trail behind the pool's figures, oldest first, a page after a cursor. Each entry stays here until its UTC day is 62 days past, then is in the archive (GET archives, platform).",
+    "The audit trail behind the pool's figures, oldest first, a page after a cursor. Each entry stays here until its UTC day is 62 days past, then is in the archive (GET archives, platform): `archived` says which sequences. With `order=newest` or a filter (`feature`, `kind`, `agentId`) it is the ledger view: its cursors belong to that order and those filters, and `from` starts the first page at a receipt's sequence.",
   roles: CAN.read,
   query: LedgerQuery,
   response: LedgerPage,
   answers: "Ledger entries after the cursor and the cursor of the next page",
-  run: (stub, { query }) => stub.creditLedger(query.after, query.limit),
+  run: (stub, { query }) => stub.creditLedger(query),
 });
 
 export const creditLedgerEntry = operation({

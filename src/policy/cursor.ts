@@ -11,12 +11,15 @@ import { WORKSPACE_ID_PATTERN } from "./patterns";
  * where the storage is.
  */
 
-export type Feed = "events" | "ledger" | `channels-${ChannelKind}`;
+export type Feed = "events" | "ledger" | "ledger-view" | `channels-${ChannelKind}`;
 
 /** What a position holds, per feed: the sequence of the last item seen, or its sort key. */
 export const POSITION_ARITY: Record<Feed, number> = {
   events: 1,
   ledger: 1,
+  // (query tag, seq): the ledger read newest first or filtered; the tag binds the cursor to
+  // its order and filters (src/policy/ledgerView.ts).
+  "ledger-view": 2,
   // (connectedAt, seq): channels list earliest connected first.
   "channels-whatsapp": 2,
   "channels-instagram": 2,
@@ -25,6 +28,7 @@ export const POSITION_ARITY: Record<Feed, number> = {
 const FEED_LABEL: Record<Feed, string> = {
   events: "the event feed",
   ledger: "the credit ledger",
+  "ledger-view": "the credit ledger read newest first or filtered",
   "channels-whatsapp": "the WhatsApp channel list",
   "channels-instagram": "the Instagram channel list",
 };

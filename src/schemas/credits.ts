@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { AI_FEATURES, PLANS } from "../policy/catalogue";
 import { MAX_CREDITS_PER_CALL, MAX_TTL_SECONDS } from "../policy/credits";
+import { LEDGER_KINDS, LEDGER_ORDERS, LEDGER_SCAN_ROWS } from "../policy/ledgerView";
 import { AgentCredits, AgentCreditsFigures, Topup } from "./budgets";
 import { ClientId, CreatedId, Instant, OPAQUE_CURSOR, pageQuery, WorkspaceParams } from "./common";
 
@@ -324,14 +325,47 @@ export const QuestionDecision = z
   })
   .openapi("CopilotQuestionDecision");
 
-export const LedgerQuery = pageQuery("ledger entries");
+export const LedgerQuery = pageQuery("ledger entries").extend({
+  order: z
+    .enum(LEDGER_ORDERS)
+    .default("oldest")
+    .openapi({
+      param: { name: "order", in: "query" },
+      description:
+        "`oldest` first (the default: the feed a poller follows) or `newest` first (the ledger view: what just happened).",
+    }),
+  feature: Feature.optional().openapi({
+    param: { name: "feature", in: "query" },
+    description: "Only entries of this AI feature.",
+  }),
+  kind: z
+    .enum(LEDGER_KINDS)
+    .optional()
+    .openapi({ param: { name: "kind", in: "query" }, description: "Only entries of this kind." }),
+  agentId: ClientId.optional().openapi({
+    param: { name: "agentId", in: "query" },
+    description: "Only entries naming this agent.",
+  }),
+  from: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_SEQ)
+    .optional()
+    .openapi({
+      param: { name: "from", in: "query" },
+      example: 42,
+      description:
+        "The first page starts at this sequence (a receipt's `seq`), included: it and older entries newest first, it and newer oldest first. Not with `after`.",
+    }),
+});
 
 export const LedgerEntry = z
   .object({
     id: count.describe("Its place in the ledger (a receipt's `seq`); also the cursor"),
     at: z.string(),
     kind: z
-      .enum(["debit", "hold", "commit", "release", "expire", "question"])
+      .enum(LEDGER_KINDS)
       .describe(
         "debit: a consume; hold: a reservation; commit: its actual cost; release or expire: its hold freed; question: a Copilot question",
       ),
@@ -354,6 +388,21 @@ export const LedgerPage = z
     nextCursor: z.string().openapi({
       description: `${OPAQUE_CURSOR} With no new entries it is the cursor you sent.`,
     }),
-    hasMore: z.boolean(),
+    hasMore: z
+      .boolean()
+      .describe(
+        `More entries to read with nextCursor. Read newest first or filtered, a page reads at most ${LEDGER_SCAN_ROWS.toLocaleString("en-US")} sequences, so it may hold fewer entries than \`limit\` (even none) while this is true.`,
+      ),
+    archived: z
+      .object({
+        throughSeq: count.describe("Sequences 1 through this one left the object"),
+        archives: z
+          .string()
+          .describe("Where they are: the workspace's archives, `GET /v1/workspaces/{ws}/archives`"),
+      })
+      .nullable()
+      .describe(
+        "The sequences no longer listed here, archived after their raw window (docs: history); null: none",
+      ),
   })
   .openapi("CreditLedgerPage");

@@ -324,8 +324,8 @@ export class WorkspaceObject extends DurableObject<Env> {
   creditsDaily() {
     return this.read((ctx) => ok(credit.dailyCredits(ctx)));
   }
-  async creditLedger(after: string | undefined, limit: number) {
-    return this.read((ctx) => credit.ledgerPage(ctx, after, limit));
+  async creditLedger(query: credit.LedgerQuery) {
+    return this.read((ctx) => credit.ledgerListing(ctx, query));
   }
   creditStatements(before: Instant | undefined, limit: number) {
     return this.read((ctx) => ok(history.statementList(ctx, before, limit)));

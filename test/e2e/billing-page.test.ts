@@ -467,11 +467,14 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
       expect(await text(page, "#who-role")).toMatch(/read only/);
       await openTab(page, "credits");
       expect(await page.locator("#features [data-feature]").count()).toBe(7);
-      // Nothing that changes anything: the receipt lookup's button only reads.
-      expect(await page.locator("#panel-credits button:not(#receipt-lookup button)").count()).toBe(
-        0,
-      );
+      // Nothing that changes anything: the receipt lookup's and the ledger's buttons only read.
+      expect(
+        await page
+          .locator("#panel-credits button:not(#receipt-lookup button, #ledger button)")
+          .count(),
+      ).toBe(0);
       expect(await page.locator("#receipt-lookup button").count()).toBe(1);
+      expect(await page.locator("#ledger button").count()).toBeGreaterThan(0);
       await openTab(page, "agents");
       expect(await page.locator("#panel-agents [data-agent]").count()).toBeGreaterThan(0);
       expect(await page.locator("#panel-agents button, #panel-agents input").count()).toBe(0);
@@ -778,6 +781,115 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     await expect
       .poll(() => text(page, '[data-usage="credits"]'), { timeout: 1_000 })
       .toContain("5 of 2,500");
+  });
+
+  it("lists the ledger, pages and filters it, and follows a refusal's receipt to its entry", async () => {
+    const ws = "ledger-page";
+    await api(ws, "PUT", "/test-clock", { now: "2026-07-20T10:00:00Z" });
+    await api(ws, "PUT", "/subscription", {
+      plan: "advanced",
+      seats: 1,
+      periodAnchor: "2026-07-15T00:00:00Z",
+    });
+    await api(ws, "POST", "/agents", { id: "bot-1", name: "Bot one" }, "admin");
+    await api(ws, "POST", "/credit-topups", {
+      id: "topup-1",
+      credits: 100,
+      expiresAt: "2026-12-31T00:00:00Z",
+    });
+    const spend = (body: Record<string, unknown>) =>
+      api(ws, "POST", "/credits/consume", body, "service");
+    for (let i = 0; i < 28; i++) await spend({ feature: "ai_rewriter", credits: 1 });
+    const byAgent = await spend({ feature: "ai_summarize", credits: 5, agentId: "bot-1" });
+    // The pool has 1,217 left: the top-up pays the other 33.
+    const big = await spend({ feature: "ai_agent", credits: 1_250 });
+    expect(big.receipt.seq).toBe(30);
+    const refused = await spend({ feature: "ai_agent", credits: 500 });
+    expect(refused).toMatchObject({ allowed: false, reason: "insufficient_credits" });
+    const seq = refused.receipt.seq;
+    expect(seq).toBe(30);
+
+    for (const [label, viewport] of [
+      ["phone", PHONE],
+      ["desktop", DESKTOP],
+    ] as const) {
+      // Support follows the refusal's receipt: the link opens the ledger at its entry, marked.
+      const page = await newPage(viewport);
+      await page.goto(`${server.url}/app?receipt=${seq}#credits`);
+      await page.fill("#token", mintToken(ws, "viewer"));
+      await page.press("#token", "Enter");
+      const marked = page.locator(`#ledger tr.marked[data-ledger-entry="${seq}"]`);
+      await marked.waitFor();
+      expect(await marked.getAttribute("aria-current")).toBe("true");
+      await expect.poll(() => marked.isVisible()).toBe(true);
+      expect(
+        await page.evaluate((s) => {
+          const r = document.querySelector(`[data-ledger-entry="${s}"]`)?.getBoundingClientRect();
+          return r !== undefined && r.top >= 0 && r.bottom <= innerHeight;
+        }, seq),
+      ).toBe(true);
+      const row = await text(page, `[data-ledger-entry="${seq}"]`);
+      expect(row).toContain("#30");
+      expect(row).toContain("AI agent");
+      expect(row).toContain("1,250");
+      expect(row).toContain("Pool 1,217, Top-up topup-1 33");
+      expect(await text(page, "[data-ledger-marked]")).toContain(
+        "Receipt #30 is marked. An answer that carries it was decided against this entry",
+      );
+      await page.waitForSelector(`[data-receipt-entry="${seq}"]`);
+      expect(await text(page, "#receipt-result")).toContain("Spent (consume)");
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        viewport.width,
+      );
+      await shot(page, `ledger-receipt-${label}`);
+      // What the person sees on opening the link: the marked entry, scrolled to.
+      await page.screenshot({ path: `${SHOTS}/ledger-receipt-${label}-view.png` });
+
+      // Newest first, 25 a page; Older, then Newer, then back to the newest.
+      const ids = () =>
+        page.$$eval("#ledger [data-ledger-entry]", (rows) =>
+          rows.map((r) => Number(r.getAttribute("data-ledger-entry"))),
+        );
+      await page.click('#ledger [data-page="older"]');
+      await expect.poll(ids).toEqual([5, 4, 3, 2, 1]);
+      expect(await page.locator("#ledger [data-page=older]").count()).toBe(0);
+      await page.click('#ledger [data-page="newer"]');
+      await expect.poll(ids).toEqual(Array.from({ length: 25 }, (_, i) => 30 - i));
+      await page.click('#ledger [data-page="older"]');
+      await expect.poll(ids).toEqual([5, 4, 3, 2, 1]);
+      await page.click('#ledger [data-page="newest"]');
+      await expect.poll(ids).toEqual(Array.from({ length: 25 }, (_, i) => 30 - i));
+
+      // Filtered by agent, then by feature and kind.
+      await page.fill("#ledger-agent", "bot-1");
+      await page.click("#ledger button[type=submit]");
+      await expect.poll(ids).toEqual([byAgent.receipt.seq]);
+      expect(await text(page, `[data-ledger-entry="${byAgent.receipt.seq}"]`)).toContain("bot-1");
+      await page.fill("#ledger-agent", "");
+      await page.selectOption("#ledger-feature", "ai_rewriter");
+      await page.selectOption("#ledger-kind", "hold");
+      await page.click("#ledger button[type=submit]");
+      await page.waitForSelector("#ledger [data-ledger-empty]");
+      expect(await text(page, "#ledger-body")).toBe("No entries match these filters here.");
+      await page.selectOption("#ledger-kind", "debit");
+      await page.click("#ledger button[type=submit]");
+      await expect.poll(async () => (await ids()).length).toBe(25);
+      await shot(page, `ledger-filtered-${label}`);
+
+      // A receipt link in the table shows its entry, marks its row, and is the link to send.
+      await page.click('#ledger [data-receipt-link="10"]');
+      await page.waitForSelector('[data-receipt-entry="10"]');
+      await page.waitForSelector('#ledger tr.marked[data-ledger-entry="10"]');
+      expect(page.url()).toContain("receipt=10#credits");
+      expect(await text(page, "#receipt-result")).toContain("AI rewriter");
+
+      // A receipt typed in the lookup opens the ledger there, without the filters.
+      await page.fill("#receipt-seq", String(byAgent.receipt.seq));
+      await page.press("#receipt-seq", "Enter");
+      await page.waitForSelector(`#ledger tr.marked[data-ledger-entry="${byAgent.receipt.seq}"]`);
+      expect((await ids())[0]).toBe(byAgent.receipt.seq);
+      expect(await page.inputValue("#ledger-feature")).toBe("");
+    }
   });
 
   it("made no request to anything but the Worker", () => {

@@ -173,6 +173,12 @@ const STEPS: Step[] = [
     args: (ws) => [ws, { limit: 3 }],
   },
   {
+    op: "creditLedger",
+    role: "service",
+    http: (ws) => ["GET", p(ws, "/credits/ledger?order=newest&kind=debit&from=3&limit=2")],
+    args: (ws) => [ws, { order: "newest", kind: "debit", from: 3, limit: 2 }],
+  },
+  {
     op: "creditStatements",
     role: "service",
     http: (ws) => ["GET", p(ws, "/credits/statements?limit=5")],

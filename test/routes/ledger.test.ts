@@ -63,7 +63,7 @@ describe("GET credits/ledger", () => {
     const ws = freshWorkspace("ledger");
     await subscribe(ws);
     const empty = await call("GET", `/v1/workspaces/${ws}/credits/ledger`, { role: "viewer" });
-    expect(empty.json).toEqual({ entries: [], nextCursor: "0", hasMore: false });
+    expect(empty.json).toEqual({ entries: [], nextCursor: "0", hasMore: false, archived: null });
     const bad = await call("GET", `/v1/workspaces/${ws}/credits/ledger?after=x`, {
       role: "viewer",
     });

@@ -23,6 +23,11 @@ export type AgentDecision = Schemas["AgentDecision"];
 export type LiveFigures = Schemas["LiveFigures"];
 /** One entry of the credit ledger, as a receipt names it. */
 export type LedgerEntry = Schemas["CreditLedgerEntry"];
+/** A page of the ledger (docs/billing-page.md#the-ledger), and what the page asks for. */
+export type LedgerPage = Schemas["CreditLedgerPage"];
+export type LedgerView = NonNullable<
+  paths["/v1/workspaces/{ws}/credits/ledger"]["get"]["parameters"]["query"]
+>;
 export type AgentCredits = Schemas["AgentCredits"];
 /** Why a token was refused (every 401's `details.reason`, docs/api.md#tokens-and-roles). */
 export type TokenRefusal = Schemas["UnauthenticatedDetails"]["reason"];
@@ -135,6 +140,11 @@ export function connect(token: string, ws: string) {
     },
     agents: () =>
       answer("/agents", client.GET("/v1/workspaces/{ws}/agents", { params: { path }, headers })),
+    ledger: (query: LedgerView) =>
+      answer(
+        "/credits/ledger",
+        client.GET("/v1/workspaces/{ws}/credits/ledger", { params: { path, query }, headers }),
+      ),
     ledgerEntry: (seq: number) =>
       answer(
         "/credits/ledger",

@@ -6,7 +6,7 @@ import { type Card, type Column, renderCards } from "./cards";
 import { h, svg } from "./dom";
 import { forecastLine } from "./forecast";
 import { count, day, dayShort, lastDayOf, niceCeiling, num } from "./format";
-import { receiptCard, typingReceipt } from "./receipts";
+import { creditsTabEnd, usingTabEnd } from "./ledger";
 import { type StatementsData, statementsCard } from "./statements";
 import { consequence, detail, mayEdit, meter, notice, pill, restoreFocus, state } from "./view";
 import { featureName } from "./words";
@@ -27,7 +27,7 @@ let editing: AiFeature | null = null;
 let last: { data: CreditsData; host: CreditsHost } | null = null;
 
 /** Whether a feature's limit is being edited: a pushed figure then waits (the input keeps its text). */
-export const isEditing = (): boolean => editing !== null || typingReceipt();
+export const isEditing = (): boolean => editing !== null || usingTabEnd();
 
 export const stopEditing = (): void => {
   editing = null;
@@ -474,8 +474,8 @@ export const CREDIT_CARDS: readonly Card<CreditsData>[] = [
 function redraw(): void {
   if (!last) return;
   const panel = document.getElementById("panel-credits");
-  const receipts = receiptCard();
-  panel?.replaceChildren(...renderCards(CREDIT_CARDS, last.data), ...(receipts ? [receipts] : []));
+  const end = creditsTabEnd(last.data.credits.receipt.seq);
+  panel?.replaceChildren(...renderCards(CREDIT_CARDS, last.data), ...end);
   restoreFocus();
 }
 

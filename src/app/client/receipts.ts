@@ -13,7 +13,8 @@ import { featureName } from "./words";
 let card: { ws: string; el: HTMLElement; input: HTMLInputElement; result: HTMLElement } | null =
   null;
 
-const KIND: Record<LedgerEntry["kind"], string> = {
+/** What each kind of entry was, in people's words (the ledger view's "What" too). */
+export const KIND: Record<LedgerEntry["kind"], string> = {
   debit: "Spent (consume)",
   hold: "Held (reservation)",
   commit: "Charged (reservation committed)",
@@ -48,9 +49,16 @@ function problemText(p: Problem, seq: number): string {
   return "The receipt could not be looked up. Try again.";
 }
 
-async function show(seq: number): Promise<void> {
+/** Who else shows a receipt looked up (the ledger view marks its row), and whether to scroll. */
+let lookedUp: ((seq: number, scroll: boolean) => void) | null = null;
+export const whenLookedUp = (show: (seq: number, scroll: boolean) => void): void => {
+  lookedUp = show;
+};
+
+async function show(seq: number, scroll = true): Promise<void> {
   const api = state.api;
   if (card === null || api === null) return;
+  lookedUp?.(seq, scroll);
   const { result } = card;
   result.replaceChildren(h("p", { class: "loading" }, "Looking it up…"));
   try {
@@ -123,9 +131,9 @@ export function receiptCard(): HTMLElement | null {
 export const typingReceipt = (): boolean => card?.el.contains(document.activeElement) === true;
 
 /** Fills the card with `seq` and looks it up (the card is drawn with the credits tab). */
-export function lookUpReceipt(seq: number): void {
+export function lookUpReceipt(seq: number, scroll = true): void {
   receiptCard();
   if (card === null) return;
   card.input.value = String(seq);
-  void show(seq);
+  void show(seq, scroll);
 }

@@ -10,6 +10,7 @@ import { expireReservations } from "./reservations";
 import { creditsPruneDeadline, pruneCredits } from "./retention";
 import { creditMigrations } from "./schema";
 
+export type { LedgerQuery } from "../../policy/ledgerView";
 export {
   type AlertRuleInput,
   deleteAlertRule,
@@ -19,7 +20,8 @@ export {
 } from "./alerts";
 export { putTopup, setAgentLimit, type TopupInput } from "./budgets";
 export { type DailyCredits, dailyCredits } from "./daily";
-export { type LedgerEntryView, ledgerEntry, ledgerPage, type Receipt, receiptAt } from "./ledger";
+export { type LedgerEntryView, ledgerEntry, type Receipt, receiptAt } from "./ledger";
+export { ledgerListing } from "./ledgerView";
 export { type PackageInput, putPackage, setFeatureLimit } from "./packages";
 export { currentPeriod, ledgerFrom } from "./period";
 export { consumeQuestion } from "./questions";

@@ -1,13 +1,12 @@
 import { fail, type Outcome, ok } from "../../outcome";
 import type { AiFeature } from "../../policy/catalogue";
+import type { LedgerKind } from "../../policy/ledgerView";
 import { type Instant, iso } from "../../policy/time";
 import type { CallMeta, WorkspaceContext } from "../context";
 import { nextCursor, readCursor } from "../cursors";
 import { appendLedgerRow, lastLedgerSeq, storedLedgerSeq } from "../memoryLedger";
 
 // The credit ledger: append-only, one row per movement of credits or Copilot question.
-
-type LedgerKind = "debit" | "hold" | "commit" | "release" | "expire" | "question";
 
 interface LedgerEntry {
   at: Instant;
@@ -46,7 +45,7 @@ function sourcesView(stored: string | null, kind: LedgerKind, credits: number) {
   return sources.map(([source, n]) => ({ source, credits: n }));
 }
 
-interface LedgerRow {
+export interface LedgerRow {
   id: number;
   at: number;
   kind: LedgerKind;
@@ -60,7 +59,11 @@ interface LedgerRow {
   sources: string | null;
 }
 
-const entryView = (r: LedgerRow) => ({
+/** The columns a ledger entry is read with (LedgerRow). */
+export const LEDGER_COLUMNS = `id, at, kind, feature, credits, reservation_id, idempotency_key, role,
+  period_start, agent_id, sources`;
+
+export const entryView = (r: LedgerRow) => ({
   id: r.id,
   at: iso(r.at),
   kind: r.kind,
