@@ -1,6 +1,7 @@
 import { DUE_SHARDS, dueShard } from "../dueIndex";
 import type { Env } from "../env";
 import { type Instant, MINUTE_MS } from "../policy/time";
+import { writeDueExports } from "./exports";
 
 /**
  * The cron sweep (every minute): the sweeper behind the workspace alarms. It asks each shard of
@@ -70,5 +71,10 @@ export async function scheduled(
   _ctx: ExecutionContext,
 ): Promise<void> {
   // Real time, not the controller's scheduled time: a late run catches everything due until now.
-  await sweepDueWork(env, Date.now());
+  const now = Date.now();
+  // The finance exports read the fleet index, never a workspace: beside the sweep, not in it.
+  await Promise.all([
+    sweepDueWork(env, now),
+    writeDueExports(env, now).catch((error) => console.error("finance exports failed", error)),
+  ]);
 }

@@ -1,7 +1,7 @@
 import { fail, type Outcome, ok } from "../../outcome";
 import { AI_FEATURES, type Plan } from "../../policy/catalogue";
 import { type Instant, iso } from "../../policy/time";
-import type { Migration } from "../../storage";
+import type { Migration, Store } from "../../storage";
 import type { WorkspaceContext } from "../context";
 import { refusalsIn } from "./rollups";
 
@@ -154,4 +154,32 @@ export function statementAt(ctx: WorkspaceContext, periodStart: Instant): Outcom
     return fail("not_found", `No closed period starts at ${iso(periodStart)}.`);
   }
   return ok(statementOf(row, refusalsIn(ctx.store, row.period_start)));
+}
+
+/**
+ * The statements the fleet index has not had yet (src/workspace/fleetExports.ts), oldest first,
+ * at most `limit`: the periods after `after` (the last one sent), or, before any was sent, those
+ * closed since `closedSince`.
+ */
+export function statementsToReport(
+  store: Store,
+  after: Instant | undefined,
+  closedSince: Instant,
+  limit: number,
+): Statement[] {
+  const rows =
+    after === undefined
+      ? store.all<StatementRow>(
+          `SELECT ${COLUMNS} FROM credit_statements WHERE closed_at >= ?
+           ORDER BY period_start LIMIT ?`,
+          closedSince,
+          limit,
+        )
+      : store.all<StatementRow>(
+          `SELECT ${COLUMNS} FROM credit_statements WHERE period_start > ?
+           ORDER BY period_start LIMIT ?`,
+          after,
+          limit,
+        );
+  return rows.map((row) => statementOf(row, refusalsIn(store, row.period_start)));
 }
