@@ -35,6 +35,8 @@ import { DAY_MS, type Instant, iso } from "../policy/time";
 export const EXPORT_PAGE_ROWS = 5_000;
 /** A multipart upload's part: R2's minimum, every part but the last the same size. */
 export const PART_BYTES = 5 * 1024 * 1024;
+/** Files written per cron run (the tests write several at once). */
+export const FILES_PER_RUN = 1;
 /** Figures pruned per table per cron run. */
 const PRUNE_ROWS = 10_000;
 
@@ -61,13 +63,14 @@ class CsvUpload {
     private readonly partBytes: number,
   ) {}
 
-  async line(cells: readonly (string | number)[], data = true): Promise<void> {
-    const bytes = this.encoder.encode(csvLine(cells));
+  /** Appends CSV text holding `rows` data lines (a page of D1 at a time, not line by line). */
+  async write(text: string, rows: number): Promise<void> {
+    const bytes = this.encoder.encode(text);
     await this.hasher.write(bytes);
     this.chunks.push(bytes);
     this.buffered += bytes.length;
     this.bytes += bytes.length;
-    if (data) this.rows++;
+    this.rows += rows;
     while (this.buffered >= this.partBytes) {
       this.upload ??= await this.bucket.createMultipartUpload(this.key, {
         httpMetadata: { contentType: "text/csv; charset=utf-8" },
@@ -126,14 +129,17 @@ const STATEMENTS_PAGE = `SELECT workspace_id, period_start, body FROM fleet_stat
   ORDER BY workspace_id, period_start LIMIT ?`;
 
 async function writeCredits(db: D1Database, file: CsvUpload, day: Instant): Promise<void> {
-  await file.line(CREDITS_HEADER, false);
+  await file.write(csvLine(CREDITS_HEADER), 0);
   let after = { ws: "", feature: "" };
   for (;;) {
     const page = await db
       .prepare(CREDITS_PAGE)
       .bind(day, after.ws, after.ws, after.feature, EXPORT_PAGE_ROWS)
       .all<{ workspace_id: string; feature: string; credits: number }>();
-    for (const r of page.results) await file.line([r.workspace_id, dayName(day), r.feature, r.credits]);
+    const text = page.results
+      .map((r) => csvLine([r.workspace_id, dayName(day), r.feature, r.credits]))
+      .join("");
+    await file.write(text, page.results.length);
     const last = page.results.at(-1);
     if (last === undefined || page.results.length < EXPORT_PAGE_ROWS) return;
     after = { ws: last.workspace_id, feature: last.feature };
@@ -141,19 +147,23 @@ async function writeCredits(db: D1Database, file: CsvUpload, day: Instant): Prom
 }
 
 async function writeStatements(db: D1Database, file: CsvUpload, day: Instant): Promise<void> {
-  await file.line(STATEMENTS_HEADER, false);
+  await file.write(csvLine(STATEMENTS_HEADER), 0);
   let after = { ws: "", periodStart: -1 };
   for (;;) {
     const page = await db
       .prepare(STATEMENTS_PAGE)
       .bind(day, after.ws, after.ws, after.periodStart, EXPORT_PAGE_ROWS)
       .all<{ workspace_id: string; period_start: number; body: string }>();
+    let text = "";
+    let rows = 0;
     for (const r of page.results) {
       const statement = JSON.parse(r.body) as StatementFigures;
       for (const line of statementLines(statement)) {
-        await file.line([r.workspace_id, statement.periodStart, ...line]);
+        text += csvLine([r.workspace_id, statement.periodStart, ...line]);
+        rows++;
       }
     }
+    await file.write(text, rows);
     const last = page.results.at(-1);
     if (last === undefined || page.results.length < EXPORT_PAGE_ROWS) return;
     after = { ws: last.workspace_id, periodStart: last.period_start };
@@ -214,21 +224,22 @@ async function pruneFigures(db: D1Database, before: Instant): Promise<void> {
 }
 
 /**
- * Writes every file due at `now` that is not in the bucket yet (the last EXPORT_CATCH_UP_DAYS
- * days, oldest first), then prunes old figures. A file that fails is logged, left unwritten
- * (its partial upload aborted) and tried again by the next cron.
+ * Writes the next file due at `now` that is not in the bucket yet (the last EXPORT_CATCH_UP_DAYS
+ * days, the newest first; `filesPerRun` of them), then prunes old figures. A file that fails is
+ * logged, left unwritten (its partial upload aborted) and tried again by the next cron.
  */
 export async function writeDueExports(
   env: Env,
   now: Instant,
-  partBytes = PART_BYTES,
+  { partBytes = PART_BYTES, filesPerRun = FILES_PER_RUN } = {},
 ): Promise<ExportsRun> {
   const run: ExportsRun = { written: [], failed: [] };
   const bucket = env.ARCHIVE;
   const db = env.FLEET;
   if (bucket === undefined || db === undefined) return run;
   const last = lastDueDay(now);
-  for (let day = last - (EXPORT_CATCH_UP_DAYS - 1) * DAY_MS; day <= last; day += DAY_MS) {
+  const oldest = last - (EXPORT_CATCH_UP_DAYS - 1) * DAY_MS;
+  outer: for (let day = last; day >= oldest; day -= DAY_MS) {
     for (const kind of EXPORT_KINDS) {
       const name = exportName(kind, day);
       if ((await bucket.head(exportManifestKey(name))) !== null) continue;
@@ -239,6 +250,9 @@ export async function writeDueExports(
         console.error(`finance export ${name} failed`, error);
         run.failed.push(name);
       }
+      // One file per run: a cron invocation's subrequests and time stay bounded (the sweep
+      // shares them); the next minute writes the next file.
+      if (run.written.length + run.failed.length >= filesPerRun) break outer;
     }
   }
   await pruneFigures(db, last - EXPORT_FIGURES_RETENTION_MS);

@@ -51,12 +51,12 @@ const CREDITS_SQL = `SELECT CAST(at / ${DAY_MS} AS INTEGER) AS day, feature, SUM
 function creditsSent(store: Store, now: Instant): number {
   const sent = store.getMeta<number>(CREDITS_SENT_KEY);
   if (sent !== undefined) return sent;
-  const first = store.one<{ before: number | null }>(
-    "SELECT MIN(id) - 1 AS before FROM credit_ledger WHERE at >= ?",
+  const first = store.one<{ mark: number | null }>(
+    "SELECT MIN(id) - 1 AS mark FROM credit_ledger WHERE at >= ?",
     dayStart(now) - DAY_MS,
   );
   const last = store.one<{ last: number | null }>("SELECT MAX(id) AS last FROM credit_ledger");
-  const mark = first?.before ?? last?.last ?? store.getMeta<number>(LEDGER_FLOOR_KEY) ?? 0;
+  const mark = first?.mark ?? last?.last ?? store.getMeta<number>(LEDGER_FLOOR_KEY) ?? 0;
   store.setMeta(CREDITS_SENT_KEY, mark);
   return mark;
 }

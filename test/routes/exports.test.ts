@@ -6,6 +6,9 @@ import { DAY_MS } from "../../src/policy/time";
 import { sha256Hex } from "../../src/workspace/archive/files";
 import { call, token } from "../support/helpers";
 
+/** Every file due in one run (the cron writes one a minute). */
+const ALL = { filesPerRun: 6 };
+
 /**
  * GET /v1/exports and GET /v1/exports/{key} (issue #19 §3): the finance files, listed by pages
  * whose cursor is bound to its query, streamed; platform tokens for every workspace only.
@@ -21,7 +24,7 @@ beforeAll(async () => {
   )
     .bind(DAY)
     .run();
-  const run = await writeDueExports(env, DAY + DAY_MS + EXPORT_DELAY_MS);
+  const run = await writeDueExports(env, DAY + DAY_MS + EXPORT_DELAY_MS, ALL);
   expect(run.written).toHaveLength(6);
 });
 
@@ -57,8 +60,15 @@ describe("the finance export routes", () => {
       path: "after",
       message: expect.stringContaining("another query"),
     });
-    const tampered = `${cursor.slice(0, -2)}${cursor.endsWith("A") ? "B" : "A"}A`;
-    for (const bad of [tampered, "0", "nope.nope"]) {
+    // Another position under the same tag: the tag no longer matches what it signs.
+    const tag = cursor.split(".")[1];
+    const moved = btoa(
+      JSON.stringify({ v: 1, q: "exports?kind=credits", k: "credits-2099-01-01.csv" }),
+    )
+      .replace(/=+$/, "")
+      .replaceAll("+", "-")
+      .replaceAll("/", "_");
+    for (const bad of [`${moved}.${tag}`, "0", "nope.nope"]) {
       const r = await list(`?kind=credits&after=${bad}`);
       expect(r.status).toBe(400);
       expect(r.json.error.details[0].path).toBe("after");
