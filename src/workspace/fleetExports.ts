@@ -43,20 +43,42 @@ const CREDITS_SQL = `SELECT CAST(at / ${DAY_MS} AS INTEGER) AS day, feature, SUM
   GROUP BY day, feature ORDER BY day, feature`;
 
 /**
+ * The first ledger sequence dated at or after `at` (null: none), by a binary search on the
+ * ledger's key: entries are appended in time order (an expiry, dated when its hold lapsed,
+ * charges nothing), so about 25 indexed reads find it in any ledger, where a search on `at`
+ * would scan it (the ledger carries no index but its key: docs/architecture.md).
+ */
+function firstSeqFrom(store: Store, at: Instant): number | null {
+  const bounds = store.one<{ lo: number | null; hi: number | null }>(
+    "SELECT MIN(id) AS lo, MAX(id) AS hi FROM credit_ledger",
+  );
+  if (bounds?.lo == null || bounds.hi == null) return null;
+  let lo = bounds.lo;
+  let hi = bounds.hi + 1;
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const row = store.one<{ id: number; at: number }>(
+      "SELECT id, at FROM credit_ledger WHERE id >= ? ORDER BY id LIMIT 1",
+      mid,
+    );
+    if (row === undefined || row.at >= at) hi = mid;
+    else lo = row.id + 1;
+  }
+  return lo > bounds.hi ? null : lo;
+}
+
+/**
  * Where the index's mark stands. Before the first report (a new workspace, or one from before
- * the exports), the entries from yesterday's first on: every day whose file is still to be
- * written. That one search has no index to use (docs/architecture.md: the ledger carries none
- * but its key); its answer is kept, so it runs once per workspace.
+ * the exports), just before yesterday's first entry: every day whose file is still to be
+ * written. Kept at once, so the search runs once per workspace.
  */
 function creditsSent(store: Store, now: Instant): number {
   const sent = store.getMeta<number>(CREDITS_SENT_KEY);
   if (sent !== undefined) return sent;
-  const first = store.one<{ mark: number | null }>(
-    "SELECT MIN(id) - 1 AS mark FROM credit_ledger WHERE at >= ?",
-    dayStart(now) - DAY_MS,
-  );
+  const first = firstSeqFrom(store, dayStart(now) - DAY_MS);
   const last = store.one<{ last: number | null }>("SELECT MAX(id) AS last FROM credit_ledger");
-  const mark = first?.mark ?? last?.last ?? store.getMeta<number>(LEDGER_FLOOR_KEY) ?? 0;
+  const mark =
+    first !== null ? first - 1 : (last?.last ?? store.getMeta<number>(LEDGER_FLOOR_KEY) ?? 0);
   store.setMeta(CREDITS_SENT_KEY, mark);
   return mark;
 }

@@ -259,6 +259,37 @@ describe("the daily finance exports", () => {
     expect(row?.credits).toBe(8);
   });
 
+  it("a workspace's first report sends from yesterday's first ledger entry on", async () => {
+    const ws = freshWorkspace("exp-first");
+    const D = Date.parse("2031-05-10T00:00:00Z");
+    const stub = stubOf(ws);
+    // Five days of spends with no index to report to (as before the exports existed).
+    await runInDurableObject(stub, async (_: WorkspaceObject, state) => {
+      const unreported = new WorkspaceObject(state, { ...env, FLEET: undefined });
+      await unreported.setTestClock(D + 8 * HOUR_MS);
+      const sub = { plan: "pro", seats: 1, periodAnchor: "2031-05-01T00:00:00Z" } as const;
+      expect((await unreported.putSubscription(ws, sub, platform)).ok).toBe(true);
+      for (let d = 0; d < 5; d++) {
+        await unreported.setTestClock(D + d * DAY_MS + 9 * HOUR_MS);
+        for (const credits of [d + 1, 10]) {
+          const r = await unreported.consumeCredits({ feature: "copilot", credits }, service);
+          expect(r.ok).toBe(true);
+        }
+      }
+      advanceTimeTo(Date.now() + 1_000);
+      expect(await new WorkspaceObject(state, env).reportToFleet()).toBe(true);
+    });
+    const rows = await env.FLEET?.prepare(
+      "SELECT day, credits FROM fleet_credits_daily WHERE workspace_id = ? ORDER BY day",
+    )
+      .bind(ws)
+      .all<{ day: number; credits: number }>();
+    expect(rows?.results).toEqual([
+      { day: D + 3 * DAY_MS, credits: 4 + 10 },
+      { day: D + 4 * DAY_MS, credits: 5 + 10 },
+    ]);
+  });
+
   it("writes a day larger than a part as a multipart upload, whole and listed", async () => {
     const day = Date.parse("2031-06-01T00:00:00Z");
     const rows = 160_000;
