@@ -75,7 +75,9 @@ class CsvUpload {
       this.upload ??= await this.bucket.createMultipartUpload(this.key, {
         httpMetadata: { contentType: "text/csv; charset=utf-8" },
       });
-      this.parts.push(await this.upload.uploadPart(this.parts.length + 1, this.take(this.partBytes)));
+      this.parts.push(
+        await this.upload.uploadPart(this.parts.length + 1, this.take(this.partBytes)),
+      );
     }
   }
 

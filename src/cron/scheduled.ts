@@ -77,8 +77,8 @@ export async function scheduled(
     sweepDueWork(env, now),
     // Where test clocks are on, a trigger's own time (`/cdn-cgi/local/scheduled?time=`) lets a
     // local run write a past day's files (docs/history.md#finance-exports).
-    writeDueExports(env, env.TEST_CLOCKS === "on" ? controller.scheduledTime : now).catch(
-      (error) => console.error("finance exports failed", error),
+    writeDueExports(env, env.TEST_CLOCKS === "on" ? controller.scheduledTime : now).catch((error) =>
+      console.error("finance exports failed", error),
     ),
   ]);
 }

@@ -1,6 +1,6 @@
 import { binaryOf, tagOf, textOf } from "../fleet/cursor";
-import { EXPORT_NAME } from "../policy/exports";
 import { formatCursor, sameTag, splitCursor } from "../policy/cursor";
+import { EXPORT_NAME } from "../policy/exports";
 
 /**
  * Page cursors of GET /v1/exports, in the one format of the service (src/policy/cursor.ts):

@@ -31,8 +31,7 @@ export const dayName = (day: Instant): string => new Date(day).toISOString().sli
 export const lastDueDay = (now: Instant): Instant => dayStart(now - EXPORT_DELAY_MS) - DAY_MS;
 
 /** A file's name: flat (no slash), one path segment of GET /v1/exports/{key}. */
-export const exportName = (kind: ExportKind, day: Instant): string =>
-  `${kind}-${dayName(day)}.csv`;
+export const exportName = (kind: ExportKind, day: Instant): string => `${kind}-${dayName(day)}.csv`;
 
 /** What a name looks like: the routes refuse any other (400 naming `key`). */
 export const EXPORT_NAME = /^(credits|statements)-\d{4}-\d{2}-\d{2}\.csv$/;
@@ -68,10 +67,4 @@ export const csvLine = (cells: readonly (string | number)[]): string =>
   `${cells.map(csvCell).join(",")}\r\n`;
 
 export const CREDITS_HEADER = ["workspace", "day", "feature", "credits"] as const;
-export const STATEMENTS_HEADER = [
-  "workspace",
-  "period_start",
-  "section",
-  "item",
-  "value",
-] as const;
+export const STATEMENTS_HEADER = ["workspace", "period_start", "section", "item", "value"] as const;

@@ -236,15 +236,15 @@ describe("the daily finance exports", () => {
     } as unknown as typeof env;
     await runInDurableObject(stub, async (_: WorkspaceObject, state) => {
       const cut = new WorkspaceObject(state, lossy);
-      expect((await cut.consumeCredits({ feature: "copilot", credits: 6 }, service)).ok).toBe(
-        true,
-      );
+      expect((await cut.consumeCredits({ feature: "copilot", credits: 6 }, service)).ok).toBe(true);
       advanceTimeTo(Date.now() + 1_000);
       const log = vi.spyOn(console, "error").mockImplementation(() => {});
       expect(await cut.reportToFleet()).toBe(false);
       log.mockRestore();
       advanceTimeTo(Date.now() + 1_000);
       const next = new WorkspaceObject(state, env);
+      // Its constructor's migrations and loads run before any call reaches it.
+      await new Promise((resolve) => setTimeout(resolve, 10));
       expect(await next.reportToFleet()).toBe(true);
       expect((await next.consumeCredits({ feature: "copilot", credits: 2 }, service)).ok).toBe(
         true,
