@@ -183,8 +183,8 @@ export class Alarm {
    * are chained, one at a time per workspace, so concurrent triggers never send an event twice;
    * each run settles every domain and prunes expired history in one transaction (reloading
    * everything the object keeps in memory from storage), then delivers due webhooks (outside
-   * any transaction: checks and spends proceed meanwhile), then reports to the fleet index when
-   * a report is due, then reports the next deadline to the due index and arms the alarm.
+   * any transaction: checks and spends proceed meanwhile), then reports the next deadline to the
+   * due index, then to the fleet index when a report is due, and arms the alarm.
    */
   runDueWork(): Promise<{ now: string }> {
     const run = this.running.then(() => this.applyDueWork());
@@ -207,14 +207,16 @@ export class Alarm {
     this.historyWrites = 0;
     this.pruneAt = done.more ? now : null;
     if (done.workspaceId !== undefined) await this.host.afterDueWork(done.workspaceId);
-    await this.host.fleet.run();
     // Recomputed from storage: deliveries change the delivery deadline, and a mutation may have
-    // moved a deadline while they (or the report) were in flight; arm then sees the index
+    // moved a deadline while they (or the reports) were in flight; arm then sees the index
     // behind and fires again at once.
     const clock = this.clock();
     const frozen = clock.frozen;
     const reported = await this.report(frozen ? null : this.computeDueAt(clock.now));
     this.dueAt = undefined;
+    // After the due index's mark, so the fleet report's row covers every write of this run: a
+    // mark written after it was a change that asked for another report a minute later.
+    await this.host.fleet.run();
     const after = this.clock().now;
     if (reported) await this.arm(after, frozen);
     else await this.set(earliest(frozen ? null : this.computeDueAt(after), after + INDEX_RETRY_MS));

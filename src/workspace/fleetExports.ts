@@ -83,6 +83,14 @@ function creditsSent(store: Store, now: Instant): number {
   return mark;
 }
 
+/** Whether the ledger holds entries after the index's mark (or the mark is not set yet). */
+export function creditsWaiting(store: Store): boolean {
+  const sent = store.getMeta<number>(CREDITS_SENT_KEY);
+  if (sent === undefined) return true;
+  const last = store.one<{ last: number | null }>("SELECT MAX(id) AS last FROM credit_ledger");
+  return (last?.last ?? 0) > sent;
+}
+
 /** The credits charged since the index's mark, at most CREDITS_PER_REPORT entries of them. */
 export function creditsShare(store: Store, now: Instant): CreditsShare {
   const from = creditsSent(store, now);
