@@ -219,6 +219,14 @@ describe("the daily finance exports", () => {
     await stub.setTestClock(D + 8 * HOUR_MS);
     const sub = { plan: "pro", seats: 1, periodAnchor: "2031-05-01T00:00:00Z" } as const;
     expect((await stub.putSubscription(ws, sub, platform)).ok).toBe(true);
+    // A hold, reported (its decision with it): the commit below is a charge with no decision to
+    // count, so only its credits make that report worth keeping.
+    const held = await stub.reserveCredits(
+      { feature: "ai_summarize", credits: 10, ttlSeconds: 600 },
+      service,
+    );
+    if (!held.ok || held.value.reservationId === null) throw new Error("reserve refused");
+    const reservationId = held.value.reservationId;
     expect(await stub.reportToFleet()).toBe(true);
     const db = env.FLEET as D1Database;
     // The report lands but its answer is lost; the next instance (after an eviction) sends it
@@ -236,7 +244,7 @@ describe("the daily finance exports", () => {
     } as unknown as typeof env;
     await runInDurableObject(stub, async (_: WorkspaceObject, state) => {
       const cut = new WorkspaceObject(state, lossy);
-      expect((await cut.consumeCredits({ feature: "copilot", credits: 6 }, service)).ok).toBe(true);
+      expect((await cut.commitReservation(reservationId, 6, service)).ok).toBe(true);
       advanceTimeTo(Date.now() + 1_000);
       const log = vi.spyOn(console, "error").mockImplementation(() => {});
       expect(await cut.reportToFleet()).toBe(false);
@@ -252,11 +260,16 @@ describe("the daily finance exports", () => {
       advanceTimeTo(Date.now() + 1_000);
       expect(await next.reportToFleet()).toBe(true);
     });
-    const row = await db
-      .prepare("SELECT credits FROM fleet_credits_daily WHERE workspace_id = ? AND day = ?")
+    const rows = await db
+      .prepare(
+        "SELECT feature, credits FROM fleet_credits_daily WHERE workspace_id = ? AND day = ? ORDER BY feature",
+      )
       .bind(ws, D)
-      .first<{ credits: number }>();
-    expect(row?.credits).toBe(8);
+      .all<{ feature: string; credits: number }>();
+    expect(rows.results).toEqual([
+      { feature: "ai_summarize", credits: 6 },
+      { feature: "copilot", credits: 2 },
+    ]);
   });
 
   it("a workspace's first report sends from yesterday's first ledger entry on", async () => {
