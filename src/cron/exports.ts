@@ -258,6 +258,6 @@ export async function writeDueExports(
     }
   }
   await pruneFigures(db, last - EXPORT_FIGURES_RETENTION_MS);
-  if (run.written.length > 0) console.log("finance exports written", run);
+  if (run.written.length > 0) console.log("finance exports written", run.written.join(", "));
   return run;
 }
