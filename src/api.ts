@@ -15,6 +15,7 @@ import { logRequest, logsRequests } from "./requestLog";
 import { errorText, faultResponse, requestIdOf } from "./respond";
 import { archiveRoutes } from "./routes/archives";
 import { catalogueRoutes } from "./routes/catalogue";
+import { exportRoutes } from "./routes/exports";
 import { fleetRoutes } from "./routes/fleet";
 import { liveRoutes } from "./routes/live";
 import { register } from "./routes/shared";
@@ -173,6 +174,8 @@ export function createApp() {
   app.use("/v1/workspaces/:ws", authenticate);
   app.use("/v1/fleet/*", authenticate);
   app.use("/v1/catalogue", authenticate);
+  app.use("/v1/exports", authenticate);
+  app.use("/v1/exports/*", authenticate);
   app.use("/v1/catalogue/*", authenticate);
 
   for (const entry of ROUTES) register(app, entry);
@@ -181,6 +184,8 @@ export function createApp() {
   fleetRoutes(app);
   // The history archive's reads (R2, no object): platform-only, like the fleet's.
   archiveRoutes(app);
+  // The fleet's daily finance exports (R2, no object): platform-only for every workspace.
+  exportRoutes(app);
   catalogueRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

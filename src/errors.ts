@@ -83,7 +83,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   unauthenticated:
     "Missing, malformed, wrongly signed or expired bearer token. `details.reason` says which: `missing`, `malformed`, `bad_signature` (not signed with this deployment's secret, or not HS256), `expired`, `not_yet_valid` (`nbf` or `iat` in the future), `star_not_allowed` (`ws: \"*\"` on a role other than platform) or `lifetime_too_long`; on the live socket, a ticket's: `ticket_missing`, `ticket_malformed`, `ticket_unknown` (not issued by this workspace), `ticket_expired` or `ticket_used`.",
   forbidden:
-    "The token's role or workspace does not allow this call. `details.reason` says which: `wrong_workspace` (a token for another workspace), `role_not_allowed` (the token's role may not make this call), `not_every_workspace` (a fleet or catalogue route needs a platform token for ws `*`) or `binding_scope` (a scoped service binding without its workspace, or for another one).",
+    "The token's role or workspace does not allow this call. `details.reason` says which: `wrong_workspace` (a token for another workspace), `role_not_allowed` (the token's role may not make this call), `not_every_workspace` (a fleet, catalogue or exports route needs a platform token for ws `*`) or `binding_scope` (a scoped service binding without its workspace, or for another one).",
   not_found: "No such workspace (no subscription yet), resource or route.",
   method_not_allowed:
     "The path exists but not with this method; the `Allow` header lists the methods it takes.",

@@ -1,6 +1,7 @@
 import { DUE_SHARDS, dueShard } from "../dueIndex";
 import type { Env } from "../env";
 import { type Instant, MINUTE_MS } from "../policy/time";
+import { writeDueExports } from "./exports";
 
 /**
  * The cron sweep (every minute): the sweeper behind the workspace alarms. It asks each shard of
@@ -65,10 +66,19 @@ export async function sweepDueWork(env: Env, now: Instant = Date.now()): Promise
 
 /** The Worker's `scheduled` handler. */
 export async function scheduled(
-  _controller: ScheduledController,
+  controller: ScheduledController,
   env: Env,
   _ctx: ExecutionContext,
 ): Promise<void> {
   // Real time, not the controller's scheduled time: a late run catches everything due until now.
-  await sweepDueWork(env, Date.now());
+  const now = Date.now();
+  // The finance exports read the fleet index, never a workspace: beside the sweep, not in it.
+  await Promise.all([
+    sweepDueWork(env, now),
+    // Where test clocks are on, a trigger's own time (`/cdn-cgi/local/scheduled?time=`) lets a
+    // local run write a past day's files (docs/history.md#finance-exports).
+    writeDueExports(env, env.TEST_CLOCKS === "on" ? controller.scheduledTime : now).catch((error) =>
+      console.error("finance exports failed", error),
+    ),
+  ]);
 }

@@ -23,31 +23,36 @@ export interface FleetPosition {
 }
 
 /** The payload's UTF-8 bytes as the binary string the shared format carries, and back. */
-const binaryOf = (text: string) => String.fromCharCode(...new TextEncoder().encode(text));
-const textOf = (binary: string) =>
+export const binaryOf = (text: string) => String.fromCharCode(...new TextEncoder().encode(text));
+export const textOf = (binary: string) =>
   new TextDecoder().decode(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
 
-/** One imported key per secret per isolate: importing is not free, and the secret rarely changes. */
+/** One imported key per secret and label per isolate: importing is not free. */
 const keys = new Map<string, Promise<CryptoKey>>();
 
-function keyFor(secret: string): Promise<CryptoKey> {
-  let key = keys.get(secret);
+function keyFor(secret: string, label: string): Promise<CryptoKey> {
+  const id = `${label}\n${secret}`;
+  let key = keys.get(id);
   if (key === undefined) {
     const encoder = new TextEncoder();
     key = crypto.subtle
       .importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
-      .then((root) => crypto.subtle.sign("HMAC", root, encoder.encode(LABEL)))
+      .then((root) => crypto.subtle.sign("HMAC", root, encoder.encode(label)))
       .then((derived) =>
         crypto.subtle.importKey("raw", derived, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]),
       );
-    keys.set(secret, key);
+    keys.set(id, key);
   }
   return key;
 }
 
-async function tagOf(secret: string, payload: string): Promise<Uint8Array> {
+/**
+ * The tag of a cursor's payload under a key derived from the deployment's secret and a label of
+ * its own (the fleet's, the exports': src/exports/cursor.ts), so no cursor passes for another.
+ */
+export async function tagOf(secret: string, payload: string, label = LABEL): Promise<Uint8Array> {
   const bytes = Uint8Array.from(payload, (ch) => ch.charCodeAt(0));
-  const mac = await crypto.subtle.sign("HMAC", await keyFor(secret), bytes);
+  const mac = await crypto.subtle.sign("HMAC", await keyFor(secret, label), bytes);
   return new Uint8Array(mac, 0, CURSOR_TAG_BYTES);
 }
 

@@ -26,9 +26,9 @@ export interface StatementFigures {
 const cell = (v: string | number): string =>
   /[",\n\r]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v);
 
-export function statementCsv(s: StatementFigures): string {
-  const lines: (string | number)[][] = [
-    ["section", "item", "value"],
+/** The statement's `section,item,value` lines, without the header (the daily export's too). */
+export function statementLines(s: StatementFigures): (string | number)[][] {
+  return [
     ["period", "start", s.periodStart],
     ["period", "end", s.periodEnd],
     ["period", "closed_at", s.closedAt],
@@ -46,5 +46,9 @@ export function statementCsv(s: StatementFigures): string {
     ["credits", "closing_balance", s.closingBalance],
     ...Object.entries(s.refusalsByReason).map(([r, n]) => ["refusals_by_reason", r, n]),
   ];
+}
+
+export function statementCsv(s: StatementFigures): string {
+  const lines = [["section", "item", "value"], ...statementLines(s)];
   return `${lines.map((l) => l.map(cell).join(",")).join("\r\n")}\r\n`;
 }

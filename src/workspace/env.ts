@@ -32,4 +32,9 @@ export interface WorkspaceEnv extends DueIndexEnv {
    * window, per workspace and UTC day. Unbound, the object archives and deletes nothing.
    */
   ARCHIVE?: R2Bucket;
+  /**
+   * Tests only (ignored unless TEST_CLOCKS is "on"): milliseconds the archive waits between a
+   * confirmed write and its delete, so the reliability run can kill the server there.
+   */
+  ARCHIVE_PAUSE_AFTER_WRITE_MS?: string;
 }

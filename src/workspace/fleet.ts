@@ -18,6 +18,15 @@ import { earliest, type Instant } from "../policy/time";
 import type { Store } from "../storage";
 import type { WorkspaceContext } from "./context";
 import type { WorkspaceEnv as Env } from "./env";
+import {
+  type CreditDelta,
+  creditsShare,
+  creditsWaiting,
+  exportStatements,
+  markSent,
+  STATEMENTS_PER_REPORT,
+  statementsShare,
+} from "./fleetExports";
 import type { Memory } from "./memory";
 import { usageView } from "./usage";
 
@@ -186,6 +195,8 @@ export interface FleetSource {
   standing(): { plan: string; seats: number } | undefined;
   /** The workspace's row now (null: no subscription, nothing to report); read by a report. */
   row(): FleetRow | null;
+  /** The workspace's clock (the ledger's days); real time when not given. */
+  now?(): Instant;
 }
 
 const standingOf = (s: { plan: string; seats: number } | undefined): string | null =>
@@ -206,6 +217,20 @@ const PENDING_KEY = "fleet_pending_report";
  */
 const LAST_ROW_KEY = "fleet_last_row";
 type Entries = [string, number][];
+/** A report: its number, its decision counts, and its credits since the index's mark. */
+interface Pending {
+  seq: number;
+  decisions: DecisionCounts;
+  credits: CreditDelta[];
+  /** The ledger sequence the credits run through (null: none read). */
+  through: number | null;
+}
+interface StoredPending {
+  seq: number;
+  decisions: Entries;
+  credits?: CreditDelta[];
+  through?: number | null;
+}
 
 /**
  * One per object: counts decisions, says when the next report is due, keeps the counts durable,
@@ -219,7 +244,9 @@ export class FleetReporter {
   /** Counted earlier and kept in storage (UNSENT_KEY), not yet in a report. */
   private unsent: DecisionCounts = new Map();
   /** A report that failed or was cut short, retried as it was (same number, same counts). */
-  private pending: { seq: number; decisions: DecisionCounts } | null = null;
+  private pending: Pending | null = null;
+  /** The ledger or the statements had more than one report carries: report again soon. */
+  private backlog = false;
   private seq = 0;
   private lastReportAt: Instant | null = null;
   private retryAt: Instant | null = null;
@@ -251,9 +278,16 @@ export class FleetReporter {
    */
   load(): void {
     this.unsent = new Map(this.store.getMeta<Entries>(UNSENT_KEY) ?? []);
-    const pending = this.store.getMeta<{ seq: number; decisions: Entries }>(PENDING_KEY);
+    const pending = this.store.getMeta<StoredPending>(PENDING_KEY);
     this.pending =
-      pending === undefined ? null : { seq: pending.seq, decisions: new Map(pending.decisions) };
+      pending === undefined
+        ? null
+        : {
+            seq: pending.seq,
+            decisions: new Map(pending.decisions),
+            credits: pending.credits ?? [],
+            through: pending.through ?? null,
+          };
     if (this.pending !== null) this.seq = this.pending.seq;
   }
 
@@ -287,7 +321,8 @@ export class FleetReporter {
         this.store.rowsWritten !== this.seenWrites ||
         this.counts.size > 0 ||
         this.unsent.size > 0 ||
-        this.pending !== null,
+        this.pending !== null ||
+        this.backlog,
       standingChanged:
         this.store.eventsRecorded !== this.seenEvents ||
         (standing !== null && standing !== this.seenStanding),
@@ -351,14 +386,28 @@ export class FleetReporter {
    * the same write): an instance that dies before it knows the outcome leaves it for the next,
    * which sends it again with its number.
    */
-  private takePending(): { seq: number; decisions: DecisionCounts } {
+  private takePending(): Pending {
     if (this.pending !== null) return this.pending;
     // Both writes in one turn with no await between: the object commits them together.
     this.seq = Math.max(this.seq + 1, Date.now());
     const decisions = addCounts(this.unsent, this.counts);
-    const pending = { seq: this.seq, decisions };
-    if (decisions.size > 0) {
-      this.store.setMeta(PENDING_KEY, { seq: pending.seq, decisions: [...decisions] });
+    const share = creditsShare(this.store, this.source.now?.() ?? Date.now());
+    this.backlog = share.more;
+    const pending: Pending = {
+      seq: this.seq,
+      decisions,
+      credits: share.credits,
+      through: share.through,
+    };
+    // Credits are added once by the report's number, like the counts: kept before sending.
+    if (decisions.size > 0 || pending.credits.length > 0) {
+      const stored: StoredPending = {
+        seq: pending.seq,
+        decisions: [...decisions],
+        credits: pending.credits,
+        through: pending.through,
+      };
+      this.store.setMeta(PENDING_KEY, stored);
       if (this.unsent.size > 0) this.store.run("DELETE FROM meta WHERE key = ?", UNSENT_KEY);
     }
     this.pending = pending;
@@ -379,7 +428,8 @@ export class FleetReporter {
     const sent = JSON.stringify(row);
     this.lastRow ??= this.store.getMeta<string>(LAST_ROW_KEY) ?? null;
     if (this.pending === null && this.counts.size === 0 && this.unsent.size === 0) {
-      if (sent === this.lastRow) {
+      // Nor any credit for the finance exports (a spend changes the row; a backlog may not).
+      if (sent === this.lastRow && !this.backlog && !creditsWaiting(this.store)) {
         // The index holds this row already and no decision waits: nothing to send.
         this.seen(writes, 0, events, row);
         return true;
@@ -387,22 +437,29 @@ export class FleetReporter {
     }
     const pending = this.takePending();
     own = this.store.rowsWritten - own;
+    const statements = statementsShare(this.store, this.source.now?.() ?? Date.now());
     const now = Date.now();
     try {
-      await db.batch(reportStatements(db, row, pending.decisions, pending.seq, now));
+      await db.batch([
+        ...exportStatements(db, row.workspaceId, pending.seq, pending.credits, statements),
+        ...reportStatements(db, row, pending.decisions, pending.seq, now),
+      ]);
     } catch (error) {
       console.error(`fleet report failed for workspace ${row.workspaceId}`, error);
       this.retryAt = now + REPORT_RETRY_MS;
       return false;
     }
-    if (pending.decisions.size > 0)
-      own += this.store.run("DELETE FROM meta WHERE key = ?", PENDING_KEY);
+    const before = this.store.rowsWritten;
+    markSent(this.store, pending.through, statements);
+    if (pending.decisions.size > 0 || pending.credits.length > 0) {
+      this.store.run("DELETE FROM meta WHERE key = ?", PENDING_KEY);
+    }
     if (sent !== this.lastRow) {
-      const before = this.store.rowsWritten;
       this.store.setMeta(LAST_ROW_KEY, sent);
-      own += this.store.rowsWritten - before;
       this.lastRow = sent;
     }
+    own += this.store.rowsWritten - before;
+    if (statements.length === STATEMENTS_PER_REPORT) this.backlog = true;
     this.pending = null;
     this.retryAt = null;
     this.lastReportAt = now;
@@ -435,6 +492,7 @@ export const reporterFor = (
         const ctx = memory.context(now());
         return ctx === null ? null : fleetRow(ctx);
       },
+      now,
     },
     wake,
   );

@@ -79,8 +79,14 @@ export async function spawnReady(command: string, args: string[]): Promise<Spawn
   return { child, stop };
 }
 
-/** Starts `wrangler dev` on a free loopback port; `stateDir` lets a test restart on the same state. */
-export async function startDevServer(stateDir?: string): Promise<DevServer> {
+/**
+ * Starts `wrangler dev` on a free loopback port; `stateDir` lets a test restart on the same state,
+ * `vars` adds bindings (the reliability run's test hooks).
+ */
+export async function startDevServer(
+  stateDir?: string,
+  vars: Record<string, string> = {},
+): Promise<DevServer> {
   const dir = stateDir ?? mkdtempSync(join(tmpdir(), "quota-e2e-"));
   // Given an env file, wrangler reads it instead of the developer's .dev.vars (or .env), so
   // the bindings are exactly the --var flags below, whatever is in the checkout.
@@ -107,6 +113,7 @@ export async function startDevServer(stateDir?: string): Promise<DevServer> {
     `AUTH_SECRET:${E2E_SECRET}`,
     "--var",
     "TEST_CLOCKS:on",
+    ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     "--env-file",
     noVars,
     "--inspector-port",

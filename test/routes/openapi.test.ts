@@ -63,9 +63,9 @@ describe("OpenAPI document", () => {
       for (const status of statuses) {
         expect(op.responses[status], `${route} documents ${status}`).toBeDefined();
       }
-      // Every route but the fleet's and the catalogue's (which span all workspaces) names its
-      // workspace.
-      if (!path.startsWith("/v1/fleet/") && !path.startsWith("/v1/catalogue")) {
+      // Every route but the fleet's, the catalogue's and the exports' (which span all
+      // workspaces) names its workspace.
+      if (!/^\/v1\/(fleet\/|catalogue|exports)/.test(path)) {
         expect(op.parameters?.some((p) => p.name === "ws" && p.in === "path")).toBe(true);
       }
     }

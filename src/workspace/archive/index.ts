@@ -273,6 +273,17 @@ function removeArchived(site: Site, batch: Batch): void {
   });
 }
 
+/**
+ * The reliability run's hook (test/reliability/node/crash.test.ts): where test clocks are on,
+ * ARCHIVE_PAUSE_AFTER_WRITE_MS holds the run between a confirmed write and its delete, so the
+ * server can be killed there, deterministically. Never in production (test clocks are off).
+ */
+async function pauseForCrashTest(env: Site["env"]): Promise<void> {
+  const ms = Number(env.ARCHIVE_PAUSE_AFTER_WRITE_MS ?? 0);
+  if (env.TEST_CLOCKS !== "on" || !(ms > 0)) return;
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 export interface ArchiveRun {
   files: number;
   failed?: string;
@@ -300,6 +311,7 @@ export async function archiveDue(
       const batch = ledgerBatch(store, now) ?? eventsBatch(store, now);
       if (batch === undefined) break;
       await writeConfirmed(bucket, workspaceId, batch, now);
+      await pauseForCrashTest(site.env);
       removeArchived(site, batch);
       run.files++;
     }

@@ -169,3 +169,31 @@ export function statementAt(ctx: WorkspaceContext, periodStart: Instant): Outcom
   }
   return ok(statementOf(ctx.store, row));
 }
+
+/**
+ * The statements the fleet index has not had yet (src/workspace/fleetExports.ts), oldest first,
+ * at most `limit`: the periods after `after` (the last one sent), or, before any was sent, those
+ * closed since `closedSince`.
+ */
+export function statementsToReport(
+  store: Store,
+  after: Instant | undefined,
+  closedSince: Instant,
+  limit: number,
+): Statement[] {
+  const rows =
+    after === undefined
+      ? store.all<StatementRow>(
+          `SELECT ${COLUMNS} FROM credit_statements WHERE closed_at >= ?
+           ORDER BY period_start LIMIT ?`,
+          closedSince,
+          limit,
+        )
+      : store.all<StatementRow>(
+          `SELECT ${COLUMNS} FROM credit_statements WHERE period_start > ?
+           ORDER BY period_start LIMIT ?`,
+          after,
+          limit,
+        );
+  return rows.map((row) => statementOf(store, row));
+}

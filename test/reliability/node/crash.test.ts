@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   type DevServer,
@@ -256,5 +257,134 @@ describe("crash and restart", () => {
       at: held.expiresAt,
       credits: 5,
     });
+  });
+
+  it(`kill -9 between the archive's write and its delete loses nothing and duplicates nothing (seed ${SEED})`, {
+    timeout: 240_000,
+  }, async (ctx) => {
+    // The archive holds its run between a confirmed write and its delete (a test hook, honoured
+    // only with test clocks on): the server is killed there, deterministically, once the file
+    // is listed. The restart runs without the hook.
+    const paused = await startDevServer(undefined, { ARCHIVE_PAUSE_AFTER_WRITE_MS: "600000" });
+    server = paused;
+    stateDirs.add(paused.stateDir);
+    const ws = `archcrash${SEED}`;
+    const T0 = Date.parse("2026-01-10T09:00:00Z");
+    const DAY = 86_400_000;
+    const RAW_WINDOW = 62 * DAY;
+    const request = async (
+      base: DevServer,
+      method: string,
+      path: string,
+      role: string,
+      body?: unknown,
+    ) => {
+      const response = await fetch(`${base.url}/v1/workspaces/${ws}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${mintToken(ws, role)}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      return { status: response.status, bytes, json: () => JSON.parse(String(bytes)) };
+    };
+    const clock = (base: DevServer, at: number) =>
+      request(base, "PUT", "/test-clock", "platform", { now: new Date(at).toISOString() });
+
+    expect((await clock(paused, T0)).status).toBe(200);
+    const sub = await request(paused, "PUT", "/subscription", "platform", {
+      plan: "pro",
+      seats: 3,
+      periodAnchor: "2026-01-15T00:00:00Z",
+      overrides: { aiCreditsPerSeat: 100_000 },
+    });
+    expect(sub.status).toBe(200);
+    const DAYS = 4;
+    let spent = 0;
+    for (let d = 0; d < DAYS; d++) {
+      expect((await clock(paused, T0 + d * DAY)).status).toBe(200);
+      for (const credits of [d + 1, 2]) {
+        const r = await request(paused, "POST", "/credits/consume", "service", {
+          feature: "copilot",
+          credits,
+        });
+        expect(r.json()).toMatchObject({ allowed: true });
+        spent += credits;
+      }
+    }
+    // Every day but the last past its raw window: the move's due work writes the first day's
+    // file, confirms it, and holds before the delete. Its answer never comes.
+    const due = T0 + (DAYS - 1) * DAY + RAW_WINDOW;
+    const stuck = clock(paused, due).catch(() => undefined);
+    const listed = async (base: DevServer) => {
+      const r = await request(base, "GET", "/archives?kind=ledger", "platform");
+      expect(r.status).toBe(200);
+      return r.json().archives as {
+        key: string;
+        sha256: string;
+        firstSeq: number;
+        lastSeq: number;
+        rows: number;
+      }[];
+    };
+    let before: Awaited<ReturnType<typeof listed>> = [];
+    for (let i = 0; i < 120 && before.length === 0; i++) {
+      before = await listed(paused);
+      if (before.length === 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(before).toHaveLength(1);
+    const exited = new Promise<void>((resolve) => paused.child.once("exit", () => resolve()));
+    stopGroup(paused.child, "SIGKILL");
+    await exited;
+    await stuck;
+
+    const restarted = await startDevServer(paused.stateDir);
+    server = restarted;
+    const get = async (path: string) => {
+      const r = await request(restarted, "GET", path, "viewer");
+      return { status: r.status, json: r.json() };
+    };
+    // Nothing was deleted: the written file's entries are still in the object.
+    const kept = (await readLedger(get)).map((e) => e.id);
+    const first = before[0] as (typeof before)[number];
+    expect(kept.slice(0, first.rows)).toEqual(
+      Array.from({ length: first.rows }, (_, i) => first.firstSeq + i),
+    );
+    // The next due work rewrites that file (same name, same bytes), deletes, and goes on.
+    expect((await clock(restarted, due + 60_000)).status).toBe(200);
+    const after = await listed(restarted);
+    const keys = after.map((m) => m.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(after.find((m) => m.key === first.key)?.sha256).toBe(first.sha256);
+    const archived: { seq: number; kind: string; credits: number }[] = [];
+    for (const m of after) {
+      const file = await request(restarted, "GET", `/archives/${m.key}`, "platform");
+      expect(file.status).toBe(200);
+      const rows = String(gunzipSync(file.bytes))
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line));
+      expect(rows.map((r) => r.seq)).toEqual(
+        Array.from({ length: m.rows }, (_, i) => m.firstSeq + i),
+      );
+      archived.push(...rows);
+    }
+    const raw = await readLedger(get);
+    const seqs = [...archived.map((r) => r.seq), ...raw.map((e) => e.id)].sort((a, b) => a - b);
+    // Every entry in exactly one place, sequences continuous from the first.
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(seqs).toHaveLength(2 * DAYS);
+    expect(archived.length).toBe(2 * (DAYS - 1));
+    const charged = [...archived, ...raw]
+      .filter((e) => e.kind === "debit")
+      .reduce((n, e) => n + e.credits, 0);
+    expect(charged).toBe(spent);
+    reportFigures(
+      ctx,
+      { restartsSurvived: 1, acknowledgedSpendsLost: spent - charged },
+      `archive crash: killed after ${first.key} was written, before its delete; after the restart ${after.length} files, ${archived.length} archived + ${raw.length} raw entries, sequences 1..${seqs.length}`,
+    );
   });
 });
