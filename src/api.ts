@@ -8,17 +8,17 @@ import { HOME_PAGE, LINKS } from "./app/home";
 import { OPS_CSS, OPS_PAGE, OPS_SCRIPT } from "./app/ops";
 import { BILLING_CSS, BILLING_PAGE, BILLING_SCRIPT } from "./app/page";
 import { authenticate, MAX_TOKEN_BYTES, MAX_TOKEN_LIFETIME_SECONDS } from "./auth";
+import { fanOutCatalogue } from "./cron/catalogue";
 import { ApiError, type ApiErrorBody, ERROR_STATUS, invalid } from "./errors";
 import type { AppEnv } from "./hono";
 import { fieldIssues } from "./operations/validate";
 import { logRequest, logsRequests } from "./requestLog";
 import { errorText, faultResponse, requestIdOf } from "./respond";
 import { archiveRoutes } from "./routes/archives";
-import { catalogueRoutes } from "./routes/catalogue";
-import { fleetRoutes } from "./routes/fleet";
 import { liveRoutes } from "./routes/live";
+import { registerPlatform } from "./routes/platform";
 import { register } from "./routes/shared";
-import { matchRoute, ROUTES } from "./routes/table";
+import { matchRoute, PLATFORM_ROUTES, ROUTES } from "./routes/table";
 
 /** The pattern of the handler that answered (not a middleware's `*`); null when none matched. */
 function handlerPath(c: Context<AppEnv>): string | null {
@@ -176,12 +176,12 @@ export function createApp() {
   app.use("/v1/catalogue/*", authenticate);
 
   for (const entry of ROUTES) register(app, entry);
-  // Not workspace operations (no workspace, no object: they read the fleet index), so not in the
-  // route table or the fast lane; platform-only, in the OpenAPI document like the rest.
-  fleetRoutes(app);
-  // The history archive's reads (R2, no object): platform-only, like the fleet's.
+  // Platform operations (the fleet's and the catalogue's: no workspace, the fleet's D1), from
+  // the same table, never in the fast lane. A publish or a withdrawal tells the fleet through
+  // the due index (the cron's side of it), after the answer.
+  for (const entry of PLATFORM_ROUTES) registerPlatform(app, entry, fanOutCatalogue);
+  // The history archive's reads (R2, no object): platform-only, outside the table.
   archiveRoutes(app);
-  catalogueRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

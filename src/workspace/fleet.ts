@@ -84,6 +84,7 @@ export function fleetRow(ctx: WorkspaceContext): FleetRow {
         graceEndsAt: null,
       },
     },
+    grandfathered: { whatsapp: u.whatsapp.grandfathered, instagram: u.instagram.grandfathered },
     credits: { used: u.credits.used, balance: u.credits.limit, percent: u.credits.percentUsed },
     questions: { used: u.copilotQuestions.used, limit: u.copilotQuestions.limit },
     agents: { active: u.agents.used, total: u.agents.total },
@@ -114,6 +115,8 @@ const COLUMNS = [
   "report_seq",
   "subscribed_at",
   "overrides",
+  "whatsapp_grandfathered",
+  "instagram_grandfathered",
 ] as const;
 
 const UPSERT_ROW = `INSERT INTO fleet_workspaces (${COLUMNS.join(", ")})
@@ -155,6 +158,8 @@ function rowValues(row: FleetRow, reportedAt: Instant, seq: number) {
     seq,
     row.subscribedAt,
     JSON.stringify(row.overrides),
+    row.grandfathered.whatsapp,
+    row.grandfathered.instagram,
   ];
 }
 
