@@ -448,16 +448,12 @@ export class QuotaPlatform extends QuotaService {
   }
 
   /** A page of the fleet's workspaces, filtered and sorted (`{ plan?, limit?, state?, … }`). */
-  fleetWorkspaces(
-    query?: PQuery<typeof ops.fleetWorkspaces>,
-  ) {
+  fleetWorkspaces(query?: PQuery<typeof ops.fleetWorkspaces>) {
     return platformCall(this, ops.fleetWorkspaces, { query });
   }
 
   /** Decisions by reason per hour, fleet-wide (`{ from?, to?, plan? }`). */
-  fleetDecisions(
-    query?: PQuery<typeof ops.fleetDecisions>,
-  ) {
+  fleetDecisions(query?: PQuery<typeof ops.fleetDecisions>) {
     return platformCall(this, ops.fleetDecisions, { query });
   }
 
@@ -491,7 +487,9 @@ export class QuotaPlatform extends QuotaService {
     id: string,
     body?: PBody<typeof ops.previewCatalogueVersion>,
     query?: PQuery<typeof ops.previewCatalogueVersion>,
-  ): Promise<PlatformResult<z.output<typeof ops.previewCatalogueVersion.response> | { csv: string }>> {
+  ): Promise<
+    PlatformResult<z.output<typeof ops.previewCatalogueVersion.response> | { csv: string }>
+  > {
     return platformCall(this, ops.previewCatalogueVersion, { params: { id }, body, query });
   }
 }

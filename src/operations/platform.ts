@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { Role } from "../claims";
 import type { Env } from "../env";
-import { type ApiErrorBody, ApiError, type ErrorCode, type FieldIssue } from "../errors";
+import { ApiError, type ApiErrorBody, type ErrorCode, type FieldIssue } from "../errors";
 import type { Instant } from "../policy/time";
 import type { ObjectSchema } from "./operation";
 import { fieldIssues, invalidBody } from "./validate";

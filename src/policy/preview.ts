@@ -222,6 +222,7 @@ export function previewCsv(
       ...PREVIEW_LIMITS.map((k) => e.overBefore[k]),
     ]);
   const blank = Array.from({ length: header.length - 3 }, () => "");
-  for (const r of rows) if (r.pinned !== null) lines.push([r.workspaceId, r.plan, r.pinned, ...blank]);
+  for (const r of rows)
+    if (r.pinned !== null) lines.push([r.workspaceId, r.plan, r.pinned, ...blank]);
   return `${[header, ...lines].map((l) => l.join(",")).join("\n")}\n`;
 }

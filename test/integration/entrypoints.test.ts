@@ -689,15 +689,20 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
     expect({ id: stored.id, status: stored.status }).toEqual({ id: "v-binding", status: "draft" });
     const overHttp = await call("GET", "/v1/catalogue/versions/v-binding");
     expect(await platform("catalogueVersion", "v-binding")).toEqual(overHttp.json);
-    expect((await platform("catalogue")).versions).toEqual((await call("GET", "/v1/catalogue")).json.versions);
+    expect((await platform("catalogue")).versions).toEqual(
+      (await call("GET", "/v1/catalogue")).json.versions,
+    );
     const preview = await platform("previewCatalogueVersion", "v-binding", {});
     expect(preview).toMatchObject({ version: "v-binding", inForce: "2026-06" });
-    expect((await platform("previewCatalogueVersion", "v-binding", {}, { format: "csv" })).csv).toMatch(
-      /^workspaceId,plan,pinned,/,
-    );
+    expect(
+      (await platform("previewCatalogueVersion", "v-binding", {}, { format: "csv" })).csv,
+    ).toMatch(/^workspaceId,plan,pinned,/);
     const soon = new Date(Date.now() + 60_000).toISOString();
     const early = await platform("publishCatalogueVersion", "v-binding", { effectiveAt: soon });
-    expect([early.error.code, early.error.details[0].path]).toEqual(["invalid_request", "effectiveAt"]);
+    expect([early.error.code, early.error.details[0].path]).toEqual([
+      "invalid_request",
+      "effectiveAt",
+    ]);
     expect(await platform("deleteCatalogueVersion", "v-binding")).toEqual({
       id: "v-binding",
       deleted: true,

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { remove } from "../../src/fleet/catalogue";
 import worker from "../../src/index";
 import { BUILT_IN_CATALOGUE } from "../../src/policy/catalogue";
-import { spreadAfter, SWITCH_SPREAD_MS } from "../../src/workspace/schedule";
+import { SWITCH_SPREAD_MS, spreadAfter } from "../../src/workspace/schedule";
 import {
   advanceTimeTo,
   api,
@@ -46,9 +46,9 @@ async function advancedWith1200Leads(ws: string) {
   );
   for (const start of [0, 600]) {
     const ids = Array.from({ length: 600 }, (_, i) => `lead-${start + i}`);
-    expect(
-      (await call("POST", `${api(ws)}/entities/leads/batch`, { body: { ids } })).status,
-    ).toBe(200);
+    expect((await call("POST", `${api(ws)}/entities/leads/batch`, { body: { ids } })).status).toBe(
+      200,
+    );
   }
 }
 
@@ -67,16 +67,23 @@ const standing = async (ws: string) => {
   };
 };
 
-/** DELETE through the Worker with the fan-out off: no workspace is told of the withdrawal. */
-async function withdrawUntold(id: string) {
+/**
+ * A call through the Worker with the fan-out off: no workspace is told of a publish or a
+ * withdrawal (the test tells them itself, or not at all).
+ */
+async function untold(method: string, path: string, body?: unknown) {
   const ctx = createExecutionContext();
-  const request = new Request(`https://quota.test/v1/catalogue/versions/${id}`, {
-    method: "DELETE",
-    headers: { authorization: `Bearer ${await token("*", "platform")}` },
+  const request = new Request<unknown, IncomingRequestCfProperties>(`https://quota.test${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${await token("*", "platform")}`,
+      ...(body !== undefined && { "content-type": "application/json" }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
   });
   const response = await worker.fetch(request, { ...env, CATALOGUE_FAN_OUT: "off" }, ctx);
   await waitOnExecutionContext(ctx);
-  return { status: response.status, json: await response.json() };
+  return { status: response.status, json: await response.json<Record<string, unknown>>() };
 }
 
 const OLD = { version: "2026-06", leads: 5_000, credits: 1_250, leadsState: "ok", changed: 0 };
@@ -96,13 +103,13 @@ describe("withdrawing a scheduled version", () => {
     const quiet = earlyWaker("wd-quiet", effectiveAt);
     for (const ws of [busy, quiet]) await advancedWith1200Leads(ws);
     expect((await call("PUT", "/v1/catalogue/versions/v-wd", { body: smaller })).status).toBe(200);
-    const published = await call("POST", "/v1/catalogue/versions/v-wd/publish", {
-      body: { effectiveAt: new Date(effectiveAt).toISOString() },
+    const published = await untold("POST", "/v1/catalogue/versions/v-wd/publish", {
+      effectiveAt: new Date(effectiveAt).toISOString(),
     });
     expect(published.json.status).toBe("scheduled");
 
     // Two minutes before: the busy workspace decides (its schedule lapsed: it reads it again,
-    // the version included), the quiet one hears of it from the fan-out and arms its alarm.
+    // the version included), the quiet one hears of it from the fan-out (delivered here by hand) and arms its alarm.
     advanceTimeTo(effectiveAt - 2 * MINUTE);
     const check = () =>
       call("POST", `${api(busy)}/credits/check`, {
@@ -113,9 +120,9 @@ describe("withdrawing a scheduled version", () => {
     await env.WORKSPACE.getByName(quiet).learnCatalogue();
     for (const ws of [busy, quiet]) {
       const known = await runInDurableObject(env.WORKSPACE.getByName(ws), (o) =>
-        (o as unknown as { memory: { schedule: { versions: { id: string }[] } } }).memory.schedule.versions.map(
-          (v) => v.id,
-        ),
+        (
+          o as unknown as { memory: { schedule: { versions: { id: string }[] } } }
+        ).memory.schedule.versions.map((v) => v.id),
       );
       expect(known).toContain("v-wd");
     }
@@ -123,7 +130,7 @@ describe("withdrawing a scheduled version", () => {
     // A minute before: withdrawn (a 409 when a withdrawal needed the 10-minute lead), and no
     // workspace is told: what follows holds with the withdrawal's fan-out lost.
     advanceTimeTo(effectiveAt - MINUTE);
-    const withdrawn = await withdrawUntold("v-wd");
+    const withdrawn = await untold("DELETE", "/v1/catalogue/versions/v-wd");
     expect([withdrawn.status, withdrawn.json]).toEqual([
       200,
       { id: "v-wd", deleted: false, withdrawn: true },
