@@ -8,7 +8,6 @@ import { HOME_PAGE, LINKS } from "./app/home";
 import { OPS_CSS, OPS_PAGE, OPS_SCRIPT } from "./app/ops";
 import { BILLING_CSS, BILLING_PAGE, BILLING_SCRIPT } from "./app/page";
 import { authenticate, MAX_TOKEN_BYTES, MAX_TOKEN_LIFETIME_SECONDS } from "./auth";
-import { fanOutCatalogue } from "./cron/catalogue";
 import { ApiError, type ApiErrorBody, ERROR_STATUS, invalid } from "./errors";
 import type { AppEnv } from "./hono";
 import { fieldIssues } from "./operations/validate";
@@ -16,7 +15,7 @@ import { logRequest, logsRequests } from "./requestLog";
 import { errorText, faultResponse, requestIdOf } from "./respond";
 import { archiveRoutes } from "./routes/archives";
 import { liveRoutes } from "./routes/live";
-import { registerPlatform } from "./routes/platform";
+import { type FanOut, registerPlatform } from "./routes/platform";
 import { register } from "./routes/shared";
 import { matchRoute, PLATFORM_ROUTES, ROUTES } from "./routes/table";
 
@@ -102,7 +101,16 @@ function methodTable(app: OpenAPIHono<AppEnv>) {
   return [...byPath].map(([path, methods]) => ({ pattern: patternOf(path), methods }));
 }
 
-export function createApp() {
+/**
+ * Wired by src/index.ts (src/cron/catalogue.ts, which reaches the due index: not imported here,
+ * so that the app loads outside workerd to write the OpenAPI document). An app built without it
+ * (tests listing routes, the client generator) fails a publish's fan-out loudly, never silently.
+ */
+const unwired: FanOut = async () => {
+  throw new Error("the catalogue's fan-out is not wired: createApp({ fanOut }) (src/index.ts)");
+};
+
+export function createApp({ fanOut = unwired }: { fanOut?: FanOut } = {}) {
   const app = new OpenAPIHono<AppEnv>({
     // Validation failures name every failing field, relative to where it was sent.
     defaultHook: (result) => {
@@ -179,7 +187,7 @@ export function createApp() {
   // Platform operations (the fleet's and the catalogue's: no workspace, the fleet's D1), from
   // the same table, never in the fast lane. A publish or a withdrawal tells the fleet through
   // the due index (the cron's side of it), after the answer.
-  for (const entry of PLATFORM_ROUTES) registerPlatform(app, entry, fanOutCatalogue);
+  for (const entry of PLATFORM_ROUTES) registerPlatform(app, entry, fanOut);
   // The history archive's reads (R2, no object): platform-only, outside the table.
   archiveRoutes(app);
 
