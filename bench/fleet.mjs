@@ -6,6 +6,7 @@
 // on the full index.
 //   npm run bench:fleet -- [N]          (default 10000)
 //   FLEET_URL=http://127.0.0.1:8787 npm run bench:fleet -- 1000     against `npm start` instead
+//   FLEET_REUSE=1 npm run bench:fleet -- 0    the reads alone, on the index a previous run left
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { mintToken } from "../scripts/lib/token.mjs";
@@ -25,10 +26,11 @@ const MIGRATIONS = join(ROOT, "migrations", "fleet");
 
 let base = process.env.FLEET_URL;
 let secret = process.env.AUTH_SECRET;
+const REUSE = process.env.FLEET_REUSE === "1";
 let mf;
 if (base === undefined) {
   secret = "fleet-bench-secret-0123456789abcdef";
-  rmSync(STATE, { recursive: true, force: true });
+  if (!REUSE) rmSync(STATE, { recursive: true, force: true });
   const script = await bundle("fleet");
   const worker = appWorker("quota", script, { secret });
   worker.d1Databases = { FLEET: "quota-fleet" };
@@ -36,7 +38,7 @@ if (base === undefined) {
   mf = started.mf;
   base = await started.url("quota");
   const db = await mf.getD1Database("FLEET", "quota");
-  for (const file of readdirSync(MIGRATIONS).sort()) {
+  for (const file of REUSE ? [] : readdirSync(MIGRATIONS).sort()) {
     const sql = readFileSync(join(MIGRATIONS, file), "utf8").replace(/--.*$/gm, "");
     for (const statement of sql.split(";").map((s) => s.trim())) {
       if (statement !== "") await db.prepare(statement).run();
@@ -122,6 +124,47 @@ for (const [name, path] of Object.entries(reads)) {
   for (let k = 0; k < 5; k++) samples.push((await fleet(path)).ms);
   readMs[name] = round(median(samples.slice(1)), 1);
 }
+
+// The catalogue's impact preview on the full index (docs/catalogue.md): a draft that halves
+// Pro's credits a seat, previewed as JSON and as the full CSV, five times each.
+async function platformCall(method, path, body) {
+  const t0 = performance.now();
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${platform}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+  return { text, ms: performance.now() - t0 };
+}
+const inForce = JSON.parse((await platformCall("GET", "/v1/catalogue/versions/2026-06")).text);
+const draftId = `bench-${run}`;
+const plans = structuredClone(inForce.plans);
+plans.pro.aiCreditsPerSeat = Math.floor(plans.pro.aiCreditsPerSeat / 2);
+await platformCall("PUT", `/v1/catalogue/versions/${draftId}`, {
+  plans,
+  featureCosts: inForce.featureCosts,
+});
+for (const [name, query] of [
+  ["preview", ""],
+  ["preview (csv)", "?format=csv"],
+]) {
+  const samples = [];
+  let bytes = 0;
+  for (let k = 0; k < 5; k++) {
+    const { text, ms } = await platformCall(
+      "POST",
+      `/v1/catalogue/versions/${draftId}/preview${query}`,
+      {},
+    );
+    samples.push(ms);
+    bytes = text.length;
+  }
+  readMs[name] = round(median(samples.slice(1)), 1);
+  readMs[`${name} bytes`] = bytes;
+}
+await platformCall("DELETE", `/v1/catalogue/versions/${draftId}`);
 
 const seconds = (ms) => round(ms / 1000, 1);
 const d1Bytes =

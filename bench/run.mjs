@@ -11,7 +11,7 @@
 //   npm run bench                      full run (about 15 minutes)
 //   npm run bench -- --quick           2-second runs, one repeat, smaller memory figures
 //   npm run bench -- --only=check,consume-hot
-//   npm run bench -- --sockets=10      with 10 live sockets open on the hot workspace (bench-hot)
+//   npm run bench -- --sockets=10      consume-hot in turns with and without 10 live sockets open
 //   BENCH_SECONDS=10 BENCH_REPEATS=3 BENCH_WARMUP=3 BENCH_MEMORY=1000,10000
 //   BENCH_MEMORY=100 npm run bench -- --quick --only=floor     the smallest run (a smoke test)
 //
@@ -34,7 +34,14 @@ import { CLIENT_CPU, CPUS, have, PIN, SERVER_CPU, sleep, statusKb } from "./lib/
 import { startProfile, summarize } from "./lib/profile.mjs";
 import { round } from "./lib/stats.mjs";
 import { appWorker, bundle, startWorkerd } from "./lib/workerd.mjs";
-import { measure, postScript, reserveCommitScript, spreadScript, wrk } from "./lib/wrk.mjs";
+import {
+  measure,
+  measurePair,
+  postScript,
+  reserveCommitScript,
+  spreadScript,
+  wrk,
+} from "./lib/wrk.mjs";
 
 // ---- settings --------------------------------------------------------------------------------
 
@@ -47,7 +54,10 @@ const ONLY = argv
   .split(",");
 /** --profile=<run>: a V8 CPU profile of workerd during that run at c=32 (bench/.out/<run>.cpuprofile). */
 const PROFILE = argv.find((a) => a.startsWith("--profile="))?.slice(10);
-/** --sockets=N: N live sockets (at most 100) watch bench-hot while everything runs. */
+/**
+ * --sockets=N: consume-hot is also measured in turns with and without N live sockets (at most
+ * 100) watching bench-hot, opened before each of its turns and closed after.
+ */
 const SOCKETS = Number(argv.find((a) => a.startsWith("--sockets="))?.slice(10) ?? 0);
 if (!Number.isInteger(SOCKETS) || SOCKETS < 0 || SOCKETS > 100) {
   console.error("--sockets takes a whole number from 0 to 100 (a workspace keeps at most 100)");
@@ -221,6 +231,14 @@ const FLOOR_OF = {
   "consume-spread": "floor-write",
   "reserve-commit": "floor-write",
 };
+/** The runs whose targets are ratios to a floor: also measured in turns with it. */
+const PAIRED = [
+  ["check", "floor-do"],
+  ["consume-hot", "floor-write"],
+];
+const ratiosOf = ({ p50Ratio, rpsRatio, cpuRatio }) => ({ p50Ratio, rpsRatio, cpuRatio });
+const describeRatios = (pair) =>
+  `p50 ${pair.p50Ratio}×, req/s ${Math.round(pair.rpsRatio * 100)} %, CPU ${pair.cpuRatio}× (medians of turns)`;
 const selected = (name) => ONLY === undefined || ONLY.includes(name);
 const unknown = [...(ONLY ?? []), ...(PROFILE === undefined ? [] : [PROFILE])].filter(
   (name) => !RUNS.includes(name),
@@ -234,8 +252,11 @@ if (unknown.length > 0) {
 
 // wrk's time is exact; the rest (bundling twice, setup, the checks, the memory figures: about
 // 25 s per 1,000 workspaces touched) is what a full run took on an idle 2-core machine.
+const pairs =
+  PAIRED.filter(([name, floor]) => selected(name) && selected(floor)).length +
+  (SOCKETS > 0 && selected("consume-hot") ? 1 : 0);
 const wrkSeconds =
-  RUNS.filter(selected).length * CONCURRENCIES.length * (WARMUP + REPEATS * SECONDS) +
+  (RUNS.filter(selected).length + 2 * pairs) * CONCURRENCIES.length * (WARMUP + REPEATS * SECONDS) +
   (PROFILE === undefined ? 0 : SECONDS);
 const otherSeconds = 60 + (selected("consume-spread") ? 20 : 0) + 0.025 * Math.max(...MEMORY_SIZES);
 log(
@@ -309,10 +330,6 @@ try {
     });
     for (let i = 0; i < SPREAD; i++) spreadTokens[i] = jwt(`spread-${i}`, "service");
   }
-  if (SOCKETS > 0) {
-    live = await openLiveSockets(app, "bench-hot", jwt("bench-hot", "viewer"), SOCKETS);
-    log(`${SOCKETS} live sockets open on bench-hot`);
-  }
 
   const plan = {
     floor: () => [`${floor}`, postScript("floor", spend)],
@@ -363,9 +380,57 @@ try {
     }
   }
 
-  if (live !== undefined) {
-    results.liveMessages = live.messages();
-    log(`\nlive pushes received per socket: ${results.liveMessages.join(", ")}`);
+  // The targets' ratios, each run in turns with its floor (lib/wrk.mjs, measurePair).
+  results.paired = [];
+  const side = async (name) => {
+    const [url, script] = await plan[name]();
+    return { name, url, script };
+  };
+  for (const [name, floorName] of PAIRED) {
+    if (!selected(name) || !selected(floorName)) continue;
+    if (results.paired.length === 0) log("\nin turns with the floor (paired ratios)...");
+    for (const c of CONCURRENCIES) {
+      const pair = await measurePair(await side(floorName), await side(name), c, workerd.pid, {
+        warmup: WARMUP,
+        repeats: REPEATS,
+        seconds: SECONDS,
+      });
+      results.paired.push({ run: name, base: floorName, concurrency: c, ...ratiosOf(pair) });
+      log(`    ${name} / ${floorName} c=${c}: ${describeRatios(pair)}`);
+    }
+  }
+  if (SOCKETS > 0 && selected("consume-hot")) {
+    log(`\nconsume-hot in turns without and with ${SOCKETS} live sockets on bench-hot...`);
+    const pushes = [];
+    const watched = {
+      ...(await side("consume-hot")),
+      name: `+${SOCKETS} sockets`,
+      before: async () => {
+        live = await openLiveSockets(app, "bench-hot", jwt("bench-hot", "viewer"), SOCKETS);
+      },
+      after: async () => {
+        pushes.push(...live.messages());
+        live.close();
+        live = undefined;
+      },
+    };
+    for (const c of CONCURRENCIES) {
+      const pair = await measurePair(await side("consume-hot"), watched, c, workerd.pid, {
+        warmup: WARMUP,
+        repeats: REPEATS,
+        seconds: SECONDS,
+      });
+      results.paired.push({
+        run: `consume-hot+${SOCKETS} sockets`,
+        base: "consume-hot",
+        concurrency: c,
+        ...ratiosOf(pair),
+      });
+      log(`    with / without sockets c=${c}: ${describeRatios(pair)}`);
+    }
+    results.liveMessages = pushes;
+    const max = Math.max(...pushes);
+    log(`  live pushes per socket per turn: at most ${max} (coalesced to ≤ 4 a second)`);
   }
 
   log("\nchecking...");
@@ -413,6 +478,8 @@ const output = {
     liveSockets: SOCKETS,
   },
   ...(results.liveMessages !== undefined && { liveMessages: results.liveMessages }),
+  // Ratios measured in turns (lib/wrk.mjs, measurePair): what the targets are judged on.
+  paired: results.paired,
   runs: results.runs.map(({ name, concurrency, rps, p50_ms, p99_ms }) => ({
     name,
     concurrency,
@@ -467,21 +534,34 @@ console.table(rows);
 const targets = [];
 const target = (what, ok) => targets.push(`${ok ? "meets" : "MISSES"}: ${what}`);
 const t = (name, c) => find(name, c);
+/** A target's ratio: measured in turns with its base when it was, else the two figures'. */
+const pairedOf = (name, c) => results.paired.find((p) => p.run === name && p.concurrency === c);
+const p50Ratio = (name, base, c) =>
+  pairedOf(name, c)?.p50Ratio ?? t(name, c).p50_ms / t(base, c).p50_ms;
+const rpsRatio = (name, base, c) => pairedOf(name, c)?.rpsRatio ?? t(name, c).rps / t(base, c).rps;
 if (t("check", 1) && t("floor-do", 1)) {
-  target("check p50 ≤ 1.2× floor-do at c=1", t("check", 1).p50_ms <= 1.2 * t("floor-do", 1).p50_ms);
-  target(
-    "check ≥ 75 % of floor-do's req/s at c=32",
-    t("check", 32).rps >= 0.75 * t("floor-do", 32).rps,
-  );
+  target("check p50 ≤ 1.2× floor-do at c=1", p50Ratio("check", "floor-do", 1) <= 1.2);
+  target("check ≥ 75 % of floor-do's req/s at c=32", rpsRatio("check", "floor-do", 32) >= 0.75);
 }
 if (t("consume-hot", 1) && t("floor-write", 1)) {
   target(
     "consume p50 ≤ 1.25× floor-write at c=1",
-    t("consume-hot", 1).p50_ms <= 1.25 * t("floor-write", 1).p50_ms,
+    p50Ratio("consume-hot", "floor-write", 1) <= 1.25,
   );
   target(
     "consume ≥ 75 % of floor-write's req/s at c=32",
-    t("consume-hot", 32).rps >= 0.75 * t("floor-write", 32).rps,
+    rpsRatio("consume-hot", "floor-write", 32) >= 0.75,
+  );
+}
+const watched = `consume-hot+${SOCKETS} sockets`;
+if (pairedOf(watched, 1)) {
+  target(
+    `consume p50 with ${SOCKETS} sockets ≤ 1.1× without, c=1`,
+    pairedOf(watched, 1).p50Ratio <= 1.1,
+  );
+  target(
+    `consume req/s with ${SOCKETS} sockets ≥ 1/1.1 of without, c=32`,
+    pairedOf(watched, 32).rpsRatio >= 1 / 1.1,
   );
 }
 target(

@@ -94,17 +94,18 @@ export async function wrk(url, script, connections, seconds) {
 }
 
 /** Warm-up, then the median of `repeats` runs; with `pid`, the server's CPU per request. */
-export async function measure(name, url, script, connections, pid, { warmup, repeats, seconds }) {
-  await wrk(url, script, connections, warmup);
-  const runs = [];
-  for (let i = 0; i < repeats; i++) {
-    const before = pid === undefined ? undefined : cpuMs(pid);
-    const r = await wrk(url, script, connections, seconds);
-    const after = pid === undefined ? undefined : cpuMs(pid);
-    const cpu = after && before ? (after.total - before.total) / r.requests : Number.NaN;
-    const sys = after && before ? (after.system - before.system) / r.requests : Number.NaN;
-    runs.push({ ...r, cpu, sys });
-  }
+/** One timed wrk run, with workerd's CPU per request over it when `pid` is given. */
+async function sample(url, script, connections, pid, seconds) {
+  const before = pid === undefined ? undefined : cpuMs(pid);
+  const r = await wrk(url, script, connections, seconds);
+  const after = pid === undefined ? undefined : cpuMs(pid);
+  const cpu = after && before ? (after.total - before.total) / r.requests : Number.NaN;
+  const sys = after && before ? (after.system - before.system) / r.requests : Number.NaN;
+  return { ...r, cpu, sys };
+}
+
+/** A run's figure: the median of its samples, printed as one line. */
+function figure(name, connections, runs) {
   const result = {
     name,
     concurrency: connections,
@@ -118,4 +119,47 @@ export async function measure(name, url, script, connections, pid, { warmup, rep
     `  ${name.padEnd(15)} c=${String(connections).padEnd(3)} ${String(result.rps).padStart(7)} req/s  p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  cpu ${result.cpu_ms_per_request} ms/req (system ${result.system_cpu_ms_per_request})`,
   );
   return result;
+}
+
+export async function measure(name, url, script, connections, pid, { warmup, repeats, seconds }) {
+  await wrk(url, script, connections, warmup);
+  const runs = [];
+  for (let i = 0; i < repeats; i++) runs.push(await sample(url, script, connections, pid, seconds));
+  return figure(name, connections, runs);
+}
+
+/**
+ * Two runs measured in turns (a, b, a, b, …) after a warm-up of each, so that the machine's drift
+ * over minutes falls on both alike: on this 2-core host a floor's p50 moved by 2× between runs
+ * of one morning, which made a ratio of figures taken minutes apart say more about the host than
+ * about the code (docs/benchmarks.md, "Paired ratios"). Each side may open and close what it
+ * needs around its turns (`before`, `after`: the live sockets). Answers both figures and the
+ * medians of the per-turn ratios b / a.
+ */
+export async function measurePair(a, b, connections, pid, { warmup, repeats, seconds }) {
+  const turn = async (side, secs, timed) => {
+    await side.before?.();
+    try {
+      return timed
+        ? await sample(side.url, side.script, connections, pid, secs)
+        : await wrk(side.url, side.script, connections, secs);
+    } finally {
+      await side.after?.();
+    }
+  };
+  await turn(a, warmup, false);
+  await turn(b, warmup, false);
+  const turns = { a: [], b: [] };
+  for (let i = 0; i < repeats; i++) {
+    turns.a.push(await turn(a, seconds, true));
+    turns.b.push(await turn(b, seconds, true));
+  }
+  const ratio = (f) => round(median(turns.a.map((ra, i) => f(turns.b[i]) / f(ra))), 3);
+  return {
+    a: figure(`${a.name}`, connections, turns.a),
+    b: figure(`${b.name}`, connections, turns.b),
+    p50Ratio: ratio((r) => r.p50),
+    rpsRatio: ratio((r) => r.rps),
+    cpuRatio: ratio((r) => r.cpu),
+  };
 }

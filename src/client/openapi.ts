@@ -11069,6 +11069,7 @@ export interface components {
       topups: components["schemas"]["CreditTopup"][];
       /** @description Every agent, and every deleted agent with use this period, by id */
       agents: components["schemas"]["AgentCredits"][];
+      forecast: components["schemas"]["CreditForecast"];
     };
     FeatureCredits: {
       /**
@@ -11121,6 +11122,18 @@ export interface components {
       creditLimit: number | null;
       /** @description creditLimit − used − held; null = uncapped */
       creditsRemaining: number | null;
+    };
+    /** @description The forecast, from the daily roll-ups (docs/budgets.md#the-forecast) */
+    CreditForecast: {
+      /** @description Credits charged per day over the basis (debits and commits), two decimals */
+      dailyRate: number;
+      /** @description When the pool plus the top-ups would run out at that rate; null if not before nextResetAt */
+      exhaustsAt: string | null;
+      /**
+       * @description The last 7 days, or the period so far when it began less than 7 days ago
+       * @enum {string}
+       */
+      basis: "last7Days" | "periodSoFar";
     };
     UnauthenticatedDetails: {
       /** @enum {string} */
@@ -11825,6 +11838,10 @@ export interface components {
       /** @description Credits charged in the period: the ledger's debits and commits */
       used: number;
       usedByFeature: {
+        [key: string]: number;
+      };
+      /** @description Credits charged in the period by spends naming an agent, by agent id (deleted agents included), from the daily roll-ups */
+      usedByAgent: {
         [key: string]: number;
       };
       /** @description Credits charged beyond the balance (commits over a reservation) */

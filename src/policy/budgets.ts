@@ -7,6 +7,7 @@ import {
   type SpendInput,
   type SpendMode,
 } from "./credits";
+import { grouped } from "./format";
 import type { Instant } from "./time";
 
 // Budgets inside the pool (docs/rules.md, "Budgets inside the pool"): agent caps and one-off
@@ -137,7 +138,7 @@ export type BudgetDecision = Omit<SpendDecision, "reason"> & {
 export const agentRemainingOf = (a: AgentUse): number | null =>
   a.limit === null ? null : a.limit - a.used - a.held;
 
-const fmt = (n: number): string => n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+const fmt = grouped;
 
 function agentRefusal(a: AgentUse, c: number): string {
   if (a.limit === 0) {

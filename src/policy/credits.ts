@@ -10,6 +10,7 @@ import {
   UPGRADE_ORDER,
 } from "./catalogue";
 import type { PolicyEvent } from "./events";
+import { grouped, humanInstant } from "./format";
 import { type Renewal, renewalsSince, type Schedule, scheduleOf } from "./periods";
 import { type Instant, iso, SECOND_MS } from "./time";
 
@@ -99,11 +100,8 @@ export interface SpendDecision {
   upgradeTo?: Plan;
 }
 
-const fmt = (n: number): string => n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+const fmt = grouped;
 const credits = (n: number): string => `${fmt(n)} credit${n === 1 ? "" : "s"}`;
-/** A date a person reads: `2026-08-15 00:00 UTC`. */
-const humanInstant = (at: Instant): string =>
-  `${iso(at).slice(0, 10)} ${iso(at).slice(11, 16)} UTC`;
 
 /** The first plan in upgrade order, other than the current one, whose defaults include it. */
 export function planOffering(

@@ -15,6 +15,8 @@ export interface StatementFigures {
   balance: number;
   used: number;
   usedByFeature: Readonly<Record<string, number>>;
+  /** Absent in statements written before agents were summed (none of them named one). */
+  usedByAgent?: Readonly<Record<string, number>>;
   overrun: number;
   expiredCredits: number;
   closingBalance: number;
@@ -37,6 +39,7 @@ export function statementCsv(s: StatementFigures): string {
     ["credits", "opening_balance", s.openingBalance],
     ["credits", "balance", s.balance],
     ...Object.entries(s.usedByFeature).map(([f, n]) => ["used_by_feature", f, n]),
+    ...Object.entries(s.usedByAgent ?? {}).map(([a, n]) => ["used_by_agent", a, n]),
     ["credits", "used", s.used],
     ["credits", "overrun", s.overrun],
     ["credits", "expired", s.expiredCredits],

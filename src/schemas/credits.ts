@@ -262,6 +262,23 @@ export const CreditsUsage = z
   })
   .openapi("CreditsUsage");
 
+export const CreditForecast = z
+  .object({
+    dailyRate: z
+      .number()
+      .describe("Credits charged per day over the basis (debits and commits), two decimals"),
+    exhaustsAt: at
+      .nullable()
+      .describe(
+        "When the pool plus the top-ups would run out at that rate; null if not before nextResetAt",
+      ),
+    basis: z
+      .enum(["last7Days", "periodSoFar"])
+      .describe("The last 7 days, or the period so far when it began less than 7 days ago"),
+  })
+  .describe("The forecast, from the daily roll-ups (docs/budgets.md#the-forecast)")
+  .openapi("CreditForecast");
+
 export const CreditsOverview = z
   .object({
     periodStart: at,
@@ -289,6 +306,7 @@ export const CreditsOverview = z
     agents: z
       .array(AgentCredits)
       .describe("Every agent, and every deleted agent with use this period, by id"),
+    forecast: CreditForecast,
   })
   .openapi("Credits");
 

@@ -60,6 +60,11 @@ export const Statement = z
     balance: credits.describe("Included credits plus the packages in force at the close"),
     used: credits.describe("Credits charged in the period: the ledger's debits and commits"),
     usedByFeature: z.record(z.string(), credits),
+    usedByAgent: z
+      .record(z.string(), credits)
+      .describe(
+        "Credits charged in the period by spends naming an agent, by agent id (deleted agents included), from the daily roll-ups",
+      ),
     overrun: credits.describe("Credits charged beyond the balance (commits over a reservation)"),
     expiredCredits: credits.describe("Credits left unused at the close: they do not roll over"),
     closingBalance: credits.describe("balance − used"),

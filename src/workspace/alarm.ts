@@ -30,6 +30,24 @@ export interface FleetReports {
 }
 
 /**
+ * The daily roll-ups as the alarm sees them (src/workspace/archive/rollupWork.ts): brought up to
+ * date by due work and by every alarm that rings for the fleet alone, and a deadline of their
+ * own beside the fleet's (not due work either: the due index never hears of it).
+ */
+export interface RollupWake {
+  /** When the alarm must ring for them (null: up to date, or wakes are manual); no SQL on a hot call. */
+  dueAt(now: Instant): Instant | null;
+  /**
+   * Rolls up what the ledger holds after the pointer (a bounded step, or a few in due work),
+   * each step one transaction; evaluates the forecast. Answers whether entries are left, and
+   * whether it recorded an event (the delivery deadline may have moved).
+   */
+  run(now: Instant, dueWork: boolean): { more: boolean; events: boolean };
+  /** The paired check (tests only): the pointer it remembers is never past storage's. */
+  verify(audit: Store): void;
+}
+
+/**
  * What the scheduler needs from the object, and nothing more (the shape of `SchedulerHost` in
  * cloudflare/agents): its alarm, its storage for the index mark, the deadlines it combines and
  * the due index it reports to.
@@ -58,6 +76,8 @@ export interface AlarmHost {
   afterDueWork(workspaceId: string): Promise<unknown>;
   /** The workspace's reports to the fleet index. */
   fleet: FleetReports;
+  /** The daily roll-ups, kept current. */
+  rollups: RollupWake;
 }
 
 /**
@@ -76,7 +96,7 @@ export class Alarm {
   private pruneAt: Instant | null = null;
   /** Calls that wrote history since housekeeping was last scheduled or ran. */
   private historyWrites = 0;
-  /** The alarm as set rings for a fleet report alone, earlier than any due work. */
+  /** The alarm as set rings for a fleet report or the roll-ups alone, earlier than any due work. */
   private fleetOnly = false;
   /** The due-work run in progress: runs are chained so deliveries never overlap. */
   private running: Promise<unknown> = Promise.resolve();
@@ -145,7 +165,7 @@ export class Alarm {
     if (indexBehind && this.alarmAt != null && this.alarmAt <= now) return;
     const due = indexBehind ? Math.min(dueAt, now) : dueAt;
     const work = earliest(due, this.pruneAt);
-    const report = this.host.fleet.dueAt();
+    const report = earliest(this.host.fleet.dueAt(), this.host.rollups.dueAt(now));
     this.fleetOnly = report !== null && (work === null || report < work);
     await this.set(earliest(work, report));
   }
@@ -162,9 +182,9 @@ export class Alarm {
   }
 
   /**
-   * The alarm rang. Set for the fleet alone, it sends the report (or keeps the decisions counted
-   * in memory durable) and arms again (no settle, no due index report); otherwise it runs the due
-   * work, which does the same for the fleet when due.
+   * The alarm rang. Set for the fleet or the roll-ups alone, it brings the roll-ups up to date,
+   * sends the report (or keeps the decisions counted in memory durable) and arms again (no
+   * settle, no due index report); otherwise it runs the due work, which does the same.
    */
   async ring(): Promise<void> {
     if (!this.fleetOnly) {
@@ -173,6 +193,8 @@ export class Alarm {
     }
     this.fleetOnly = false;
     this.alarmAt = undefined;
+    // An event recorded (the forecast's) moves the delivery deadline: recompute it.
+    if (this.host.rollups.run(this.clock().now, false).events) this.dueAt = undefined;
     await this.host.fleet.run();
     const clock = this.clock();
     await this.arm(clock.now, clock.frozen);
@@ -182,9 +204,10 @@ export class Alarm {
    * Applies everything due now: the same work the alarm, the cron and test clocks trigger. Runs
    * are chained, one at a time per workspace, so concurrent triggers never send an event twice;
    * each run settles every domain and prunes expired history in one transaction (reloading
-   * everything the object keeps in memory from storage), then delivers due webhooks (outside
-   * any transaction: checks and spends proceed meanwhile), then reports to the fleet index when
-   * a report is due, then reports the next deadline to the due index and arms the alarm.
+   * everything the object keeps in memory from storage), brings the roll-ups up to date (a few
+   * bounded steps, the forecast), then delivers due webhooks (outside any transaction: checks
+   * and spends proceed meanwhile), then reports the next deadline to the due index, then to the
+   * fleet index when a report is due, and arms the alarm.
    */
   runDueWork(): Promise<{ now: string }> {
     const run = this.running.then(() => this.applyDueWork());
@@ -199,22 +222,27 @@ export class Alarm {
     this.fleetOnly = false;
     this.dueAt = undefined;
     let done: { workspaceId: string | undefined; more: boolean };
+    let rolled: { more: boolean };
     try {
       done = this.host.settleAndPrune(now);
+      // After the settle (a renewal first), before the archive (which prunes rolled-up entries).
+      rolled = this.host.rollups.run(now, true);
     } finally {
       this.dueAt = undefined;
     }
     this.historyWrites = 0;
-    this.pruneAt = done.more ? now : null;
+    this.pruneAt = done.more || rolled.more ? now : null;
     if (done.workspaceId !== undefined) await this.host.afterDueWork(done.workspaceId);
-    await this.host.fleet.run();
     // Recomputed from storage: deliveries change the delivery deadline, and a mutation may have
-    // moved a deadline while they (or the report) were in flight; arm then sees the index
+    // moved a deadline while they (or the reports) were in flight; arm then sees the index
     // behind and fires again at once.
     const clock = this.clock();
     const frozen = clock.frozen;
     const reported = await this.report(frozen ? null : this.computeDueAt(clock.now));
     this.dueAt = undefined;
+    // After the due index's mark, so the fleet report's row covers every write of this run: a
+    // mark written after it was a change that asked for another report a minute later.
+    await this.host.fleet.run();
     const after = this.clock().now;
     if (reported) await this.arm(after, frozen);
     else await this.set(earliest(frozen ? null : this.computeDueAt(after), after + INDEX_RETRY_MS));
@@ -245,7 +273,8 @@ export class Alarm {
    * The paired check (tests only): the deadline kept in memory is never later than the one
    * storage gives now (earlier is only cautious: the alarm comes, and finds nothing to do).
    */
-  verify(stored: Instant | null): void {
+  verify(stored: Instant | null, audit?: Store): void {
+    if (audit !== undefined) this.host.rollups.verify(audit);
     const kept = this.dueAt;
     if (kept === undefined) return;
     if (kept === null ? stored === null : stored === null || kept <= stored) return;

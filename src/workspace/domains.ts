@@ -13,6 +13,7 @@ import { eventsDomain } from "./events";
 import { idempotencyDomain } from "./idempotency";
 import { liveDomain } from "./live";
 
+export { RollupWork } from "./archive/rollupWork";
 export type { Domain, Site } from "./domain";
 
 /**

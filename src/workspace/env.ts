@@ -22,7 +22,9 @@ export interface WorkspaceEnv extends DueIndexEnv {
   /**
    * "manual": objects report to the fleet index only when their due work runs (alarm, cron,
    * test clock) or when asked, never arming an alarm of their own for it (the workerd tests,
-   * which drive reports themselves); anything else: within a minute of a change.
+   * which drive reports themselves); anything else: within a minute of a change. The daily
+   * roll-ups follow the same switch: manual, only due work brings them up to date
+   * (archive/rollupWork.ts).
    */
   FLEET_REPORTS?: string;
   /**

@@ -202,6 +202,14 @@ const standingOf = (s: { plan: string; seats: number } | undefined): string | nu
  */
 const UNSENT_KEY = "fleet_unsent_decisions";
 const PENDING_KEY = "fleet_pending_report";
+/**
+ * The row of the last report that landed, as sent: a new instance does not know what its
+ * predecessor reported, so it reports once it wakes, and skips the send when the row is the one
+ * the index already holds and no decision waits. Without it every wake of a fresh instance (an
+ * alarm after an eviction) sent a report whose own bookkeeping asked for the next one a minute
+ * later, and idle workspaces reported every minute forever (docs/fleet.md, "Scale").
+ */
+const LAST_ROW_KEY = "fleet_last_row";
 type Entries = [string, number][];
 
 /**
@@ -224,6 +232,8 @@ export class FleetReporter {
   private seenWrites = 0;
   private seenEvents = 0;
   private seenStanding: string | null = null;
+  /** LAST_ROW_KEY as stored (undefined: not read yet). */
+  private lastRow: string | null | undefined;
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -371,6 +381,15 @@ export class FleetReporter {
     const row = this.source.row();
     if (row === null) return true;
     let own = this.store.rowsWritten;
+    const sent = JSON.stringify(row);
+    this.lastRow ??= this.store.getMeta<string>(LAST_ROW_KEY) ?? null;
+    if (this.pending === null && this.counts.size === 0 && this.unsent.size === 0) {
+      if (sent === this.lastRow) {
+        // The index holds this row already and no decision waits: nothing to send.
+        this.seen(writes, 0, events, row);
+        return true;
+      }
+    }
     const pending = this.takePending();
     own = this.store.rowsWritten - own;
     const now = Date.now();
@@ -383,14 +402,24 @@ export class FleetReporter {
     }
     if (pending.decisions.size > 0)
       own += this.store.run("DELETE FROM meta WHERE key = ?", PENDING_KEY);
+    if (sent !== this.lastRow) {
+      const before = this.store.rowsWritten;
+      this.store.setMeta(LAST_ROW_KEY, sent);
+      own += this.store.rowsWritten - before;
+      this.lastRow = sent;
+    }
     this.pending = null;
     this.retryAt = null;
     this.lastReportAt = now;
-    // The reporter's own writes (its pending report) are not a change to report.
+    this.seen(writes, own, events, row);
+    return true;
+  }
+
+  /** The reporter's own writes (its pending report, its last row) are not a change to report. */
+  private seen(writes: number, own: number, events: number, row: FleetRow): void {
     this.seenWrites = writes + own;
     this.seenEvents = events;
     this.seenStanding = `${row.plan}|${row.seats}`;
-    return true;
   }
 }
 

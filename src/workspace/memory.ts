@@ -266,6 +266,11 @@ export class Memory {
     return at === null || at === Number.POSITIVE_INFINITY ? null : at;
   }
 
+  /** The ledger's last sequence as memory holds it (undefined: counters not loaded); no SQL. */
+  ledgerSeq(): number | undefined {
+    return this.hot?.counters?.ledgerSeq;
+  }
+
   /** The earliest expiry of a hold opened since the counters loaded (null: none). */
   holdExpiry(): Instant | null {
     return this.hot?.counters?.holdExpiry ?? null;

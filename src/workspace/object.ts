@@ -38,8 +38,8 @@ export type { Reply } from "./reply";
  * writing a balance), then arms the single alarm that serves every deadline.
  *
  * The hot path (check, consume, reserve, commit, release) decides from memory (memory.ts) and
- * settles only past a deadline; the alarm (alarm.ts) archives and prunes history. A check reads
- * nothing; a consume writes a counter and a ledger row (test/workspace/statements).
+ * settles only past a deadline; the alarm (alarm.ts) rolls up, archives and prunes history. A
+ * check reads nothing; a consume writes a counter and a ledger row (test/workspace/statements).
  */
 export class WorkspaceObject extends DurableObject<Env> {
   private readonly store: Store;
@@ -74,6 +74,7 @@ export class WorkspaceObject extends DurableObject<Env> {
       settleAndPrune: (now) => this.memory.reload(now),
       afterDueWork: (workspaceId) => domains.afterDueWork(this.site, workspaceId, () => this.now()),
       fleet: this.fleet,
+      rollups: new domains.RollupWork(this.site, this.memory),
     });
     this.audit = auditStore(ctx.storage.sql, env);
     this.live = liveFor(ctx, this.store, this.memory, () => this.now());
@@ -288,7 +289,6 @@ export class WorkspaceObject extends DurableObject<Env> {
   deleteAgent(id: string, meta: CallMeta): Promise<Reply<agents.AgentDeletion>> {
     return this.mutateWorkspace(meta, (ctx) => agents.deleteAgent(ctx, id));
   }
-
   listAgents(): Maybe<Reply<agents.AgentList>> {
     return this.read((ctx) => ok(agents.listAgents(ctx)));
   }
@@ -320,7 +320,7 @@ export class WorkspaceObject extends DurableObject<Env> {
     return this.read((ctx) => ok(credit.creditsView(ctx)));
   }
 
-  /** The billing page's chart: the period's ledger by day and feature. */
+  /** The billing page's chart: the period's credits by day and feature (the roll-ups). */
   creditsDaily() {
     return this.read((ctx) => ok(credit.dailyCredits(ctx)));
   }

@@ -29,5 +29,5 @@ export function pairedCheck(audit: Store, memory: Memory, alarm: Alarm, site: Si
   // The clock too is read through `audit`, so the check adds nothing to a counted call.
   const now = audit.getMeta<Instant>(TEST_CLOCK_KEY) ?? Date.now();
   const domains = memory.verify(audit, now);
-  alarm.verify(earliest(domains, dueDeadline({ ...site, store: audit })));
+  alarm.verify(earliest(domains, dueDeadline({ ...site, store: audit })), audit);
 }

@@ -345,6 +345,35 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     expect(await text(page, '[data-topup="top-1"]')).toMatch(/^30 of 50 credits left, until/);
   });
 
+  it("says in words when the credits run out at this rate, and something calm when they last", async () => {
+    const setUp = async (ws: string, spent: number) => {
+      await api(ws, "PUT", "/test-clock", { now: "2026-07-15T12:00:00Z" });
+      await api(ws, "PUT", "/subscription", {
+        plan: "pro",
+        seats: 1,
+        periodAnchor: "2026-07-15T00:00:00Z",
+        overrides: { aiCreditsPerSeat: 1_000 },
+      });
+      await api(ws, "POST", "/credits/consume", { feature: "copilot", credits: spent }, "service");
+      await api(ws, "PUT", "/test-clock", { now: "2026-07-16T00:00:00Z" });
+    };
+    // 40 credits on the first day, 960 left: 24 days on, Aug 9, six days before Aug 15.
+    await setUp("forecast-page", 40);
+    await setUp("forecast-calm", 10);
+    const page = await newPage();
+    await signIn(page, mintToken("forecast-page", "viewer"));
+    await openTab(page, "credits");
+    expect(await text(page, "#credits-forecast")).toBe(
+      "At this rate your credits run out on Aug 9, six days before they renew (40 credits a day over the period so far). Add credits before AI features stop.",
+    );
+    const calm = await newPage();
+    await signIn(calm, mintToken("forecast-calm", "viewer"));
+    await openTab(calm, "credits");
+    expect(await text(calm, "#credits-forecast")).toBe(
+      "At this rate your credits last until they renew on Aug 15 (10 credits a day over the period so far).",
+    );
+  });
+
   it("a workspace with no plan after one with a plan shows no stale figures", async () => {
     const page = await newPage();
     await signIn(page, mintToken("*", "platform"));

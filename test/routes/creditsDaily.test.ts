@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DailyCredits } from "../../src/schemas/creditsDaily";
-import { DAILY_CREDITS_SQL } from "../../src/workspace/credits/daily";
+import { ROLLED_SLICES_SQL, UNROLLED_SQL } from "../../src/workspace/archive/rollups";
 import { commit, consume, credits, inObject, release, reserve, rows } from "../support/credits";
 import { api, call, freshWorkspace, setClock, subscribe, token } from "../support/helpers";
 import type { DailyCreditsDay } from "../support/schemas";
@@ -123,13 +123,23 @@ describe("GET credits/daily", () => {
     for (const d of r.json.days) expect(Object.keys(d.features)).toHaveLength(7);
   });
 
-  it("reads only the period's ledger entries, a range of the ledger's ids", async () => {
+  it("reads the roll-ups by a range of days and the raw entries after their pointer, never a scan", async () => {
     const ws = await workspace("2026-07-20T00:00:00.000Z");
     await consume(ws, "copilot", 1);
-    const plan = await inObject(ws, (sql) =>
-      rows(sql, `EXPLAIN QUERY PLAN ${DAILY_CREDITS_SQL}`, 0, 0, 0, 1, 0).map((r) => r.detail),
+    const plans = await inObject(ws, (sql) =>
+      [
+        [ROLLED_SLICES_SQL, 0, 1],
+        [UNROLLED_SQL, 0],
+      ].map(([query, ...params]) =>
+        rows(sql, `EXPLAIN QUERY PLAN ${query}`, ...params)
+          .map((r) => r.detail)
+          .join(" "),
+      ),
     );
-    expect(plan.join(" ")).toMatch(/SEARCH credit_ledger USING INTEGER PRIMARY KEY \(rowid>\?\)/);
+    expect(plans[0]).toMatch(
+      /SEARCH credit_daily USING (PRIMARY KEY|INDEX \S+) \(day>\? AND day<\?\)/,
+    );
+    expect(plans[1]).toMatch(/SEARCH credit_ledger USING INTEGER PRIMARY KEY \(rowid>\?\)/);
   });
 
   it("is a read for every role of the workspace, and refuses other workspaces", async () => {

@@ -4,7 +4,8 @@ import { type Credits, type DailyCredits, type FeatureCredits, Problem } from ".
 import { topupsCard } from "./budgets";
 import { type Card, type Column, renderCards } from "./cards";
 import { h, svg } from "./dom";
-import { count, day, dayShort, lastDayOf, num } from "./format";
+import { forecastLine } from "./forecast";
+import { count, day, dayShort, lastDayOf, niceCeiling, num } from "./format";
 import { receiptCard, typingReceipt } from "./receipts";
 import { type StatementsData, statementsCard } from "./statements";
 import { consequence, detail, mayEdit, meter, notice, pill, restoreFocus, state } from "./view";
@@ -52,6 +53,7 @@ const usageCard: Card<CreditsData> = ({ credits: c }) =>
       } · ${num(c.remaining)} left`,
     ),
     h("p", null, "Next reset: ", h("strong", null, day(c.nextResetAt))),
+    forecastLine(c),
     c.remaining <= 0
       ? consequence(
           true,
@@ -65,12 +67,6 @@ const usageCard: Card<CreditsData> = ({ credits: c }) =>
       } this period.`,
     ),
   );
-
-/** 1, 2 or 5 times a power of ten, at least n: the chart's scale. */
-function niceCeiling(n: number): number {
-  const p = 10 ** Math.floor(Math.log10(Math.max(1, n)));
-  return [1, 2, 5, 10].map((m) => m * p).find((v) => v >= n) ?? 10 * p;
-}
 
 const chartCard: Card<CreditsData> = ({ daily }) => {
   const used = daily.features.filter((f) => daily.days.some((d) => (d.features[f] ?? 0) > 0));

@@ -21,6 +21,12 @@ export const plural = (n: number, one: string, many: string): string => (n === 1
 export const count = (n: number, one: string, many: string): string =>
   `${num(n)} ${plural(n, one, many)}`;
 
+/** 1, 2 or 5 times a power of ten, at least n: a chart's scale. */
+export function niceCeiling(n: number): number {
+  const p = 10 ** Math.floor(Math.log10(Math.max(1, n)));
+  return [1, 2, 5, 10].map((m) => m * p).find((v) => v >= n) ?? 10 * p;
+}
+
 /** The last instant of a period that ends (exclusive) at `endIso`, for "Jul 15 – Aug 14". */
 export const lastDayOf = (endIso: string): string => new Date(Date.parse(endIso) - 1).toISOString();
 

@@ -21,7 +21,7 @@ import type { Store } from "../../storage";
 import type { Domain, Site } from "../domain";
 import { LEDGER_FLOOR_KEY } from "../memoryLedger";
 import { encode, sha256Hex } from "./files";
-import { pruneRollups, rollUpLedger, rollupMigrations } from "./rollups";
+import { pruneRollups, rollUpThrough, rollupMigrations } from "./rollups";
 import { statementMigrations } from "./statements";
 
 /**
@@ -92,7 +92,6 @@ interface Batch {
   firstSeq: number;
   lastSeq: number;
   lines: unknown[];
-  ledger: LedgerRow[];
 }
 
 /** When the oldest raw ledger entry's whole UTC day has left the raw window (null: none). */
@@ -130,7 +129,6 @@ function ledgerBatch(store: Store, now: Instant): Batch | undefined {
     firstAt: first.at,
     firstSeq: first.id,
     lastSeq: taken.at(-1)?.id ?? first.id,
-    ledger: taken,
     lines: taken.map((r) => ({
       seq: r.id,
       at: iso(r.at),
@@ -168,7 +166,6 @@ function eventsBatch(store: Store, now: Instant): Batch | undefined {
     firstAt: first.recorded_at,
     firstSeq: first.seq,
     lastSeq: taken.at(-1)?.seq ?? first.seq,
-    ledger: [],
     lines: taken.map((r) => ({
       seq: r.seq,
       id: r.id,
@@ -253,14 +250,16 @@ async function writeConfirmed(
 }
 
 /**
- * Deletes a confirmed batch from the object in one transaction: the ledger's roll-ups take its
- * entries first and the floor moves to its last sequence, so sequences go on after it.
+ * Deletes a confirmed batch from the object in one transaction: the roll-ups are brought
+ * through its last sequence first (the alarm has usually rolled it up long before: only what it
+ * has not is added, so no entry counts twice), and the floor moves to its last sequence, so
+ * sequences go on after it.
  */
 function removeArchived(site: Site, batch: Batch): void {
   const store = site.store;
   site.transactionSync(() => {
     if (batch.kind === "ledger") {
-      rollUpLedger(store, batch.ledger);
+      rollUpThrough(store, batch.lastSeq);
       const floor = store.getMeta<number>(LEDGER_FLOOR_KEY) ?? 0;
       if (batch.lastSeq > floor) store.setMeta(LEDGER_FLOOR_KEY, batch.lastSeq);
       store.run(

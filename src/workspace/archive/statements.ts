@@ -1,9 +1,9 @@
 import { fail, type Outcome, ok } from "../../outcome";
 import { AI_FEATURES, type Plan } from "../../policy/catalogue";
 import { type Instant, iso } from "../../policy/time";
-import type { Migration } from "../../storage";
+import type { Migration, Store } from "../../storage";
 import type { WorkspaceContext } from "../context";
-import { refusalsIn } from "./rollups";
+import { creditsPerDay, refusalsIn } from "./rollups";
 
 /**
  * Period statements (docs/history.md): each period's figures, fixed when it closes (a renewal
@@ -92,7 +92,22 @@ interface StatementRow {
   used: string;
 }
 
-function statementOf(row: StatementRow, refusals: Record<string, number>) {
+/**
+ * Credits charged in a period by spends naming an agent, per agent: from the daily roll-ups
+ * (`creditsPerDay`, the period's days), never the raw ledger by scan.
+ */
+function usedByAgent(store: Store, row: StatementRow): Record<string, number> {
+  const used = new Map<string, number>();
+  for (const d of creditsPerDay(store, row.period_start, row.period_end)) {
+    if (d.agent !== null && d.periodStart === row.period_start) {
+      used.set(d.agent, (used.get(d.agent) ?? 0) + d.credits);
+    }
+  }
+  return Object.fromEntries([...used].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function statementOf(store: Store, row: StatementRow) {
+  const refusals = refusalsIn(store, row.period_start);
   const packages = JSON.parse(row.packages) as PackageFigure[];
   const stored = JSON.parse(row.used) as Record<string, number>;
   const usedByFeature = Object.fromEntries(AI_FEATURES.map((f) => [f, stored[f] ?? 0]));
@@ -115,6 +130,7 @@ function statementOf(row: StatementRow, refusals: Record<string, number>) {
     balance: row.balance,
     used,
     usedByFeature,
+    usedByAgent: usedByAgent(store, row),
     overrun: Math.max(0, used - row.balance),
     expiredCredits: Math.max(0, row.balance - used),
     closingBalance: row.balance - used,
@@ -135,9 +151,7 @@ export function statementList(ctx: WorkspaceContext, before: Instant | undefined
     before ?? Number.MAX_SAFE_INTEGER,
     limit + 1,
   );
-  const page = rows
-    .slice(0, limit)
-    .map((row) => statementOf(row, refusalsIn(ctx.store, row.period_start)));
+  const page = rows.slice(0, limit).map((row) => statementOf(ctx.store, row));
   return {
     statements: page,
     hasMore: rows.length > limit,
@@ -153,5 +167,5 @@ export function statementAt(ctx: WorkspaceContext, periodStart: Instant): Outcom
   if (row === undefined) {
     return fail("not_found", `No closed period starts at ${iso(periodStart)}.`);
   }
-  return ok(statementOf(row, refusalsIn(ctx.store, row.period_start)));
+  return ok(statementOf(ctx.store, row));
 }

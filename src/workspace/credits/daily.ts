@@ -1,22 +1,9 @@
 import { AI_FEATURES, type AiFeature } from "../../policy/catalogue";
 import { DAY_MS, iso } from "../../policy/time";
+import { chargedSlices } from "../archive/rollups";
 import type { WorkspaceContext } from "../context";
-import { currentPeriod, ledgerFrom } from "./period";
+import { currentPeriod } from "./period";
 import { loadCreditState } from "./state";
-
-/**
- * Credits charged per day and feature in the period: consumes (`debit`) and the actual cost of
- * committed reservations (`commit`), the same movements the period's `used` counts. Holds,
- * releases and expiries charge nothing. Only the period's entries are read: the ids after the
- * bound stored with the period (`ledgerFrom`), a range of the ledger's primary key, so a spend
- * writes no index row for this; `period_start` keeps the sums equal to `used` when an anchor
- * change split a day. Day d covers [periodStart + d days, periodStart + d + 1 days). (Bound
- * numbers reach SQLite as REAL, so the day is cast, not left to integer division.)
- */
-export const DAILY_CREDITS_SQL = `SELECT CAST((at - ?) / ${DAY_MS} AS INTEGER) AS day, feature, SUM(credits) AS credits
-  FROM credit_ledger
-  WHERE id > ? AND at >= ? AND at < ? AND period_start = ? AND kind IN ('debit', 'commit')
-  GROUP BY day, feature`;
 
 export type FeatureCredits = Record<AiFeature, number>;
 
@@ -42,6 +29,14 @@ const zeroes = (): FeatureCredits =>
 /**
  * One entry per day from the period start through today (at most 31, each with all seven
  * features), whatever the ledger holds: the answer is bounded by the period, not by traffic.
+ *
+ * Credits charged per day and feature in the period: consumes (`debit`) and the actual cost of
+ * committed reservations (`commit`), the same movements the period's `used` counts. Holds,
+ * releases and expiries charge nothing. Read from the roll-ups plus the few raw entries the
+ * alarm has not rolled up yet (`chargedSlices`, docs/history.md), never by scanning the ledger;
+ * the slices of the period (`period_start`) keep the sums equal to `used` when an anchor change
+ * split a day. Day d covers [periodStart + d days, periodStart + d + 1 days): each slice lies in
+ * one of them.
  */
 export function dailyCredits(ctx: WorkspaceContext): DailyCredits {
   const period = currentPeriod(ctx);
@@ -52,23 +47,16 @@ export function dailyCredits(ctx: WorkspaceContext): DailyCredits {
     credits: 0,
     features: zeroes(),
   }));
-  const rows = ctx.store.all<{ day: number; feature: AiFeature; credits: number }>(
-    DAILY_CREDITS_SQL,
-    period.start,
-    ledgerFrom(ctx.store, period.start),
-    period.start,
-    period.end,
-    period.start,
-  );
+  const slices = chargedSlices(ctx.store, period.start, period.end, period.start);
   let used = 0;
-  for (const row of rows) {
-    const day = days[row.day];
-    // A row after today cannot be charged by this clock; a feature outside the catalogue
+  for (const s of slices) {
+    const day = days[Math.floor((s.slice - period.start) / DAY_MS)];
+    // A slice after today cannot be charged by this clock; a feature outside the catalogue
     // cannot be written. Both are skipped rather than trusted.
-    if (day === undefined || !(row.feature in day.features)) continue;
-    day.features[row.feature] += row.credits;
-    day.credits += row.credits;
-    used += row.credits;
+    if (day === undefined || !(s.feature in day.features)) continue;
+    day.features[s.feature as AiFeature] += s.credits;
+    day.credits += s.credits;
+    used += s.credits;
   }
   // Two anchor changes at one instant start two periods at that same instant; the ledger rows
   // of the first (all at that instant, day 0) are not this period's. The counters know how much

@@ -4,6 +4,7 @@ import { percentUsed, remainingOf } from "../../policy/credits";
 import { iso } from "../../policy/time";
 import type { WorkspaceContext } from "../context";
 import { agentsView, topupView } from "./budgets";
+import { creditForecast, forecastView } from "./forecast";
 import { receiptAt } from "./ledger";
 import { featureView, packageView } from "./packages";
 import { currentPeriod } from "./period";
@@ -23,6 +24,7 @@ export function remainingFigures(ctx: WorkspaceContext, state: CreditState) {
 export function creditsView(ctx: WorkspaceContext) {
   const state = loadCreditState(ctx);
   const { pool, period } = state;
+  const remaining = remainingFigures(ctx, state);
   return {
     periodStart: iso(period.start),
     nextResetAt: iso(period.end),
@@ -34,13 +36,14 @@ export function creditsView(ctx: WorkspaceContext) {
     packages: state.packages.map(packageView),
     used: pool.used,
     held: pool.held,
-    ...remainingFigures(ctx, state),
+    ...remaining,
     percentUsed: percentUsed(pool.used, pool.balance),
     features: AI_FEATURES.map((f) => featureView(state.features[f], ctx.catalogue.featureCosts)),
     copilotQuestions: questionsSection(ctx, period),
     receipt: receiptAt(ctx),
     topups: state.budgets.topups.map((t) => topupView(t, ctx.now)),
     agents: agentsView(state.budgets),
+    forecast: forecastView(creditForecast(ctx, remaining.remaining)),
   };
 }
 
