@@ -14,12 +14,11 @@ import { fieldIssues } from "./operations/validate";
 import { logRequest, logsRequests } from "./requestLog";
 import { errorText, faultResponse, requestIdOf } from "./respond";
 import { archiveRoutes } from "./routes/archives";
-import { catalogueRoutes } from "./routes/catalogue";
 import { exportRoutes } from "./routes/exports";
-import { fleetRoutes } from "./routes/fleet";
 import { liveRoutes } from "./routes/live";
+import { type FanOut, registerPlatform } from "./routes/platform";
 import { register } from "./routes/shared";
-import { matchRoute, ROUTES } from "./routes/table";
+import { matchRoute, PLATFORM_ROUTES, ROUTES } from "./routes/table";
 
 /** The pattern of the handler that answered (not a middleware's `*`); null when none matched. */
 function handlerPath(c: Context<AppEnv>): string | null {
@@ -103,7 +102,16 @@ function methodTable(app: OpenAPIHono<AppEnv>) {
   return [...byPath].map(([path, methods]) => ({ pattern: patternOf(path), methods }));
 }
 
-export function createApp() {
+/**
+ * Wired by src/index.ts (src/cron/catalogue.ts, which reaches the due index: not imported here,
+ * so that the app loads outside workerd to write the OpenAPI document). An app built without it
+ * (tests listing routes, the client generator) fails a publish's fan-out loudly, never silently.
+ */
+const unwired: FanOut = async () => {
+  throw new Error("the catalogue's fan-out is not wired: createApp({ fanOut }) (src/index.ts)");
+};
+
+export function createApp({ fanOut = unwired }: { fanOut?: FanOut } = {}) {
   const app = new OpenAPIHono<AppEnv>({
     // Validation failures name every failing field, relative to where it was sent.
     defaultHook: (result) => {
@@ -179,14 +187,14 @@ export function createApp() {
   app.use("/v1/catalogue/*", authenticate);
 
   for (const entry of ROUTES) register(app, entry);
-  // Not workspace operations (no workspace, no object: they read the fleet index), so not in the
-  // route table or the fast lane; platform-only, in the OpenAPI document like the rest.
-  fleetRoutes(app);
-  // The history archive's reads (R2, no object): platform-only, like the fleet's.
+  // Platform operations (the fleet's and the catalogue's: no workspace, the fleet's D1), from
+  // the same table, never in the fast lane. A publish or a withdrawal tells the fleet through
+  // the due index (the cron's side of it), after the answer.
+  for (const entry of PLATFORM_ROUTES) registerPlatform(app, entry, fanOut);
+  // The history archive's reads (R2, no object): platform-only, outside the table.
   archiveRoutes(app);
   // The fleet's daily finance exports (R2, no object): platform-only for every workspace.
   exportRoutes(app);
-  catalogueRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

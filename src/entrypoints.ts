@@ -1,9 +1,15 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { z } from "@hono/zod-openapi";
+import { fanOutCatalogue } from "./cron/catalogue";
 import type { Env } from "./env";
 import * as ops from "./operations";
 import { type Caller, type CallOptions, invoke, type Result } from "./operations/invoke";
 import type { AnswerOf, Operation } from "./operations/operation";
+import {
+  type AnyPlatformOperation,
+  invokePlatform,
+  type PlatformResult,
+} from "./operations/platform";
 
 /**
  * The service-binding ways in. A Worker in the same account binds one of them in its
@@ -27,6 +33,26 @@ type QueryOf<O extends AnyOp> = z.input<NonNullable<O["query"]>>;
 type ParamOf<O extends AnyOp, K extends string> = K extends keyof z.input<O["params"]>
   ? z.input<O["params"]>[K]
   : never;
+
+/** A platform operation's input (its answer: PlatformResult, src/operations/platform.ts). */
+type PBody<O extends AnyPlatformOperation> = z.input<NonNullable<O["body"]>>;
+type PQuery<O extends AnyPlatformOperation> = z.input<NonNullable<O["query"]>>;
+
+/**
+ * Runs a platform operation for QuotaPlatform; a publish or a withdrawal tells the fleet after
+ * the answer, through the due index, as over HTTP (`ctx` read from outside, as in `roleOf`).
+ */
+function platformCall<O extends AnyPlatformOperation>(
+  entrypoint: QuotaPlatform,
+  op: O,
+  raw: { params?: unknown; query?: unknown; body?: unknown },
+) {
+  const { ctx, env } = entrypoint as unknown as { ctx: ExecutionContext; env: Env };
+  const announce = () => {
+    if (env.CATALOGUE_FAN_OUT !== "off") ctx.waitUntil(fanOutCatalogue(env));
+  };
+  return invokePlatform(env, op, raw, announce);
+}
 
 /**
  * Who a binding's caller is: the platform's entrypoint may do everything, QuotaService acts as
@@ -412,5 +438,58 @@ export class QuotaPlatform extends QuotaService {
   /** Freezes or advances the workspace's clock (only where TEST_CLOCKS=on). */
   setTestClock(ws: string, body: BodyOf<typeof ops.setTestClock>): Answer<typeof ops.setTestClock> {
     return invoke(this.env, roleOf(this), ops.setTestClock, { params: { ws }, body });
+  }
+
+  // ---- the fleet and the catalogue: platform operations over every workspace ----------------
+
+  /** The fleet index's summary (docs/fleet.md). */
+  fleetSummary() {
+    return platformCall(this, ops.fleetSummary, {});
+  }
+
+  /** A page of the fleet's workspaces, filtered and sorted (`{ plan?, limit?, state?, … }`). */
+  fleetWorkspaces(query?: PQuery<typeof ops.fleetWorkspaces>) {
+    return platformCall(this, ops.fleetWorkspaces, { query });
+  }
+
+  /** Decisions by reason per hour, fleet-wide (`{ from?, to?, plan? }`). */
+  fleetDecisions(query?: PQuery<typeof ops.fleetDecisions>) {
+    return platformCall(this, ops.fleetDecisions, { query });
+  }
+
+  /** Every catalogue version with its status now (docs/catalogue.md). */
+  catalogue() {
+    return platformCall(this, ops.catalogue, {});
+  }
+
+  /** One catalogue version with every plan's terms. */
+  catalogueVersion(id: string) {
+    return platformCall(this, ops.catalogueVersion, { params: { id } });
+  }
+
+  /** Writes a draft version (`{ plans, featureCosts }`); a published one is locked. */
+  putCatalogueVersion(id: string, body: PBody<typeof ops.putCatalogueVersion>) {
+    return platformCall(this, ops.putCatalogueVersion, { params: { id }, body });
+  }
+
+  /** Schedules a draft (`{ effectiveAt }`, at least 10 minutes ahead); tells the fleet. */
+  publishCatalogueVersion(id: string, body: PBody<typeof ops.publishCatalogueVersion>) {
+    return platformCall(this, ops.publishCatalogueVersion, { params: { id }, body });
+  }
+
+  /** Deletes a draft, or withdraws a scheduled version any time before it applies. */
+  deleteCatalogueVersion(id: string) {
+    return platformCall(this, ops.deleteCatalogueVersion, { params: { id } });
+  }
+
+  /** The impact preview (`{ asOf? }`); `{ format: "csv" }` answers `{ csv }`, the full list. */
+  previewCatalogueVersion(
+    id: string,
+    body?: PBody<typeof ops.previewCatalogueVersion>,
+    query?: PQuery<typeof ops.previewCatalogueVersion>,
+  ): Promise<
+    PlatformResult<z.output<typeof ops.previewCatalogueVersion.response> | { csv: string }>
+  > {
+    return platformCall(this, ops.previewCatalogueVersion, { params: { id }, body, query });
   }
 }

@@ -1,4 +1,5 @@
 import { createApp } from "./api";
+import { fanOutCatalogue } from "./cron/catalogue";
 import { scheduled } from "./cron/scheduled";
 import type { Env } from "./env";
 import { preflight } from "./preflight";
@@ -9,7 +10,8 @@ export { DueIndex } from "./dueIndex";
 export { QuotaPlatform, QuotaService, QuotaWorkspace } from "./entrypoints";
 export { WorkspaceObject } from "./workspace/object";
 
-const app = createApp();
+// A publish or a withdrawal tells the fleet through the due index (src/cron/catalogue.ts).
+const app = createApp({ fanOut: fanOutCatalogue });
 
 export default {
   // credits/check and credits/consume, when plainly valid, are answered before the router.

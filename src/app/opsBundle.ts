@@ -825,7 +825,9 @@ export const OPS_SCRIPT = `"use strict";
         null,
         h("td", null, limit),
         h("td", null, num(t.workspacesOver)),
-        h("td", null, num(t.totalOver))
+        h("td", null, num(t.totalOver)),
+        h("td", null, num(t.alreadyOver.workspaces)),
+        h("td", null, num(t.pushedOver.workspaces))
       )
     );
     const plans = Object.entries(p.plans).map(
@@ -857,7 +859,9 @@ export const OPS_SCRIPT = `"use strict";
             null,
             h("th", null, "Limit"),
             h("th", null, "Workspaces over"),
-            h("th", null, "Over by, in total")
+            h("th", null, "Over by, in total"),
+            h("th", null, "Of them, over already"),
+            h("th", null, "Pushed over by this version")
           )
         ),
         h("tbody", null, limits)

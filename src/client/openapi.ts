@@ -9452,6 +9452,1140 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/v1/catalogue": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Catalogue versions: draft, scheduled, in force, superseded, withdrawn */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Every version with its status now */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CatalogueList"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/catalogue/versions/{id}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** One catalogue version, with every plan's terms */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40. */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The version */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CatalogueVersion"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    /** Writes a draft (creates or replaces it); a published version is locked */
+    put: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40. */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CatalogueDraftInput"];
+        };
+      };
+      responses: {
+        /** @description The draft as stored */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CatalogueVersion"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description version_locked */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "version_locked";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    post?: never;
+    /** Deletes a draft, or withdraws a scheduled version any time before it applies */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40. */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description What happened */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              id: string;
+              deleted: boolean;
+              withdrawn: boolean;
+            };
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description version_locked */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "version_locked";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/catalogue/versions/{id}/publish": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Schedules a draft for effectiveAt, at least 10 minutes ahead */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40. */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["CataloguePublishInput"];
+        };
+      };
+      responses: {
+        /** @description The version, scheduled */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CatalogueVersion"];
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description version_locked */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "version_locked";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/v1/catalogue/versions/{id}/preview": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** What the version would do to every workspace of the fleet index, against the one in force */
+    post: {
+      parameters: {
+        query?: {
+          /** @description csv: the full list, one line a workspace */
+          format?: "json" | "csv";
+        };
+        header?: never;
+        path: {
+          /** @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40. */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          "application/json": components["schemas"]["CataloguePreviewInput"];
+        };
+      };
+      responses: {
+        /** @description The impact: per limit, per plan, the 100 most affected; or the full list as CSV */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["CataloguePreview"];
+            "text/csv": string;
+          };
+        };
+        /** @description invalid_request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "invalid_request";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unauthenticated */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unauthenticated";
+                message: string;
+                details: components["schemas"]["UnauthenticatedDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description forbidden */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "forbidden";
+                message: string;
+                details?: components["schemas"]["ForbiddenDetails"];
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description not_found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "not_found";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description payload_too_large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "payload_too_large";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description server_misconfigured, internal_error */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "server_misconfigured" | "internal_error";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+        /** @description unavailable */
+        503: {
+          headers: {
+            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
+            "Retry-After": number;
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": {
+              error: {
+                /** @enum {string} */
+                code: "unavailable";
+                message: string;
+                details?: unknown;
+                /**
+                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
+                 * @example 8e0f6f3b5c1a2d4e-AMS
+                 */
+                requestId: string;
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/v1/workspaces/{ws}/archives": {
     parameters: {
       query?: never;
@@ -10171,1140 +11305,6 @@ export interface paths {
     };
     put?: never;
     post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/v1/catalogue": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** Catalogue versions: draft, scheduled, in force, superseded, withdrawn */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Every version with its status now */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": components["schemas"]["CatalogueList"];
-          };
-        };
-        /** @description invalid_request */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "invalid_request";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unauthenticated */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unauthenticated";
-                message: string;
-                details: components["schemas"]["UnauthenticatedDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description forbidden */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "forbidden";
-                message: string;
-                details?: components["schemas"]["ForbiddenDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description payload_too_large */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "payload_too_large";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description server_misconfigured, internal_error */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "server_misconfigured" | "internal_error";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unavailable */
-        503: {
-          headers: {
-            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
-            "Retry-After": number;
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unavailable";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-      };
-    };
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/v1/catalogue/versions/{id}": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /** One catalogue version, with every plan's terms */
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description The version */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": components["schemas"]["CatalogueVersion"];
-          };
-        };
-        /** @description invalid_request */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "invalid_request";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unauthenticated */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unauthenticated";
-                message: string;
-                details: components["schemas"]["UnauthenticatedDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description forbidden */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "forbidden";
-                message: string;
-                details?: components["schemas"]["ForbiddenDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description not_found */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "not_found";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description payload_too_large */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "payload_too_large";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description server_misconfigured, internal_error */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "server_misconfigured" | "internal_error";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unavailable */
-        503: {
-          headers: {
-            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
-            "Retry-After": number;
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unavailable";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-      };
-    };
-    /** Writes a draft (creates or replaces it); a published version is locked */
-    put: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": components["schemas"]["CatalogueDraftInput"];
-        };
-      };
-      responses: {
-        /** @description The draft as stored */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": components["schemas"]["CatalogueVersion"];
-          };
-        };
-        /** @description invalid_request */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "invalid_request";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unauthenticated */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unauthenticated";
-                message: string;
-                details: components["schemas"]["UnauthenticatedDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description forbidden */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "forbidden";
-                message: string;
-                details?: components["schemas"]["ForbiddenDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description version_locked */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "version_locked";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description payload_too_large */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "payload_too_large";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description server_misconfigured, internal_error */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "server_misconfigured" | "internal_error";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unavailable */
-        503: {
-          headers: {
-            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
-            "Retry-After": number;
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unavailable";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-      };
-    };
-    post?: never;
-    /** Deletes a draft, or withdraws a scheduled version at least 10 minutes before it applies */
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description What happened */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              id: string;
-              deleted: boolean;
-              withdrawn: boolean;
-            };
-          };
-        };
-        /** @description invalid_request */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "invalid_request";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unauthenticated */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unauthenticated";
-                message: string;
-                details: components["schemas"]["UnauthenticatedDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description forbidden */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "forbidden";
-                message: string;
-                details?: components["schemas"]["ForbiddenDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description not_found */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "not_found";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description version_locked */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "version_locked";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description payload_too_large */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "payload_too_large";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description server_misconfigured, internal_error */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "server_misconfigured" | "internal_error";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unavailable */
-        503: {
-          headers: {
-            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
-            "Retry-After": number;
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unavailable";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-      };
-    };
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/v1/catalogue/versions/{id}/preview": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** What the version would do to every workspace of the fleet index, against the one in force */
-    post: {
-      parameters: {
-        query?: {
-          /** @description csv: the full list, one line a workspace */
-          format?: "json" | "csv";
-        };
-        header?: never;
-        path: {
-          /** @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: {
-        content: {
-          "application/json": components["schemas"]["CataloguePreviewInput"];
-        };
-      };
-      responses: {
-        /** @description The impact: per limit, per plan, the 100 most affected; or the full list as CSV */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": components["schemas"]["CataloguePreview"];
-            "text/csv": string;
-          };
-        };
-        /** @description invalid_request */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "invalid_request";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unauthenticated */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unauthenticated";
-                message: string;
-                details: components["schemas"]["UnauthenticatedDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description forbidden */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "forbidden";
-                message: string;
-                details?: components["schemas"]["ForbiddenDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description not_found */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "not_found";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description payload_too_large */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "payload_too_large";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description server_misconfigured, internal_error */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "server_misconfigured" | "internal_error";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unavailable */
-        503: {
-          headers: {
-            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
-            "Retry-After": number;
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unavailable";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-      };
-    };
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  "/v1/catalogue/versions/{id}/publish": {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /** Schedules a draft for effectiveAt, at least 10 minutes ahead */
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40. */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          "application/json": components["schemas"]["CataloguePublishInput"];
-        };
-      };
-      responses: {
-        /** @description The version, scheduled */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": components["schemas"]["CatalogueVersion"];
-          };
-        };
-        /** @description invalid_request */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "invalid_request";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unauthenticated */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unauthenticated";
-                message: string;
-                details: components["schemas"]["UnauthenticatedDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description forbidden */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "forbidden";
-                message: string;
-                details?: components["schemas"]["ForbiddenDetails"];
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description not_found */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "not_found";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description version_locked */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "version_locked";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description payload_too_large */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "payload_too_large";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description server_misconfigured, internal_error */
-        500: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "server_misconfigured" | "internal_error";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-        /** @description unavailable */
-        503: {
-          headers: {
-            /** @description Seconds to wait before retrying: 1 after a transient fault, 5 when the workspace is overloaded, 30 after a failure in the workspace. */
-            "Retry-After": number;
-            [name: string]: unknown;
-          };
-          content: {
-            "application/json": {
-              error: {
-                /** @enum {string} */
-                code: "unavailable";
-                message: string;
-                details?: unknown;
-                /**
-                 * @description The request's id, also sent as the `x-request-id` header of every response: the `cf-ray` of the request at Cloudflare's edge, else a random UUID. Quote it when reporting a problem; the request's log line carries it.
-                 * @example 8e0f6f3b5c1a2d4e-AMS
-                 */
-                requestId: string;
-              };
-            };
-          };
-        };
-      };
-    };
     delete?: never;
     options?: never;
     head?: never;
@@ -12763,70 +12763,6 @@ export interface components {
         agent_limit_reached: number;
       };
     };
-    ArchivesPage: {
-      archives: components["schemas"]["ArchiveManifest"][];
-      /**
-       * @description Pass as `after` for the next page; null: none
-       * @example ledger-2026-07-20-000000000001.ndjson.gz
-       */
-      nextCursor: string | null;
-      hasMore: boolean;
-    };
-    ArchiveManifest: {
-      /**
-       * @description The file's key: GET archives/{key} answers it
-       * @example ledger-2026-07-20-000000000001.ndjson.gz
-       */
-      key: string;
-      workspaceId: string;
-      /**
-       * @description Credit ledger entries or events
-       * @enum {string}
-       */
-      kind: "ledger" | "events";
-      /** @description The UTC day of the file's first entry, YYYY-MM-DD */
-      day: string;
-      /** @description Entries in the file, one JSON object a line */
-      rows: number;
-      /** @description The first entry's sequence (the ledger's `id`, the event's `seq`) */
-      firstSeq: number;
-      /** @description The last entry's: the file holds every sequence between */
-      lastSeq: number;
-      /** @description SHA-256 of the file's bytes (gzipped NDJSON), hex */
-      sha256: string;
-      /** @description The file's size in bytes */
-      bytes: number;
-      /** @description When the archive wrote it (the workspace's clock) */
-      writtenAt: string;
-    };
-    FinanceExportsPage: {
-      /** @description By key: each kind's files oldest day first */
-      exports: components["schemas"]["FinanceExport"][];
-      /** @description Pass as `after` for the next page; null: none */
-      nextCursor: string | null;
-      hasMore: boolean;
-    };
-    FinanceExport: {
-      /**
-       * @description The file's key: GET /v1/exports/{key} answers it
-       * @example credits-2026-07-20.csv
-       */
-      key: string;
-      /**
-       * @description `credits`: workspace, day, feature, credits; `statements`: the periods closed that day
-       * @enum {string}
-       */
-      kind: "credits" | "statements";
-      /** @description The UTC day it covers, YYYY-MM-DD */
-      day: string;
-      /** @description Data lines (the header not counted) */
-      rows: number;
-      bytes: number;
-      /** @description SHA-256 of the file's bytes, hex */
-      sha256: string;
-      /** @description When the cron wrote it (written once, never rewritten) */
-      writtenAt: string;
-    };
     CatalogueList: {
       now: string;
       /**
@@ -12952,6 +12888,14 @@ export interface components {
         copilot_analyst: number;
       };
     };
+    CataloguePublishInput: {
+      /**
+       * Format: date-time
+       * @description At least 10 minutes ahead of now.
+       * @example 2026-07-15T00:00:00.000Z
+       */
+      effectiveAt: string;
+    };
     CataloguePreview: {
       /**
        * @description A catalogue version's id: lowercase letters, digits, `.`, `_`, `-`; at most 40.
@@ -12967,27 +12911,77 @@ export interface components {
       /** @description Workspaces the version would apply to (not pinned) */
       workspaces: number;
       pinned: number;
-      /** @description Per limit: workspaces over the new limit and by how much in total (leads/contacts blocked after the grace, channels disabled, agents set offline) */
+      /** @description Per limit: workspaces over the new limit and by how much in total (leads/contacts blocked after the grace, channels disabled (never a grandfathered one), agents set offline), split into those already over under the version in force and those the new version pushes over */
       limits: {
         leads: {
           workspacesOver: number;
           totalOver: number;
+          /** @description Of those, the workspaces already over the limit under the version in force, and their total */
+          alreadyOver: {
+            workspaces: number;
+            total: number;
+          };
+          /** @description Of those, the workspaces the new version pushes over the limit, and their total */
+          pushedOver: {
+            workspaces: number;
+            total: number;
+          };
         };
         contactsAndCompanies: {
           workspacesOver: number;
           totalOver: number;
+          /** @description Of those, the workspaces already over the limit under the version in force, and their total */
+          alreadyOver: {
+            workspaces: number;
+            total: number;
+          };
+          /** @description Of those, the workspaces the new version pushes over the limit, and their total */
+          pushedOver: {
+            workspaces: number;
+            total: number;
+          };
         };
         whatsapp: {
           workspacesOver: number;
           totalOver: number;
+          /** @description Of those, the workspaces already over the limit under the version in force, and their total */
+          alreadyOver: {
+            workspaces: number;
+            total: number;
+          };
+          /** @description Of those, the workspaces the new version pushes over the limit, and their total */
+          pushedOver: {
+            workspaces: number;
+            total: number;
+          };
         };
         instagram: {
           workspacesOver: number;
           totalOver: number;
+          /** @description Of those, the workspaces already over the limit under the version in force, and their total */
+          alreadyOver: {
+            workspaces: number;
+            total: number;
+          };
+          /** @description Of those, the workspaces the new version pushes over the limit, and their total */
+          pushedOver: {
+            workspaces: number;
+            total: number;
+          };
         };
         agents: {
           workspacesOver: number;
           totalOver: number;
+          /** @description Of those, the workspaces already over the limit under the version in force, and their total */
+          alreadyOver: {
+            workspaces: number;
+            total: number;
+          };
+          /** @description Of those, the workspaces the new version pushes over the limit, and their total */
+          pushedOver: {
+            workspaces: number;
+            total: number;
+          };
         };
       };
       plans: {
@@ -13001,6 +12995,14 @@ export interface components {
         workspaceId: string;
         plan: string;
         over: {
+          leads: number;
+          contactsAndCompanies: number;
+          whatsapp: number;
+          instagram: number;
+          agents: number;
+        };
+        /** @description The same figures under the version in force */
+        overBefore: {
           leads: number;
           contactsAndCompanies: number;
           whatsapp: number;
@@ -13035,13 +13037,69 @@ export interface components {
        */
       asOf?: string;
     };
-    CataloguePublishInput: {
+    ArchivesPage: {
+      archives: components["schemas"]["ArchiveManifest"][];
       /**
-       * Format: date-time
-       * @description At least 10 minutes ahead of now.
-       * @example 2026-07-15T00:00:00.000Z
+       * @description Pass as `after` for the next page; null: none
+       * @example ledger-2026-07-20-000000000001.ndjson.gz
        */
-      effectiveAt: string;
+      nextCursor: string | null;
+      hasMore: boolean;
+    };
+    ArchiveManifest: {
+      /**
+       * @description The file's key: GET archives/{key} answers it
+       * @example ledger-2026-07-20-000000000001.ndjson.gz
+       */
+      key: string;
+      workspaceId: string;
+      /**
+       * @description Credit ledger entries or events
+       * @enum {string}
+       */
+      kind: "ledger" | "events";
+      /** @description The UTC day of the file's first entry, YYYY-MM-DD */
+      day: string;
+      /** @description Entries in the file, one JSON object a line */
+      rows: number;
+      /** @description The first entry's sequence (the ledger's `id`, the event's `seq`) */
+      firstSeq: number;
+      /** @description The last entry's: the file holds every sequence between */
+      lastSeq: number;
+      /** @description SHA-256 of the file's bytes (gzipped NDJSON), hex */
+      sha256: string;
+      /** @description The file's size in bytes */
+      bytes: number;
+      /** @description When the archive wrote it (the workspace's clock) */
+      writtenAt: string;
+    };
+    FinanceExportsPage: {
+      /** @description By key: each kind's files oldest day first */
+      exports: components["schemas"]["FinanceExport"][];
+      /** @description Pass as `after` for the next page; null: none */
+      nextCursor: string | null;
+      hasMore: boolean;
+    };
+    FinanceExport: {
+      /**
+       * @description The file's key: GET /v1/exports/{key} answers it
+       * @example credits-2026-07-20.csv
+       */
+      key: string;
+      /**
+       * @description `credits`: workspace, day, feature, credits; `statements`: the periods closed that day
+       * @enum {string}
+       */
+      kind: "credits" | "statements";
+      /** @description The UTC day it covers, YYYY-MM-DD */
+      day: string;
+      /** @description Data lines (the header not counted) */
+      rows: number;
+      bytes: number;
+      /** @description SHA-256 of the file's bytes, hex */
+      sha256: string;
+      /** @description When the cron wrote it (written once, never rewritten) */
+      writtenAt: string;
     };
   };
   responses: never;

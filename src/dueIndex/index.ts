@@ -96,6 +96,21 @@ export class DueIndex extends DurableObject<DueIndexEnv> {
     });
   }
 
+  /**
+   * Up to `limit` workspaces of this shard after `after`, in id order (its primary key): the
+   * pages of the catalogue's fan-out (src/cron/catalogue.ts), which tells every workspace with a
+   * deadline, that is every subscribed one (its renewal is one).
+   */
+  workspacesAfter(after: string, limit: number): string[] {
+    return this.store
+      .all<{ workspace_id: string }>(
+        "SELECT workspace_id FROM due WHERE workspace_id > ? ORDER BY workspace_id LIMIT ?",
+        after,
+        limit,
+      )
+      .map((row) => row.workspace_id);
+  }
+
   /** One workspace's entry (for operators and tests): its indexed deadline, or null. */
   dueAt(workspaceId: string): Instant | null {
     return (

@@ -5,8 +5,9 @@ import {
   type Overrides,
   type Plan,
   PUBLISH_LEAD_MS,
+  versionFor,
 } from "../policy/catalogue";
-import type { PreviewRow } from "../policy/preview";
+import { type PreviewRow, previewOf } from "../policy/preview";
 import { type Instant, iso } from "../policy/time";
 
 /**
@@ -155,15 +156,18 @@ export async function publish(
 }
 
 /**
- * Deletes a draft, or withdraws a scheduled version (kept, never applied) while it is still
- * at least the lead away; anything in force, superseded, built in or withdrawn is locked.
+ * Deletes a draft, or withdraws a scheduled version (kept, never applied) at any time before it
+ * applies; anything in force, superseded, built in or withdrawn is locked. A withdrawal is safe
+ * up to the instant: a workspace that learned the version reads the schedule again before its
+ * first decision at or after it (src/workspace/schedule.ts), and the write itself only lands
+ * while the instant is still ahead, so a withdrawal racing the instant is a 409, never half done.
  */
 export async function remove(
   db: D1Database,
   id: string,
-  now: Instant,
+  now: () => Instant,
 ): Promise<{ id: string; deleted: boolean; withdrawn: boolean }> {
-  const found = await findVersion(db, id, now);
+  const found = await findVersion(db, id, now());
   if (found.status === "draft") {
     await db
       .prepare("DELETE FROM catalogue_versions WHERE id = ? AND effective_at IS NULL")
@@ -174,36 +178,23 @@ export async function remove(
   if (found.status !== "scheduled") {
     throw locked(id, `is ${found.builtIn ? "built in" : found.status.replace("_", " ")}`);
   }
-  const at = Date.parse(found.version.effectiveAt ?? "");
-  if (at < now + PUBLISH_LEAD_MS) {
-    throw locked(id, "applies within 10 minutes: every workspace may already hold it");
-  }
-  await db
-    .prepare("UPDATE catalogue_versions SET withdrawn_at = ?, updated_at = ? WHERE id = ?")
-    .bind(now, now, id)
-    .run();
-  return { id, deleted: false, withdrawn: true };
-}
-
-/** One page of the fleet index's workspace ids after `after`: the fan-out's batches. */
-export async function workspaceIdsAfter(
-  db: D1Database,
-  after: string,
-  limit: number,
-): Promise<string[]> {
-  const { results } = await db
+  // The clock read just before the write: the version must still be ahead when it lands.
+  const at = now();
+  const { meta } = await db
     .prepare(
-      "SELECT workspace_id FROM fleet_workspaces WHERE workspace_id > ? ORDER BY workspace_id LIMIT ?",
+      `UPDATE catalogue_versions SET withdrawn_at = ?, updated_at = ?
+       WHERE id = ? AND withdrawn_at IS NULL AND effective_at > ?`,
     )
-    .bind(after, limit)
-    .all<{ workspace_id: string }>();
-  return results.map((r) => r.workspace_id);
+    .bind(at, at, id, at)
+    .run();
+  if (meta.changes === 0) throw locked(id, "is in force: it applied before the withdrawal");
+  return { id, deleted: false, withdrawn: true };
 }
 
 /** Rows read per query by the preview: the whole index, a page at a time. */
 const PREVIEW_PAGE = 1_000;
 
-/** Every row of the fleet index as the preview needs it (fleet_workspaces, 0003). */
+/** Every row of the fleet index as the preview needs it (fleet_workspaces, 0003 and 0005). */
 export async function previewRows(db: D1Database): Promise<PreviewRow[]> {
   const rows: PreviewRow[] = [];
   let after = "";
@@ -211,7 +202,8 @@ export async function previewRows(db: D1Database): Promise<PreviewRow[]> {
     const { results } = await db
       .prepare(
         `SELECT workspace_id, plan, seats, subscribed_at, overrides, catalogue_version,
-                leads_used, contacts_used, whatsapp_used, instagram_used, agents_used
+                leads_used, contacts_used, whatsapp_used, instagram_used, agents_used,
+                whatsapp_grandfathered, instagram_grandfathered
          FROM fleet_workspaces WHERE workspace_id > ? ORDER BY workspace_id LIMIT ?`,
       )
       .bind(after, PREVIEW_PAGE)
@@ -227,6 +219,8 @@ export async function previewRows(db: D1Database): Promise<PreviewRow[]> {
         whatsapp_used: number;
         instagram_used: number;
         agents_used: number;
+        whatsapp_grandfathered: number | null;
+        instagram_grandfathered: number | null;
       }>();
     for (const r of results) {
       rows.push({
@@ -244,9 +238,35 @@ export async function previewRows(db: D1Database): Promise<PreviewRow[]> {
           instagram: r.instagram_used,
           agents: r.agents_used,
         },
+        // A row reported before 0005 says nothing of them: taken as none (may overcount).
+        grandfathered: {
+          whatsapp: r.whatsapp_grandfathered ?? 0,
+          instagram: r.instagram_grandfathered ?? 0,
+        },
       });
     }
     if (results.length < PREVIEW_PAGE) return rows;
     after = results[results.length - 1]?.workspace_id ?? after;
   }
+}
+
+/**
+ * The impact preview of version `id` as of `asOf` (docs/catalogue.md): against the version in
+ * force then (the published schedule, withdrawn versions left out), over every row of the fleet
+ * index. A draft is previewed as if it applied at `asOf`.
+ */
+export async function previewVersion(db: D1Database, id: string, asOf: Instant, now: Instant) {
+  const all = await listVersions(db, now);
+  const target = all.find((v) => v.version.id === id);
+  if (target === undefined) throw new ApiError("not_found", `No catalogue version "${id}".`);
+  const schedule = all
+    .filter((v) => !v.builtIn && v.version.effectiveAt !== null && v.status !== "withdrawn")
+    .map((v) => v.version as CatalogueVersion);
+  const current = versionFor([BUILT_IN_CATALOGUE, ...schedule], {}, asOf);
+  const next: CatalogueVersion = {
+    ...target.version,
+    effectiveAt: target.version.effectiveAt ?? iso(asOf),
+  };
+  const rows = await previewRows(db);
+  return { asOf, current, next, rows, ...previewOf(rows, current, next) };
 }

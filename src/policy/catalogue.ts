@@ -173,8 +173,9 @@ export const CATALOGUE: Record<Plan, PlanTerms> = BUILT_IN_CATALOGUE.plans;
 export const AVERAGE_CREDIT_COST: Record<AiFeature, number> = BUILT_IN_CATALOGUE.featureCosts;
 
 /**
- * A version is published, or withdrawn, at least this long before it applies, so that every
- * workspace holds the schedule before it applies (docs/rules.md, "Catalogue versions").
+ * A version is published at least this long before it applies, so that every workspace holds
+ * the schedule before it applies (docs/rules.md, "Catalogue versions"). A withdrawal needs no
+ * lead: a workspace reads the schedule again before applying a version it learned.
  */
 export const PUBLISH_LEAD_MS = 10 * 60 * 1000;
 

@@ -67,6 +67,11 @@ export interface FleetRow {
   subscribedAt: Instant;
   overrides: Overrides;
   limits: Record<FleetLimit, LimitFigures>;
+  /**
+   * Active channels that are grandfathered (never disabled, whatever the limit): the preview
+   * counts only the others as disabled (migrations/fleet/0005).
+   */
+  grandfathered: { whatsapp: number; instagram: number };
   credits: { used: number; balance: number; percent: number };
   questions: { used: number; limit: number | null };
   agents: { active: number; total: number };

@@ -5,6 +5,7 @@ import {
   type Overrides,
   type Plan,
 } from "./catalogue";
+import { excessOf } from "./channels";
 import type { Instant } from "./time";
 
 /**
@@ -29,6 +30,8 @@ export interface PreviewRow {
     instagram: number;
     agents: number;
   };
+  /** Active channels grandfathered, never disabled (fleet index 0005; 0 when not reported). */
+  grandfathered: { whatsapp: number; instagram: number };
 }
 
 export const PREVIEW_LIMITS = [
@@ -46,6 +49,8 @@ export interface WorkspaceEffect {
   plan: Plan;
   /** Per limit: how far over the new limit (leads/contacts blocked, channels disabled, agents offline). */
   over: Record<PreviewLimit, number>;
+  /** The same under the version in force: over already, whatever the new version says. */
+  overBefore: Record<PreviewLimit, number>;
   /** Included credits a month: the new figure minus the old. */
   creditsDelta: number;
   before: EffectiveLimits;
@@ -57,6 +62,24 @@ const limitOf = (l: EffectiveLimits, limit: PreviewLimit): number | null =>
 
 const overBy = (used: number, limit: number | null) =>
   limit === null ? 0 : Math.max(0, used - limit);
+
+/**
+ * How many a limit's enforcement would take away: entities blocked and agents set offline are
+ * what exceeds the limit; channels disabled are what exceeds it among the non-grandfathered only
+ * (docs/rules.md, "WhatsApp numbers and Instagram accounts"), as the object's `excessOf` says.
+ */
+function overOf(row: PreviewRow, limits: EffectiveLimits): Record<PreviewLimit, number> {
+  const limit = (k: PreviewLimit) => limitOf(limits, k);
+  const channel = (k: "whatsapp" | "instagram") =>
+    excessOf({ active: row.used[k], grandfathered: row.grandfathered[k] }, limit(k));
+  return {
+    leads: overBy(row.used.leads, limit("leads")),
+    contactsAndCompanies: overBy(row.used.contactsAndCompanies, limit("contactsAndCompanies")),
+    whatsapp: channel("whatsapp"),
+    instagram: channel("instagram"),
+    agents: overBy(row.used.agents, limit("agents")),
+  };
+}
 
 export function effectOf(row: PreviewRow, current: CatalogueVersion, next: CatalogueVersion) {
   const sub = {
@@ -70,13 +93,11 @@ export function effectOf(row: PreviewRow, current: CatalogueVersion, next: Catal
   };
   const before = effectiveLimits(sub, current);
   const after = effectiveLimits(sub, next);
-  const over = Object.fromEntries(
-    PREVIEW_LIMITS.map((k) => [k, overBy(row.used[k], limitOf(after, k))]),
-  ) as Record<PreviewLimit, number>;
   return {
     workspaceId: row.workspaceId,
     plan: row.plan,
-    over,
+    over: overOf(row, after),
+    overBefore: overOf(row, before),
     creditsDelta: after.includedCredits - before.includedCredits,
     before,
     after,
@@ -87,10 +108,28 @@ export function effectOf(row: PreviewRow, current: CatalogueVersion, next: Catal
 const harm = (e: WorkspaceEffect) =>
   PREVIEW_LIMITS.reduce((n, k) => n + e.over[k], 0) * 1_000_000 + Math.max(0, -e.creditsDelta);
 
+/** Workspaces over a limit and by how much in total. */
+export interface OverCount {
+  workspaces: number;
+  total: number;
+}
+
+/**
+ * One limit's figures: every workspace over the new limit (`workspacesOver`, `totalOver`: what
+ * happens when the version applies), split into those already over it under the version in
+ * force (`alreadyOver`) and those the new version pushes over (`pushedOver`).
+ */
+export interface LimitImpact {
+  workspacesOver: number;
+  totalOver: number;
+  alreadyOver: OverCount;
+  pushedOver: OverCount;
+}
+
 export interface PreviewSummary {
   workspaces: number;
   pinned: number;
-  limits: Record<PreviewLimit, { workspacesOver: number; totalOver: number }>;
+  limits: Record<PreviewLimit, LimitImpact>;
   plans: Partial<Record<Plan, { workspaces: number; creditsGained: number; creditsLost: number }>>;
   mostAffected: WorkspaceEffect[];
   pinnedWorkspaces: string[];
@@ -104,7 +143,15 @@ export function previewOf(
   top = 100,
 ): { summary: PreviewSummary; effects: WorkspaceEffect[] } {
   const limits = Object.fromEntries(
-    PREVIEW_LIMITS.map((k) => [k, { workspacesOver: 0, totalOver: 0 }]),
+    PREVIEW_LIMITS.map((k) => [
+      k,
+      {
+        workspacesOver: 0,
+        totalOver: 0,
+        alreadyOver: { workspaces: 0, total: 0 },
+        pushedOver: { workspaces: 0, total: 0 },
+      },
+    ]),
   ) as PreviewSummary["limits"];
   const plans: PreviewSummary["plans"] = {};
   const effects: WorkspaceEffect[] = [];
@@ -120,6 +167,9 @@ export function previewOf(
       if (e.over[k] > 0) {
         limits[k].workspacesOver += 1;
         limits[k].totalOver += e.over[k];
+        const split = e.overBefore[k] > 0 ? limits[k].alreadyOver : limits[k].pushedOver;
+        split.workspaces += 1;
+        split.total += e.over[k];
       }
     }
     const p = plans[row.plan] ?? { workspaces: 0, creditsGained: 0, creditsLost: 0 };
@@ -145,7 +195,10 @@ export function previewOf(
   };
 }
 
-/** The full list as CSV: one line per workspace (pinned ones marked), most hurt first. */
+/**
+ * The full list as CSV: one line per workspace (pinned ones marked), most hurt first; after the
+ * figures under the new version, the same under the version in force (`…OverBefore`).
+ */
 export function previewCsv(
   rows: readonly PreviewRow[],
   effects: readonly WorkspaceEffect[],
@@ -156,6 +209,7 @@ export function previewCsv(
     "pinned",
     ...PREVIEW_LIMITS.map((k) => `${k}Over`),
     "creditsDelta",
+    ...PREVIEW_LIMITS.map((k) => `${k}OverBefore`),
   ];
   const lines = [...effects]
     .sort((a, b) => harm(b) - harm(a) || a.workspaceId.localeCompare(b.workspaceId))
@@ -165,8 +219,10 @@ export function previewCsv(
       "",
       ...PREVIEW_LIMITS.map((k) => e.over[k]),
       e.creditsDelta,
+      ...PREVIEW_LIMITS.map((k) => e.overBefore[k]),
     ]);
+  const blank = Array.from({ length: header.length - 3 }, () => "");
   for (const r of rows)
-    if (r.pinned !== null) lines.push([r.workspaceId, r.plan, r.pinned, "", "", "", "", "", ""]);
+    if (r.pinned !== null) lines.push([r.workspaceId, r.plan, r.pinned, ...blank]);
   return `${[header, ...lines].map((l) => l.join(",")).join("\n")}\n`;
 }

@@ -4,7 +4,7 @@ import { errorResponses } from "../errors";
 import { exportFile, listExports } from "../exports";
 import type { AppEnv } from "../hono";
 import { ExportParams, ExportsPage, ExportsQuery } from "../schemas/exports";
-import { fleetOnly, json } from "./fleet";
+import { json, platformOnly } from "./platform";
 
 /**
  * The finance exports' routes (docs/history.md#finance-exports): the daily files the cron writes
@@ -17,7 +17,7 @@ const common = {
   tags: ["History"],
   security: [{ bearer: [] }],
   "x-roles": ["platform"],
-  middleware: [fleetOnly],
+  middleware: [platformOnly],
 };
 
 const listRoute = createRoute({

@@ -114,7 +114,7 @@ export function allow(roles: readonly Role[]): MiddlewareHandler<AppEnv> {
 }
 
 /**
- * The body gate alone, for routes outside the table (the catalogue's): a mutating call's body is
+ * The body gate alone, for the platform routes (platform.ts): a mutating call's body is
  * read, its media type and nesting bounded, as on every other route, before the validator walks
  * it.
  */

@@ -1,5 +1,6 @@
 import * as ops from "../operations";
 import type { AnyOperation } from "../operations/operation";
+import type { AnyPlatformOperation } from "../operations/platform";
 import { WORKSPACE_ID_PATTERN } from "../schemas/patterns";
 
 /**
@@ -72,6 +73,30 @@ export const ROUTES: readonly RouteEntry[] = [
   { op: ops.reopenLead, method: "post", path: `${ws}/entities/leads/{id}/reopen` },
   { op: ops.deleteEntity, method: "delete", path: `${ws}/entities/{kind}/{id}` },
   { op: ops.entity, method: "get", path: `${ws}/entities/{kind}/{id}` },
+];
+
+/**
+ * A platform operation's route (src/operations/platform.ts): no workspace in the path, only a
+ * platform token for every workspace (`ws: "*"`), answered from the fleet's D1. Registered from
+ * this list like the workspace routes, after them; never in the fast lane.
+ */
+export interface PlatformRouteEntry {
+  op: AnyPlatformOperation;
+  method: "get" | "post" | "put" | "delete";
+  path: string;
+}
+
+export const PLATFORM_ROUTES: readonly PlatformRouteEntry[] = [
+  { op: ops.fleetSummary, method: "get", path: "/v1/fleet/summary" },
+  { op: ops.fleetWorkspaces, method: "get", path: "/v1/fleet/workspaces" },
+  { op: ops.fleetDecisions, method: "get", path: "/v1/fleet/decisions" },
+
+  { op: ops.catalogue, method: "get", path: "/v1/catalogue" },
+  { op: ops.catalogueVersion, method: "get", path: "/v1/catalogue/versions/{id}" },
+  { op: ops.putCatalogueVersion, method: "put", path: "/v1/catalogue/versions/{id}" },
+  { op: ops.publishCatalogueVersion, method: "post", path: "/v1/catalogue/versions/{id}/publish" },
+  { op: ops.deleteCatalogueVersion, method: "delete", path: "/v1/catalogue/versions/{id}" },
+  { op: ops.previewCatalogueVersion, method: "post", path: "/v1/catalogue/versions/{id}/preview" },
 ];
 
 /** A route a request's method and path matched, with its path parameters. */

@@ -147,7 +147,17 @@ const Over = z.object({
   instagram: z.number().int(),
   agents: z.number().int(),
 });
-const Totals = z.object({ workspacesOver: z.number().int(), totalOver: z.number().int() });
+const OverCount = z.object({ workspaces: z.number().int(), total: z.number().int() });
+const Totals = z.object({
+  workspacesOver: z.number().int(),
+  totalOver: z.number().int(),
+  alreadyOver: OverCount.describe(
+    "Of those, the workspaces already over the limit under the version in force, and their total",
+  ),
+  pushedOver: OverCount.describe(
+    "Of those, the workspaces the new version pushes over the limit, and their total",
+  ),
+});
 
 export const CataloguePreview = z
   .object({
@@ -165,7 +175,7 @@ export const CataloguePreview = z
         agents: Totals,
       })
       .describe(
-        "Per limit: workspaces over the new limit and by how much in total (leads/contacts blocked after the grace, channels disabled, agents set offline)",
+        "Per limit: workspaces over the new limit and by how much in total (leads/contacts blocked after the grace, channels disabled (never a grandfathered one), agents set offline), split into those already over under the version in force and those the new version pushes over",
       ),
     plans: z.record(
       z.string(),
@@ -181,6 +191,7 @@ export const CataloguePreview = z
           workspaceId: z.string(),
           plan: z.string(),
           over: Over,
+          overBefore: Over.describe("The same figures under the version in force"),
           creditsDelta: z.number().int(),
           before: PreviewLimits,
           after: PreviewLimits,

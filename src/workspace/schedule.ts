@@ -14,18 +14,42 @@ import type { WorkspaceContext } from "./context";
 /** The schedule as last read and when (real time), kept for a restarted object. */
 const SCHEDULE_KEY = "catalogue_schedule";
 
+/** A read of the schedule that takes longer than this counts as failed: the call decides. */
+export const SCHEDULE_READ_TIMEOUT_MS = 2_000;
+/** After a failed read, calls decide from the kept schedule this long before one reads again. */
+export const SCHEDULE_RETRY_MS = 30_000;
+
+/** `promise`, or a rejection once `ms` have passed without it settling. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The published catalogue versions this object knows (docs/catalogue.md), oldest first, the
- * built-in one first, and until when that knowledge is complete. A version is published or
- * withdrawn at least PUBLISH_LEAD_MS before it applies, so a schedule read at real time t holds
- * every version applying before t + the lead (docs/rules.md, "Catalogue versions"): a decision
- * before then needs no read; after it, the object reads the schedule once (off the hot path: the
- * fan-out reads it ahead for every indexed workspace) and keeps it in storage for a restart.
+ * built-in one first, and until when that knowledge is complete (docs/rules.md, "Catalogue
+ * versions"):
+ *
+ * - a version is published at least PUBLISH_LEAD_MS before it applies, so a schedule read at
+ *   real time t holds every version applying before t + the lead;
+ * - a scheduled version may be withdrawn until the instant it applies, so a version the read
+ *   found still ahead is trusted only until its instant: the first decision at or after it
+ *   reads the schedule again (one read per workspace and switch), and applies the version only
+ *   if it is still there. A withdrawal is therefore safe up to the instant.
+ *
+ * Before then a decision needs no read (off the hot path: the fan-out reads ahead for every
+ * indexed workspace). The schedule is kept in storage, for a restart and for when the catalogue's
+ * D1 cannot be read: then the object decides from what it kept (`refresh`).
  */
 export class KnownSchedule {
   versions: readonly CatalogueVersion[] = [BUILT_IN_CATALOGUE];
   private knownUntil: Instant = Number.NEGATIVE_INFINITY;
   private refreshing: Promise<void> | undefined;
+  /** After a failed read (real time): decide from the kept schedule, read again from then. */
+  private retryAt: Instant | undefined;
 
   constructor(
     private readonly store: Store,
@@ -44,18 +68,37 @@ export class KnownSchedule {
       if (kept !== undefined) this.learn(kept.versions, kept.readAt);
       else this.knownUntil = Number.MIN_SAFE_INTEGER;
     }
-    return now < this.knownUntil ? undefined : this.refresh();
+    if (now < this.knownUntil) return undefined;
+    // The catalogue could not be read a moment ago: decide from the schedule kept, without
+    // waiting on the store again for every call of an outage.
+    if (this.retryAt !== undefined && Date.now() < this.retryAt) return undefined;
+    return this.refresh();
   }
 
-  /** Reads the schedule now (the fan-out, or a lapsed one); concurrent calls share one read. */
+  /**
+   * Reads the schedule now (the fan-out, or a lapsed one); concurrent calls share one read.
+   * Never rejects: when the catalogue's D1 cannot be read (an error, or no answer within
+   * SCHEDULE_READ_TIMEOUT_MS), the object keeps deciding from the schedule it last learned, and
+   * reads again SCHEDULE_RETRY_MS later (docs/catalogue.md, "When D1 is down").
+   */
   refresh(): Promise<void> {
     // Real time, whatever the workspace's clock: the lead is the publisher's, in real time.
     const readAt = Date.now();
-    this.refreshing ??= this.fetch()
-      .then((versions) => {
-        this.learn(versions, readAt);
-        if (versions !== null) this.store.setMeta(SCHEDULE_KEY, { versions, readAt });
-      })
+    this.refreshing ??= withTimeout(this.fetch(), SCHEDULE_READ_TIMEOUT_MS)
+      .then(
+        (versions) => {
+          this.retryAt = undefined;
+          this.learn(versions, readAt);
+          if (versions !== null) this.store.setMeta(SCHEDULE_KEY, { versions, readAt });
+        },
+        (error: unknown) => {
+          this.retryAt = readAt + SCHEDULE_RETRY_MS;
+          console.error(
+            "catalogue schedule unreadable: deciding from the schedule this workspace kept",
+            error,
+          );
+        },
+      )
       .finally(() => {
         this.refreshing = undefined;
       });
@@ -72,8 +115,22 @@ export class KnownSchedule {
       this.versions = versions;
       this.changed();
     }
-    this.knownUntil = Math.max(this.knownUntil, readAt + PUBLISH_LEAD_MS);
+    this.knownUntil = Math.max(this.knownUntil, knownUntilOf(versions, readAt));
   }
+}
+
+/**
+ * Until when a schedule read at real time `readAt` holds: nothing new can apply before the
+ * publish lead has passed, and a version still ahead at the read may be withdrawn until its
+ * instant, so the knowledge ends at the earlier of the two (docs/rules.md, "Catalogue versions").
+ */
+export function knownUntilOf(versions: readonly CatalogueVersion[], readAt: Instant): Instant {
+  let until = readAt + PUBLISH_LEAD_MS;
+  for (const v of versions) {
+    const at = Date.parse(v.effectiveAt);
+    if (at > readAt && at < until) until = at;
+  }
+  return until;
 }
 
 /** What a switch runs through: memory's source (memory.ts), seen from here. */

@@ -222,6 +222,8 @@ describe.skipIf(CHROMIUM.path === undefined)("the operator page", () => {
     expect(detail).toContain("5000");
     expect(detail).toContain("1000");
     expect(detail).toContain("workspaces affected");
+    // Per limit, the workspaces over it already apart from those this version pushes over.
+    expect(detail).toContain("Pushed over by this version");
     await shot(page, "ops-catalogue");
     await page.fill('#catalogue-detail input[type="datetime-local"]', "2030-01-01T00:00");
     await page.click('#catalogue-detail button[type="submit"]');

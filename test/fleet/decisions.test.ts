@@ -179,6 +179,7 @@ const fleetRowFor = (ws: string): FleetRow => ({
     instagram: limit,
     agents: limit,
   },
+  grandfathered: { whatsapp: 0, instagram: 0 },
   credits: { used: 0, balance: 100, percent: 0 },
   questions: { used: 0, limit: 10 },
   agents: { active: 0, total: 0 },

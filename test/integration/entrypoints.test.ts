@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { QuotaPlatform, QuotaService, QuotaWorkspace } from "../../src/entrypoints";
-import { OPERATIONS } from "../../src/operations";
+import { OPERATIONS, PLATFORM_OPERATIONS } from "../../src/operations";
+import { BUILT_IN_CATALOGUE } from "../../src/policy/catalogue";
 import { call, freshWorkspace, setClock, subscribe } from "../support/helpers";
 import { platform, service, viaBinding } from "./bindings";
 
@@ -677,7 +678,51 @@ describe("QuotaService and QuotaPlatform over service bindings", () => {
     expect(methods(QuotaService.prototype).sort()).toEqual(servable.map((op) => op.name).sort());
     expect(
       [...methods(QuotaService.prototype), ...methods(QuotaPlatform.prototype)].sort(),
-    ).toEqual([...OPERATIONS.keys()].sort());
+    ).toEqual([...OPERATIONS.keys(), ...PLATFORM_OPERATIONS.keys()].sort());
+    // The platform operations (the fleet's, the catalogue's) are QuotaPlatform's only.
+    for (const name of PLATFORM_OPERATIONS.keys()) {
+      expect(Reflect.has(QuotaService.prototype, name), name).toBe(false);
+      expect(Reflect.has(QuotaPlatform.prototype, name), name).toBe(true);
+    }
+  });
+
+  it("runs the platform operations as their routes do: the catalogue, the fleet", async () => {
+    const draft = {
+      plans: BUILT_IN_CATALOGUE.plans,
+      featureCosts: BUILT_IN_CATALOGUE.featureCosts,
+    };
+    const stored = await platform("putCatalogueVersion", "v-binding", draft);
+    expect({ id: stored.id, status: stored.status }).toEqual({ id: "v-binding", status: "draft" });
+    const overHttp = await call("GET", "/v1/catalogue/versions/v-binding");
+    expect(await platform("catalogueVersion", "v-binding")).toEqual(overHttp.json);
+    expect((await platform("catalogue")).versions).toEqual(
+      (await call("GET", "/v1/catalogue")).json.versions,
+    );
+    const preview = await platform("previewCatalogueVersion", "v-binding", {});
+    expect(preview).toMatchObject({ version: "v-binding", inForce: "2026-06" });
+    expect(
+      (await platform("previewCatalogueVersion", "v-binding", {}, { format: "csv" })).csv,
+    ).toMatch(/^workspaceId,plan,pinned,/);
+    const soon = new Date(Date.now() + 60_000).toISOString();
+    const early = await platform("publishCatalogueVersion", "v-binding", { effectiveAt: soon });
+    expect([early.error.code, early.error.details[0].path]).toEqual([
+      "invalid_request",
+      "effectiveAt",
+    ]);
+    expect(await platform("deleteCatalogueVersion", "v-binding")).toEqual({
+      id: "v-binding",
+      deleted: true,
+      withdrawn: false,
+    });
+    expect((await platform("deleteCatalogueVersion", "nope")).error.code).toBe("not_found");
+    const summary = await platform("fleetSummary");
+    const summaryOverHttp = (await call("GET", "/v1/fleet/summary")).json;
+    expect([summary.workspaces, summary.byPlan]).toEqual([
+      summaryOverHttp.workspaces,
+      summaryOverHttp.byPlan,
+    ]);
+    const bad = await platform("fleetWorkspaces", { pageSize: 0 });
+    expect(bad.error.code).toBe("invalid_request");
   });
 
   it("acts as the service role through QuotaService: an import of an old channel is refused", async () => {

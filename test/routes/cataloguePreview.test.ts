@@ -8,7 +8,9 @@ import { call, freshWorkspace } from "../support/helpers";
 /**
  * The impact preview equals what happens when the version applies (docs/catalogue.md): a few
  * hundred workspaces in known states are indexed, previewed, then switched by their clocks past
- * the version's instant and its grace, and every count is compared.
+ * the version's instant and its grace, and every count is compared: leads, contacts, WhatsApp
+ * numbers (some grandfathered, so never disabled), agents, credits; and, per limit, which
+ * workspaces were over it already under the version in force and which the version pushes over.
  */
 
 const WORKSPACES = 200;
@@ -21,18 +23,30 @@ const stub = (ws: string) => env.WORKSPACE.getByName(ws);
 const draft = (() => {
   const v = structuredClone(BUILT_IN_CATALOGUE);
   v.plans.advanced.leadsPerSeat = 20;
+  v.plans.advanced.contactsAndCompaniesPerSeat = 25;
+  // 1 WhatsApp number a seat instead of at least 3: never more than before, for every seat count.
+  v.plans.advanced.channels = { kind: "perSeat" };
   v.plans.advanced.activeAgents = 1;
   v.plans.advanced.aiCreditsPerSeat = 1_000;
   v.plans.base.leadsPerSeat = 15;
+  v.plans.base.contactsAndCompaniesPerSeat = 20;
   v.plans.base.aiCreditsPerSeat = 900;
   return { plans: v.plans, featureCosts: v.featureCosts };
 })();
+
+/** What the preview splits per limit: over it already under the version in force. */
+const SPLIT = ["leads", "contactsAndCompanies", "whatsapp"] as const;
+type Split = (typeof SPLIT)[number];
 
 interface Known {
   ws: string;
   pinned: boolean;
   agentsBefore: number;
+  /** Over the limit before the version applies (under the version in force), per limit. */
+  overBefore: Record<Split, boolean>;
 }
+
+const GRANDFATHERED_AT = "2026-01-01T00:00:00.000Z";
 
 async function workspaceNo(i: number): Promise<Known> {
   const ws = freshWorkspace(`prev-${i}`);
@@ -49,6 +63,8 @@ async function workspaceNo(i: number): Promise<Known> {
       // Every fifth base subscription is legacy: it keeps its one active agent.
       subscribedAt: i % 20 === 3 ? "2026-01-01T00:00:00.000Z" : undefined,
       catalogueVersion: pinned ? "2026-06" : undefined,
+      // A few negotiated limits: over them under either version (the preview shows them apart).
+      overrides: i % 13 === 5 ? { leadsPerSeat: 10, contactsAndCompaniesPerSeat: 12 } : undefined,
     },
     platform,
   );
@@ -58,6 +74,20 @@ async function workspaceNo(i: number): Promise<Known> {
     const ids = Array.from({ length: leads }, (_, n) => `l${n}`);
     expect((await s.createEntities("leads", ids, admin)).ok).toBe(true);
   }
+  const contacts = (i * 11) % 53;
+  if (contacts > 0) {
+    const ids = Array.from({ length: contacts }, (_, n) => `c${n}`);
+    expect((await s.createEntities("contacts", ids, admin)).ok).toBe(true);
+  }
+  // 0 to 4 WhatsApp numbers, up to 2 of them imported as connected before the grandfathering
+  // date (counted, never disabled); Base allows one a seat, so some are over already.
+  const numbers = i % 5;
+  const grandfathered = i % 3 === 0 ? Math.min(numbers, 2) : 0;
+  const channels = Array.from({ length: numbers }, (_, n) => ({
+    id: `+5511900000${n}`,
+    ...(n < grandfathered && { connectedAt: GRANDFATHERED_AT }),
+  }));
+  if (numbers > 0) expect((await s.connectChannels("whatsapp", channels, platform)).ok).toBe(true);
   let agentsBefore = 0;
   for (let a = 0; a < (plan === "advanced" ? i % 4 : 0); a++) {
     await s.createAgent({ id: `a${a}`, name: `Agent ${a}` }, admin);
@@ -65,7 +95,19 @@ async function workspaceNo(i: number): Promise<Known> {
     if (on.ok && on.value.active) agentsBefore++;
   }
   expect(await s.reportToFleet()).toBe(true);
-  return { ws, pinned, agentsBefore };
+  const usage = await s.usage();
+  if (!usage.ok) throw new Error("no subscription");
+  const u = usage.value;
+  return {
+    ws,
+    pinned,
+    agentsBefore,
+    overBefore: {
+      leads: u.leads.used > u.leads.limit,
+      contactsAndCompanies: u.contactsAndCompanies.used > u.contactsAndCompanies.limit,
+      whatsapp: u.whatsapp.toDisable > 0,
+    },
+  };
 }
 
 describe("the impact preview", () => {
@@ -90,9 +132,26 @@ describe("the impact preview", () => {
     });
     expect(published.status).toBe(200);
 
+    const counts = () => ({
+      workspacesOver: 0,
+      totalOver: 0,
+      alreadyOver: { workspaces: 0, total: 0 },
+      pushedOver: { workspaces: 0, total: 0 },
+    });
     const actual = {
-      leads: { workspacesOver: 0, totalOver: 0 },
+      leads: counts(),
+      contactsAndCompanies: counts(),
+      whatsapp: counts(),
       agents: { workspacesOver: 0, totalOver: 0 },
+    };
+    const add = (k: Split, known: Known, n: number) => {
+      if (n <= 0) return;
+      const a = actual[k];
+      a.workspacesOver++;
+      a.totalOver += n;
+      const split = known.overBefore[k] ? a.alreadyOver : a.pushedOver;
+      split.workspaces++;
+      split.total += n;
     };
     const plans: Record<
       string,
@@ -112,10 +171,12 @@ describe("the impact preview", () => {
         continue;
       }
       expect(after.value.catalogueVersion).toBe("v2033-03");
-      if (usage.value.leads.blocked > 0) {
-        actual.leads.workspacesOver++;
-        actual.leads.totalOver += usage.value.leads.blocked;
-      }
+      add("leads", k, usage.value.leads.blocked);
+      add("contactsAndCompanies", k, usage.value.contactsAndCompanies.blocked);
+      // Every number disabled, under the old limit's grace and then the new one's: never one
+      // of the grandfathered.
+      add("whatsapp", k, usage.value.whatsapp.disabled);
+      expect(usage.value.whatsapp.used).toBeGreaterThanOrEqual(usage.value.whatsapp.grandfathered);
       const offline = k.agentsBefore - usage.value.agents.used;
       if (offline > 0) {
         actual.agents.workspacesOver++;
@@ -131,12 +192,18 @@ describe("the impact preview", () => {
     const p = preview.json;
     expect([p.workspaces, p.pinned]).toEqual([WORKSPACES - pinned, pinned]);
     expect(p.limits.leads).toEqual(actual.leads);
-    expect(p.limits.agents).toEqual(actual.agents);
+    expect(p.limits.contactsAndCompanies).toEqual(actual.contactsAndCompanies);
+    expect(p.limits.whatsapp).toEqual(actual.whatsapp);
+    expect(p.limits.agents).toMatchObject(actual.agents);
     expect(p.plans).toEqual(plans);
     // The test means something: the change hurts some and spares others.
     expect(actual.leads.workspacesOver).toBeGreaterThan(20);
     expect(actual.leads.workspacesOver).toBeLessThan(WORKSPACES - pinned);
     expect(actual.agents.workspacesOver).toBeGreaterThan(10);
+    for (const k of SPLIT) {
+      expect(actual[k].alreadyOver.workspaces, `${k} already over`).toBeGreaterThan(3);
+      expect(actual[k].pushedOver.workspaces, `${k} pushed over`).toBeGreaterThan(3);
+    }
     expect(p.mostAffected.length).toBeGreaterThan(0);
   }, 300_000);
 });

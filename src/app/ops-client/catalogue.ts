@@ -87,6 +87,8 @@ function previewView(p: CataloguePreview): HTMLElement {
       h("td", null, limit),
       h("td", null, num(t.workspacesOver)),
       h("td", null, num(t.totalOver)),
+      h("td", null, num(t.alreadyOver.workspaces)),
+      h("td", null, num(t.pushedOver.workspaces)),
     ),
   );
   const plans = Object.entries(p.plans).map(([plan, t]) =>
@@ -119,6 +121,8 @@ function previewView(p: CataloguePreview): HTMLElement {
           h("th", null, "Limit"),
           h("th", null, "Workspaces over"),
           h("th", null, "Over by, in total"),
+          h("th", null, "Of them, over already"),
+          h("th", null, "Pushed over by this version"),
         ),
       ),
       h("tbody", null, limits),
