@@ -100,7 +100,9 @@ beforeAll(async () => {
   for (const ws of all()) expect(await stub(ws).reportToFleet()).toBe(true);
   // The rows age 90 s before anyone reads them.
   vi.setSystemTime(reportedAt + 90_000);
-});
+  // Thirty workspaces driven through their states: ~8 s alone, more beside other test files
+  // (counted, never timed: vitest.config.ts).
+}, 60_000);
 
 const get = async (path: string, role = "platform", ws = "*") => {
   const answer = await call("GET", path, { token: await token(ws, role as "platform") });
