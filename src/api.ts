@@ -20,6 +20,28 @@ import { type FanOut, registerPlatform } from "./routes/platform";
 import { register } from "./routes/shared";
 import { matchRoute, PLATFORM_ROUTES, ROUTES } from "./routes/table";
 
+/** The first query parameter whose name or value is no valid percent-encoding (undefined: none). */
+function malformedQueryParam(url: string): string | undefined {
+  const start = url.indexOf("?");
+  if (start < 0) return undefined;
+  for (const pair of (url.slice(start + 1).split("#")[0] ?? "").split("&")) {
+    const eq = pair.indexOf("=");
+    const name = eq < 0 ? pair : pair.slice(0, eq);
+    const value = eq < 0 ? "" : pair.slice(eq + 1);
+    try {
+      decodeURIComponent(name.replaceAll("+", " "));
+    } catch {
+      return "query";
+    }
+    try {
+      decodeURIComponent(value.replaceAll("+", " "));
+    } catch {
+      return decodeURIComponent(name.replaceAll("+", " "));
+    }
+  }
+  return undefined;
+}
+
 /** The pattern of the handler that answered (not a middleware's `*`); null when none matched. */
 function handlerPath(c: Context<AppEnv>): string | null {
   const path = routePath(c, -1);
@@ -185,6 +207,16 @@ export function createApp({ fanOut = unwired }: { fanOut?: FanOut } = {}) {
   app.use("/v1/exports", authenticate);
   app.use("/v1/exports/*", authenticate);
   app.use("/v1/catalogue/*", authenticate);
+  // A query value that is no valid percent-encoding (`?agentId=%ZZ`) would reach the schemas as
+  // its raw text, and a filter that takes any printable id would answer for a value the caller
+  // never meant: a 400 naming the parameter instead.
+  app.use("/v1/*", async (c, next) => {
+    const malformed = malformedQueryParam(c.req.url);
+    if (malformed !== undefined) {
+      throw invalid([{ path: malformed, message: "is not a valid percent-encoded value" }]);
+    }
+    await next();
+  });
 
   for (const entry of ROUTES) register(app, entry);
   // Platform operations (the fleet's and the catalogue's: no workspace, the fleet's D1), from

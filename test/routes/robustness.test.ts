@@ -92,6 +92,27 @@ describe("robustness", () => {
     const page = await call("GET", `/v1/workspaces/${ws}/channels/whatsapp?pageSize=100000`);
     expect(page.status).toBe(400);
   });
+
+  it.each([
+    ["credits/ledger?agentId=%ZZ", "agentId"],
+    ["credits/ledger?order=newest&feature=%E0%A4%A", "feature"],
+    ["events?%ZZ=1", "query"],
+    ["credits/ledger?agentId=a%2Fb&kind=debit", null],
+  ])(
+    "answers ?%s with a 400 naming the parameter when it is no valid percent-encoding",
+    async (q, field) => {
+      const ws = freshWorkspace("pct");
+      await subscribe(ws);
+      const r = await call("GET", `/v1/workspaces/${ws}/${q}`);
+      if (field === null) {
+        expect(r.status, q).toBe(200);
+        return;
+      }
+      expect(r.status, q).toBe(400);
+      expect(r.json.error.code).toBe("invalid_request");
+      expect(r.json.error.details[0].path).toBe(field);
+    },
+  );
 });
 
 /** Every mutating route, including those without a body: a body is read (and bounded) on each. */
