@@ -1303,7 +1303,7 @@ export const BILLING_SCRIPT = `"use strict";
   function problemText(p, seq) {
     if (p.code === "ledger_entry_archived") {
       const details = p.error?.details;
-      return \`Receipt #\${num(seq)} is older than the ledger keeps (400 days) and was archived: find it with GET \${details?.archives ?? "…/archives"}.\`;
+      return \`Receipt #\${num(seq)} is older than the ledger keeps (62 days) and was archived: find it with GET \${details?.archives ?? "…/archives"}.\`;
     }
     if (p.code === "not_found") return \`There is no receipt #\${num(seq)} in this workspace yet.\`;
     return "The receipt could not be looked up. Try again.";

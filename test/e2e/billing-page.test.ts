@@ -744,7 +744,7 @@ describe.skipIf(CHROMIUM.path === undefined)("the billing page", () => {
     await page.press("#token", "Enter");
     await page.waitForSelector('[data-receipt-entry="1"]');
     expect(await text(page, "#receipt-result")).toContain("AI summarize");
-    // Past the ledger's 400 days the entry is archived: the page says where to read it.
+    // Past the ledger's 62 days the entry is archived: the page says where to read it.
     await api(ws, "PUT", "/test-clock", { now: "2027-09-01T00:00:00Z" });
     await page.fill("#receipt-seq", "1");
     await page.press("#receipt-seq", "Enter");

@@ -43,7 +43,7 @@ function entryView(e: LedgerEntry): HTMLElement {
 function problemText(p: Problem, seq: number): string {
   if (p.code === "ledger_entry_archived") {
     const details = p.error?.details as { archives?: string } | undefined;
-    return `Receipt #${num(seq)} is older than the ledger keeps (400 days) and was archived: find it with GET ${details?.archives ?? "…/archives"}.`;
+    return `Receipt #${num(seq)} is older than the ledger keeps (62 days) and was archived: find it with GET ${details?.archives ?? "…/archives"}.`;
   }
   if (p.code === "not_found") return `There is no receipt #${num(seq)} in this workspace yet.`;
   return "The receipt could not be looked up. Try again.";
