@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ARCHIVE_NAME } from "../policy/archive";
-import { MAX_PAGE, WorkspaceParams } from "./common";
+import { LimitParam, WorkspaceParams } from "./common";
 
 /** A file's name as the archive routes take it: `{kind}-{YYYY-MM-DD}-{first sequence}.ndjson.gz`. */
 export const ArchiveName = z
@@ -37,16 +37,7 @@ export const ArchivesQuery = z.object({
     description:
       "Answer the files after this key (a previous page's `nextCursor`); omitted: from the first.",
   }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE)
-    .default(MAX_PAGE)
-    .openapi({
-      param: { name: "limit", in: "query" },
-      description: `Files per page, 1-${MAX_PAGE} (default ${MAX_PAGE}).`,
-    }),
+  limit: LimitParam("files"),
 });
 
 export const ArchivesPage = z

@@ -124,19 +124,20 @@ export const CursorParam = (items: string, optional: "default" | "optional") => 
   });
 };
 
+/** `?limit={n}`: how many `items` a page holds, 1-MAX_PAGE (default MAX_PAGE). */
+export const LimitParam = (items: string) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE)
+    .default(MAX_PAGE)
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: `${items[0]?.toUpperCase()}${items.slice(1)} per page, 1-${MAX_PAGE} (default ${MAX_PAGE}).`,
+      example: MAX_PAGE,
+    });
+
 /** `?after={cursor}&limit={n}` for a feed read in order, oldest first. */
 export const pageQuery = (items: string) =>
-  z.object({
-    after: CursorParam(items, "default"),
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_PAGE)
-      .default(MAX_PAGE)
-      .openapi({
-        param: { name: "limit", in: "query" },
-        description: `${items[0]?.toUpperCase()}${items.slice(1)} per page, 1-${MAX_PAGE} (default ${MAX_PAGE}).`,
-        example: MAX_PAGE,
-      }),
-  });
+  z.object({ after: CursorParam(items, "default"), limit: LimitParam(items) });

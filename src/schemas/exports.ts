@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { CURSOR_PATTERN } from "../policy/cursor";
 import { EXPORT_KINDS, EXPORT_NAME } from "../policy/exports";
-import { MAX_PAGE } from "./common";
+import { LimitParam } from "./common";
 
 /** The most characters of an exports cursor (src/exports/cursor.ts). */
 const MAX_EXPORTS_CURSOR_LENGTH = 256;
@@ -44,16 +44,7 @@ export const ExportsQuery = z.object({
       description:
         "A previous page's `nextCursor`, unchanged. Cursors are opaque and bound to the `kind` they were issued for: a cursor of another query, or one never issued, is a 400 naming `after`.",
     }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_PAGE)
-    .default(MAX_PAGE)
-    .openapi({
-      param: { name: "limit", in: "query" },
-      description: `Files per page, 1-${MAX_PAGE} (default ${MAX_PAGE}).`,
-    }),
+  limit: LimitParam("files"),
 });
 
 export const ExportsPage = z
