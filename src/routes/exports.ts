@@ -4,7 +4,8 @@ import { errorResponses } from "../errors";
 import { exportFile, listExports } from "../exports";
 import type { AppEnv } from "../hono";
 import { ExportParams, ExportsPage, ExportsQuery } from "../schemas/exports";
-import { json, platformOnly } from "./platform";
+import { platformOnly } from "./platform";
+import { jsonResponse as json } from "./shared";
 
 /**
  * The finance exports' routes (docs/history.md#finance-exports): the daily files the cron writes

@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, type z } from "@hono/zod-openapi";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { hasRole } from "../claims";
 import type { Env } from "../env";
@@ -11,7 +11,7 @@ import {
   type PlatformContext,
   platformErrorCodes,
 } from "../operations/platform";
-import { boundedBody } from "./shared";
+import { boundedBody, okResponse } from "./shared";
 import type { PlatformRouteEntry } from "./table";
 
 /**
@@ -41,11 +41,6 @@ export const platformOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
 /** Tells every workspace that the catalogue changed (src/cron/catalogue.ts), given by src/api.ts. */
 export type FanOut = (env: Env) => Promise<number>;
 
-export const json = <S extends z.ZodType>(schema: S, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
 /** An operation's HTTP route config: bearer auth, the gates, its schemas, answers and errors. */
 function platformRoute(
   op: AnyPlatformOperation,
@@ -72,15 +67,7 @@ function platformRoute(
       }),
     },
     responses: {
-      200: op.csv
-        ? {
-            description: op.answers,
-            content: {
-              "application/json": { schema: op.response },
-              "text/csv": { schema: { type: "string" as const } },
-            },
-          }
-        : json(op.response, op.answers),
+      200: okResponse(op),
       ...errorResponses(...platformErrorCodes(op)),
     },
   });

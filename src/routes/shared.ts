@@ -138,10 +138,22 @@ const jsonBody = <S>(schema: S) => ({
   content: { "application/json": { schema } },
 });
 
-const jsonResponse = <S>(schema: S, description: string) => ({
+export const jsonResponse = <S>(schema: S, description: string) => ({
   description,
   content: { "application/json": { schema } },
 });
+
+/** An operation's 200: JSON, and CSV beside it when the operation offers `?format=csv`. */
+export const okResponse = <S>(op: { csv?: unknown; response: S; answers: string }) =>
+  op.csv
+    ? {
+        description: op.answers,
+        content: {
+          "application/json": { schema: op.response },
+          "text/csv": { schema: { type: "string" as const } },
+        },
+      }
+    : jsonResponse(op.response, op.answers);
 
 const bearer = [{ bearer: [] }];
 
@@ -190,15 +202,7 @@ export function route<
     middleware: [...(op.guard ? [guarded(op.guard)] : []), allow(op.roles)],
     request,
     responses: {
-      200: op.csv
-        ? {
-            description: op.answers,
-            content: {
-              "application/json": { schema: op.response },
-              "text/csv": { schema: { type: "string" as const } },
-            },
-          }
-        : jsonResponse(op.response, op.answers),
+      200: okResponse(op),
       ...errorResponses(...op.errorCodes),
     },
   });
