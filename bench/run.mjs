@@ -12,7 +12,7 @@
 //   npm run bench -- --quick           2-second runs, one repeat, smaller memory figures
 //   npm run bench -- --only=check,consume-hot
 //   npm run bench -- --sockets=10      consume-hot in turns with and without 10 live sockets open
-//   BENCH_SECONDS=10 BENCH_REPEATS=3 BENCH_WARMUP=3 BENCH_MEMORY=1000,10000
+//   BENCH_SECONDS=10 BENCH_REPEATS=3 BENCH_TURNS=5 BENCH_WARMUP=3 BENCH_MEMORY=1000,10000
 //   BENCH_MEMORY=100 npm run bench -- --quick --only=floor     the smallest run (a smoke test)
 //
 // Needs wrk on PATH, and redis-server for the peer-redis run (Debian: apt-get install wrk
@@ -66,6 +66,8 @@ if (!Number.isInteger(SOCKETS) || SOCKETS < 0 || SOCKETS > 100) {
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 10));
 const WARMUP = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 3));
 const REPEATS = Number(process.env.BENCH_REPEATS ?? (QUICK ? 1 : 3));
+/** Turns of each side in a paired measurement: its targets are judged on their median. */
+const TURNS = Number(process.env.BENCH_TURNS ?? (QUICK ? 1 : 5));
 const MEMORY_SIZES = (process.env.BENCH_MEMORY ?? (QUICK ? "1000" : "1000,10000"))
   .split(",")
   .map(Number);
@@ -256,7 +258,8 @@ const pairs =
   PAIRED.filter(([name, floor]) => selected(name) && selected(floor)).length +
   (SOCKETS > 0 && selected("consume-hot") ? 1 : 0);
 const wrkSeconds =
-  (RUNS.filter(selected).length + 2 * pairs) * CONCURRENCIES.length * (WARMUP + REPEATS * SECONDS) +
+  RUNS.filter(selected).length * CONCURRENCIES.length * (WARMUP + REPEATS * SECONDS) +
+  2 * pairs * CONCURRENCIES.length * (WARMUP + TURNS * SECONDS) +
   (PROFILE === undefined ? 0 : SECONDS);
 const otherSeconds = 60 + (selected("consume-spread") ? 20 : 0) + 0.025 * Math.max(...MEMORY_SIZES);
 log(
@@ -287,7 +290,9 @@ const machine = `${CPUS} × ${os.cpus()[0]?.model ?? "cpu"}, ${Math.round(os.tot
     " ",
   )} at start; ${PIN ? `workerd and the peer on core ${SERVER_CPU}, wrk on core ${CLIENT_CPU}` : "not pinned"}`;
 log(`machine: ${machine}`);
-log(`runs: ${SECONDS}s each after ${WARMUP}s warm-up, median of ${REPEATS}\n`);
+log(
+  `runs: ${SECONDS}s each after ${WARMUP}s warm-up, median of ${REPEATS}; in turns with a floor: median of ${TURNS} turns\n`,
+);
 
 log("bundling the Worker (wrangler deploy --dry-run)...");
 const appBundle = await bundle("app");
@@ -392,7 +397,7 @@ try {
     for (const c of CONCURRENCIES) {
       const pair = await measurePair(await side(floorName), await side(name), c, workerd.pid, {
         warmup: WARMUP,
-        repeats: REPEATS,
+        repeats: TURNS,
         seconds: SECONDS,
       });
       results.paired.push({ run: name, base: floorName, concurrency: c, ...ratiosOf(pair) });
@@ -417,7 +422,7 @@ try {
     for (const c of CONCURRENCIES) {
       const pair = await measurePair(await side("consume-hot"), watched, c, workerd.pid, {
         warmup: WARMUP,
-        repeats: REPEATS,
+        repeats: TURNS,
         seconds: SECONDS,
       });
       results.paired.push({
