@@ -63,6 +63,11 @@ if (!Number.isInteger(SOCKETS) || SOCKETS < 0 || SOCKETS > 100) {
   console.error("--sockets takes a whole number from 0 to 100 (a workspace keeps at most 100)");
   process.exit(1);
 }
+/**
+ * --aa: floor-do is also measured in turns against itself, the method's own spread: how far a
+ * ratio of two identical runs lands from 1 on this host (docs/benchmarks.md, "Paired ratios").
+ */
+const AA = argv.includes("--aa");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (QUICK ? 2 : 10));
 const WARMUP = Number(process.env.BENCH_WARMUP ?? (QUICK ? 1 : 3));
 const REPEATS = Number(process.env.BENCH_REPEATS ?? (QUICK ? 1 : 3));
@@ -256,7 +261,8 @@ if (unknown.length > 0) {
 // 25 s per 1,000 workspaces touched) is what a full run took on an idle 2-core machine.
 const pairs =
   PAIRED.filter(([name, floor]) => selected(name) && selected(floor)).length +
-  (SOCKETS > 0 && selected("consume-hot") ? 1 : 0);
+  (SOCKETS > 0 && selected("consume-hot") ? 1 : 0) +
+  (AA && selected("floor-do") ? 1 : 0);
 const wrkSeconds =
   RUNS.filter(selected).length * CONCURRENCIES.length * (WARMUP + REPEATS * SECONDS) +
   2 * pairs * CONCURRENCIES.length * (WARMUP + TURNS * SECONDS) +
@@ -402,6 +408,19 @@ try {
       });
       results.paired.push({ run: name, base: floorName, concurrency: c, ...ratiosOf(pair) });
       log(`    ${name} / ${floorName} c=${c}: ${describeRatios(pair)}`);
+    }
+  }
+  if (AA && selected("floor-do")) {
+    log("\nfloor-do in turns with itself (A/A: the method's own spread)...");
+    for (const c of CONCURRENCIES) {
+      const same = await side("floor-do");
+      const pair = await measurePair(same, { ...same, name: "floor-do again" }, c, workerd.pid, {
+        warmup: WARMUP,
+        repeats: TURNS,
+        seconds: SECONDS,
+      });
+      results.paired.push({ run: "floor-do", base: "floor-do", concurrency: c, ...ratiosOf(pair) });
+      log(`    floor-do / floor-do c=${c}: ${describeRatios(pair)}`);
     }
   }
   if (SOCKETS > 0 && selected("consume-hot")) {
