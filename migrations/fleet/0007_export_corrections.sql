@@ -9,7 +9,8 @@
 -- stays what it read (a rerun after a crash writes the same file). To write correction n the cron
 -- first moves next_correction to n + 1 (n's figures are then fixed), writes the file and its
 -- manifest, then sets `listed` to n. `listed`: the last file known to have its manifest (-1: not
--- even the day's file yet, 0: the day's file, n: correction n).
+-- even the day's file yet, 0: the day's file, n: correction n). A day written before this
+-- migration has no row: the cron adds it (listed) when it finds the day's file in its look-back.
 CREATE TABLE fleet_export_days (
   kind TEXT NOT NULL,
   day INTEGER NOT NULL,
