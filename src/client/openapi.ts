@@ -10958,8 +10958,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The finance exports: one credits file and one statements file per UTC day, by pages
-     * @description Written once a day by the cron, 15 minutes after the day ends (UTC), never rewritten: `credits-{day}.csv` (workspace, day, feature, credits charged) and `statements-{day}.csv` (every period closed that day, one `section,item,value` line per figure).
+     * The finance exports: one credits file and one statements file per UTC day, and their corrections, by pages
+     * @description Written once a day by the cron, 15 minutes after the day ends (UTC), never rewritten: `credits-{day}.csv` (workspace, day, feature, credits charged) and `statements-{day}.csv` (every period closed that day, one `section,item,value` line per figure). A figure that reaches the service after its day's file was written goes to a correction file of that day, written once too: `credits-{day}.correction-{n}.csv` holds the credits to add (a day's file plus its corrections equal the ledger), `statements-{day}.correction-{n}.csv` whole statements that replace that workspace and period's earlier lines.
      */
     get: {
       parameters: {
@@ -11131,7 +11131,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One finance export, streamed as CSV */
+    /** One finance export (a day's file or one of its corrections), streamed as CSV */
     get: {
       parameters: {
         query?: never;
@@ -13074,7 +13074,7 @@ export interface components {
       writtenAt: string;
     };
     FinanceExportsPage: {
-      /** @description By key: each kind's files oldest day first */
+      /** @description Each kind's files oldest day first, each day's file before its corrections */
       exports: components["schemas"]["FinanceExport"][];
       /** @description Pass as `after` for the next page; null: none */
       nextCursor: string | null;
@@ -13093,6 +13093,13 @@ export interface components {
       kind: "credits" | "statements";
       /** @description The UTC day it covers, YYYY-MM-DD */
       day: string;
+      /** @description 0: the day's file; n ≥ 1: its correction n, the figures that reached the service after the file before it was written (credits: the credits to add, per workspace, day and feature; statements: whole statements that replace that workspace and period's earlier lines) */
+      correction: number;
+      /**
+       * @description A correction's day file (the key it corrects); null for a day's file
+       * @example credits-2026-07-20.csv
+       */
+      correctsKey: string | null;
       /** @description Data lines (the header not counted) */
       rows: number;
       bytes: number;

@@ -1,30 +1,36 @@
 import { ApiError, invalid } from "../errors";
 import {
-  EXPORT_NAME,
   type ExportKind,
   type ExportManifest,
   exportKey,
   exportManifestKey,
+  exportNameOfManifestKey,
   MANIFEST_PREFIX,
+  parseExportName,
 } from "../policy/exports";
 import { exportsCursor, readExportsCursor } from "./cursor";
 
 /**
  * The finance exports' reads for the platform routes (docs/history.md#finance-exports): the
  * files the cron wrote (src/cron/exports.ts), listed by pages from their manifests' metadata
- * (a manifest is written once its file is whole), and one file streamed. Every key read is
- * under `exports/` with a name the schema matched (EXPORT_NAME), so a request never reaches
- * another object of the bucket.
+ * (a manifest is written once its file is whole), and one file streamed: the days' files and
+ * their corrections (docs/history.md#late-figures-correction-files), each day's file listed
+ * before its corrections. Every key read is under `exports/` with a name the schema matched
+ * (EXPORT_NAME), so a request never reaches another object of the bucket.
  */
 
 function fileOf(object: R2Object): ExportManifest | undefined {
-  const name = object.key.slice(MANIFEST_PREFIX.length);
+  const name = exportNameOfManifestKey(object.key);
+  const parts = name === undefined ? undefined : parseExportName(name);
   const meta = object.customMetadata ?? {};
-  if (!EXPORT_NAME.test(name) || meta.kind === undefined) return undefined;
+  if (name === undefined || parts === undefined || meta.kind === undefined) return undefined;
   return {
     key: name,
-    kind: meta.kind as ExportKind,
-    day: meta.day ?? "",
+    kind: parts.kind,
+    day: parts.day,
+    // From the name: a manifest written before the corrections has no such metadata.
+    correction: parts.correction,
+    correctsKey: parts.correction === 0 ? null : `${parts.kind}-${parts.day}.csv`,
     rows: Number(meta.rows ?? 0),
     bytes: Number(meta.bytes ?? 0),
     sha256: meta.sha256 ?? "",
@@ -53,7 +59,8 @@ export async function listExports(
     ...(startAfter === undefined ? {} : { startAfter }),
   });
   const exports = page.objects.flatMap((o) => fileOf(o) ?? []);
-  const last = page.objects.at(-1)?.key.slice(MANIFEST_PREFIX.length);
+  const names = page.objects.flatMap((o) => exportNameOfManifestKey(o.key) ?? []);
+  const last = names.at(-1);
   const nextCursor =
     page.truncated && last !== undefined
       ? await exportsCursor(secret, canonical(query.kind), last)

@@ -30,11 +30,45 @@ export const dayName = (day: Instant): string => new Date(day).toISOString().sli
  */
 export const lastDueDay = (now: Instant): Instant => dayStart(now - EXPORT_DELAY_MS) - DAY_MS;
 
-/** A file's name: flat (no slash), one path segment of GET /v1/exports/{key}. */
-export const exportName = (kind: ExportKind, day: Instant): string => `${kind}-${dayName(day)}.csv`;
+/**
+ * Corrections of one day's file at most (its number's digits in a name): one a cron run at most,
+ * and a day's figures are kept EXPORT_FIGURES_RETENTION_MS (35 days, 50,400 runs), so never
+ * reached.
+ */
+export const MAX_CORRECTION = 999_999;
+
+/**
+ * A file's name: flat (no slash), one path segment of GET /v1/exports/{key}. Correction `n` (1,
+ * 2, ...) of a day's file carries what reached the index after the file before it was written
+ * (docs/history.md#late-figures-correction-files); 0 is the day's file itself.
+ */
+export const exportName = (kind: ExportKind, day: Instant, correction = 0): string =>
+  correction === 0
+    ? `${kind}-${dayName(day)}.csv`
+    : `${kind}-${dayName(day)}.correction-${correction}.csv`;
 
 /** What a name looks like: the routes refuse any other (400 naming `key`). */
-export const EXPORT_NAME = /^(credits|statements)-\d{4}-\d{2}-\d{2}\.csv$/;
+export const EXPORT_NAME =
+  /^(credits|statements)-(\d{4}-\d{2}-\d{2})(?:\.correction-([1-9]\d{0,5}))?\.csv$/;
+
+/** A name's parts (undefined: not an export's name). */
+export interface ExportNameParts {
+  kind: ExportKind;
+  /** YYYY-MM-DD */
+  day: string;
+  /** 0: the day's file; n: its correction n. */
+  correction: number;
+}
+
+export function parseExportName(name: string): ExportNameParts | undefined {
+  const match = EXPORT_NAME.exec(name);
+  if (match === null) return undefined;
+  return {
+    kind: match[1] as ExportKind,
+    day: match[2] as string,
+    correction: match[3] === undefined ? 0 : Number(match[3]),
+  };
+}
 
 /** Every export lives under this prefix of the bucket, apart from the workspaces' archives. */
 export const EXPORT_PREFIX = "exports/";
@@ -45,14 +79,39 @@ export const exportKey = (name: string): string => `${EXPORT_PREFIX}files/${name
 /** Where the files' manifests are listed from (one per file, written once the file is whole). */
 export const MANIFEST_PREFIX = `${EXPORT_PREFIX}manifests/`;
 
-/** A file's manifest: its existence says the file is written (and never written again). */
-export const exportManifestKey = (name: string): string => `${MANIFEST_PREFIX}${name}`;
+const CORRECTION_DIGITS = String(MAX_CORRECTION).length;
+
+/**
+ * A file's manifest: its existence says the file is written (and never written again). A
+ * correction's sits under its day's file, its number zero-padded, so the bucket lists (by key)
+ * each day's file, then its corrections in order, then the next day: `credits-D.csv`,
+ * `credits-D.csv/correction-000001`, ..., `credits-D+1.csv`.
+ */
+export function exportManifestKey(name: string): string {
+  const parts = parseExportName(name);
+  if (parts === undefined || parts.correction === 0) return `${MANIFEST_PREFIX}${name}`;
+  const padded = String(parts.correction).padStart(CORRECTION_DIGITS, "0");
+  return `${MANIFEST_PREFIX}${parts.kind}-${parts.day}.csv/correction-${padded}`;
+}
+
+/** The name of the file a manifest key lists (undefined: no export's manifest). */
+export function exportNameOfManifestKey(key: string): string | undefined {
+  if (!key.startsWith(MANIFEST_PREFIX)) return undefined;
+  const rest = key.slice(MANIFEST_PREFIX.length);
+  const match = /^((?:credits|statements)-\d{4}-\d{2}-\d{2})\.csv\/correction-(\d+)$/.exec(rest);
+  const name = match === null ? rest : `${match[1]}.correction-${Number(match[2])}.csv`;
+  return parseExportName(name) !== undefined && exportManifestKey(name) === key ? name : undefined;
+}
 
 /** What the listing says of a file (its manifest's custom metadata, and its body as JSON). */
 export interface ExportManifest {
   key: string;
   kind: ExportKind;
   day: string;
+  /** 0: the day's file; n ≥ 1: its correction n. */
+  correction: number;
+  /** A correction's day file (null for the day's file itself). */
+  correctsKey: string | null;
   rows: number;
   bytes: number;
   sha256: string;

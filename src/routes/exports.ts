@@ -25,9 +25,10 @@ const listRoute = createRoute({
   ...common,
   method: "get",
   path: "/v1/exports",
-  summary: "The finance exports: one credits file and one statements file per UTC day, by pages",
+  summary:
+    "The finance exports: one credits file and one statements file per UTC day, and their corrections, by pages",
   description:
-    "Written once a day by the cron, 15 minutes after the day ends (UTC), never rewritten: `credits-{day}.csv` (workspace, day, feature, credits charged) and `statements-{day}.csv` (every period closed that day, one `section,item,value` line per figure).",
+    "Written once a day by the cron, 15 minutes after the day ends (UTC), never rewritten: `credits-{day}.csv` (workspace, day, feature, credits charged) and `statements-{day}.csv` (every period closed that day, one `section,item,value` line per figure). A figure that reaches the service after its day's file was written goes to a correction file of that day, written once too: `credits-{day}.correction-{n}.csv` holds the credits to add (a day's file plus its corrections equal the ledger), `statements-{day}.correction-{n}.csv` whole statements that replace that workspace and period's earlier lines.",
   request: { query: ExportsQuery },
   responses: {
     200: json(ExportsPage, "A page of files"),
@@ -39,7 +40,7 @@ const fileRoute = createRoute({
   ...common,
   method: "get",
   path: "/v1/exports/{key}",
-  summary: "One finance export, streamed as CSV",
+  summary: "One finance export (a day's file or one of its corrections), streamed as CSV",
   request: { params: ExportParams },
   responses: {
     200: {

@@ -6,7 +6,10 @@ import { LimitParam } from "./common";
 /** The most characters of an exports cursor (src/exports/cursor.ts). */
 const MAX_EXPORTS_CURSOR_LENGTH = 256;
 
-/** A file's name as the routes take it: `{credits|statements}-{YYYY-MM-DD}.csv`. */
+/**
+ * A file's name as the routes take it: `{credits|statements}-{YYYY-MM-DD}.csv`, or a correction
+ * of it, `{credits|statements}-{YYYY-MM-DD}.correction-{n}.csv`.
+ */
 export const ExportName = z
   .string()
   .max(64)
@@ -22,6 +25,16 @@ export const ExportFile = z
         "`credits`: workspace, day, feature, credits; `statements`: the periods closed that day",
       ),
     day: z.string().describe("The UTC day it covers, YYYY-MM-DD"),
+    correction: z
+      .number()
+      .int()
+      .min(0)
+      .describe(
+        "0: the day's file; n ≥ 1: its correction n, the figures that reached the service after the file before it was written (credits: the credits to add, per workspace, day and feature; statements: whole statements that replace that workspace and period's earlier lines)",
+      ),
+    correctsKey: ExportName.nullable().describe(
+      "A correction's day file (the key it corrects); null for a day's file",
+    ),
     rows: z.number().int().describe("Data lines (the header not counted)"),
     bytes: z.number().int(),
     sha256: z.string().describe("SHA-256 of the file's bytes, hex"),
@@ -49,7 +62,9 @@ export const ExportsQuery = z.object({
 
 export const ExportsPage = z
   .object({
-    exports: z.array(ExportFile).describe("By key: each kind's files oldest day first"),
+    exports: z
+      .array(ExportFile)
+      .describe("Each kind's files oldest day first, each day's file before its corrections"),
     nextCursor: z.string().nullable().describe("Pass as `after` for the next page; null: none"),
     hasMore: z.boolean(),
   })

@@ -128,20 +128,49 @@ export function markSent(store: Store, through: number | null, statements: State
   if (last !== undefined) store.setMeta(STATEMENTS_SENT_KEY, Date.parse(last.periodStart));
 }
 
+/**
+ * A day's credits go to the day's figures until the cron seals the day (fleet_export_days, as it
+ * starts writing the day's file), then to the day's open correction (docs/history.md#late-figures-correction-files):
+ * one of the two statements adds, the other finds nothing to insert. Both add once per report
+ * number.
+ */
 const ADD_CREDITS = `INSERT INTO fleet_credits_daily (day, workspace_id, feature, credits)
   SELECT ?, ?, ?, ? WHERE NOT EXISTS
     (SELECT 1 FROM fleet_workspaces WHERE workspace_id = ? AND report_seq >= ?)
+    AND NOT EXISTS (SELECT 1 FROM fleet_export_days WHERE kind = 'credits' AND day = ?)
   ON CONFLICT (day, workspace_id, feature) DO UPDATE SET credits = credits + excluded.credits`;
 
+const ADD_LATE_CREDITS = `INSERT INTO fleet_credits_late (day, correction, workspace_id, feature, credits)
+  SELECT day, next_correction, ?, ?, ? FROM fleet_export_days
+  WHERE kind = 'credits' AND day = ? AND NOT EXISTS
+    (SELECT 1 FROM fleet_workspaces WHERE workspace_id = ? AND report_seq >= ?)
+  ON CONFLICT (day, correction, workspace_id, feature)
+  DO UPDATE SET credits = credits + excluded.credits`;
+
 const PUT_STATEMENT = `INSERT INTO fleet_statements (workspace_id, period_start, closed_day, body)
-  VALUES (?, ?, ?, ?)
+  SELECT ?, ?, ?, ? WHERE NOT EXISTS
+    (SELECT 1 FROM fleet_export_days WHERE kind = 'statements' AND day = ?)
   ON CONFLICT (workspace_id, period_start)
   DO UPDATE SET closed_day = excluded.closed_day, body = excluded.body`;
+
+/** After the seal, a statement whose body differs from the one the index last had. */
+const PUT_LATE_STATEMENT = `INSERT INTO fleet_statements_late
+    (closed_day, correction, workspace_id, period_start, body)
+  SELECT day, next_correction, ?, ?, ? FROM fleet_export_days
+  WHERE kind = 'statements' AND day = ? AND ? IS NOT (SELECT body FROM
+    (SELECT body, correction FROM fleet_statements_late WHERE workspace_id = ? AND period_start = ?
+     UNION ALL
+     SELECT body, 0 FROM fleet_statements WHERE workspace_id = ? AND period_start = ?)
+    ORDER BY correction DESC LIMIT 1)
+  ON CONFLICT (closed_day, correction, workspace_id, period_start)
+  DO UPDATE SET body = excluded.body`;
 
 /**
  * The report's statements for the exports, before its row's upsert in the same batch: the
  * credits are added only if the index holds no report of this number or later (a report that
- * landed but whose answer was lost adds nothing the second time); statements are replaced.
+ * landed but whose answer was lost adds nothing the second time); statements are replaced. A day
+ * whose file the cron has sealed gets them in its open correction instead (a statement only when
+ * its body is not the one the index has).
  */
 export function exportStatements(
   db: D1Database,
@@ -151,18 +180,30 @@ export function exportStatements(
   statements: readonly Statement[],
 ): D1PreparedStatement[] {
   return [
-    ...credits.map(([day, feature, n]) =>
-      db.prepare(ADD_CREDITS).bind(day, workspaceId, feature, n, workspaceId, seq),
-    ),
-    ...statements.map((s) =>
-      db
-        .prepare(PUT_STATEMENT)
-        .bind(
-          workspaceId,
-          Date.parse(s.periodStart),
-          dayStart(Date.parse(s.closedAt)),
-          JSON.stringify(s),
-        ),
-    ),
+    ...credits.flatMap(([day, feature, n]) => [
+      db.prepare(ADD_CREDITS).bind(day, workspaceId, feature, n, workspaceId, seq, day),
+      db.prepare(ADD_LATE_CREDITS).bind(workspaceId, feature, n, day, workspaceId, seq),
+    ]),
+    ...statements.flatMap((s) => {
+      const periodStart = Date.parse(s.periodStart);
+      const closedDay = dayStart(Date.parse(s.closedAt));
+      const body = JSON.stringify(s);
+      return [
+        db.prepare(PUT_STATEMENT).bind(workspaceId, periodStart, closedDay, body, closedDay),
+        db
+          .prepare(PUT_LATE_STATEMENT)
+          .bind(
+            workspaceId,
+            periodStart,
+            body,
+            closedDay,
+            body,
+            workspaceId,
+            periodStart,
+            workspaceId,
+            periodStart,
+          ),
+      ];
+    }),
   ];
 }

@@ -5,9 +5,9 @@ import { dayName, EXPORT_DELAY_MS, exportName } from "../../src/policy/exports";
 import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../src/policy/time";
 import { sha256Hex } from "../../src/workspace/archive/files";
 import type { CallMeta } from "../../src/workspace/context";
+import { exportStatements } from "../../src/workspace/fleetExports";
 import { WorkspaceObject } from "../../src/workspace/object";
-import { rawLedger } from "../support/archive";
-import { exportManifest, exportText, parseCsv } from "../support/exports";
+import { exportManifest, exportText, ledgerSums, parseCsv } from "../support/exports";
 import { advanceTimeTo, api, call, freezeTime, freshWorkspace } from "../support/helpers";
 
 /** Every file due in one run (the cron writes one a minute). */
@@ -56,19 +56,6 @@ async function spend(ws: string, when: number, spends: [string, number][], commi
     if (!held.ok || held.value.reservationId === null) throw new Error("reserve refused");
     expect((await stub.commitReservation(held.value.reservationId, commit, service)).ok).toBe(true);
   }
-}
-
-/** The ledger's credits charged (debits and commits) per `ws|day|feature`. */
-async function ledgerSums(wss: string[]): Promise<Map<string, number>> {
-  const sums = new Map<string, number>();
-  for (const ws of wss) {
-    for (const e of await rawLedger(ws)) {
-      if (e.kind !== "debit" && e.kind !== "commit") continue;
-      const key = `${ws}|${dayName(Math.floor(e.at / DAY_MS) * DAY_MS)}|${e.feature}`;
-      sums.set(key, (sums.get(key) ?? 0) + e.credits);
-    }
-  }
-  return sums;
 }
 
 /** The credits files' lines of these workspaces, summed per `ws|day|feature`. */
@@ -189,23 +176,24 @@ describe("the daily finance exports", () => {
       expect(parseCsv(other ?? "").some((l) => l[0] === ws)).toBe(false);
     }
 
-    // Written once: a rerun writes nothing, and a report landing after the window (here, added
-    // to the index by hand) changes no file already written.
+    // Written once: a rerun writes nothing, and a report landing after the window changes no
+    // file already written: its credits go to a correction file (exportCorrections.test.ts).
     const before = await exportText(exportName("credits", at(2, 0)));
     const manifest = await exportManifest(exportName("credits", at(2, 0)));
-    await env.FLEET?.prepare(
-      "INSERT INTO fleet_credits_daily (day, workspace_id, feature, credits) VALUES (?, ?, 'copilot', 99)",
-    )
-      .bind(at(2, 0), idle)
-      .run();
     const rerun = await writeDueExports(env, at(3, 0) + EXPORT_DELAY_MS + MINUTE_MS, ALL);
     expect(rerun).toEqual({ written: [], failed: [] });
+    const db = env.FLEET as D1Database;
+    await db.batch(exportStatements(db, "exp-ghost", 1, [[at(2, 0), "copilot", 99]], []));
+    const corrected = await writeDueExports(env, at(3, 0) + EXPORT_DELAY_MS + 2 * MINUTE_MS, ALL);
+    expect(corrected).toEqual({ written: [exportName("credits", at(2, 0), 1)], failed: [] });
     expect(await exportText(exportName("credits", at(2, 0)))).toBe(before);
     expect(await exportManifest(exportName("credits", at(2, 0)))).toEqual(manifest);
     expect(manifest).toMatchObject({
       key: exportName("credits", at(2, 0)),
       kind: "credits",
       day: dayName(at(2, 0)),
+      correction: 0,
+      correctsKey: null,
       rows: parseCsv(before ?? "").length - 1,
       bytes: new TextEncoder().encode(before ?? "").length,
       sha256: await sha256Hex(new TextEncoder().encode(before ?? "")),

@@ -4,19 +4,24 @@ import { writeDueExports } from "../../src/cron/exports";
 import { EXPORT_DELAY_MS, exportName } from "../../src/policy/exports";
 import { DAY_MS } from "../../src/policy/time";
 import { sha256Hex } from "../../src/workspace/archive/files";
+import { exportStatements } from "../../src/workspace/fleetExports";
 import { call, token } from "../support/helpers";
 
 /** Every file due in one run (the cron writes one a minute). */
 const ALL = { filesPerRun: 6 };
 
 /**
- * GET /v1/exports and GET /v1/exports/{key} (issue #19 §3): the finance files, listed by pages
- * whose cursor is bound to its query, streamed; platform tokens for every workspace only.
+ * GET /v1/exports and GET /v1/exports/{key} (issue #19 §3): the finance files and their
+ * corrections, listed by pages whose cursor is bound to its query, streamed; platform tokens for
+ * every workspace only.
  */
 
 const DAY = Date.parse("2032-02-20T00:00:00Z");
 const DAYS = [DAY - 2 * DAY_MS, DAY - DAY_MS, DAY];
 const names = (kind: "credits" | "statements") => DAYS.map((d) => exportName(kind, d));
+/** The last day's credits file has a correction: a report landed after it. */
+const CORRECTION = exportName("credits", DAY, 1);
+const creditsListed = [...names("credits"), CORRECTION];
 
 beforeAll(async () => {
   await env.FLEET?.prepare(
@@ -26,6 +31,10 @@ beforeAll(async () => {
     .run();
   const run = await writeDueExports(env, DAY + DAY_MS + EXPORT_DELAY_MS, ALL);
   expect(run.written).toHaveLength(6);
+  const db = env.FLEET as D1Database;
+  await db.batch(exportStatements(db, "acme", 1, [[DAY, "ai_summarize", 5]], []));
+  const late = await writeDueExports(env, DAY + DAY_MS + EXPORT_DELAY_MS + 60_000, ALL);
+  expect(late.written).toEqual([CORRECTION]);
 });
 
 const list = (query: string) => call("GET", `/v1/exports${query}`);
@@ -35,21 +44,21 @@ describe("the finance export routes", () => {
     const all = await list("");
     expect(all.status).toBe(200);
     expect(all.json.exports.map((e: { key: string }) => e.key)).toEqual([
-      ...names("credits"),
+      ...creditsListed,
       ...names("statements"),
     ]);
     expect(all.json).toMatchObject({ hasMore: false, nextCursor: null });
 
     const keys: string[] = [];
     let after: string | null = null;
-    for (let page = 0; page < 3; page++) {
+    for (let page = 0; page < 4; page++) {
       const r = await list(`?kind=credits&limit=1${after === null ? "" : `&after=${after}`}`);
       expect(r.status).toBe(200);
       keys.push(...r.json.exports.map((e: { key: string }) => e.key));
       after = r.json.nextCursor;
-      expect(r.json.hasMore).toBe(page < 2);
+      expect(r.json.hasMore).toBe(page < 3);
     }
-    expect(keys).toEqual(names("credits"));
+    expect(keys).toEqual(creditsListed);
     expect(after).toBeNull();
 
     const first = await list("?kind=credits&limit=1");
@@ -77,8 +86,14 @@ describe("the finance export routes", () => {
 
   it("stream a file, its bytes as listed", async () => {
     const listed = await list("?kind=credits");
-    const file = listed.json.exports.at(-1);
-    expect(file).toMatchObject({ kind: "credits", day: "2032-02-20", rows: 1 });
+    const file = listed.json.exports.at(-2);
+    expect(file).toMatchObject({
+      kind: "credits",
+      day: "2032-02-20",
+      correction: 0,
+      correctsKey: null,
+      rows: 1,
+    });
     const r = await SELF.fetch(`https://quota.test/v1/exports/${file.key}`, {
       headers: { authorization: `Bearer ${await token("*", "platform")}` },
     });
@@ -92,15 +107,52 @@ describe("the finance export routes", () => {
     );
   });
 
+  it("list and stream a correction: the late delta, naming the file it corrects", async () => {
+    const listed = await list("?kind=credits");
+    const file = listed.json.exports.at(-1);
+    expect(file).toMatchObject({
+      key: CORRECTION,
+      kind: "credits",
+      day: "2032-02-20",
+      correction: 1,
+      correctsKey: "credits-2032-02-20.csv",
+      rows: 1,
+    });
+    const r = await SELF.fetch(`https://quota.test/v1/exports/${CORRECTION}`, {
+      headers: { authorization: `Bearer ${await token("*", "platform")}` },
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-disposition")).toBe(`attachment; filename="${CORRECTION}"`);
+    const bytes = new Uint8Array(await r.arrayBuffer());
+    expect(r.headers.get("x-export-sha256")).toBe(await sha256Hex(bytes));
+    expect(new TextDecoder().decode(bytes)).toBe(
+      "workspace,day,feature,credits\r\nacme,2032-02-20,ai_summarize,5\r\n",
+    );
+  });
+
   it("refuse keys outside the exports, and files never written", async () => {
-    for (const key of ["..%2Farchive%2Facme", "credits-2032-02-20.csv.json", "manifests"]) {
+    for (const key of [
+      "..%2Farchive%2Facme",
+      "credits-2032-02-20.csv.json",
+      "manifests",
+      // A correction's manifest key, a path through it, and names no correction has.
+      "credits-2032-02-20.csv%2Fcorrection-000001",
+      "..%2Fmanifests%2Fcredits-2032-02-20.csv%2Fcorrection-000001",
+      "credits-2032-02-20.correction-1.csv%2F..%2F..%2Farchive",
+      "credits-2032-02-20.correction-0.csv",
+      "credits-2032-02-20.correction-01.csv",
+      "credits-2032-02-20.correction-1234567.csv",
+      "credits-2032-02-20.correction-.csv",
+    ]) {
       const r = await call("GET", `/v1/exports/${key}`);
       expect(r.status).toBe(400);
       expect(r.json.error.details[0].path).toBe("key");
     }
-    const missing = await call("GET", "/v1/exports/credits-2001-01-01.csv");
-    expect(missing.status).toBe(404);
-    expect(missing.json.error.code).toBe("not_found");
+    for (const key of ["credits-2001-01-01.csv", "credits-2032-02-20.correction-2.csv"]) {
+      const missing = await call("GET", `/v1/exports/${key}`);
+      expect(missing.status).toBe(404);
+      expect(missing.json.error.code).toBe("not_found");
+    }
   });
 
   it.each([
