@@ -1,4 +1,4 @@
-import { POOL_SOURCE, type Topup } from "../policy/budgets";
+import type { Topup } from "../policy/budgets";
 import {
   type AiFeature,
   type CatalogueVersion,
@@ -10,7 +10,7 @@ import {
 } from "../policy/catalogue";
 import type { Period } from "../policy/periods";
 import { earliest, type Instant } from "../policy/time";
-import type { SqlParam, Store } from "../storage";
+import type { Store } from "../storage";
 import type { CreditCounters, WorkspaceContext } from "./context";
 import { KnownSchedule, spreadAfter, switchVersions } from "./schedule";
 

@@ -1,4 +1,4 @@
-import { POOL_SOURCE, type Sources } from "../policy/budgets";
+import { POOL_SOURCE } from "../policy/budgets";
 import type { Instant } from "../policy/time";
 import type { WorkspaceContext } from "./context";
 import { bump, writable } from "./memory";

@@ -2,7 +2,6 @@ import { DurableObject } from "cloudflare:workers";
 import { dueShardFor } from "../dueIndex";
 import { type Outcome, ok } from "../outcome";
 import type { AgentRef } from "../policy/agents";
-import type { BudgetDecision as SpendDecision } from "../policy/budgets";
 import type { AiFeature } from "../policy/catalogue";
 import type { ChannelKind } from "../policy/channels";
 import type { EntityKind, LeadOutcome } from "../policy/entities";
