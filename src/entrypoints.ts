@@ -1,6 +1,6 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { z } from "@hono/zod-openapi";
-import { fanOutCatalogue } from "./cron/catalogue";
+import { announceCatalogue } from "./cron/catalogue";
 import type { Env } from "./env";
 import * as ops from "./operations";
 import { type Caller, type CallOptions, invoke, type Result } from "./operations/invoke";
@@ -39,17 +39,17 @@ type PBody<O extends AnyPlatformOperation> = z.input<NonNullable<O["body"]>>;
 type PQuery<O extends AnyPlatformOperation> = z.input<NonNullable<O["query"]>>;
 
 /**
- * Runs a platform operation for QuotaPlatform; a publish or a withdrawal tells the fleet after
- * the answer, through the due index, as over HTTP (`ctx` read from outside, as in `roleOf`).
+ * Runs a platform operation for QuotaPlatform; a publish or a withdrawal is announced to the due
+ * index before the answer, as over HTTP (`env` read from outside, as `ctx` in `roleOf`).
  */
 function platformCall<O extends AnyPlatformOperation>(
   entrypoint: QuotaPlatform,
   op: O,
   raw: { params?: unknown; query?: unknown; body?: unknown },
 ) {
-  const { ctx, env } = entrypoint as unknown as { ctx: ExecutionContext; env: Env };
-  const announce = () => {
-    if (env.CATALOGUE_FAN_OUT !== "off") ctx.waitUntil(fanOutCatalogue(env));
+  const { env } = entrypoint as unknown as { env: Env };
+  const announce = async () => {
+    if (env.CATALOGUE_FAN_OUT !== "off") await announceCatalogue(env);
   };
   return invokePlatform(env, op, raw, announce);
 }

@@ -8,6 +8,9 @@ export interface Env extends WorkspaceEnv {
   AUTH_SECRET?: string;
   /** "off" silences the one log line per request (src/requestLog.ts); the test configs set it. */
   LOG_REQUESTS?: string;
-  /** "off": publishing tells no workspace (the tests of a lost fan-out); docs/catalogue.md. */
+  /**
+   * "off": neither a publish nor the cron announces the catalogue to the due index, so no
+   * workspace is told (the tests of a lost fan-out); docs/catalogue.md.
+   */
   CATALOGUE_FAN_OUT?: string;
 }

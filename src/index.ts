@@ -1,5 +1,5 @@
 import { createApp } from "./api";
-import { fanOutCatalogue } from "./cron/catalogue";
+import { announceCatalogue } from "./cron/catalogue";
 import { scheduled } from "./cron/scheduled";
 import type { Env } from "./env";
 import { preflight } from "./preflight";
@@ -10,8 +10,8 @@ export { DueIndex } from "./dueIndex";
 export { QuotaPlatform, QuotaService, QuotaWorkspace } from "./entrypoints";
 export { WorkspaceObject } from "./workspace/object";
 
-// A publish or a withdrawal tells the fleet through the due index (src/cron/catalogue.ts).
-const app = createApp({ fanOut: fanOutCatalogue });
+// A publish or a withdrawal is announced to the due index's shards (src/cron/catalogue.ts).
+const app = createApp({ fanOut: announceCatalogue });
 
 export default {
   // credits/check and credits/consume, when plainly valid, are answered before the router.

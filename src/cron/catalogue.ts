@@ -2,37 +2,67 @@ import { DUE_SHARDS, dueShard } from "../dueIndex";
 import type { Env } from "../env";
 
 /**
- * The catalogue's fan-out (docs/catalogue.md): after a version is published or withdrawn, every
- * workspace of the due index (every subscribed workspace: its renewal is a deadline) reads the
- * schedule again and arms its alarm for the switch, shard by shard, in pages of FAN_OUT_BATCH
- * told at once, never the whole fleet at the same moment. Best effort: a workspace it misses
- * reads the schedule on its next decision once its known schedule lapses, or at the instant of
- * a version it learned (src/workspace/schedule.ts), so a lost fan-out changes no decision.
+ * The catalogue's fan-out, announced (docs/catalogue.md, "The fan-out"): after a version is
+ * published or withdrawn, and again by the cron every minute, every due index shard is told the
+ * catalogue schedule's generation; a shard that did not hold it yet works through its own
+ * workspaces from its alarm (src/dueIndex/fanOut.ts), each reading the schedule again and arming
+ * its alarm for the switch. The announcement is 16 small writes, no workspace call, so the
+ * publish awaits it; one lost (a shard unreachable, the request cut) is made again by the cron
+ * within a minute, the generation telling a shard whether it has work.
  */
 
-/** Workspaces told at once: one page of a shard. */
-export const FAN_OUT_BATCH = 50;
+/**
+ * The schedule's generation: it grows by one with every publish (`effective_at` set) and every
+ * withdrawal (`withdrawn_at` set), since a published row is never deleted nor unpublished
+ * (migrations/fleet/0002_catalogue.sql); drafts do not count. Read from D1 after the change, so
+ * a shard that takes it tells workspaces a schedule at least that new.
+ */
+const GENERATION_SQL =
+  "SELECT COUNT(effective_at) + COUNT(withdrawn_at) AS generation FROM catalogue_versions";
 
-/** Tells every workspace of the due index; answers how many were told (failures included). */
-export async function fanOutCatalogue(env: Env): Promise<number> {
-  let told = 0;
-  for (let shard = 0; shard < DUE_SHARDS; shard++) {
-    let after = "";
-    for (;;) {
-      let ids: string[];
-      try {
-        ids = await dueShard(env, shard).workspacesAfter(after, FAN_OUT_BATCH);
-      } catch (error) {
-        // One unreachable shard must not stop the others: its workspaces learn on their own.
-        console.error(`catalogue fan-out: due index shard ${shard} unavailable`, error);
-        break;
-      }
-      if (ids.length === 0) break;
-      await Promise.allSettled(ids.map((id) => env.WORKSPACE.getByName(id).learnCatalogue()));
-      told += ids.length;
-      after = ids[ids.length - 1] as string;
-      if (ids.length < FAN_OUT_BATCH) break;
-    }
+/** A shard that takes longer to take the announcement is left to the cron's next one. */
+export const ANNOUNCE_TIMEOUT_MS = 5_000;
+
+/** `promise`, or a rejection once `ms` have passed without it settling. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}
+
+/**
+ * Announces the schedule's current generation to every shard; never rejects (a failure is a
+ * log line, and the cron's next announcement). Answers how many shards took it as new.
+ */
+export async function announceCatalogue(env: Env): Promise<number> {
+  if (env.FLEET === undefined) return 0;
+  let generation: number;
+  try {
+    const row = await env.FLEET.prepare(GENERATION_SQL).first<{ generation: number }>();
+    generation = row?.generation ?? 0;
+  } catch (error) {
+    console.error("catalogue fan-out: the schedule's generation is unreadable", error);
+    return 0;
   }
-  return told;
+  const shards = await Promise.allSettled(
+    Array.from({ length: DUE_SHARDS }, (_, shard) =>
+      withTimeout(dueShard(env, shard).announce(generation), ANNOUNCE_TIMEOUT_MS),
+    ),
+  );
+  let started = 0;
+  shards.forEach((result, shard) => {
+    if (result.status === "fulfilled") {
+      if (result.value) started++;
+    } else {
+      console.error(
+        `catalogue fan-out: due index shard ${shard} did not take generation ${generation} (the cron announces it again within a minute)`,
+        result.reason,
+      );
+    }
+  });
+  return started;
 }

@@ -1,6 +1,7 @@
 import { DUE_SHARDS, dueShard } from "../dueIndex";
 import type { Env } from "../env";
 import { type Instant, MINUTE_MS } from "../policy/time";
+import { announceCatalogue } from "./catalogue";
 import { writeDueExports } from "./exports";
 
 /**
@@ -73,8 +74,11 @@ export async function scheduled(
   // Real time, not the controller's scheduled time: a late run catches everything due until now.
   const now = Date.now();
   // The finance exports read the fleet index, never a workspace: beside the sweep, not in it.
+  // The catalogue's generation, announced again: a shard that missed a publish's announcement
+  // starts its fan-out within a minute (docs/catalogue.md, "The fan-out").
   await Promise.all([
     sweepDueWork(env, now),
+    env.CATALOGUE_FAN_OUT === "off" ? undefined : announceCatalogue(env),
     // Where test clocks are on, a trigger's own time (`/cdn-cgi/local/scheduled?time=`) lets a
     // local run write a past day's files (docs/history.md#finance-exports).
     writeDueExports(env, env.TEST_CLOCKS === "on" ? controller.scheduledTime : now).catch((error) =>

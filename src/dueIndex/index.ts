@@ -1,6 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Instant } from "../policy/time";
 import { type Migration, migrate, Store } from "../storage";
+import {
+  advance,
+  type CatalogueLearners,
+  FAN_OUT_BATCH,
+  FAN_OUT_MIGRATION,
+  type FanOutState,
+  fanOutState,
+  takeGeneration,
+  tellEach,
+} from "./fanOut";
+
+export type { CatalogueLearners, FanOutState } from "./fanOut";
 
 /**
  * The due index, a peer of the workspace: the object reports to it and the cron reads it, and it
@@ -12,12 +24,15 @@ import { type Migration, migrate, Store } from "../storage";
  */
 
 /**
- * The binding the index is reached by: what the workspace object (which reports) and the cron
- * (which claims) need of the Worker's bindings (src/env.ts extends it).
+ * The bindings the index is reached by and reaches: what the workspace object (which reports)
+ * and the cron (which claims) need of the Worker's bindings, and the workspaces the catalogue's
+ * fan-out tells (src/env.ts extends it, with the object's own class).
  */
 export interface DueIndexEnv {
   /** The sharded index of workspaces with due work, read by the cron (src/cron/scheduled.ts). */
   DUE_INDEX: DurableObjectNamespace<DueIndex>;
+  /** The workspace objects, as far as the fan-out calls them (fanOut.ts). */
+  WORKSPACE: CatalogueLearners;
 }
 
 /** Fixed for the life of a deployment: changing it would strand entries in shards no one reads. */
@@ -49,6 +64,7 @@ const migrations: Migration[] = [
       "CREATE INDEX due_at ON due (due_at)",
     ],
   },
+  FAN_OUT_MIGRATION,
 ];
 
 export class DueIndex extends DurableObject<DueIndexEnv> {
@@ -96,11 +112,7 @@ export class DueIndex extends DurableObject<DueIndexEnv> {
     });
   }
 
-  /**
-   * Up to `limit` workspaces of this shard after `after`, in id order (its primary key): the
-   * pages of the catalogue's fan-out (src/cron/catalogue.ts), which tells every workspace with a
-   * deadline, that is every subscribed one (its renewal is one).
-   */
+  /** Up to `limit` workspaces of this shard after `after`, in id order (its primary key). */
   workspacesAfter(after: string, limit: number): string[] {
     return this.store
       .all<{ workspace_id: string }>(
@@ -109,6 +121,42 @@ export class DueIndex extends DurableObject<DueIndexEnv> {
         limit,
       )
       .map((row) => row.workspace_id);
+  }
+
+  /**
+   * The catalogue schedule's generation (src/cron/catalogue.ts): a newer one than this shard
+   * holds starts its fan-out over, from its first workspace, on its alarm; an older or equal one
+   * changes nothing, but an unfinished fan-out whose alarm is gone (workerd gives up on an alarm
+   * after its retries) is armed again, so the cron's announcement every minute revives it.
+   * Answers whether the generation was new.
+   */
+  async announce(generation: number): Promise<boolean> {
+    const taken = takeGeneration(this.store, generation);
+    if (
+      taken ||
+      (fanOutState(this.store).cursor !== null && (await this.ctx.storage.getAlarm()) === null)
+    ) {
+      await this.ctx.storage.setAlarm(Date.now());
+    }
+    return taken;
+  }
+
+  /** The fan-out's state (for operators and tests). */
+  fanOut(): FanOutState {
+    return fanOutState(this.store);
+  }
+
+  /**
+   * One batch of the fan-out: tells the next FAN_OUT_BATCH workspaces after the cursor, then
+   * moves the cursor past them and re-arms, in one write, until the shard is done. A crash
+   * before that write tells the batch again on the alarm's retry (learning twice is harmless).
+   */
+  override async alarm(): Promise<void> {
+    const batch = fanOutState(this.store);
+    if (batch.cursor === null) return;
+    const ids = this.workspacesAfter(batch.cursor, FAN_OUT_BATCH);
+    await tellEach(ids, (id) => this.env.WORKSPACE.getByName(id).learnCatalogue());
+    if (advance(this.store, batch, ids)) await this.ctx.storage.setAlarm(Date.now());
   }
 
   /** One workspace's entry (for operators and tests): its indexed deadline, or null. */

@@ -27,8 +27,8 @@ import { platformOperation } from "./platform";
  * The plan catalogue as versioned data (docs/catalogue.md): platform operations, like the
  * fleet's, since a version applies to every workspace. The catalogue's clock is the platform's
  * (real time): the 10-minute publish lead is real time, whatever a workspace's test clock says.
- * A publish or a withdrawal tells the fleet after the answer (`announce`: the fan-out through
- * the due index, src/cron/catalogue.ts).
+ * A publish or a withdrawal is announced to the due index before the answer (`announce`, given
+ * by the transport: src/cron/catalogue.ts), whose shards tell their workspaces.
  */
 const tags = ["Catalogue"];
 
@@ -106,7 +106,7 @@ export const publishCatalogueVersion = platformOperation({
   run: async ({ db, now, announce }, { params, body }) => {
     const at = Date.parse((body as z.output<typeof PublishInput>).effectiveAt);
     const stored = await publish(db, params.id, at, now());
-    announce();
+    await announce();
     return view(stored);
   },
 });
@@ -121,7 +121,7 @@ export const deleteCatalogueVersion = platformOperation({
   errors: ["not_found", "version_locked"],
   run: async ({ db, now, announce }, { params }) => {
     const done = await remove(db, params.id, now);
-    if (done.withdrawn) announce();
+    if (done.withdrawn) await announce();
     return done;
   },
 });

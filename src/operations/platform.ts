@@ -25,8 +25,12 @@ export interface PlatformContext {
   db: D1Database;
   /** The platform's clock, real time; read when asked (a withdrawal reads it twice). */
   now: () => Instant;
-  /** Tells the fleet the catalogue changed, after the answer (the transport's waitUntil). */
-  announce: () => void;
+  /**
+   * Tells the fleet the catalogue changed, before the answer: announces it to every due index
+   * shard, which tell their workspaces from their alarms (docs/catalogue.md, "The fan-out").
+   * Never rejects: the change is stored, and the cron announces it again within a minute.
+   */
+  announce: () => Promise<void>;
 }
 
 export interface PlatformInput<
@@ -131,7 +135,7 @@ export async function invokePlatform<O extends AnyPlatformOperation>(
   env: Env,
   op: O,
   raw: { params?: unknown; query?: unknown; body?: unknown },
-  announce: () => void,
+  announce: () => Promise<void>,
 ): Promise<PlatformResult<z.output<O["response"]>>> {
   const input = parsePlatformInput(op, raw);
   if (!input.ok) return { error: invalidBody(input.issues) };

@@ -38,7 +38,10 @@ export const platformOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
-/** Tells every workspace that the catalogue changed (src/cron/catalogue.ts), given by src/api.ts. */
+/**
+ * Announces a catalogue change to every due index shard (src/cron/catalogue.ts), given by
+ * src/api.ts; never rejects.
+ */
 export type FanOut = (env: Env) => Promise<number>;
 
 /** An operation's HTTP route config: bearer auth, the gates, its schemas, answers and errors. */
@@ -93,9 +96,9 @@ export function registerPlatform(
       env: c.env,
       db: fleetDatabase(c.env),
       now: Date.now,
-      announce: () => {
+      announce: async () => {
         // "off": a publish tells no workspace (the tests of a lost fan-out).
-        if (c.env.CATALOGUE_FAN_OUT !== "off") c.executionCtx.waitUntil(fanOut(c.env));
+        if (c.env.CATALOGUE_FAN_OUT !== "off") await fanOut(c.env);
       },
     };
     const format = (input.query as { format?: string } | undefined)?.format;

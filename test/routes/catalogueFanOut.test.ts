@@ -5,12 +5,13 @@ import {
   runInDurableObject,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
-import { dueShardFor } from "../../src/dueIndex";
+import { describe, expect, it, vi } from "vitest";
+import { DUE_SHARDS, dueShard, dueShardFor } from "../../src/dueIndex";
 import worker from "../../src/index";
 import { BUILT_IN_CATALOGUE } from "../../src/policy/catalogue";
 import type { Memory } from "../../src/workspace/memory";
 import { SWITCH_SPREAD_MS } from "../../src/workspace/schedule";
+import { runCron } from "../cron/sweep";
 import { storedEvents } from "../support/events";
 import {
   advanceTimeTo,
@@ -23,62 +24,120 @@ import {
 } from "../support/helpers";
 
 /**
- * The catalogue's fan-out end to end (docs/catalogue.md, "How every workspace switches"), in
- * real time (Date frozen for the whole isolate): a publish through the Worker tells every
- * workspace of the due index after its answer, each learns the version before it applies and
- * arms its alarm within the spread after the instant, and the alarm alone switches it there.
+ * The catalogue's durable fan-out end to end (docs/catalogue.md, "The fan-out"), in real time
+ * (Date frozen for the whole isolate, so workerd rings no alarm by itself: the test rings the
+ * shards' and the workspaces'): a publish through the Worker is announced to every due index
+ * shard before its answer; each shard tells its workspaces from its alarm; each learns the
+ * version before it applies and arms its alarm within the spread after the instant, and the
+ * alarm alone switches it there. An announcement lost is made again by the cron.
  */
 freezeTime();
 
 const MINUTE = 60_000;
 
-describe("the fan-out through the due index", () => {
-  it("a published version reaches every workspace of the due index before it applies", async () => {
-    const effectiveAt = Date.now() + 30 * MINUTE;
-    const anchor = new Date(Date.now() - 24 * 60 * MINUTE).toISOString();
-    const told = [freshWorkspace("fan"), freshWorkspace("fan"), freshWorkspace("fan")];
-    for (const ws of told) {
-      const sub = await subscribe(ws, { plan: "advanced", seats: 1, periodAnchor: anchor });
-      expect(sub.status).toBe(200);
-      // In the due index (its renewal).
-      expect(await settledAlarm(ws)).not.toBeNull();
-      expect(await dueShardFor(env, ws).dueAt(ws)).not.toBeNull();
-    }
-    // Out of the fleet index (their due work reported them): the due index is what reaches them.
-    for (const ws of told) {
-      await env.FLEET?.prepare("DELETE FROM fleet_workspaces WHERE workspace_id = ?")
-        .bind(ws)
-        .run();
-    }
+/**
+ * Each test starts at the same frozen instant (about the real clock's) and publishes a version
+ * sooner than the tests before it did, so that its version is the next switch of the workspaces
+ * it watches, and their alarm its spread.
+ */
+const LEAD = { published: 30 * MINUTE, lost: 20 * MINUTE, withdrawn: 12 * MINUTE };
 
-    const v = structuredClone(BUILT_IN_CATALOGUE);
-    v.plans.advanced.aiCreditsPerSeat = 2_000;
-    const draft = { plans: v.plans, featureCosts: v.featureCosts };
-    expect((await call("PUT", "/v1/catalogue/versions/v-fan", { body: draft })).status).toBe(200);
-    // The publish through the Worker, its fan-out (after the answer) awaited.
-    const ctx = createExecutionContext();
-    const request = new Request<unknown, IncomingRequestCfProperties>(
-      "https://quota.test/v1/catalogue/versions/v-fan/publish",
-      {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${await token("*", "platform")}`,
-          "content-type": "application/json",
-        },
-        body: JSON.stringify({ effectiveAt: new Date(effectiveAt).toISOString() }),
-      },
-    );
-    const published = await worker.fetch(request, env, ctx);
-    expect(published.status).toBe(200);
-    await waitOnExecutionContext(ctx);
+const shards = () => Array.from({ length: DUE_SHARDS }, (_, shard) => dueShard(env, shard));
+const generations = async () =>
+  Promise.all(shards().map(async (s) => (await s.fanOut()).generation));
 
+/** Rings every shard's alarm until each is done: the whole fan-out. */
+async function runFanOut() {
+  for (const shard of shards()) {
+    for (let run = 0; await runDurableObjectAlarm(shard); run++) {
+      if (run > 20) throw new Error("a shard's fan-out did not end");
+    }
+    expect((await shard.fanOut()).cursor).toBeNull();
+  }
+}
+
+/** Quiet subscribed workspaces, in the due index (their renewal) and out of the fleet index. */
+async function quietWorkspaces(prefix: string, n: number) {
+  const anchor = new Date(Date.now() - 24 * 60 * MINUTE).toISOString();
+  const ids = Array.from({ length: n }, () => freshWorkspace(prefix));
+  for (const ws of ids) {
+    const sub = await subscribe(ws, { plan: "advanced", seats: 1, periodAnchor: anchor });
+    expect(sub.status).toBe(200);
+    expect(await settledAlarm(ws)).not.toBeNull();
+    expect(await dueShardFor(env, ws).dueAt(ws)).not.toBeNull();
+    // Out of the fleet index: the due index is what reaches them.
+    await env.FLEET?.prepare("DELETE FROM fleet_workspaces WHERE workspace_id = ?").bind(ws).run();
+  }
+  return ids;
+}
+
+/** A draft: Advanced with `credits` credits a seat. */
+async function draft(id: string, credits: number) {
+  const v = structuredClone(BUILT_IN_CATALOGUE);
+  v.plans.advanced.aiCreditsPerSeat = credits;
+  const body = { plans: v.plans, featureCosts: v.featureCosts };
+  expect((await call("PUT", `/v1/catalogue/versions/${id}`, { body })).status).toBe(200);
+}
+
+/** A platform call through the Worker; `fanOut: "off"` loses its announcement. */
+async function platform(method: string, path: string, body?: unknown, fanOut?: "off") {
+  const ctx = createExecutionContext();
+  const request = new Request<unknown, IncomingRequestCfProperties>(`https://quota.test${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${await token("*", "platform")}`,
+      ...(body !== undefined && { "content-type": "application/json" }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const response = await worker.fetch(
+    request,
+    fanOut === "off" ? { ...env, CATALOGUE_FAN_OUT: "off" } : env,
+    ctx,
+  );
+  // Nothing is left for after the answer: the announcement is made before it.
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, json: await response.json<Record<string, unknown>>() };
+}
+
+const publish = (id: string, effectiveAt: number, fanOut?: "off") =>
+  platform(
+    "POST",
+    `/v1/catalogue/versions/${id}/publish`,
+    { effectiveAt: new Date(effectiveAt).toISOString() },
+    fanOut,
+  );
+
+/** The Worker's cron, its finance exports' log line silenced. */
+async function quietCron() {
+  const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+  try {
+    await runCron();
+  } finally {
+    log.mockRestore();
+  }
+}
+
+const known = (ws: string) =>
+  runInDurableObject(env.WORKSPACE.getByName(ws), (o) =>
+    (o as unknown as { memory: Memory }).memory.schedule.versions.map((x) => x.id),
+  );
+
+describe("the durable fan-out through the due index", () => {
+  it("a published version reaches every quiet workspace, which switches at exactly effectiveAt", async () => {
+    const effectiveAt = Date.now() + LEAD.published;
+    const told = await quietWorkspaces("fan", 3);
+    await draft("v-fan", 2_000);
+    const before = await generations();
+    expect((await publish("v-fan", effectiveAt)).status).toBe(200);
+    // Answered once every shard took the new generation; no workspace was told yet.
+    expect(await generations()).toEqual(before.map(() => Math.max(...before) + 1));
+    for (const ws of told) expect(await known(ws)).not.toContain("v-fan");
+
+    await runFanOut();
     for (const ws of told) {
-      const stub = env.WORKSPACE.getByName(ws);
-      // No call reached the workspace since the publish: the fan-out told it.
-      const known = await runInDurableObject(stub, (o) =>
-        (o as unknown as { memory: Memory }).memory.schedule.versions.map((x) => x.id),
-      );
-      expect(known).toContain("v-fan");
+      // No call reached the workspace since the publish: its shard told it.
+      expect(await known(ws)).toContain("v-fan");
       const alarm = await settledAlarm(ws);
       expect(alarm as number).toBeGreaterThan(effectiveAt);
       expect(alarm as number).toBeLessThan(effectiveAt + SWITCH_SPREAD_MS);
@@ -95,5 +154,51 @@ describe("the fan-out through the due index", () => {
         [new Date(effectiveAt).toISOString(), 2_000],
       ]);
     }
+  });
+
+  it("a lost announcement is made again by the cron, within a minute", async () => {
+    const effectiveAt = Date.now() + LEAD.lost;
+    const told = await quietWorkspaces("fan-lost", 2);
+    await draft("v-fan-lost", 2_500);
+    const before = await generations();
+    expect((await publish("v-fan-lost", effectiveAt, "off")).status).toBe(200);
+    // Stored, but no shard heard of it.
+    expect(await generations()).toEqual(before);
+    await runFanOut();
+    for (const ws of told) expect(await known(ws)).not.toContain("v-fan-lost");
+
+    // The next cron run announces the schedule's generation to every shard again.
+    advanceTimeTo(Date.now() + MINUTE);
+    await quietCron();
+    expect(await generations()).toEqual(before.map(() => Math.max(...before) + 1));
+    await runFanOut();
+    for (const ws of told) {
+      expect(await known(ws)).toContain("v-fan-lost");
+      const alarm = await settledAlarm(ws);
+      expect(alarm as number).toBeGreaterThan(effectiveAt);
+      expect(alarm as number).toBeLessThan(effectiveAt + SWITCH_SPREAD_MS);
+    }
+    // Once taken, the cron's next announcement starts nothing.
+    await quietCron();
+    for (const shard of shards()) expect(await shard.fanOut()).toMatchObject({ cursor: null });
+  });
+
+  it("a withdrawal is announced too: the quiet workspace's alarm for the switch goes", async () => {
+    const effectiveAt = Date.now() + LEAD.withdrawn;
+    const [ws] = (await quietWorkspaces("fan-wd", 1)) as [string];
+    const withoutIt = await settledAlarm(ws);
+    expect(withoutIt as number).toBeGreaterThan(effectiveAt + SWITCH_SPREAD_MS);
+    await draft("v-fan-wd", 3_000);
+    expect((await publish("v-fan-wd", effectiveAt)).status).toBe(200);
+    await runFanOut();
+    const forIt = await settledAlarm(ws);
+    expect(forIt as number).toBeGreaterThan(effectiveAt);
+    expect(forIt as number).toBeLessThan(effectiveAt + SWITCH_SPREAD_MS);
+
+    const withdrawn = await platform("DELETE", "/v1/catalogue/versions/v-fan-wd");
+    expect(withdrawn.json).toEqual({ id: "v-fan-wd", deleted: false, withdrawn: true });
+    await runFanOut();
+    expect(await known(ws)).not.toContain("v-fan-wd");
+    expect(await settledAlarm(ws)).toBe(withoutIt);
   });
 });

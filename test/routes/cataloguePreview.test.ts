@@ -9,8 +9,10 @@ import { call, freshWorkspace } from "../support/helpers";
  * The impact preview equals what happens when the version applies (docs/catalogue.md): a few
  * hundred workspaces in known states are indexed, previewed, then switched by their clocks past
  * the version's instant and its grace, and every count is compared: leads, contacts, WhatsApp
- * numbers (some grandfathered, so never disabled), agents, credits; and, per limit, which
- * workspaces were over it already under the version in force and which the version pushes over.
+ * numbers and Instagram accounts (some grandfathered, connected before the version's
+ * `connectedBefore`, so never disabled; both kinds from one table), agents, credits; and, per
+ * limit, which workspaces were over it already under the version in force and which the version
+ * pushes over.
  */
 
 const WORKSPACES = 200;
@@ -24,7 +26,7 @@ const draft = (() => {
   const v = structuredClone(BUILT_IN_CATALOGUE);
   v.plans.advanced.leadsPerSeat = 20;
   v.plans.advanced.contactsAndCompaniesPerSeat = 25;
-  // 1 WhatsApp number a seat instead of at least 3: never more than before, for every seat count.
+  // 1 channel of each kind a seat instead of at least 3: never more than before, for any seats.
   v.plans.advanced.channels = { kind: "perSeat" };
   v.plans.advanced.activeAgents = 1;
   v.plans.advanced.aiCreditsPerSeat = 1_000;
@@ -34,8 +36,27 @@ const draft = (() => {
   return { plans: v.plans, featureCosts: v.featureCosts };
 })();
 
+/**
+ * Both channel kinds, each with its own pattern over the workspaces: how many are connected, and
+ * how many of those (up to 2) were connected before the grandfathering date.
+ */
+const CHANNELS = [
+  {
+    kind: "whatsapp",
+    count: (i: number) => i % 5,
+    grandfathered: (i: number, count: number) => (i % 3 === 0 ? Math.min(count, 2) : 0),
+    id: (n: number) => `+5511900000${n}`,
+  },
+  {
+    kind: "instagram",
+    count: (i: number) => (i * 3) % 5,
+    grandfathered: (i: number, count: number) => (i % 3 === 1 ? Math.min(count, 2) : 0),
+    id: (n: number) => `ig-account-${n}`,
+  },
+] as const;
+
 /** What the preview splits per limit: over it already under the version in force. */
-const SPLIT = ["leads", "contactsAndCompanies", "whatsapp"] as const;
+const SPLIT = ["leads", "contactsAndCompanies", ...CHANNELS.map((c) => c.kind)] as const;
 type Split = (typeof SPLIT)[number];
 
 interface Known {
@@ -79,15 +100,18 @@ async function workspaceNo(i: number): Promise<Known> {
     const ids = Array.from({ length: contacts }, (_, n) => `c${n}`);
     expect((await s.createEntities("contacts", ids, admin)).ok).toBe(true);
   }
-  // 0 to 4 WhatsApp numbers, up to 2 of them imported as connected before the grandfathering
-  // date (counted, never disabled); Base allows one a seat, so some are over already.
-  const numbers = i % 5;
-  const grandfathered = i % 3 === 0 ? Math.min(numbers, 2) : 0;
-  const channels = Array.from({ length: numbers }, (_, n) => ({
-    id: `+5511900000${n}`,
-    ...(n < grandfathered && { connectedAt: GRANDFATHERED_AT }),
-  }));
-  if (numbers > 0) expect((await s.connectChannels("whatsapp", channels, platform)).ok).toBe(true);
+  // 0 to 4 channels of each kind, up to 2 of them imported as connected before the
+  // grandfathering date (counted, never disabled); Base allows one a seat, so some are over
+  // already.
+  for (const c of CHANNELS) {
+    const count = c.count(i);
+    const grandfathered = c.grandfathered(i, count);
+    const channels = Array.from({ length: count }, (_, n) => ({
+      id: c.id(n),
+      ...(n < grandfathered && { connectedAt: GRANDFATHERED_AT }),
+    }));
+    if (count > 0) expect((await s.connectChannels(c.kind, channels, platform)).ok).toBe(true);
+  }
   let agentsBefore = 0;
   for (let a = 0; a < (plan === "advanced" ? i % 4 : 0); a++) {
     await s.createAgent({ id: `a${a}`, name: `Agent ${a}` }, admin);
@@ -106,6 +130,7 @@ async function workspaceNo(i: number): Promise<Known> {
       leads: u.leads.used > u.leads.limit,
       contactsAndCompanies: u.contactsAndCompanies.used > u.contactsAndCompanies.limit,
       whatsapp: u.whatsapp.toDisable > 0,
+      instagram: u.instagram.toDisable > 0,
     },
   };
 }
@@ -142,6 +167,7 @@ describe("the impact preview", () => {
       leads: counts(),
       contactsAndCompanies: counts(),
       whatsapp: counts(),
+      instagram: counts(),
       agents: { workspacesOver: 0, totalOver: 0 },
     };
     const add = (k: Split, known: Known, n: number) => {
@@ -173,10 +199,13 @@ describe("the impact preview", () => {
       expect(after.value.catalogueVersion).toBe("v2033-03");
       add("leads", k, usage.value.leads.blocked);
       add("contactsAndCompanies", k, usage.value.contactsAndCompanies.blocked);
-      // Every number disabled, under the old limit's grace and then the new one's: never one
+      // Every channel disabled, under the old limit's grace and then the new one's: never one
       // of the grandfathered.
-      add("whatsapp", k, usage.value.whatsapp.disabled);
-      expect(usage.value.whatsapp.used).toBeGreaterThanOrEqual(usage.value.whatsapp.grandfathered);
+      for (const { kind } of CHANNELS) {
+        const channel = usage.value[kind];
+        add(kind, k, channel.disabled);
+        expect(channel.used, `${k.ws} ${kind}`).toBeGreaterThanOrEqual(channel.grandfathered);
+      }
       const offline = k.agentsBefore - usage.value.agents.used;
       if (offline > 0) {
         actual.agents.workspacesOver++;
@@ -193,7 +222,7 @@ describe("the impact preview", () => {
     expect([p.workspaces, p.pinned]).toEqual([WORKSPACES - pinned, pinned]);
     expect(p.limits.leads).toEqual(actual.leads);
     expect(p.limits.contactsAndCompanies).toEqual(actual.contactsAndCompanies);
-    expect(p.limits.whatsapp).toEqual(actual.whatsapp);
+    for (const { kind } of CHANNELS) expect(p.limits[kind], kind).toEqual(actual[kind]);
     expect(p.limits.agents).toMatchObject(actual.agents);
     expect(p.plans).toEqual(plans);
     // The test means something: the change hurts some and spares others.
