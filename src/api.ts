@@ -54,10 +54,16 @@ const MAX_BULK_BODY_BYTES = 256 * 1024;
 const BULK_PATH = /^\/v1\/workspaces\/[^/]+\/(?:entities|channels)\/[^/]+\/(?:batch|lookup)$/;
 
 /** The error shape with the request's id, keeping headers set before the error (`Allow`). */
-const errorOf = (c: Context<AppEnv>, error: ApiErrorBody, status: number) => {
+const errorOf = (
+  c: Context<AppEnv>,
+  error: ApiErrorBody,
+  status: number,
+  retryAfterSeconds?: number,
+) => {
   c.set("reason", error.code);
   return c.body(errorText(error, c.get("requestId")), status as 400, {
     "content-type": "application/json",
+    ...(retryAfterSeconds !== undefined && { "retry-after": String(retryAfterSeconds) }),
   });
 };
 
@@ -268,7 +274,7 @@ export function createApp({ fanOut = unwired }: { fanOut?: FanOut } = {}) {
     if (error instanceof ApiError) {
       const body: ApiErrorBody = { code: error.code, message: error.message };
       if (error.details !== undefined) body.details = error.details;
-      return errorOf(c, body, ERROR_STATUS[error.code]);
+      return errorOf(c, body, ERROR_STATUS[error.code], error.retryAfterSeconds);
     }
     if (error instanceof HTTPException && error.status < 500) {
       // Hono's own parsers (e.g. a malformed JSON body) speak through HTTPException.

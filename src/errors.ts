@@ -109,7 +109,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   server_misconfigured: "The deployment is missing a required secret (AUTH_SECRET).",
   internal_error: "An unexpected server error.",
   unavailable:
-    "The workspace could not answer (overloaded, restarting or failing): nothing was decided, so nothing is allowed. Retry after the `Retry-After` seconds, a mutating call with the same Idempotency-Key.",
+    "The workspace could not answer (overloaded, restarting or failing), or on a platform route the fleet index (D1) or the archive (R2) did not: nothing was decided, so nothing is allowed. Retry after the `Retry-After` seconds, a mutating call with the same Idempotency-Key.",
 };
 
 export interface FieldIssue {
@@ -130,6 +130,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
+    /** An `unavailable` answer's Retry-After (docs/api.md#errors). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

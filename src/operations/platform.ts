@@ -126,6 +126,61 @@ function parsePlatformInput(
 /** What a QuotaPlatform method answers: the HTTP 200 body (or `{csv}`), or the error body. */
 export type PlatformResult<T> = (T & { error?: undefined }) | { error: ApiErrorBody };
 
+/** What a caller waits before retrying a platform call whose store (D1, R2) did not answer. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A failure of the stores a platform operation reads (the fleet index's D1, the archive's R2,
+ * the due index): their errors are plain `Error`s (`D1_ERROR: …`) or a Durable Object's marked
+ * ones. The runtime's own error classes (a TypeError, a RangeError …) are this code's bugs, left
+ * to be the 500 they are, so a bug never hides behind a "retry later".
+ */
+function isStoreFailure(error: unknown): boolean {
+  if (error instanceof ApiError || !(error instanceof Error)) return false;
+  return !(
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError ||
+    error instanceof SyntaxError
+  );
+}
+
+/**
+ * Runs a platform operation, for its HTTP route and its binding alike: its JSON answer, or its
+ * CSV text when it has one and `format` asks for it. A store that fails to answer is the 503
+ * `unavailable` every route answers when what it needs cannot answer (docs/api.md#errors), never
+ * a 500: D1 down or a table missing is an outage to wait out, not a bug (docs/catalogue.md,
+ * "When D1 is down").
+ */
+export function runPlatform<O extends AnyPlatformOperation>(
+  op: O,
+  ctx: PlatformContext,
+  input: PlatformInput<never, never, never>,
+): Promise<{ csv: string } | { json: z.output<O["response"]> }> {
+  return whenStoresAnswer(op.name, async () => {
+    const format = (input.query as { format?: string } | undefined)?.format;
+    // Only an operation with a CSV answer reads `format` (the preview, whose method says so).
+    if (op.csv !== undefined && format === "csv") return { csv: await op.csv(ctx, input) };
+    return { json: (await op.run(ctx, input)) as z.output<O["response"]> };
+  });
+}
+
+/** Runs `what`, turning a store's failure into the 503 `unavailable` (see runPlatform). */
+export async function whenStoresAnswer<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!isStoreFailure(error)) throw error;
+    console.error(`${what}: a store did not answer`, error);
+    throw new ApiError(
+      "unavailable",
+      `The fleet index or the archive did not answer; nothing was decided from it. Retry in ${STORE_RETRY_AFTER_SECONDS} s.`,
+      undefined,
+      STORE_RETRY_AFTER_SECONDS,
+    );
+  }
+}
+
 /**
  * Runs a platform operation for a binding caller (QuotaPlatform: the platform, every workspace):
  * the same validation and the same JSON as its HTTP route; a refusal is `{error}`, never thrown.
@@ -141,12 +196,9 @@ export async function invokePlatform<O extends AnyPlatformOperation>(
   if (!input.ok) return { error: invalidBody(input.issues) };
   try {
     const ctx: PlatformContext = { env, db: fleetDatabase(env), now: Date.now, announce };
-    const format = (input.value.query as { format?: string } | undefined)?.format;
-    // Only an operation with a CSV answer reads `format` (the preview, whose method says so).
-    if (op.csv !== undefined && format === "csv") {
-      return { csv: await op.csv(ctx, input.value) } as never;
-    }
-    return JSON.parse(JSON.stringify(await op.run(ctx, input.value)));
+    const answer = await runPlatform(op, ctx, input.value);
+    if ("csv" in answer) return answer as never;
+    return JSON.parse(JSON.stringify(answer.json));
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     const body: ApiErrorBody = { code: error.code, message: error.message };

@@ -3,6 +3,7 @@ import { archiveBucket } from "../archives";
 import { errorResponses } from "../errors";
 import { exportFile, listExports } from "../exports";
 import type { AppEnv } from "../hono";
+import { whenStoresAnswer } from "../operations/platform";
 import { ExportParams, ExportsPage, ExportsQuery } from "../schemas/exports";
 import { platformOnly } from "./platform";
 import { jsonResponse as json } from "./shared";
@@ -52,16 +53,17 @@ const fileRoute = createRoute({
 });
 
 export function exportRoutes(app: OpenAPIHono<AppEnv>) {
+  // The archive (R2) not answering is the 503 every platform route answers for it.
   app.openapi(listRoute, async (c) => {
-    const page = await listExports(
-      archiveBucket(c.env.ARCHIVE),
-      c.env.AUTH_SECRET ?? "",
-      c.req.valid("query"),
+    const page = await whenStoresAnswer("listExports", () =>
+      listExports(archiveBucket(c.env.ARCHIVE), c.env.AUTH_SECRET ?? "", c.req.valid("query")),
     );
     return c.json(page, 200);
   });
   app.openapi(fileRoute, async (c) => {
     const { key } = c.req.valid("param");
-    return exportFile(archiveBucket(c.env.ARCHIVE), key) as never;
+    return whenStoresAnswer("exportFile", () =>
+      exportFile(archiveBucket(c.env.ARCHIVE), key),
+    ) as never;
   });
 }

@@ -9,7 +9,9 @@ import {
   fleetDatabase,
   PLATFORM_ROLES,
   type PlatformContext,
+  type PlatformInput,
   platformErrorCodes,
+  runPlatform,
 } from "../operations/platform";
 import { boundedBody, okResponse } from "./shared";
 import type { PlatformRouteEntry } from "./table";
@@ -101,11 +103,11 @@ export function registerPlatform(
         if (c.env.CATALOGUE_FAN_OUT !== "off") await fanOut(c.env);
       },
     };
-    const format = (input.query as { format?: string } | undefined)?.format;
-    if (op.csv !== undefined && format === "csv") {
-      return c.body(await op.csv(ctx, input), 200, { "content-type": "text/csv; charset=utf-8" });
+    const answer = await runPlatform(op, ctx, input as PlatformInput<never, never, never>);
+    if ("csv" in answer) {
+      return c.body(answer.csv, 200, { "content-type": "text/csv; charset=utf-8" });
     }
-    return c.json(await op.run(ctx, input), 200);
+    return c.json(answer.json, 200);
   };
   app.openapi(platformRoute(op, method, path), handler as never);
 }
