@@ -16,7 +16,7 @@ import { errorText, faultResponse, requestIdOf } from "./respond";
 import { archiveRoutes } from "./routes/archives";
 import { exportRoutes } from "./routes/exports";
 import { liveRoutes } from "./routes/live";
-import { type FanOut, registerPlatform } from "./routes/platform";
+import { type CatalogueFanOut, registerPlatform } from "./routes/platform";
 import { register } from "./routes/shared";
 import { matchRoute, PLATFORM_ROUTES, ROUTES } from "./routes/table";
 
@@ -135,11 +135,12 @@ function methodTable(app: OpenAPIHono<AppEnv>) {
  * so that the app loads outside workerd to write the OpenAPI document). An app built without it
  * (tests listing routes, the client generator) fails a publish's fan-out loudly, never silently.
  */
-const unwired: FanOut = async () => {
+const notWired = async (): Promise<never> => {
   throw new Error("the catalogue's fan-out is not wired: createApp({ fanOut }) (src/index.ts)");
 };
+const unwired: CatalogueFanOut = { announce: notWired, progress: notWired };
 
-export function createApp({ fanOut = unwired }: { fanOut?: FanOut } = {}) {
+export function createApp({ fanOut = unwired }: { fanOut?: CatalogueFanOut } = {}) {
   const app = new OpenAPIHono<AppEnv>({
     // Validation failures name every failing field, relative to where it was sent.
     defaultHook: (result) => {

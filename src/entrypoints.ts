@@ -1,6 +1,6 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type { z } from "@hono/zod-openapi";
-import { announceCatalogue } from "./cron/catalogue";
+import { announceCatalogue, fanOutProgress } from "./cron/catalogue";
 import type { Env } from "./env";
 import * as ops from "./operations";
 import { type Caller, type CallOptions, invoke, type Result } from "./operations/invoke";
@@ -51,7 +51,7 @@ function platformCall<O extends AnyPlatformOperation>(
   const announce = async () => {
     if (env.CATALOGUE_FAN_OUT !== "off") await announceCatalogue(env);
   };
-  return invokePlatform(env, op, raw, announce);
+  return invokePlatform(env, op, raw, { announce, fanOutProgress: () => fanOutProgress(env) });
 }
 
 /**
@@ -460,6 +460,10 @@ export class QuotaPlatform extends QuotaService {
   /** Every catalogue version with its status now (docs/catalogue.md). */
   catalogue() {
     return platformCall(this, ops.catalogue, {});
+  }
+  /** How far the fan-out of the latest publish or withdrawal has come, shard by shard. */
+  catalogueFanOut() {
+    return platformCall(this, ops.catalogueFanOut, {});
   }
 
   /** One catalogue version with every plan's terms. */

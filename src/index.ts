@@ -1,5 +1,5 @@
 import { createApp } from "./api";
-import { announceCatalogue } from "./cron/catalogue";
+import { announceCatalogue, fanOutProgress } from "./cron/catalogue";
 import { scheduled } from "./cron/scheduled";
 import type { Env } from "./env";
 import { preflight } from "./preflight";
@@ -11,7 +11,7 @@ export { QuotaPlatform, QuotaService, QuotaWorkspace } from "./entrypoints";
 export { WorkspaceObject } from "./workspace/object";
 
 // A publish or a withdrawal is announced to the due index's shards (src/cron/catalogue.ts).
-const app = createApp({ fanOut: announceCatalogue });
+const app = createApp({ fanOut: { announce: announceCatalogue, progress: fanOutProgress } });
 
 export default {
   // credits/check and credits/consume, when plainly valid, are answered before the router.

@@ -1,5 +1,6 @@
 import { DUE_SHARDS, dueShard } from "../dueIndex";
 import type { Env } from "../env";
+import { type FanOutProgress, fanOutProgressOf } from "../policy/fanOut";
 
 /**
  * The catalogue's fan-out, announced (docs/catalogue.md, "The fan-out"): after a version is
@@ -19,6 +20,12 @@ import type { Env } from "../env";
  */
 const GENERATION_SQL =
   "SELECT COUNT(effective_at) + COUNT(withdrawn_at) AS generation FROM catalogue_versions";
+
+/** The schedule's generation now (throws when D1 does not answer). */
+async function scheduleGeneration(db: D1Database): Promise<number> {
+  const row = await db.prepare(GENERATION_SQL).first<{ generation: number }>();
+  return row?.generation ?? 0;
+}
 
 /** A shard that takes longer to take the announcement is left to the cron's next one. */
 export const ANNOUNCE_TIMEOUT_MS = 5_000;
@@ -42,8 +49,7 @@ export async function announceCatalogue(env: Env): Promise<number> {
   if (env.FLEET === undefined) return 0;
   let generation: number;
   try {
-    const row = await env.FLEET.prepare(GENERATION_SQL).first<{ generation: number }>();
-    generation = row?.generation ?? 0;
+    generation = await scheduleGeneration(env.FLEET);
   } catch (error) {
     console.error("catalogue fan-out: the schedule's generation is unreadable", error);
     return 0;
@@ -65,4 +71,23 @@ export async function announceCatalogue(env: Env): Promise<number> {
     }
   });
   return started;
+}
+
+/**
+ * How far the fan-out of the schedule's current generation has come, shard by shard
+ * (`GET /v1/catalogue/fan-out`): 16 small reads, one per shard, each bounded by
+ * ANNOUNCE_TIMEOUT_MS (a shard that does not answer is `unreachable`, not an error). Throws
+ * when D1 does not answer: without the generation there is nothing to compare against.
+ */
+export async function fanOutProgress(env: Env): Promise<FanOutProgress> {
+  const generation = env.FLEET === undefined ? 0 : await scheduleGeneration(env.FLEET);
+  const shards = await Promise.allSettled(
+    Array.from({ length: DUE_SHARDS }, (_, shard) =>
+      withTimeout(dueShard(env, shard).fanOut(), ANNOUNCE_TIMEOUT_MS),
+    ),
+  );
+  return fanOutProgressOf(
+    generation,
+    shards.map((r) => (r.status === "fulfilled" ? r.value : null)),
+  );
 }

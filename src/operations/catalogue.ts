@@ -16,6 +16,7 @@ import {
   CatalogueList,
   CataloguePreview,
   CatalogueVersion,
+  FanOutProgress,
   PreviewInput,
   PreviewQuery,
   PublishInput,
@@ -68,6 +69,17 @@ export const catalogue = platformOperation({
       }),
     };
   },
+});
+
+export const catalogueFanOut = platformOperation({
+  name: "catalogueFanOut",
+  tags,
+  summary: "How far the fan-out of the latest publish or withdrawal has come, shard by shard",
+  description:
+    'Each of the 16 due index shards tells its own workspaces of a change from its alarm (docs/catalogue.md, "The fan-out"): `done` once every shard told every one; a shard `behind` has not taken the announcement yet (the cron makes it again every minute).',
+  response: FanOutProgress,
+  answers: "The fan-out's progress now",
+  run: ({ fanOutProgress }) => fanOutProgress(),
 });
 
 export const catalogueVersion = platformOperation({

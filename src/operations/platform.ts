@@ -2,6 +2,7 @@ import type { z } from "@hono/zod-openapi";
 import type { Role } from "../claims";
 import type { Env } from "../env";
 import { ApiError, type ApiErrorBody, type ErrorCode, type FieldIssue } from "../errors";
+import type { FanOutProgress } from "../policy/fanOut";
 import type { Instant } from "../policy/time";
 import type { ObjectSchema } from "./operation";
 import { fieldIssues, invalidBody } from "./validate";
@@ -31,6 +32,8 @@ export interface PlatformContext {
    * Never rejects: the change is stored, and the cron announces it again within a minute.
    */
   announce: () => Promise<void>;
+  /** How far the fan-out of the schedule's generation has come (src/policy/fanOut.ts). */
+  fanOutProgress: () => Promise<FanOutProgress>;
 }
 
 export interface PlatformInput<
@@ -190,12 +193,12 @@ export async function invokePlatform<O extends AnyPlatformOperation>(
   env: Env,
   op: O,
   raw: { params?: unknown; query?: unknown; body?: unknown },
-  announce: () => Promise<void>,
+  fleet: { announce: () => Promise<void>; fanOutProgress: () => Promise<FanOutProgress> },
 ): Promise<PlatformResult<z.output<O["response"]>>> {
   const input = parsePlatformInput(op, raw);
   if (!input.ok) return { error: invalidBody(input.issues) };
   try {
-    const ctx: PlatformContext = { env, db: fleetDatabase(env), now: Date.now, announce };
+    const ctx: PlatformContext = { env, db: fleetDatabase(env), now: Date.now, ...fleet };
     const answer = await runPlatform(op, ctx, input.value);
     if ("csv" in answer) return answer as never;
     return JSON.parse(JSON.stringify(answer.json));

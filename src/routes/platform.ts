@@ -13,6 +13,7 @@ import {
   platformErrorCodes,
   runPlatform,
 } from "../operations/platform";
+import type { FanOutProgress } from "../policy/fanOut";
 import { boundedBody, okResponse } from "./shared";
 import type { PlatformRouteEntry } from "./table";
 
@@ -41,10 +42,14 @@ export const platformOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 
 /**
- * Announces a catalogue change to every due index shard (src/cron/catalogue.ts), given by
- * src/api.ts; never rejects.
+ * The catalogue's fan-out as the platform routes reach it (src/cron/catalogue.ts), given by
+ * src/api.ts: `announce` tells every due index shard of a change and never rejects; `progress`
+ * reads how far the shards have come.
  */
-export type FanOut = (env: Env) => Promise<number>;
+export interface CatalogueFanOut {
+  announce: (env: Env) => Promise<number>;
+  progress: (env: Env) => Promise<FanOutProgress>;
+}
 
 /** An operation's HTTP route config: bearer auth, the gates, its schemas, answers and errors. */
 function platformRoute(
@@ -85,7 +90,7 @@ type Validated = { valid(target: "param" | "query" | "json"): never };
 export function registerPlatform(
   app: OpenAPIHono<AppEnv>,
   { op, method, path }: PlatformRouteEntry,
-  fanOut: FanOut,
+  fanOut: CatalogueFanOut,
 ): void {
   const handler = async (c: Context<AppEnv>) => {
     const req = c.req as unknown as Validated;
@@ -100,8 +105,9 @@ export function registerPlatform(
       now: Date.now,
       announce: async () => {
         // "off": a publish tells no workspace (the tests of a lost fan-out).
-        if (c.env.CATALOGUE_FAN_OUT !== "off") await fanOut(c.env);
+        if (c.env.CATALOGUE_FAN_OUT !== "off") await fanOut.announce(c.env);
       },
+      fanOutProgress: () => fanOut.progress(c.env),
     };
     const answer = await runPlatform(op, ctx, input as PlatformInput<never, never, never>);
     if ("csv" in answer) {

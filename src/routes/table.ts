@@ -92,6 +92,7 @@ export const PLATFORM_ROUTES: readonly PlatformRouteEntry[] = [
   { op: ops.fleetDecisions, method: "get", path: "/v1/fleet/decisions" },
 
   { op: ops.catalogue, method: "get", path: "/v1/catalogue" },
+  { op: ops.catalogueFanOut, method: "get", path: "/v1/catalogue/fan-out" },
   { op: ops.catalogueVersion, method: "get", path: "/v1/catalogue/versions/{id}" },
   { op: ops.putCatalogueVersion, method: "put", path: "/v1/catalogue/versions/{id}" },
   { op: ops.publishCatalogueVersion, method: "post", path: "/v1/catalogue/versions/{id}/publish" },

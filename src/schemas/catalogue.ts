@@ -6,6 +6,7 @@ import {
   PLANS,
   type Plan,
 } from "../policy/catalogue";
+import { SHARD_FAN_OUT_STATES } from "../policy/fanOut";
 import { Instant } from "./common";
 
 /**
@@ -105,6 +106,39 @@ export const CatalogueList = z
     versions: z.array(CatalogueVersion.omit({ plans: true, featureCosts: true })),
   })
   .openapi("CatalogueList");
+
+const shardCount = z.number().int().min(0);
+export const FanOutProgress = z
+  .object({
+    generation: z
+      .number()
+      .int()
+      .min(0)
+      .describe("The schedule's generation: one per publish and per withdrawal, ever"),
+    done: z.boolean().describe("Every shard told every one of its workspaces of this generation"),
+    shards: z
+      .object({
+        done: shardCount,
+        telling: shardCount,
+        behind: shardCount,
+        unreachable: shardCount,
+      })
+      .describe(
+        "Shards by state: told all, still telling, not yet announced this generation (the cron announces it within a minute), no answer",
+      ),
+    byShard: z.array(
+      z.object({
+        shard: z.number().int().min(0),
+        state: z.enum(SHARD_FAN_OUT_STATES),
+        generation: z.number().int().min(0).nullable(),
+        toldThrough: z
+          .string()
+          .nullable()
+          .describe("The last workspace id told, in id order (null: none yet, or all)"),
+      }),
+    ),
+  })
+  .openapi("CatalogueFanOut");
 
 export const PublishInput = z
   .strictObject({

@@ -162,8 +162,14 @@ describe("the durable fan-out through the due index", () => {
     await draft("v-fan-lost", 2_500);
     const before = await generations();
     expect((await publish("v-fan-lost", effectiveAt, "off")).status).toBe(200);
-    // Stored, but no shard heard of it.
+    // Stored, but no shard heard of it: the operator sees every shard behind.
     expect(await generations()).toEqual(before);
+    const lost = (await platform("GET", "/v1/catalogue/fan-out")).json;
+    expect(lost).toMatchObject({
+      generation: Math.max(...before) + 1,
+      done: false,
+      shards: { done: 0, telling: 0, behind: DUE_SHARDS, unreachable: 0 },
+    });
     await runFanOut();
     for (const ws of told) expect(await known(ws)).not.toContain("v-fan-lost");
 
@@ -171,7 +177,21 @@ describe("the durable fan-out through the due index", () => {
     advanceTimeTo(Date.now() + MINUTE);
     await quietCron();
     expect(await generations()).toEqual(before.map(() => Math.max(...before) + 1));
+    // Taken, not told yet: every shard is telling, from its first workspace.
+    expect((await platform("GET", "/v1/catalogue/fan-out")).json).toMatchObject({
+      done: false,
+      shards: { done: 0, telling: DUE_SHARDS, behind: 0 },
+    });
     await runFanOut();
+    const progress = (await platform("GET", "/v1/catalogue/fan-out")).json;
+    expect(progress).toMatchObject({
+      generation: Math.max(...before) + 1,
+      done: true,
+      shards: { done: DUE_SHARDS, telling: 0, behind: 0, unreachable: 0 },
+    });
+    expect((progress.byShard as { shard: number }[]).map((s) => s.shard)).toEqual(
+      Array.from({ length: DUE_SHARDS }, (_, i) => i),
+    );
     for (const ws of told) {
       expect(await known(ws)).toContain("v-fan-lost");
       const alarm = await settledAlarm(ws);

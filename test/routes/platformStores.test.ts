@@ -85,6 +85,7 @@ const DRAFT = "v-stores";
 describe("the platform's routes when a store does not answer", () => {
   it.each([
     ["GET", "/v1/catalogue", undefined, { FLEET: d1Down }],
+    ["GET", "/v1/catalogue/fan-out", undefined, { FLEET: d1Down }],
     ["GET", "/v1/catalogue/versions/2026-06", undefined, { FLEET: d1Down }],
     ["POST", "/v1/catalogue/versions/2026-06/preview", {}, { FLEET: d1Down }],
     [
@@ -146,7 +147,7 @@ describe("the platform's routes when a store does not answer", () => {
       { ...env, FLEET: d1Down },
       ops.catalogue,
       {},
-      async () => undefined,
+      { announce: async () => undefined, fanOutProgress: () => Promise.reject(new Error("unused")) },
     );
     expect(answer).toEqual({ error: { code: "unavailable", message: expect.any(String) } });
   });
