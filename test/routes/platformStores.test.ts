@@ -147,7 +147,10 @@ describe("the platform's routes when a store does not answer", () => {
       { ...env, FLEET: d1Down },
       ops.catalogue,
       {},
-      { announce: async () => undefined, fanOutProgress: () => Promise.reject(new Error("unused")) },
+      {
+        announce: async () => undefined,
+        fanOutProgress: () => Promise.reject(new Error("unused")),
+      },
     );
     expect(answer).toEqual({ error: { code: "unavailable", message: expect.any(String) } });
   });
