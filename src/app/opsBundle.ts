@@ -740,6 +740,7 @@ export const OPS_SCRIPT = `"use strict";
       list: (query) => answer(client.GET("/v1/fleet/workspaces", { params: { query }, headers })),
       decisions: (from, to) => answer(client.GET("/v1/fleet/decisions", { params: { query: { from, to } }, headers })),
       catalogue: () => answer(client.GET("/v1/catalogue", { headers })),
+      fanOut: () => answer(client.GET("/v1/catalogue/fan-out", { headers })),
       version: (id) => answer(client.GET("/v1/catalogue/versions/{id}", { params: { path: { id } }, headers })),
       preview: (id) => answer(
         client.POST("/v1/catalogue/versions/{id}/preview", {
@@ -886,7 +887,11 @@ export const OPS_SCRIPT = `"use strict";
     );
   }
   async function renderCatalogue(api2, root) {
-    const list = await api2.catalogue();
+    const [list, fanOut] = await Promise.all([
+      api2.catalogue(),
+      // The fan-out's line is a help, never a reason the section fails to draw.
+      api2.fanOut().catch(() => null)
+    ]);
     const detail = h("div", { id: "catalogue-detail" });
     const message = h("p", { class: "error", role: "alert" });
     const act = async (run) => {
@@ -976,10 +981,21 @@ export const OPS_SCRIPT = `"use strict";
           ),
           h("tbody", null, rows)
         ),
+        fanOutLine(fanOut),
         message,
         detail
       )
     );
+  }
+  function fanOutLine(fanOut) {
+    if (fanOut === null) return h("p", { id: "catalogue-fan-out" }, "Fan-out: no answer.");
+    if (fanOut.generation === 0) {
+      return h("p", { id: "catalogue-fan-out" }, "Fan-out: nothing published yet.");
+    }
+    const { done, telling, behind, unreachable } = fanOut.shards;
+    const total = done + telling + behind + unreachable;
+    const text = fanOut.done ? \`Fan-out of change \${fanOut.generation}: every workspace told (\${total} of \${total} shards).\` : \`Fan-out of change \${fanOut.generation}: \${done} of \${total} shards done, \${telling} telling, \${behind} not yet announced\${unreachable > 0 ? \`, \${unreachable} not answering\` : ""}.\`;
+    return h("p", { id: "catalogue-fan-out" }, text);
   }
 
   // src/app/ops-client/main.ts

@@ -230,6 +230,10 @@ describe.skipIf(CHROMIUM.path === undefined)("the operator page", () => {
     await page.waitForFunction(() =>
       document.getElementById("catalogue")?.textContent?.includes("Scheduled"),
     );
+    // Where the publish stands in the fleet: its change number and the shards (16) at it.
+    expect(await text(page, "#catalogue-fan-out")).toMatch(
+      /^Fan-out of change \d+: (every workspace told \(16 of 16 shards\)|\d+ of 16 shards done, \d+ telling, \d+ not yet announced)/,
+    );
     await page.click('#catalogue button:has-text("e2e-next")');
     await page.click('#catalogue-detail button:has-text("Withdraw")');
     await page.waitForFunction(() =>

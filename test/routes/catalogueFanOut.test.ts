@@ -10,7 +10,7 @@ import { DUE_SHARDS, dueShard, dueShardFor } from "../../src/dueIndex";
 import worker from "../../src/index";
 import { BUILT_IN_CATALOGUE } from "../../src/policy/catalogue";
 import type { Memory } from "../../src/workspace/memory";
-import { SWITCH_SPREAD_MS } from "../../src/workspace/schedule";
+import { SWITCH_SPREAD_MS, spreadAfter } from "../../src/workspace/schedule";
 import { runCron } from "../cron/sweep";
 import { storedEvents } from "../support/events";
 import {
@@ -56,10 +56,20 @@ async function runFanOut() {
   }
 }
 
-/** Quiet subscribed workspaces, in the due index (their renewal) and out of the fleet index. */
-async function quietWorkspaces(prefix: string, n: number) {
+/**
+ * Quiet subscribed workspaces, in the due index (their renewal) and out of the fleet index;
+ * `late`: only ids whose switch alarm rings at least 5 minutes into the spread (see the
+ * withdrawal's test).
+ */
+async function quietWorkspaces(prefix: string, n: number, late = false) {
   const anchor = new Date(Date.now() - 24 * 60 * MINUTE).toISOString();
-  const ids = Array.from({ length: n }, () => freshWorkspace(prefix));
+  const pick = () => {
+    for (;;) {
+      const ws = freshWorkspace(prefix);
+      if (!late || (spreadAfter(0, ws) as number) >= 5 * MINUTE) return ws;
+    }
+  };
+  const ids = Array.from({ length: n }, pick);
   for (const ws of ids) {
     const sub = await subscribe(ws, { plan: "advanced", seats: 1, periodAnchor: anchor });
     expect(sub.status).toBe(200);
@@ -205,7 +215,10 @@ describe("the durable fan-out through the due index", () => {
 
   it("a withdrawal is announced too: the quiet workspace's alarm for the switch goes", async () => {
     const effectiveAt = Date.now() + LEAD.withdrawn;
-    const [ws] = (await quietWorkspaces("fan-wd", 1)) as [string];
+    // The versions the tests before published are still scheduled (each test's clock starts
+    // anew), the nearest 20 minutes ahead: a workspace whose alarm rings late enough in the
+    // spread keeps that switch's alarm past this version's whole spread (12 + 10 minutes).
+    const [ws] = (await quietWorkspaces("fan-wd", 1, true)) as [string];
     const withoutIt = await settledAlarm(ws);
     expect(withoutIt as number).toBeGreaterThan(effectiveAt + SWITCH_SPREAD_MS);
     await draft("v-fan-wd", 3_000);

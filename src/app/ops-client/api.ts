@@ -61,6 +61,7 @@ export function connect(token: string) {
     decisions: (from: string, to: string) =>
       answer(client.GET("/v1/fleet/decisions", { params: { query: { from, to } }, headers })),
     catalogue: () => answer(client.GET("/v1/catalogue", { headers })),
+    fanOut: () => answer(client.GET("/v1/catalogue/fan-out", { headers })),
     version: (id: string) =>
       answer(client.GET("/v1/catalogue/versions/{id}", { params: { path: { id } }, headers })),
     preview: (id: string) =>

@@ -149,7 +149,11 @@ function previewView(p: CataloguePreview): HTMLElement {
 
 /** The section, drawn into `root`; a click on a version opens its diff and preview. */
 export async function renderCatalogue(api: Api, root: HTMLElement): Promise<void> {
-  const list: CatalogueList = await api.catalogue();
+  const [list, fanOut]: [CatalogueList, FanOut | null] = await Promise.all([
+    api.catalogue(),
+    // The fan-out's line is a help, never a reason the section fails to draw.
+    api.fanOut().catch(() => null),
+  ]);
   const detail = h("div", { id: "catalogue-detail" });
   const message = h("p", { class: "error", role: "alert" });
   const act = async (run: () => Promise<unknown>) => {
@@ -247,8 +251,28 @@ export async function renderCatalogue(api: Api, root: HTMLElement): Promise<void
         ),
         h("tbody", null, rows),
       ),
+      fanOutLine(fanOut),
       message,
       detail,
     ),
   );
+}
+
+type FanOut = Awaited<ReturnType<Api["fanOut"]>>;
+
+/**
+ * Where the latest publish or withdrawal stands in the fleet (docs/catalogue.md, "Watching
+ * it"): every due index shard told all its workspaces, or how many are still at it.
+ */
+function fanOutLine(fanOut: FanOut | null): HTMLElement {
+  if (fanOut === null) return h("p", { id: "catalogue-fan-out" }, "Fan-out: no answer.");
+  if (fanOut.generation === 0) {
+    return h("p", { id: "catalogue-fan-out" }, "Fan-out: nothing published yet.");
+  }
+  const { done, telling, behind, unreachable } = fanOut.shards;
+  const total = done + telling + behind + unreachable;
+  const text = fanOut.done
+    ? `Fan-out of change ${fanOut.generation}: every workspace told (${total} of ${total} shards).`
+    : `Fan-out of change ${fanOut.generation}: ${done} of ${total} shards done, ${telling} telling, ${behind} not yet announced${unreachable > 0 ? `, ${unreachable} not answering` : ""}.`;
+  return h("p", { id: "catalogue-fan-out" }, text);
 }
