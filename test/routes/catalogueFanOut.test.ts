@@ -1,13 +1,6 @@
-import {
-  createExecutionContext,
-  env,
-  runDurableObjectAlarm,
-  runInDurableObject,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { DUE_SHARDS, dueShard, dueShardFor } from "../../src/dueIndex";
-import worker from "../../src/index";
 import { BUILT_IN_CATALOGUE } from "../../src/policy/catalogue";
 import type { Memory } from "../../src/workspace/memory";
 import { SWITCH_SPREAD_MS, spreadAfter } from "../../src/workspace/schedule";
@@ -18,9 +11,9 @@ import {
   call,
   freezeTime,
   freshWorkspace,
+  platformWith,
   settledAlarm,
   subscribe,
-  token,
 } from "../support/helpers";
 
 /**
@@ -90,25 +83,9 @@ async function draft(id: string, credits: number) {
 }
 
 /** A platform call through the Worker; `fanOut: "off"` loses its announcement. */
-async function platform(method: string, path: string, body?: unknown, fanOut?: "off") {
-  const ctx = createExecutionContext();
-  const request = new Request<unknown, IncomingRequestCfProperties>(`https://quota.test${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${await token("*", "platform")}`,
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const response = await worker.fetch(
-    request,
-    fanOut === "off" ? { ...env, CATALOGUE_FAN_OUT: "off" } : env,
-    ctx,
-  );
+const platform = (method: string, path: string, body?: unknown, fanOut?: "off") =>
   // Nothing is left for after the answer: the announcement is made before it.
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, json: await response.json<Record<string, unknown>>() };
-}
+  platformWith(fanOut === "off" ? { CATALOGUE_FAN_OUT: "off" } : {}, method, path, body);
 
 const publish = (id: string, effectiveAt: number, fanOut?: "off") =>
   platform(

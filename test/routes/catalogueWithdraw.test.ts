@@ -1,13 +1,6 @@
-import {
-  createExecutionContext,
-  env,
-  runDurableObjectAlarm,
-  runInDurableObject,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { remove } from "../../src/fleet/catalogue";
-import worker from "../../src/index";
 import { BUILT_IN_CATALOGUE } from "../../src/policy/catalogue";
 import { SWITCH_SPREAD_MS, spreadAfter } from "../../src/workspace/schedule";
 import {
@@ -16,8 +9,8 @@ import {
   call,
   freezeTime,
   freshWorkspace,
+  platformWith,
   subscribe,
-  token,
 } from "../support/helpers";
 
 /**
@@ -71,20 +64,8 @@ const standing = async (ws: string) => {
  * A call through the Worker with the fan-out off: no workspace is told of a publish or a
  * withdrawal (the test tells them itself, or not at all).
  */
-async function untold(method: string, path: string, body?: unknown) {
-  const ctx = createExecutionContext();
-  const request = new Request<unknown, IncomingRequestCfProperties>(`https://quota.test${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${await token("*", "platform")}`,
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const response = await worker.fetch(request, { ...env, CATALOGUE_FAN_OUT: "off" }, ctx);
-  await waitOnExecutionContext(ctx);
-  return { status: response.status, json: await response.json<Record<string, unknown>>() };
-}
+const untold = (method: string, path: string, body?: unknown) =>
+  platformWith({ CATALOGUE_FAN_OUT: "off" }, method, path, body);
 
 const OLD = { version: "2026-06", leads: 5_000, credits: 1_250, leadsState: "ok", changed: 0 };
 

@@ -1,9 +1,8 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index";
 import * as ops from "../../src/operations";
 import { invokePlatform, STORE_RETRY_AFTER_SECONDS } from "../../src/operations/platform";
-import { token } from "../support/helpers";
+import { platformWith } from "../support/helpers";
 
 /**
  * The platform's routes when the stores they read do not answer (docs/catalogue.md, "When D1 is
@@ -45,32 +44,9 @@ const d1Buggy = {
   },
 } as unknown as D1Database;
 
-async function send(
-  method: string,
-  path: string,
-  bindings: Partial<typeof env>,
-  body?: unknown,
-): Promise<{ status: number; retryAfter: string | null; json: Record<string, unknown> }> {
-  const ctx = createExecutionContext();
-  const request = new Request<unknown, IncomingRequestCfProperties>(`https://quota.test${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${await token("*", "platform")}`,
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const response = await worker.fetch(
-    request,
-    { ...env, ...bindings, CATALOGUE_FAN_OUT: "off" },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return {
-    status: response.status,
-    retryAfter: response.headers.get("retry-after"),
-    json: await response.json<Record<string, unknown>>(),
-  };
+async function send(method: string, path: string, bindings: Partial<typeof env>, body?: unknown) {
+  const answer = await platformWith({ ...bindings, CATALOGUE_FAN_OUT: "off" }, method, path, body);
+  return { ...answer, retryAfter: answer.headers.get("retry-after") };
 }
 
 let errors: ReturnType<typeof vi.spyOn>;

@@ -1,6 +1,14 @@
-import { env, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
+import {
+  createExecutionContext,
+  env,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  SELF,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { sign } from "hono/jwt";
 import { afterEach, beforeEach, vi } from "vitest";
+import worker from "../../src/index";
 import type { Role } from "../../src/workspace/context";
 import { checkAnswerAgainstOpenApi } from "./openapiCheck";
 import { TEST_AUTH_SECRET } from "./secret";
@@ -52,6 +60,32 @@ export async function call(method: string, path: string, opts: CallOptions = {})
   }
   if (json !== undefined) await checkAnswerAgainstOpenApi(method, path, response.status, json);
   return { status: response.status, headers: response.headers, text, json };
+}
+
+/**
+ * A platform call through the Worker's own fetch with some of its bindings replaced (a D1 that
+ * fails, the catalogue's fan-out off): what `call` cannot do, since SELF has the test's env.
+ * Waits for everything the call left running before answering.
+ */
+export async function platformWith(
+  bindings: Partial<typeof env>,
+  method: string,
+  path: string,
+  body?: unknown,
+  // biome-ignore lint/suspicious/noExplicitAny: tests inspect answers of many shapes
+): Promise<{ status: number; headers: Headers; json: any }> {
+  const ctx = createExecutionContext();
+  const request = new Request<unknown, IncomingRequestCfProperties>(`https://quota.test${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${await token("*", "platform")}`,
+      ...(body !== undefined && { "content-type": "application/json" }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const response = await worker.fetch(request, { ...env, ...bindings }, ctx);
+  await waitOnExecutionContext(ctx);
+  return { status: response.status, headers: response.headers, json: await response.json() };
 }
 
 export const subscribe = (
