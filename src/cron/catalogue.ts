@@ -1,6 +1,7 @@
 import { DUE_SHARDS, dueShard } from "../dueIndex";
 import type { Env } from "../env";
 import { type FanOutProgress, fanOutProgressOf } from "../policy/fanOut";
+import { withTimeout } from "../timeout";
 
 /**
  * The catalogue's fan-out, announced (docs/catalogue.md, "The fan-out"): after a version is
@@ -29,17 +30,6 @@ async function scheduleGeneration(db: D1Database): Promise<number> {
 
 /** A shard that takes longer to take the announcement is left to the cron's next one. */
 export const ANNOUNCE_TIMEOUT_MS = 5_000;
-
-/** `promise`, or a rejection once `ms` have passed without it settling. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
-}
 
 /**
  * Announces the schedule's current generation to every shard; never rejects (a failure is a

@@ -9,6 +9,7 @@ import {
 } from "../policy/catalogue";
 import type { Instant } from "../policy/time";
 import type { Store } from "../storage";
+import { withTimeout } from "../timeout";
 import type { WorkspaceContext } from "./context";
 
 /** The schedule as last read and when (real time), kept for a restarted object. */
@@ -18,17 +19,6 @@ const SCHEDULE_KEY = "catalogue_schedule";
 export const SCHEDULE_READ_TIMEOUT_MS = 2_000;
 /** After a failed read, calls decide from the kept schedule this long before one reads again. */
 export const SCHEDULE_RETRY_MS = 30_000;
-
-/** `promise`, or a rejection once `ms` have passed without it settling. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
-}
 
 /**
  * The published catalogue versions this object knows (docs/catalogue.md), oldest first, the
