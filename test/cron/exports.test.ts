@@ -7,7 +7,7 @@ import { sha256Hex } from "../../src/workspace/archive/files";
 import type { CallMeta } from "../../src/workspace/context";
 import { exportStatements } from "../../src/workspace/fleetExports";
 import { WorkspaceObject } from "../../src/workspace/object";
-import { exportManifest, exportText, ledgerSums, parseCsv } from "../support/exports";
+import { answersLost, exportManifest, exportText, ledgerSums, parseCsv } from "../support/exports";
 import { advanceTimeTo, api, call, freezeTime, freshWorkspace } from "../support/helpers";
 
 /** Every file due in one run (the cron writes one a minute). */
@@ -216,20 +216,10 @@ describe("the daily finance exports", () => {
     if (!held.ok || held.value.reservationId === null) throw new Error("reserve refused");
     const reservationId = held.value.reservationId;
     expect(await stub.reportToFleet()).toBe(true);
-    const db = env.FLEET as D1Database;
     // The report lands but its answer is lost; the next instance (after an eviction) sends it
     // again with its number, and the index adds its credits once. Each instance reports a
     // second later than the last, as real time would.
-    const lossy = {
-      ...env,
-      FLEET: {
-        prepare: (query: string) => db.prepare(query),
-        batch: async (statements: D1PreparedStatement[]) => {
-          await db.batch(statements);
-          throw new Error("answer lost");
-        },
-      },
-    } as unknown as typeof env;
+    const lossy = answersLost();
     await runInDurableObject(stub, async (_: WorkspaceObject, state) => {
       const cut = new WorkspaceObject(state, lossy);
       expect((await cut.commitReservation(reservationId, 6, service)).ok).toBe(true);
@@ -248,7 +238,7 @@ describe("the daily finance exports", () => {
       advanceTimeTo(Date.now() + 1_000);
       expect(await next.reportToFleet()).toBe(true);
     });
-    const rows = await db
+    const rows = await (env.FLEET as D1Database)
       .prepare(
         "SELECT feature, credits FROM fleet_credits_daily WHERE workspace_id = ? AND day = ? ORDER BY feature",
       )

@@ -4,6 +4,7 @@ import type { Plan } from "../../src/policy/catalogue";
 import { type FleetRow, nextReportAt, REPORT_INTERVAL_MS } from "../../src/policy/fleet";
 import { Store } from "../../src/storage";
 import { FleetReporter } from "../../src/workspace/fleet";
+import { answersLost } from "../support/exports";
 import { call, freezeTime, freshWorkspace, subscribe } from "../support/helpers";
 
 /**
@@ -228,18 +229,8 @@ describe("counts that outlive the object", () => {
       log.mockRestore();
       // Evicted before a retry; the next instance sends the pending report with its number, and
       // it lands, but its answer is lost: still pending.
-      const db = env.FLEET as D1Database;
-      const lossy = {
-        ...env,
-        FLEET: {
-          prepare: (query: string) => db.prepare(query),
-          batch: async (statements: D1PreparedStatement[]) => {
-            await db.batch(statements);
-            throw new Error("answer lost");
-          },
-        },
-      };
-      const third = new FleetReporter(lossy as unknown as typeof env, store, source(ws));
+      const lossy = answersLost();
+      const third = new FleetReporter(lossy, store, source(ws));
       third.load();
       vi.spyOn(console, "error").mockImplementation(() => {});
       expect(await third.report()).toBe(false);

@@ -1,4 +1,5 @@
 import { env, runInDurableObject } from "cloudflare:test";
+import { expect } from "vitest";
 import { fromMetadata, type Manifest } from "../../src/policy/archive";
 import { decode } from "../../src/workspace/archive/files";
 import type { WorkspaceObject } from "../../src/workspace/object";
@@ -59,4 +60,25 @@ export function failingBucket(mode: "throws" | "unconfirmed"): R2Bucket {
     list: (...args: Parameters<R2Bucket["list"]>) => real.list(...args),
     delete: (...args: Parameters<R2Bucket["delete"]>) => real.delete(...args),
   } as unknown as R2Bucket;
+}
+
+/**
+ * A Pro workspace of 3 seats with a balance no test spends (100,000 credits a seat), its clock
+ * frozen at `at`: the history tests' workspace (archive and roll-ups).
+ */
+export async function subscribedForHistory(ws: string, at: number) {
+  const stub = env.WORKSPACE.getByName(ws);
+  expect(await stub.setTestClock(at)).toMatchObject({ ok: true });
+  const sub = await stub.putSubscription(
+    ws,
+    {
+      plan: "pro",
+      seats: 3,
+      periodAnchor: "2026-01-15T00:00:00Z",
+      overrides: { aiCreditsPerSeat: 100_000 },
+    },
+    { role: "platform" },
+  );
+  expect(sub.ok).toBe(true);
+  return stub;
 }

@@ -1,18 +1,11 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { DAY_MS } from "../../src/policy/time";
 import { Store } from "../../src/storage";
+import type { RolledEntry } from "../../src/workspace/archive/rollups";
 import type { WorkspaceObject } from "../../src/workspace/object";
 
-/** A ledger entry as the roll-ups see it. */
-export interface RawEntry {
-  id: number;
-  at: number;
-  kind: string;
-  feature: string | null;
-  credits: number;
-  period_start: number;
-  agent_id: string | null;
-}
+/** A ledger entry as the roll-ups see it, with its sequence. */
+export type RawEntry = RolledEntry & { id: number };
 
 /** Runs `fn` inside the workspace's object with its storage as the service reads it. */
 export const inStore = <T>(ws: string, fn: (store: Store, state: DurableObjectState) => T) =>

@@ -4,7 +4,7 @@ import { DAY_MS } from "../../src/policy/time";
 import { backoffMs, LEDGER_RAW_MS, RETRY_KEY } from "../../src/workspace/archive";
 import type { CallMeta } from "../../src/workspace/context";
 import { WorkspaceObject } from "../../src/workspace/object";
-import { archivedFiles, failingBucket, rawLedger } from "../support/archive";
+import { archivedFiles, failingBucket, rawLedger, subscribedForHistory } from "../support/archive";
 import { freezeTime, freshWorkspace } from "../support/helpers";
 
 /**
@@ -18,22 +18,7 @@ const T0 = Date.parse("2026-01-10T09:00:00Z");
 const stubOf = (ws: string) => env.WORKSPACE.getByName(ws);
 const FEATURES = ["copilot", "ai_rewriter", "ai_summarize"] as const;
 
-async function subscribed(ws: string) {
-  const stub = stubOf(ws);
-  expect(await stub.setTestClock(T0)).toMatchObject({ ok: true });
-  const sub = await stub.putSubscription(
-    ws,
-    {
-      plan: "pro",
-      seats: 3,
-      periodAnchor: "2026-01-15T00:00:00Z",
-      overrides: { aiCreditsPerSeat: 100_000 },
-    },
-    { role: "platform" },
-  );
-  expect(sub.ok).toBe(true);
-  return stub;
-}
+const subscribed = (ws: string) => subscribedForHistory(ws, T0);
 
 /** Spends every day for `days` days (a few entries a day, one a reservation), clock moving daily. */
 async function spendDaily(ws: string, days: number, from = 0) {

@@ -5,7 +5,7 @@ import { Store } from "../../src/storage";
 import { creditsPerDay, rollUpStep, sliceOf } from "../../src/workspace/archive/rollups";
 import { ROLLUP_LAG_MS } from "../../src/workspace/archive/rollupWork";
 import { WorkspaceObject } from "../../src/workspace/object";
-import { archivedFiles } from "../support/archive";
+import { archivedFiles, subscribedForHistory } from "../support/archive";
 import { consumeAs, createAgents, postTopup, reserveAs } from "../support/budgets";
 import { commit, consume, release, setup } from "../support/credits";
 import {
@@ -264,19 +264,7 @@ describe("roll-ups and the archive", () => {
   const T0 = Date.parse("2026-01-10T09:00:00Z");
 
   async function subscribed(ws: string) {
-    const stub = env.WORKSPACE.getByName(ws);
-    expect(await stub.setTestClock(T0)).toMatchObject({ ok: true });
-    const sub = await stub.putSubscription(
-      ws,
-      {
-        plan: "pro",
-        seats: 3,
-        periodAnchor: "2026-01-15T00:00:00Z",
-        overrides: { aiCreditsPerSeat: 100_000 },
-      },
-      { role: "platform" },
-    );
-    expect(sub.ok).toBe(true);
+    const stub = await subscribedForHistory(ws, T0);
     await createAgents(ws, "bot");
     return stub;
   }

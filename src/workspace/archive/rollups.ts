@@ -73,7 +73,7 @@ export function sliceOf(at: Instant, periodStart: Instant): Instant {
   return at >= boundary ? boundary : day;
 }
 
-interface RolledEntry {
+export interface RolledEntry {
   at: number;
   kind: string;
   feature: string | null;
