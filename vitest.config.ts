@@ -36,6 +36,16 @@ const withoutBrokenSourceMaps = {
   },
 };
 const TEST_TIMEOUT_MS = 30_000;
+/**
+ * The cron's info lines, whole: a sweep in which nothing failed, and the finance files written.
+ * A sweep with failures is still shown; a test that must see a line spies on console.log.
+ */
+const QUIET_LINE =
+  /^(due work sweep \{ due: \d+, ran: \d+, failed: 0 \}|finance exports written [^\n]*)\n?$/;
+
+/** workerd colours the figures of a logged object; the line is matched on its text. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI colour codes start with ESC
+const withoutColours = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "");
 
 /** Exactly these bindings, never the developer's .dev.vars (see vitest.worker.ts). */
 const worker = (extra: Record<string, string> = {}) =>
@@ -92,6 +102,10 @@ function integrationWorkers(built: { aiFeature: string; caller: string; quotaDow
 export default defineConfig({
   test: {
     reporters: ["default", ["json", { outputFile: ".vitest-report.json" }]],
+    // The cron's two info lines (src/cron/scheduled.ts, src/cron/exports.ts), which production
+    // logs on every run that did work, are dropped here: a passing run stays quiet. Anything
+    // else a test prints, and everything on stderr, is shown.
+    onConsoleLog: (log, type) => !(type === "stdout" && QUIET_LINE.test(withoutColours(log))),
     // Test files at once, across the three projects. Each file starts its own workerd and
     // imports the Worker into it, mostly waiting on that round trip rather than on a core, so
     // vitest's default (one less than the cores: 1 on a 2-core machine, every file in turn)
