@@ -1,10 +1,9 @@
-import { readFileSync } from "node:fs";
 import { cloudflareTest, getRunnerName, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
 import { TEST_AUTH_SECRET } from "./test/support/secret.ts";
 import { TEST_WEBHOOK_SECRET } from "./test/webhooks/secret.ts";
-import { workerUnderTest } from "./vitest.worker.ts";
+import { withoutBrokenSourceMaps, workerUnderTest } from "./vitest.worker.ts";
 
 /**
  * The fleet index's schema (migrations/fleet), applied to each test file's D1 by
@@ -23,18 +22,6 @@ const bindings = {
   FLEET_MIGRATIONS,
 };
 
-/**
- * standardwebhooks ships dist/*.js.map files that name its src/ files, which it does not ship,
- * so Vite warned "Sourcemap ... points to missing source files" on every run. Loading its files
- * without their sourceMappingURL comment skips the map (its stack frames stay in dist/).
- */
-const withoutBrokenSourceMaps = {
-  name: "without-broken-source-maps",
-  load(id: string) {
-    if (!/\/node_modules\/standardwebhooks\/dist\/[^/]+\.js$/.test(id)) return null;
-    return readFileSync(id, "utf8").replace(/^\/\/# sourceMappingURL=.*$/m, "");
-  },
-};
 const TEST_TIMEOUT_MS = 30_000;
 /**
  * The cron's info lines, whole: a sweep in which nothing failed, and the finance files written.

@@ -1,7 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_AUTH_SECRET } from "./test/support/secret.ts";
-import { workerUnderTest } from "./vitest.worker.ts";
+import { withoutBrokenSourceMaps, workerUnderTest } from "./vitest.worker.ts";
 
 /**
  * `npm run test:reliability`: the history checker, schema fuzzing and the authorization matrix
@@ -19,6 +19,7 @@ export default defineConfig({
     projects: [
       {
         plugins: [
+          withoutBrokenSourceMaps,
           // Exactly these bindings, never the developer's .dev.vars (see vitest.worker.ts).
           cloudflareTest(
             workerUnderTest("./wrangler.toml", {
