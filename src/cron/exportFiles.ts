@@ -141,6 +141,34 @@ function page(
     : db.prepare(late).bind(day, correction, ws, ws, last, EXPORT_PAGE_ROWS);
 }
 
+/**
+ * Every page of a file's figures in key order, each read after the last key of the page before
+ * (`keyOf`); an empty or short page is the last.
+ */
+async function* pages<R>(
+  db: D1Database,
+  queries: { own: string; late: string },
+  file: { day: Instant; correction: number },
+  first: [string, string | number],
+  keyOf: (row: R) => [string, string | number],
+): AsyncGenerator<R[]> {
+  let after = first;
+  for (;;) {
+    const { results } = await page(
+      db,
+      queries.own,
+      queries.late,
+      file.day,
+      file.correction,
+      after,
+    ).all<R>();
+    yield results;
+    const last = results.at(-1);
+    if (last === undefined || results.length < EXPORT_PAGE_ROWS) return;
+    after = keyOf(last);
+  }
+}
+
 async function writeCredits(
   db: D1Database,
   file: CsvUpload,
@@ -148,20 +176,18 @@ async function writeCredits(
   correction: number,
 ): Promise<void> {
   await file.write(csvLine(CREDITS_HEADER), 0);
-  let after: [string, string] = ["", ""];
-  for (;;) {
-    const rows = await page(db, CREDITS_PAGE, LATE_CREDITS_PAGE, day, correction, after).all<{
-      workspace_id: string;
-      feature: string;
-      credits: number;
-    }>();
-    const text = rows.results
+  const queries = { own: CREDITS_PAGE, late: LATE_CREDITS_PAGE };
+  for await (const rows of pages<{ workspace_id: string; feature: string; credits: number }>(
+    db,
+    queries,
+    { day, correction },
+    ["", ""],
+    (r) => [r.workspace_id, r.feature],
+  )) {
+    const text = rows
       .map((r) => csvLine([r.workspace_id, dayName(day), r.feature, r.credits]))
       .join("");
-    await file.write(text, rows.results.length);
-    const last = rows.results.at(-1);
-    if (last === undefined || rows.results.length < EXPORT_PAGE_ROWS) return;
-    after = [last.workspace_id, last.feature];
+    await file.write(text, rows.length);
   }
 }
 
@@ -172,16 +198,17 @@ async function writeStatements(
   correction: number,
 ): Promise<void> {
   await file.write(csvLine(STATEMENTS_HEADER), 0);
-  let after: [string, number] = ["", -1];
-  for (;;) {
-    const rows = await page(db, STATEMENTS_PAGE, LATE_STATEMENTS_PAGE, day, correction, after).all<{
-      workspace_id: string;
-      period_start: number;
-      body: string;
-    }>();
+  const queries = { own: STATEMENTS_PAGE, late: LATE_STATEMENTS_PAGE };
+  for await (const rows of pages<{ workspace_id: string; period_start: number; body: string }>(
+    db,
+    queries,
+    { day, correction },
+    ["", -1],
+    (r) => [r.workspace_id, r.period_start],
+  )) {
     let text = "";
     let lines = 0;
-    for (const r of rows.results) {
+    for (const r of rows) {
       const statement = JSON.parse(r.body) as StatementFigures;
       for (const line of statementLines(statement)) {
         text += csvLine([r.workspace_id, statement.periodStart, ...line]);
@@ -189,9 +216,6 @@ async function writeStatements(
       }
     }
     await file.write(text, lines);
-    const last = rows.results.at(-1);
-    if (last === undefined || rows.results.length < EXPORT_PAGE_ROWS) return;
-    after = [last.workspace_id, last.period_start];
   }
 }
 
