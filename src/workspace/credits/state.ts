@@ -67,8 +67,11 @@ export const announcedThresholds = (store: Store, periodStart: Instant): Set<num
       .map((r) => r.percent),
   );
 
-export const total = (m: ReadonlyMap<string, number>): number =>
-  [...m.values()].reduce((a, b) => a + b, 0);
+export function total(m: ReadonlyMap<string, number>): number {
+  let sum = 0;
+  for (const n of m.values()) sum += n;
+  return sum;
+}
 
 /**
  * The counters at ctx.now, for the object to keep in memory: exactly what a view reads at the
@@ -115,18 +118,17 @@ export function loadCreditState(ctx: WorkspaceContext): CreditState {
   const addOnCredits = packages.reduce((sum, p) => sum + p.credits, 0);
   const budgets = budgetsOf(ctx, period.start);
   const topups = topupParts(budgets);
-  const features = Object.fromEntries(
-    AI_FEATURES.map((feature) => [
+  // A loop, not Object.fromEntries over mapped pairs: every check and consume builds this.
+  const features = {} as Record<AiFeature, FeatureUse>;
+  for (const feature of AI_FEATURES) {
+    features[feature] = {
       feature,
-      {
-        feature,
-        used: used.get(feature) ?? 0,
-        held: held.get(feature) ?? 0,
-        limit: limits.get(feature) ?? null,
-        inPlan: ctx.limits.features.includes(feature),
-      },
-    ]),
-  ) as Record<AiFeature, FeatureUse>;
+      used: used.get(feature) ?? 0,
+      held: held.get(feature) ?? 0,
+      limit: limits.get(feature) ?? null,
+      inPlan: ctx.limits.features.includes(feature),
+    };
+  }
   return {
     period,
     packages,
