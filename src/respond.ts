@@ -42,7 +42,9 @@ export function replyResponse(
     });
   }
   const body = serialized ? (reply.value as string) : JSON.stringify(reply.value);
-  return new Response(body, { status: 200, headers });
+  // 200 is the default: an initializer without `status` is one field fewer for the runtime to
+  // read on every answer of the hot path (docs/benchmarks.md).
+  return new Response(body, { headers });
 }
 
 /**

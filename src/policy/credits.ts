@@ -193,19 +193,10 @@ export function decideSpend(input: SpendInput, mode: SpendMode): SpendDecision {
     !allowed || f.limit === null || featureAfter.used + featureAfter.held <= f.limit,
     "an allowed spend fits under its feature's cap",
   );
-  const label = FEATURE_LABEL[f.feature];
-  // What remains after the call (for a check, before it: it spends nothing), built only for the
-  // message that says it: the check is the hot path's most frequent answer.
-  const left = () =>
-    `${fmt(remainingOf(after))} of ${credits(pool.balance)} remain until ${humanInstant(period.end)}.`;
   const message =
     reason !== undefined
       ? refusal(reason, f, pool, c, period, input.plan, input.upgradeTo)
-      : mode === "check"
-        ? `${label} may spend ${credits(c)}; ${left()}`
-        : mode === "debit"
-          ? `Spent ${credits(c)} on ${label}; ${left()}`
-          : `Reserved ${credits(c)} for ${label}: commit the actual cost or release them; ${left()}`;
+      : allowedMessage(mode, FEATURE_LABEL[f.feature], c, standing(after, period));
 
   // `reason` goes before the figures without a conditional spread inside one literal: V8
   // defines every field after such a spread by a runtime call, about 2 µs for this answer,
@@ -337,6 +328,16 @@ export const commitFigures = (reserved: number, actual: number) => ({
   charged: actual,
   overrun: Math.max(0, actual - reserved),
 });
+
+/**
+ * An allowed spend's message, with what remains after it (for a check, before it: it spends
+ * nothing); an allowed spend never leaves the pool below zero.
+ */
+function allowedMessage(mode: SpendMode, label: string, c: number, left: string): string {
+  if (mode === "check") return `${label} may spend ${credits(c)}; ${left}`;
+  if (mode === "debit") return `Spent ${credits(c)} on ${label}; ${left}`;
+  return `Reserved ${credits(c)} for ${label}: commit the actual cost or release them; ${left}`;
+}
 
 function standing(pool: Pool, period: PeriodBounds): string {
   const remaining = remainingOf(pool);
