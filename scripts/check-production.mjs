@@ -1,7 +1,7 @@
 // Run by `npm run build` after `wrangler deploy --dry-run`: what `npm run deploy` ships builds
 // from wrangler.toml alone (never .dev.vars), with test clocks off and no secret in the config
 // (production sets AUTH_SECRET and WEBHOOK_SECRET with `wrangler secret put`).
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { unstable_readConfig } from "wrangler";
 
 const config = unstable_readConfig({ config: "wrangler.toml" });
@@ -20,11 +20,22 @@ for (const secret of ["AUTH_SECRET", "WEBHOOK_SECRET"]) {
 }
 const bundle = "dist/index.js";
 if (!existsSync(bundle)) problems.push(`${bundle} was not built`);
+// keep_names = false (wrangler.toml): esbuild's name-keeping wraps every named closure in a
+// call to Object.defineProperty, run each time the closure is made, several per hot-path
+// request (docs/benchmarks.md, "A profile of workerd").
+const named = existsSync(bundle)
+  ? (readFileSync(bundle, "utf8").match(/\b__name\(/g) ?? []).length
+  : 0;
+if (named > 0) {
+  problems.push(
+    `${bundle} calls __name ${named} times: keep_names is on; set keep_names = false in wrangler.toml`,
+  );
+}
 
 if (problems.length > 0) {
   for (const p of problems) console.error(`production build: ${p}`);
   process.exit(1);
 }
 console.log(
-  `Production bundle ${bundle} (${Math.round(statSync(bundle).size / 1024)} KiB): test clocks off, no secret in the config.`,
+  `Production bundle ${bundle} (${Math.round(statSync(bundle).size / 1024)} KiB): test clocks off, no secret in the config, no name-keeping wrappers.`,
 );
